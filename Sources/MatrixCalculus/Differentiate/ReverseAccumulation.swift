@@ -1,0 +1,127 @@
+/// Reverse accumulation of adjoints through one expression DAG.
+///
+/// For a scalar objective f and a node N with adjoint G_N = ∂f/∂N, each operand receives
+/// the adjoint of the linear map N depends on it by: C = AB gives G_A = G Bᵀ and G_B = Aᵀ G;
+/// C = A ⊙ B gives G_A = G ⊙ B; C = Aᵀ gives G_A = G_Cᵀ; c = tr(A) gives G_A = g I. Every
+/// other function takes its differential from Rules/ (`d(inv(X)) => -inv(X)*d(X)*inv(X)`), and
+/// the adjoint of that linear map in d(X) is found by running this same accumulation on the
+/// rule's right side with d(X) as the target.
+struct ReverseAccumulation {
+  let rules: RuleSet
+  /// Rules that fired, for the derivation's steps.
+  private(set) var steps: [Step] = []
+
+  init(rules: RuleSet) { self.rules = rules }
+
+  /// The adjoints of `targets` (leaves of `root`) when `root` has adjoint `seed`.
+  mutating func adjoints(of root: Expr, seed: Expr, targets: Set<Expr>) throws -> [Expr: Expr] {
+    var relevant: [Expr: Bool] = [:]
+    func isRelevant(_ e: Expr) -> Bool {
+      if let known = relevant[e] { return known }
+      let answer = targets.contains(e) || e.children.contains(where: isRelevant)
+      relevant[e] = answer
+      return answer
+    }
+    guard isRelevant(root) else { return [:] }
+    // Post-order over relevant nodes; reversed, every node comes before its operands.
+    var order: [Expr] = []
+    var visited = Set<Expr>()
+    func visit(_ e: Expr) {
+      guard !visited.contains(e), isRelevant(e) else { return }
+      visited.insert(e)
+      if !targets.contains(e) { e.children.forEach(visit) }
+      order.append(e)
+    }
+    visit(root)
+    var contributions: [Expr: [Expr]] = [root: [seed]]
+    var result: [Expr: Expr] = [:]
+    for node in order.reversed() {
+      guard let parts = contributions[node] else { continue }
+      let adjoint = try Expr.add(parts)
+      if targets.contains(node) {
+        result[node] = adjoint
+        continue
+      }
+      if adjoint.isZero { continue }
+      for (operand, part) in try propagate(adjoint, through: node) where isRelevant(operand) {
+        contributions[operand, default: []].append(part)
+      }
+    }
+    return result
+  }
+
+  /// `⟨G, M⟩ = Σ_ij G_ij M_ij` as a compact matrix expression.
+  private func inner(_ g: Expr, _ m: Expr) throws -> Expr {
+    if g.isScalar || m.isScalar { return try Expr.multiply(g, m) }
+    if m.shape.cols == .one { return try Expr.transpose(g) * m }  // gᵀ m
+    if m.shape.rows == .one { return try m * Expr.transpose(g) }  // m gᵀ
+    return try Expr.call(.trace, try Expr.transpose(g) * m)  // tr(Gᵀ M)
+  }
+
+  /// The adjoint contributions of `node`'s operands, given the node's adjoint `g`.
+  private mutating func propagate(_ g: Expr, through node: Expr) throws -> [(Expr, Expr)] {
+    switch node.node {
+    case .variable, .constant, .identity, .ones, .zero, .differential:
+      return []
+    case .add(let terms):  // a 1×1 term broadcast over the sum receives Σ_ij G_ij
+      return try terms.map { term in
+        (term, term.isScalar && !node.isScalar ? try Expr.call(.sum, g) : g)
+      }
+    case .product(let a, let b):
+      if a.isScalar && b.isScalar {  // (ab)' = a' b + a b'
+        return [(a, try g * b), (b, try g * a)]
+      }
+      if a.isScalar { return [(a, try inner(g, b)), (b, try g * a)] }  // C = s M
+      if b.isScalar { return [(b, try inner(g, a)), (a, try g * b)] }
+      // C_ij = Σ_k A_ik B_kj: G_A = G Bᵀ, G_B = Aᵀ G.
+      return [(a, try g * Expr.transpose(b)), (b, try Expr.transpose(a) * g)]
+    case .hadamard(let a, let b):  // C_ij = A_ij B_ij
+      return [(a, try Expr.hadamard(g, b)), (b, try Expr.hadamard(g, a))]
+    case .transpose(let a):  // C_ij = A_ji
+      return [(a, try Expr.transpose(g))]
+    case .call(.trace, let a):  // c = Σ_i A_ii: G_A = g I
+      return [(a, try g * Expr.identity(a.shape.rows))]
+    case .call(.sum, let a):  // c = Σ_ij A_ij: G_A = g 𝟏
+      return [(a, try g * Expr.ones(a.shape))]
+    case .call(.diag, let v):  // C_ij = δ_ij v_i: G_v = diag(G)
+      return [(v, try Expr.call(.diagonal, g))]
+    case .call(.diagonal, let a):  // c_i = A_ii: G_A = diag(g)
+      return [(a, try Expr.call(.diag, g))]
+    case .opaque(let name, let argument):  // l = L(D): G_D = g ∇L(D)
+      return [(argument, try g * Expr.make(.gradient(name, argument)))]
+    case .mapped(let name, let order, let argument):  // Y = f(Z): G_Z = G ⊙ f′(Z)
+      guard order < 3 else {
+        throw MatcalcError.unsupported("derivatives of \(name) beyond the third", nil)
+      }
+      return [(argument, try Expr.hadamard(g, try Expr.make(.mapped(name, order + 1, argument))))]
+    case .gradient(let name, _):
+      throw MatcalcError.unsupported(
+        "second derivatives through the opaque function \(name) (its Hessian is not symbolic)",
+        nil)
+    case .power, .call:
+      return try propagateByRule(g, through: node)
+    }
+  }
+
+  /// Uses the differential rule for `node`: d(node) = R(d(operand₁), …); each operand gets the
+  /// adjoint of R in its d(·).
+  private mutating func propagateByRule(_ g: Expr, through node: Expr) throws -> [(Expr, Expr)] {
+    for rule in rules.candidates(.differential, for: node) {
+      guard case .differential(let pattern) = rule.left.node else { continue }
+      let matcher = Matcher(rule)
+      guard let bindings = matcher.match(pattern, node) else { continue }
+      let differential = try matcher.instantiate(
+        rule.right, bindings, elementwise: rule.isElementwise)
+      steps.append(Step(rule: rule.name, before: try Expr.make(.differential(node)), after: differential))
+      var directions: [Expr: Expr] = [:]
+      for operand in Set(node.children) {
+        directions[try Expr.make(.differential(operand))] = operand
+      }
+      let found = try adjoints(of: differential, seed: g, targets: Set(directions.keys))
+      return found.compactMap { key, adjoint in directions[key].map { ($0, adjoint) } }
+        .sorted { Expr.precedes($0.0, $1.0) }
+    }
+    throw MatcalcError.unsupported(
+      "no differential rule in Rules/ matches \(node)", nil)
+  }
+}

@@ -1,0 +1,108 @@
+/// Puts a derived matrix formula in the form a person would write: common factors pulled
+/// out of sums (`A x + Aᵀ x = (A + Aᵀ) x`) and defined names used where their bodies occur
+/// (`1 − tanh(z)^⊙2` becomes `1 − y^⊙2` when `y = tanh(z)`).
+struct Presentation {
+  private var foldMemo: [Expr: Expr] = [:]
+  private var factorMemo: [Expr: Expr] = [:]
+  private let names: [Expr: Expr]
+
+  /// - Parameter definitions: body (as written and as simplified) → the defined name.
+  init(definitions: [(body: Expr, variable: Expr)]) {
+    var names: [Expr: Expr] = [:]
+    for definition in definitions where names[definition.body] == nil {
+      if case .variable = definition.body.node { continue }
+      names[definition.body] = definition.variable
+    }
+    self.names = names
+  }
+
+  /// Number of nodes as printed (shared subtrees counted each time), capped.
+  static func size(_ e: Expr) -> Int {
+    var memo: [Expr: Int] = [:]
+    func count(_ e: Expr) -> Int {
+      if let known = memo[e] { return known }
+      let total = min(1_000_000, 1 + e.children.reduce(0) { $0 + count($1) })
+      memo[e] = total
+      return total
+    }
+    return count(e)
+  }
+
+  /// The presented form: folded, then factored.
+  mutating func presented(_ e: Expr) throws -> Expr {
+    try factored(try folded(e))
+  }
+
+  /// Replaces every subexpression that is the body of a definition by its name.
+  mutating func folded(_ e: Expr) throws -> Expr {
+    if let done = foldMemo[e] { return done }
+    if let name = names[e] {
+      foldMemo[e] = name
+      return name
+    }
+    let children = try e.children.map { try folded($0) }
+    var result = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+    if let name = names[result] { result = name }
+    foldMemo[e] = result
+    return result
+  }
+
+  /// Matrix-product factors of `e` (left to right), when it is a product of non-scalars.
+  private static func chain(_ e: Expr) -> [Expr] {
+    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return [e] }
+    return chain(a) + [b]
+  }
+
+  private static func product(_ factors: ArraySlice<Expr>) throws -> Expr {
+    var result = factors[factors.startIndex]
+    for factor in factors.dropFirst() { result = try result * factor }
+    return result
+  }
+
+  /// Pulls a common right factor, then a common left factor, out of the terms of sums,
+  /// wherever that makes the expression smaller.
+  mutating func factored(_ e: Expr) throws -> Expr {
+    if let done = factorMemo[e] { return done }
+    let children = try e.children.map { try factored($0) }
+    var result = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+    if case .add(let terms) = result.node {
+      for side in [true, false] {
+        if let better = try Self.factorOut(terms, right: side),
+          Self.size(better) < Self.size(result)
+        {
+          result = try factored(better)
+          break
+        }
+      }
+    }
+    factorMemo[e] = result
+    return result
+  }
+
+  private static func factorOut(_ terms: [Expr], right: Bool) throws -> Expr? {
+    var groups: [Expr: [Int]] = [:]
+    var order: [Expr] = []
+    let split = terms.map { term -> (Double, [Expr]) in
+      let (c, base) = term.coefficientAndBase
+      return (c, chain(base))
+    }
+    for (index, (_, factors)) in split.enumerated() where factors.count >= 2 {
+      guard let key = right ? factors.last : factors.first else { continue }
+      if groups[key] == nil { order.append(key) }
+      groups[key, default: []].append(index)
+    }
+    guard let key = order.first(where: { (groups[$0]?.count ?? 0) >= 2 }),
+      let members = groups[key]
+    else { return nil }
+    var inner: [Expr] = []
+    for index in members {
+      let (c, factors) = split[index]
+      let rest = right ? factors.dropLast() : factors.dropFirst()
+      inner.append(try Expr.scale(c, try product(rest)))
+    }
+    let combined = right ? try Expr.add(inner) * key : try key * Expr.add(inner)
+    var remaining = terms.indices.filter { !members.contains($0) }.map { terms[$0] }
+    remaining.append(combined)
+    return try Expr.add(remaining)
+  }
+}

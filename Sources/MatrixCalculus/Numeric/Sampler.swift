@@ -1,0 +1,102 @@
+import TensorKernel
+
+/// Draws inputs for numeric checks: pairwise-distinct sizes for the dimension symbols (so a
+/// wrong transpose fails loudly) and values inside the domains the expressions need.
+public struct Sampler {
+  /// What an input must satisfy.
+  public enum Requirement: Sendable {
+    case positive, posdef, symmetric, nonzero
+  }
+
+  /// Sizes 2, 3, 4, 5, … in order of the symbols' first appearance.
+  public static func sizes(for shapes: [Shape]) -> [String: Int] {
+    var sizes: [String: Int] = [:]
+    var next = 2
+    for shape in shapes {
+      for dim in [shape.rows, shape.cols] {
+        if case .symbol(let name) = dim, sizes[name] == nil {
+          // Skip sizes a fixed dimension already uses, so every dimension differs.
+          while shapes.contains(where: { $0.rows == .size(next) || $0.cols == .size(next) }) {
+            next += 1
+          }
+          sizes[name] = next
+          next += 1
+        }
+      }
+    }
+    return sizes
+  }
+
+  /// The requirements the expressions put on the inputs named in them.
+  public static func requirements(of expressions: [Expr], definitions: [Problem.Definition])
+    -> [String: Set<Requirement>]
+  {
+    var result: [String: Set<Requirement>] = [:]
+    var bodies: [String: Expr] = [:]
+    for definition in definitions { bodies[definition.name] = definition.body }
+    func mark(_ e: Expr, _ requirement: Requirement, _ seen: inout Set<Expr>) {
+      guard seen.insert(e).inserted else { return }
+      if case .variable(let name, let shape, _) = e.node {
+        if let body = bodies[name] {
+          mark(body, requirement, &seen)
+        } else if requirement != .posdef || shape.isSquare {
+          result[name, default: []].insert(requirement)
+        }
+      }
+      for child in e.children { mark(child, requirement, &seen) }
+    }
+    var visited = Set<Expr>()
+    func walk(_ e: Expr) {
+      guard visited.insert(e).inserted else { return }
+      var seen = Set<Expr>()
+      switch e.node {
+      case .call(.log, let a), .call(.sqrt, let a): mark(a, .positive, &seen)
+      case .call(.logdet, let a), .call(.inverse, let a), .call(.det, let a):
+        mark(a, .posdef, &seen)
+      case .power(let a, let p):
+        if let k = p.constantValue, k == k.rounded(), k >= 0 {} else { mark(a, .positive, &seen) }
+      case .variable(let name, _, _): if let body = bodies[name] { walk(body) }
+      default: break
+      }
+      e.children.forEach(walk)
+    }
+    expressions.forEach(walk)
+    return result
+  }
+
+  /// A random tensor of the shape, satisfying the requirements.
+  static func draw(
+    _ shape: Shape, requirements: Set<Requirement>, symmetric: Bool, sizes: [String: Int],
+    generator: inout SplitMix64
+  ) throws -> Tensor {
+    func size(_ d: Dim) throws -> Int {
+      switch d {
+      case .size(let n): return n
+      case .symbol(let s):
+        guard let n = sizes[s] else { throw MatcalcError.numeric("no size for \(s)") }
+        return n
+      }
+    }
+    let rows = try size(shape.rows)
+    let cols = try size(shape.cols)
+    var t = Tensor(rows: rows, cols: cols)
+    for index in t.storage.indices { t.storage[index] = generator.symmetricUnit() }
+    if requirements.contains(.posdef) && rows == cols {
+      // A Aᵀ / n + I: symmetric positive definite and well conditioned.
+      guard var product = t.matmul(t.transposed) else { return t }
+      for index in product.storage.indices { product.storage[index] /= Double(rows) }
+      for i in 0..<rows { product[i, i] += 1 }
+      return product
+    }
+    if requirements.contains(.positive) {
+      t = t.map { abs($0) + 0.5 }
+    } else if requirements.contains(.nonzero) {
+      t = t.map { $0 < 0 ? $0 - 0.25 : $0 + 0.25 }
+    }
+    if symmetric && rows == cols {
+      t = t.zip(t.transposed) { ($0 + $1) / 2 } ?? t
+    }
+    return t
+  }
+}
+

@@ -1,0 +1,157 @@
+import Foundation
+
+/// Renders matrix expressions as Unicode text (`Xᵀ (ŷ − y) vᵀ`) or LaTeX
+/// (`X^\top (\hat{y} - y) v^\top`).
+public struct MathRenderer: Sendable {
+  /// The two notations.
+  public enum Style: Sendable {
+    /// Unicode for the terminal.
+    case text
+    /// A LaTeX math fragment.
+    case latex
+  }
+
+  /// The notation.
+  public let style: Style
+
+  /// A renderer for `style`.
+  public init(_ style: Style) { self.style = style }
+
+  /// Renders `e`.
+  public func render(_ e: Expr) -> String { render(e, 0) }
+
+  /// Renders a name.
+  public func name(_ name: String) -> String {
+    style == .text ? Names.text(name) : Names.latex(name)
+  }
+
+  // Levels: 0 sum, 1 product, 2 negation, 3 power/postfix, 4 atom.
+  private func render(_ e: Expr, _ context: Int) -> String {
+    let (body, level) = raw(e)
+    if level >= context { return body }
+    return style == .text ? "(\(body))" : "\\left(\(body)\\right)"
+  }
+
+  private var minus: String { style == .text ? "−" : "-" }
+
+  static func number(_ value: Double) -> String {
+    if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+    return String(format: "%g", value)
+  }
+
+  private func superscript(_ text: String) -> String {
+    if style == .latex { return "^{\(text)}" }
+    let table: [Character: Character] = [
+      "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸",
+      "9": "⁹", "-": "⁻",
+    ]
+    if text.allSatisfy({ table[$0] != nil }) { return String(text.compactMap { table[$0] }) }
+    return "^(\(text))"
+  }
+
+  private func call(_ name: String, _ argument: Expr) -> String {
+    switch style {
+    case .text: return "\(name)(\(render(argument, 0)))"
+    case .latex:
+      let operatorName = ["sin", "cos", "tanh", "exp", "log", "det"].contains(name)
+        ? "\\\(name)" : "\\operatorname{\(name)}"
+      return "\(operatorName)\\left(\(render(argument, 0))\\right)"
+    }
+  }
+
+  private func factor(_ e: Expr) -> String {
+    if case .product(let a, _) = e.node, a.constantValue.map({ $0 >= 0 }) ?? true {
+      if case .power(_, let p) = a.node, p.constantValue == -1 { return render(e, 2) }
+      return render(e, 1)
+    }
+    return render(e, 2)
+  }
+
+  private func raw(_ e: Expr) -> (String, Int) {
+    switch e.node {
+    case .variable(let name, _, _): return (self.name(name), 4)
+    case .constant(let value):
+      return value < 0
+        ? (minus + Self.number(-value), 2) : (Self.number(value), 4)
+    case .identity: return ("I", 4)
+    case .ones: return (style == .text ? "𝟏" : "\\mathbf{1}", 4)
+    case .zero: return ("0", 4)
+    case .add(let terms):
+      // Positive terms first, so `A x − b` reads as written.
+      let ordered = terms.filter { $0.coefficientAndBase.0 >= 0 }
+        + terms.filter { $0.coefficientAndBase.0 < 0 }
+      var text = ""
+      for (index, term) in ordered.enumerated() {
+        let (c, base) = term.coefficientAndBase
+        if c < 0 {
+          let positive = (try? Expr.scale(-c, base)) ?? base
+          text += (index == 0 ? minus : " \(minus) ") + render(positive, 1)
+        } else {
+          text += (index == 0 ? "" : " + ") + render(term, 1)
+        }
+      }
+      return (text, 0)
+    case .product(let a, let b):
+      if let c = a.constantValue, c < 0 {
+        let positive = (try? Expr.scale(-c, b)) ?? b
+        return (minus + render(positive, 2), 2)
+      }
+      // (1/s) M prints as M / s.
+      if case .power(let s, let p) = a.node, s.isScalar, p.constantValue == -1 {
+        if style == .latex { return ("\\frac{\(render(b, 0))}{\(render(s, 0))}", 4) }
+        return ("\(render(b, 1)) / \(render(s, 3))", 1)
+      }
+      // Juxtaposition is associative: a product inside a product needs no parentheses.
+      return ("\(factor(a)) \(factor(b))", 1)
+    case .hadamard(let a, let b):
+      return ("\(render(a, 2))\(style == .text ? " ⊙ " : " \\odot ")\(render(b, 2))", 1)
+    case .power(let a, let p):
+      let exponent = p.constantValue.map(Self.number) ?? render(p, 4)
+      if a.isScalar {
+        if p.constantValue == -1 && style == .text {
+          return ("1 / \(render(a, 3))", 1)
+        }
+        if p.constantValue == 0.5 {
+          return style == .text ? ("√\(render(a, 4))", 3) : ("\\sqrt{\(render(a, 0))}", 4)
+        }
+        return ("\(render(a, 4))\(superscript(exponent))", 3)
+      }
+      return style == .text
+        ? ("\(render(a, 4))^⊙\(exponent)", 3) : ("\(render(a, 4))^{\\circ \(exponent)}", 3)
+    case .transpose(let a):
+      return ("\(render(a, 4))\(style == .text ? "ᵀ" : "^\\top")", 3)
+    case .call(.inverse, let a):
+      if case .transpose(let inner) = a.node {
+        return ("\(render(inner, 4))\(style == .text ? "⁻ᵀ" : "^{-\\top}")", 3)
+      }
+      return ("\(render(a, 4))\(style == .text ? "⁻¹" : "^{-1}")", 3)
+    case .call(.logdet, let a):
+      return style == .text
+        ? ("log det(\(render(a, 0)))", 4) : ("\\log\\det\\left(\(render(a, 0))\\right)", 4)
+    case .call(.norm2, let a):
+      return style == .text
+        ? ("‖\(render(a, 0))‖", 4) : ("\\left\\lVert \(render(a, 0)) \\right\\rVert", 4)
+    case .call(.norm1, let a):
+      return style == .text
+        ? ("‖\(render(a, 0))‖₁", 4) : ("\\left\\lVert \(render(a, 0)) \\right\\rVert_1", 4)
+    case .call(let f, let a): return (call(f.spelling, a), 4)
+    case .opaque(let f, let a):
+      return ("\(name(f))\(style == .text ? "(" : "\\left(")\(render(a, 0))\(style == .text ? ")" : "\\right)")", 4)
+    case .gradient(let f, let a):
+      if case .variable(let v, _, _) = a.node {
+        return style == .text ? ("∇_\(name(v)) \(name(f))", 1) : ("\\nabla_{\(name(v))} \(name(f))", 1)
+      }
+      return style == .text
+        ? ("∇\(name(f))(\(render(a, 0)))", 4)
+        : ("\\nabla \(name(f))\\left(\(render(a, 0))\\right)", 4)
+    case .mapped(let f, let order, let a):
+      let primes = style == .text
+        ? ["", "′", "″", "‴"][min(order, 3)] : String(repeating: "'", count: order)
+      return style == .text
+        ? ("\(name(f))\(primes)(\(render(a, 0)))", 4)
+        : ("\(name(f))\(primes)\\left(\(render(a, 0))\\right)", 4)
+    case .differential(let a):
+      return style == .text ? ("d\(render(a, 4))", 4) : ("\\mathrm{d}\(render(a, 4))", 4)
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/// Renders a formula as one Python expression over NumPy (shared/LANGUAGE.md): `np` is
+/// NumPy, every declared input is bound to an array (a scalar is a float, a `vector(n)` has
+/// shape (n,), a matrix two axes), and nothing else is bound. Definitions are bound inside
+/// the line with lambdas, so the text stays linear in the depth of the problem.
+///
+/// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
+/// is given the shape of the derivative at the end.
+public struct NumpyRenderer {
+  /// The problem whose inputs and definitions the formula uses.
+  public let problem: Problem
+  private var dimensionSources: [String: String] = [:]
+
+  /// A renderer for formulas over `problem`.
+  public init(problem: Problem) {
+    self.problem = problem
+    for input in problem.inputs {
+      let axes: [(Dim, Int)] = [(input.expr.shape.rows, 0), (input.expr.shape.cols, 1)]
+      let isVector: Bool
+      if case .vector = input.type { isVector = true } else { isVector = false }
+      for (dim, axis) in axes {
+        guard case .symbol(let name) = dim, dimensionSources[name] == nil else { continue }
+        if isVector && axis == 1 { continue }
+        dimensionSources[name] = "\(input.name).shape[\(axis)]"
+      }
+    }
+  }
+
+  private func dimension(_ d: Dim) throws -> String {
+    switch d {
+    case .size(let n): return "\(n)"
+    case .symbol(let name):
+      guard let source = dimensionSources[name] else {
+        throw MatcalcError.unsupported("NumPy output: no input has dimension \(name)", nil)
+      }
+      return source
+    }
+  }
+
+  private static func parameter(_ name: String) -> String {
+    name.hasPrefix("δ") ? "_d_" + name.dropFirst() : "_" + name
+  }
+
+  /// One line of Python that evaluates to `e` with the shape of `target`.
+  ///
+  /// - Parameter bindings: named intermediates (adjoints) `variable = value` the formula
+  ///   uses, in order; each may use the ones before it.
+  public func render(_ e: Expr, shapedLike target: Expr, bindings: [(Expr, Expr)] = [])
+    throws -> String
+  {
+    // Which definitions and bindings the formula needs, in dependency order.
+    var needed = Set<Expr>()
+    var definitionBodies: [Expr: Expr] = [:]
+    for definition in problem.definitions { definitionBodies[definition.variable] = definition.body }
+    for (variable, value) in bindings { definitionBodies[variable] = value }
+    var visited = Set<Expr>()
+    func collect(_ e: Expr) {
+      guard visited.insert(e).inserted else { return }
+      if let body = definitionBodies[e] {
+        needed.insert(e)
+        collect(body)
+      }
+      e.children.forEach(collect)
+    }
+    collect(e)
+    var text = try expression(e)
+    let ordered: [(Expr, Expr)] =
+      problem.definitions.map { ($0.variable, $0.body) } + bindings
+    for (variable, body) in ordered.reversed() where needed.contains(variable) {
+      guard case .variable(let name, _, _) = variable.node else { continue }
+      text = "(lambda \(Self.parameter(name)): \(text))(\(try expression(body)))"
+    }
+    let inputType = problem.inputs.first { $0.expr == target }?.type
+    switch inputType {
+    case .scalar: return "float(np.squeeze(\(text)))"
+    case .vector: return "np.reshape(\(text), (-1,))"
+    default:
+      return target.isScalar ? "float(np.squeeze(\(text)))" : "np.asarray(\(text))"
+    }
+  }
+
+  private func expression(_ e: Expr) throws -> String {
+    switch e.node {
+    case .variable(let name, let shape, _):
+      guard let input = problem.inputs.first(where: { $0.name == name }) else {
+        return Self.parameter(name)
+      }
+      switch input.type {
+      case .vector: return shape.isScalar ? "\(name)[0]" : "\(name)[:, None]"
+      case .matrix, .symmetric: return shape.isScalar ? "\(name)[0, 0]" : name
+      default: return name
+      }
+    case .constant(let value): return value < 0 ? "(\(value))" : "\(value)"
+    case .identity(let d): return "np.eye(\(try dimension(d)))"
+    case .ones(let s): return "np.ones((\(try dimension(s.rows)), \(try dimension(s.cols))))"
+    case .zero(let s): return "np.zeros((\(try dimension(s.rows)), \(try dimension(s.cols))))"
+    case .add(let terms):
+      return "(" + (try terms.map(expression)).joined(separator: " + ") + ")"
+    case .product(let a, let b):
+      let op = a.isScalar || b.isScalar ? "*" : "@"
+      return "(\(try expression(a)) \(op) \(try expression(b)))"
+    case .hadamard(let a, let b): return "(\(try expression(a)) * \(try expression(b)))"
+    case .power(let a, let p): return "np.power(\(try expression(a)), \(try expression(p)))"
+    case .transpose(let a): return "\(try expression(a)).T"
+    case .call(let f, let a):
+      let x = try expression(a)
+      switch f {
+      case .trace: return "np.trace(\(x))"
+      case .det: return "np.linalg.det(\(x))"
+      case .logdet: return "np.linalg.slogdet(\(x))[1]"
+      case .inverse: return "np.linalg.inv(\(x))"
+      case .diag: return "np.diag(np.ravel(\(x)))"
+      case .diagonal: return "np.diag(\(x))[:, None]"
+      case .sum: return "np.sum(\(x))"
+      case .norm1: return "np.sum(np.abs(\(x)))"
+      case .norm2: return "np.linalg.norm(\(x))"
+      case .softmax: return "(lambda t: t / np.sum(t))(np.exp(\(x) - np.max(\(x))))"
+      case .logsumexp:
+        return "(lambda t: np.max(t) + np.log(np.sum(np.exp(t - np.max(t)))))(\(x))"
+      case .exp, .log, .sin, .cos, .tanh, .sqrt, .abs, .sign: return "np.\(f.rawValue)(\(x))"
+      case .sigmoid: return "(1.0 / (1.0 + np.exp(-(\(x)))))"
+      case .relu: return "np.maximum(\(x), 0.0)"
+      case .step: return "np.heaviside(\(x), 0.0)"
+      }
+    case .opaque(let f, _), .gradient(let f, _), .mapped(let f, _, _):
+      throw MatcalcError.unsupported(
+        "NumPy output cannot evaluate the opaque function \(f); use --format text or latex", nil)
+    case .differential:
+      throw MatcalcError.internalError("a differential in a formula")
+    }
+  }
+}

@@ -1,0 +1,191 @@
+/// Matches a rule's pattern against an expression and instantiates its right side.
+struct Matcher {
+  /// What the pattern variables and dimension symbols stand for.
+  struct Bindings {
+    var exprs: [String: Expr] = [:]
+    var dims: [String: Dim] = [:]
+  }
+
+  let patternVariables: [String: Expr]
+  /// An element-wise rule's scalar variables match matrices too (the rule is lifted).
+  let lifting: Bool
+
+  init(_ rule: Rule) {
+    patternVariables = rule.variables
+    lifting = rule.isElementwise
+  }
+
+  init(variables: [String: Expr]) {
+    patternVariables = variables
+    lifting = false
+  }
+
+  func match(_ pattern: Expr, _ target: Expr) -> Bindings? {
+    var bindings = Bindings()
+    return match(pattern, target, &bindings) ? bindings : nil
+  }
+
+  /// Binds a pattern dimension to a target dimension; symbols bind once.
+  private func bind(_ pattern: Dim, _ target: Dim, _ bindings: inout Bindings) -> Bool {
+    switch pattern {
+    case .size: return pattern == target
+    case .symbol(let name):
+      if let bound = bindings.dims[name] { return bound == target }
+      bindings.dims[name] = target
+      return true
+    }
+  }
+
+  private func bind(_ pattern: Shape, _ target: Shape, _ bindings: inout Bindings) -> Bool {
+    bind(pattern.rows, target.rows, &bindings) && bind(pattern.cols, target.cols, &bindings)
+  }
+
+  /// Whether `e` is known to equal its transpose.
+  static func isSymmetric(_ e: Expr) -> Bool {
+    switch e.node {
+    case .variable(_, _, let symmetric): return symmetric
+    case .identity, .constant: return true
+    case .call(.inverse, let a): return isSymmetric(a)
+    case .call(.diag, _): return true
+    default: return e.isScalar
+    }
+  }
+
+  func match(_ pattern: Expr, _ target: Expr, _ bindings: inout Bindings) -> Bool {
+    if case .variable(let name, let shape, let symmetric) = pattern.node,
+      patternVariables[name] != nil
+    {
+      if let bound = bindings.exprs[name] { return bound === target }
+      if symmetric && !Matcher.isSymmetric(target) { return false }
+      if shape.isScalar && !target.isScalar {
+        // A scalar pattern variable matches 1×1 expressions only, unless the rule is lifted.
+        guard lifting else { return false }
+      } else {
+        guard bind(shape, target.shape, &bindings) else { return false }
+      }
+      bindings.exprs[name] = target
+      return true
+    }
+    switch (pattern.node, target.node) {
+    case (.variable(let a, _, _), .variable(let b, _, _)): return a == b
+    case (.constant(let a), .constant(let b)): return a == b
+    case (.identity(let a), .identity(let b)): return bind(a, b, &bindings)
+    case (.ones(let a), .ones(let b)), (.zero(let a), .zero(let b)):
+      return bind(a, b, &bindings)
+    case (.add(let ps), .add(let ts)):
+      if ps.count == ts.count {
+        var trial = bindings
+        if zip(ps, ts).allSatisfy({ match($0, $1, &trial) }) {
+          bindings = trial
+          return true
+        }
+      }
+      // `A + B` against `t₁ + t₂ + … + tₙ`: A = t₁, B = the rest.
+      if ps.count == 2 && ts.count > 2, let rest = try? Expr.add(Array(ts.dropFirst())) {
+        var trial = bindings
+        if match(ps[0], ts[0], &trial) && match(ps[1], rest, &trial) {
+          bindings = trial
+          return true
+        }
+      }
+      return false
+    case (.product(let pa, let pb), .product(let ta, let tb)),
+      (.hadamard(let pa, let pb), .hadamard(let ta, let tb)),
+      (.power(let pa, let pb), .power(let ta, let tb)):
+      var trial = bindings
+      guard match(pa, ta, &trial) && match(pb, tb, &trial) else { return false }
+      bindings = trial
+      return true
+    case (.transpose(let p), .transpose(let t)), (.differential(let p), .differential(let t)):
+      return match(p, t, &bindings)
+    case (.call(let f, let p), .call(let g, let t)):
+      return f == g && match(p, t, &bindings)
+    case (.opaque(let f, let p), .opaque(let g, let t)),
+      (.gradient(let f, let p), .gradient(let g, let t)):
+      return f == g && match(p, t, &bindings)
+    case (.mapped(let f, let i, let p), .mapped(let g, let j, let t)):
+      return f == g && i == j && match(p, t, &bindings)
+    default:
+      return false
+    }
+  }
+
+  /// The right side with the bindings substituted, rebuilt through the canonical constructors.
+  /// `elementwise` lifts a scalar rule to matrices: products of equal shapes become ⊙.
+  func instantiate(_ template: Expr, _ bindings: Bindings, elementwise: Bool = false) throws
+    -> Expr
+  {
+    var memo: [Expr: Expr] = [:]
+    return try instantiate(template, bindings, elementwise, &memo)
+  }
+
+  private func dim(_ d: Dim, _ bindings: Bindings) -> Dim {
+    if case .symbol(let name) = d, let bound = bindings.dims[name] { return bound }
+    return d
+  }
+
+  private func instantiate(
+    _ e: Expr, _ bindings: Bindings, _ elementwise: Bool, _ memo: inout [Expr: Expr]
+  ) throws -> Expr {
+    if let done = memo[e] { return done }
+    let result: Expr
+    switch e.node {
+    case .variable(let name, _, _) where patternVariables[name] != nil:
+      guard let bound = bindings.exprs[name] else {
+        throw MatcalcError.internalError("pattern variable \(name) is unbound")
+      }
+      result = bound
+    case .identity(let d): result = try Expr.identity(dim(d, bindings))
+    case .ones(let s):
+      result = try Expr.ones(Shape(dim(s.rows, bindings), dim(s.cols, bindings)))
+    case .zero(let s):
+      result = try Expr.zero(Shape(dim(s.rows, bindings), dim(s.cols, bindings)))
+    default:
+      let children = try e.children.map { try instantiate($0, bindings, elementwise, &memo) }
+      result = try e.rebuilt(children, elementwise: elementwise)
+    }
+    memo[e] = result
+    return result
+  }
+}
+
+extension Expr {
+  /// The same node over new children, through the canonical constructors.
+  func rebuilt(_ children: [Expr], elementwise: Bool = false) throws -> Expr {
+    switch node {
+    case .variable, .constant, .identity, .ones, .zero: return self
+    case .add: return try Expr.add(children)
+    case .product:
+      if elementwise && !children[0].isScalar && !children[1].isScalar {
+        return try Expr.hadamard(children[0], children[1])
+      }
+      return try Expr.multiply(children[0], children[1])
+    case .hadamard: return try Expr.hadamard(children[0], children[1])
+    case .power: return try Expr.power(children[0], children[1])
+    case .transpose: return try Expr.transpose(children[0])
+    case .call(let f, _): return try Expr.call(f, children[0])
+    case .opaque(let f, _): return try Expr.make(.opaque(f, children[0]))
+    case .gradient(let f, _): return try Expr.make(.gradient(f, children[0]))
+    case .mapped(let f, let order, _): return try Expr.make(.mapped(f, order, children[0]))
+    case .differential: return try Expr.make(.differential(children[0]))
+    }
+  }
+}
+
+extension Expr {
+  /// The expression with every key of `replacements` replaced by its value.
+  func substituting(_ replacements: [Expr: Expr]) throws -> Expr {
+    if replacements.isEmpty { return self }
+    var memo: [Expr: Expr] = [:]
+    func walk(_ e: Expr) throws -> Expr {
+      if let value = replacements[e] { return value }
+      if let done = memo[e] { return done }
+      let children = try e.children.map(walk)
+      let result =
+        zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+      memo[e] = result
+      return result
+    }
+    return try walk(self)
+  }
+}

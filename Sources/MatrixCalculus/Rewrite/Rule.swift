@@ -1,0 +1,84 @@
+/// One rewrite rule from a file under Rules/: `name: left => right [when …]`.
+///
+/// Declared names are pattern variables; dimension symbols are per rule and must unify for
+/// the rule to fire. A rule whose left side is `d(E)` is a differential rule.
+public struct Rule: Sendable, CustomStringConvertible {
+  /// What a rule is for.
+  public enum Kind: String, Sendable {
+    /// `E => E'`, applied by the simplifier.
+    case simplification
+    /// `d(f(X)) => linear expression in d(X)`, used by differentiation.
+    case differential
+  }
+
+  /// Domains on which both sides are defined (used to sample inputs when checking).
+  public enum Domain: String, Sendable, CaseIterable {
+    /// A square matrix with an inverse.
+    case invertible
+    /// Symmetric positive definite.
+    case posdef
+    /// Entry-wise positive.
+    case positive
+    /// Entry-wise nonzero.
+    case nonzero
+  }
+
+  /// The unique kebab-case name.
+  public let name: String
+  /// The kind, from the left side.
+  public let kind: Kind
+  /// The pattern.
+  public let left: Expr
+  /// The replacement.
+  public let right: Expr
+  /// Pattern variables by name.
+  public let variables: [String: Expr]
+  /// Domains of pattern variables.
+  public let domains: [(Domain, String)]
+  /// The file it came from.
+  public let file: String
+  /// The line in that file.
+  public let line: Int
+
+  /// `file:line`.
+  public var location: String { "\(file):\(line)" }
+
+  /// Whether every pattern variable is a scalar and the rule differentiates an element-wise
+  /// function: it then applies entry by entry to matrices ("lifted").
+  public var isElementwise: Bool {
+    guard kind == .differential, case .differential(let inner) = left.node else { return false }
+    let elementwise: Bool
+    switch inner.node {
+    case .call(let f, _): elementwise = f.isElementwise
+    case .power: elementwise = true
+    default: elementwise = false
+    }
+    return elementwise && variables.values.allSatisfy(\.isScalar)
+  }
+
+  /// The head the matcher indexes rules by.
+  var head: String { Rule.head(of: kind == .differential ? (left.children.first ?? left) : left) }
+
+  static func head(of e: Expr) -> String {
+    switch e.node {
+    case .variable: return "variable"
+    case .constant: return "constant"
+    case .identity: return "identity"
+    case .ones: return "ones"
+    case .zero: return "zero"
+    case .add: return "add"
+    case .product: return "product"
+    case .hadamard: return "hadamard"
+    case .power: return "power"
+    case .transpose: return "transpose"
+    case .call(let f, _): return "call:\(f.rawValue)"
+    case .opaque: return "opaque"
+    case .gradient: return "gradient"
+    case .mapped: return "mapped"
+    case .differential: return "differential"
+    }
+  }
+
+  /// `name (file:line)`.
+  public var description: String { "\(name) (\(location))" }
+}

@@ -1,0 +1,171 @@
+import Foundation
+
+/// The rules the engine runs on, loaded from rule files and indexed by kind and head.
+public struct RuleSet: Sendable {
+  /// Every rule, in file then line order.
+  public let rules: [Rule]
+  private let byHead: [String: [Rule]]
+
+  /// Builds a set from loaded rules; rejects duplicate names.
+  public init(_ rules: [Rule]) throws {
+    var seen: [String: Rule] = [:]
+    for rule in rules {
+      if let first = seen[rule.name] {
+        throw MatcalcError.rule(
+          "duplicate rule name '\(rule.name)' (first at \(first.location))", file: rule.file,
+          line: rule.line)
+      }
+      seen[rule.name] = rule
+    }
+    self.rules = rules
+    var index: [String: [Rule]] = [:]
+    for rule in rules { index["\(rule.kind.rawValue)/\(rule.head)", default: []].append(rule) }
+    byHead = index
+  }
+
+  /// The rules of `kind` whose left side has the head of `e`.
+  func candidates(_ kind: Rule.Kind, for e: Expr) -> [Rule] {
+    byHead["\(kind.rawValue)/\(Rule.head(of: e))"] ?? []
+  }
+
+  /// The rules compiled into the binary from Rules/*.rules.
+  public static let embedded: RuleSet = {
+    do {
+      return try RuleSet(EmbeddedRules.files.flatMap { try RuleFile.parse($0.text, file: $0.name) })
+    } catch {
+      // The embedded rules are validated by the test suite; a broken build still must not
+      // trap, so it runs with no rules and every derivation reports what it cannot do.
+      FileHandle.standardError.write(Data("matcalc: embedded rules: \(error)\n".utf8))
+      return RuleSet.empty
+    }
+  }()
+
+  /// No rules.
+  public static let empty: RuleSet = {
+    guard let set = try? RuleSet([]) else { preconditionFailure("an empty rule set is valid") }
+    return set
+  }()
+
+  /// Loads every `*.rules` file of a directory (sorted by name), after the embedded ones.
+  public static func embedded(plus directory: String) throws -> RuleSet {
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+      .filter { $0.hasSuffix(".rules") }.sorted()
+    var rules = RuleSet.embedded.rules
+    for name in names {
+      let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+      rules += try RuleFile.parse(text, file: name)
+    }
+    return try RuleSet(rules)
+  }
+}
+
+/// Parses one rule file (see ../shared/STYLE.md, "Rules/").
+public enum RuleFile {
+  /// Parses the rules of one file.
+  ///
+  /// - Throws: ``MatcalcError/rule(_:file:line:)`` with the file and line of the first problem.
+  public static func parse(_ text: String, file: String) throws -> [Rule] {
+    var lets: [String] = []
+    var rules: [Rule] = []
+    for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false)
+      .enumerated()
+    {
+      let line = offset + 1
+      var content = String(rawLine)
+      if let hash = content.firstIndex(of: "#") { content = String(content[..<hash]) }
+      content = content.trimmingCharacters(in: .whitespaces)
+      if content.isEmpty { continue }
+      if content.hasPrefix("let ") {
+        lets.append(String(content.dropFirst(4)))
+        continue
+      }
+      guard let colon = content.firstIndex(of: ":") else {
+        throw MatcalcError.rule("expected 'name: left => right'", file: file, line: line)
+      }
+      let name = content[..<colon].trimmingCharacters(in: .whitespaces)
+      guard !name.isEmpty,
+        name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
+      else {
+        throw MatcalcError.rule("rule names are kebab-case, found '\(name)'", file: file, line: line)
+      }
+      rules.append(
+        try parseRule(
+          name: name, body: String(content[content.index(after: colon)...]), lets: lets,
+          file: file, line: line))
+    }
+    return rules
+  }
+
+  private static func split(_ text: String, _ word: String) -> (String, String?) {
+    guard let range = text.range(of: " \(word) ") else { return (text, nil) }
+    return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
+  }
+
+  private static func parseRule(
+    name: String, body: String, lets: [String], file: String, line: Int
+  ) throws -> Rule {
+    func fail(_ message: String) -> MatcalcError { .rule(message, file: file, line: line) }
+    guard let arrow = body.range(of: "=>") else { throw fail("expected '=>' in rule \(name)") }
+    let leftText = String(body[..<arrow.lowerBound])
+    var rest = String(body[arrow.upperBound...])
+    var whereText: String?
+    (rest, whereText) = split(rest, "where")
+    var whenText: String?
+    (rest, whenText) = split(rest, "when")
+    let declarations = (lets + (whereText.map { [$0] } ?? [])).joined(separator: "; ")
+    let source = "\(declarations)\n__left = \(leftText)\n__right = \(rest)"
+    let problem: Problem
+    do {
+      var checker = TypeChecker(source: source)
+      checker.allowsInference = false
+      checker.allowsDifferentials = true
+      var parser = try Parser(source)
+      let statements = try parser.statements()
+      try checker.check(statements)
+      problem = checker.problem
+    } catch let error as MatcalcError {
+      throw fail("\(name): \(error.message)")
+    }
+    guard problem.definitions.count == 2 else { throw fail("\(name): expected two sides") }
+    let left = problem.definitions[0].body
+    let right = problem.definitions[1].body
+    guard left.shape == right.shape else {
+      throw fail("\(name): the sides have different shapes, \(left.shape) and \(right.shape)")
+    }
+    var variables: [String: Expr] = [:]
+    for input in problem.inputs { variables[input.name] = input.expr }
+    let leftNames = names(in: left)
+    for used in names(in: right) where variables[used] != nil && !leftNames.contains(used) {
+      throw fail("\(name): '\(used)' appears on the right side only")
+    }
+    var domains: [(Rule.Domain, String)] = []
+    for clause in (whenText ?? "").split(separator: ",") {
+      let trimmed = clause.trimmingCharacters(in: .whitespaces)
+      guard let open = trimmed.firstIndex(of: "("), trimmed.hasSuffix(")"),
+        let domain = Rule.Domain(rawValue: String(trimmed[..<open]))
+      else {
+        throw fail("\(name): unknown domain '\(trimmed)'; use invertible, posdef, positive, nonzero")
+      }
+      let variable = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+      guard variables[variable] != nil else {
+        throw fail("\(name): domain of undeclared '\(variable)'")
+      }
+      domains.append((domain, variable))
+    }
+    let kind: Rule.Kind
+    if case .differential = left.node { kind = .differential } else { kind = .simplification }
+    return Rule(
+      name: name, kind: kind, left: left, right: right, variables: variables, domains: domains,
+      file: file, line: line)
+  }
+
+  private static func names(in e: Expr) -> Set<String> {
+    var result = Set<String>()
+    var stack = [e]
+    while let next = stack.popLast() {
+      if case .variable(let name, _, _) = next.node { result.insert(name) }
+      stack += next.children
+    }
+    return result
+  }
+}

@@ -1,0 +1,61 @@
+/// One applied rule: what `--steps` prints by rule name.
+public struct Step: Sendable, CustomStringConvertible {
+  /// The rule's name (or a built-in step's name).
+  public var rule: String
+  /// The expression before.
+  public var before: Expr
+  /// The expression after.
+  public var after: Expr
+
+  /// `rule: before ⇒ after`.
+  public var description: String { "\(rule): \(before) => \(after)" }
+}
+
+/// How a fixpoint ended.
+public enum FixpointOutcome: Sendable, Equatable {
+  /// No rule applies any more.
+  case saturated
+  /// The limit was reached with rules still applying.
+  case iterationLimit(Int)
+}
+
+/// Applies the simplification rules bottom up (post-walk) until nothing changes, through the
+/// canonical constructors. Every rewrite is recorded as a ``Step``.
+struct Simplifier {
+  let rules: RuleSet
+  var limit = 64
+  private(set) var steps: [Step] = []
+  private(set) var outcome = FixpointOutcome.saturated
+  private var memo: [Expr: Expr] = [:]
+
+  init(rules: RuleSet) { self.rules = rules }
+
+  mutating func simplified(_ e: Expr) throws -> Expr {
+    if let done = memo[e] { return done }
+    let children = try e.children.map { try simplified($0) }
+    var current = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+    var rounds = 0
+    rewriting: while rounds < limit {
+      rounds += 1
+      for rule in rules.candidates(.simplification, for: current) {
+        let matcher = Matcher(rule)
+        guard let bindings = matcher.match(rule.left, current) else { continue }
+        let next = try matcher.instantiate(rule.right, bindings)
+        guard next.shape == current.shape else {
+          throw MatcalcError.internalError("rule \(rule.name) changed the shape of \(current)")
+        }
+        steps.append(Step(rule: rule.name, before: current, after: next))
+        // The result's children may now simplify further.
+        let nextChildren = try next.children.map { try simplified($0) }
+        current =
+          zip(nextChildren, next.children).allSatisfy({ $0 === $1 })
+          ? next : try next.rebuilt(nextChildren)
+        continue rewriting
+      }
+      break
+    }
+    if rounds >= limit { outcome = .iterationLimit(limit) }
+    memo[e] = current
+    return current
+  }
+}

@@ -1,0 +1,272 @@
+import Foundation
+
+/// The canonical constructors. Every expression the engine makes passes through these, so
+/// equal values get equal handles: sums are flat with like terms collected and a canonical
+/// order, constants are folded, scalars come first in products and move out of matrix
+/// products, matrix products associate to the left, zeros and identities vanish.
+extension Expr {
+  /// A declared or defined name.
+  public static func variable(_ name: String, _ shape: Shape, symmetric: Bool = false) throws
+    -> Expr
+  {
+    try ExprPool.intern(.variable(name, shape, symmetric: symmetric && shape.isSquare))
+  }
+
+  /// A 1×1 constant (−0 is stored as 0).
+  public static func constant(_ value: Double) -> Expr {
+    // Interning a constant cannot fail: its shape is always 1×1.
+    (try? ExprPool.intern(.constant(value == 0 ? 0 : value))) ?? unreachableConstant
+  }
+
+  private static let unreachableConstant: Expr = {
+    // A constant's shape never fails; this only keeps the code free of `!`.
+    guard let made = try? ExprPool.intern(.constant(0)) else { preconditionFailure() }
+    return made
+  }()
+
+  /// The zero of a shape (the constant 0 for 1×1).
+  public static func zero(_ shape: Shape) throws -> Expr {
+    shape.isScalar ? constant(0) : try ExprPool.intern(.zero(shape))
+  }
+
+  /// All ones of a shape (the constant 1 for 1×1).
+  public static func ones(_ shape: Shape) throws -> Expr {
+    shape.isScalar ? constant(1) : try ExprPool.intern(.ones(shape))
+  }
+
+  /// The d×d identity (the constant 1 for d = 1).
+  public static func identity(_ d: Dim) throws -> Expr {
+    d == .one ? constant(1) : try ExprPool.intern(.identity(d))
+  }
+
+  // MARK: - Sums
+
+  /// Splits `c·B` into the constant c and the rest B.
+  var coefficientAndBase: (Double, Expr) {
+    if case .constant(let value) = node { return (value, Expr.constant(1)) }
+    if case .product(let a, let b) = node, let value = a.constantValue { return (value, b) }
+    return (1, self)
+  }
+
+  /// `Σ terms`, flattened, like terms collected, zeros dropped, canonically ordered.
+  public static func add(_ terms: [Expr]) throws -> Expr {
+    var flat: [Expr] = []
+    for term in terms {
+      if case .add(let inner) = term.node { flat += inner } else { flat.append(term) }
+    }
+    let shapes = Set(flat.map(\.shape).filter { !$0.isScalar })
+    guard shapes.count <= 1 else {
+      throw MatcalcError.internalError("sum of different shapes \(shapes.sorted { "\($0)" < "\($1)" })")
+    }
+    let shape = shapes.first ?? .scalar
+    var order: [Expr] = []
+    var coefficients: [Expr: Double] = [:]
+    for term in flat where !term.isZero {
+      let (coefficient, base) = term.coefficientAndBase
+      if coefficients[base] == nil { order.append(base) }
+      coefficients[base, default: 0] += coefficient
+    }
+    var collected: [Expr] = []
+    for base in order {
+      guard let coefficient = coefficients[base], coefficient != 0 else { continue }
+      collected.append(try scale(coefficient, base))
+    }
+    if collected.isEmpty { return try zero(shape) }
+    if collected.count == 1 {
+      let only = collected[0]
+      return only.shape == shape ? only : try multiply(only, try ones(shape))
+    }
+    collected.sort { Expr.precedes($0.coefficientAndBase.1, $1.coefficientAndBase.1) }
+    return try ExprPool.intern(.add(collected))
+  }
+
+  /// `a + b`.
+  public static func + (a: Expr, b: Expr) throws -> Expr { try add([a, b]) }
+
+  /// `a − b`.
+  public static func - (a: Expr, b: Expr) throws -> Expr { try add([a, try scale(-1, b)]) }
+
+  /// `−a`.
+  public static prefix func - (a: Expr) throws -> Expr { try scale(-1, a) }
+
+  /// `c·a` for a constant c.
+  public static func scale(_ c: Double, _ a: Expr) throws -> Expr {
+    if c == 0 { return try zero(a.shape) }
+    if c == 1 { return a }
+    switch a.node {
+    case .constant(let value): return constant(c * value)
+    case .zero: return a
+    case .add(let terms): return try add(terms.map { try scale(c, $0) })
+    default:
+      let (coefficient, base) = a.coefficientAndBase
+      let total = c * coefficient
+      if total == 1 { return base }
+      if base.isScalar, case .constant(1) = base.node { return constant(total) }
+      return try ExprPool.intern(.product(constant(total), base))
+    }
+  }
+
+  // MARK: - Products
+
+  /// The language's `*`: matrix product, or scaling when an operand is 1×1.
+  public static func * (a: Expr, b: Expr) throws -> Expr { try multiply(a, b) }
+
+  /// See ``*(_:_:)``.
+  public static func multiply(_ a: Expr, _ b: Expr) throws -> Expr {
+    if a.isScalar && b.isScalar {
+      if let x = a.constantValue, let y = b.constantValue { return constant(x * y) }
+      if let x = a.constantValue { return try scale(x, b) }
+      if let y = b.constantValue { return try scale(y, a) }
+      if a.isZero || b.isZero { return constant(0) }
+      let (ca, ba) = a.coefficientAndBase
+      let (cb, bb) = b.coefficientAndBase
+      if ca != 1 || cb != 1 { return try scale(ca * cb, try multiply(ba, bb)) }
+      let (first, second) = precedes(ba, bb) ? (ba, bb) : (bb, ba)
+      return try ExprPool.intern(.product(first, second))
+    }
+    if a.isScalar || b.isScalar {
+      let (s, m) = a.isScalar ? (a, b) : (b, a)
+      if let value = s.constantValue { return try scale(value, m) }
+      if m.isZero { return m }
+      // s (t M) = (s t) M: one scalar factor in front.
+      if case .product(let t, let rest) = m.node, t.isScalar, !rest.isScalar {
+        return try multiply(try multiply(s, t), rest)
+      }
+      let (cs, bs) = s.coefficientAndBase
+      if cs != 1 { return try scale(cs, try multiply(bs, m)) }
+      return try ExprPool.intern(.product(s, m))
+    }
+    guard a.shape.cols == b.shape.rows else {
+      throw MatcalcError.internalError("product of \(a.shape) and \(b.shape)")
+    }
+    if a.isZero || b.isZero { return try zero(Shape(a.shape.rows, b.shape.cols)) }
+    if case .identity = a.node { return b }
+    if case .identity = b.node { return a }
+    if case .product(let s, let rest) = a.node, s.isScalar, !rest.isScalar {
+      return try multiply(s, try multiply(rest, b))
+    }
+    if case .product(let s, let rest) = b.node, s.isScalar, !rest.isScalar {
+      return try multiply(s, try multiply(a, rest))
+    }
+    if case .product(let left, let right) = b.node {
+      return try multiply(try multiply(a, left), right)
+    }
+    return try ExprPool.intern(.product(a, b))
+  }
+
+  /// `A ⊙ B`; scaling when an operand is 1×1.
+  public static func hadamard(_ a: Expr, _ b: Expr) throws -> Expr {
+    if a.isScalar || b.isScalar { return try multiply(a, b) }
+    if a.isZero { return a }
+    if b.isZero { return b }
+    if case .ones = a.node { return b }
+    if case .ones = b.node { return a }
+    let (ca, ba) = a.coefficientAndBase
+    let (cb, bb) = b.coefficientAndBase
+    if ca != 1 || cb != 1 { return try scale(ca * cb, try hadamard(ba, bb)) }
+    if case .product(let s, let rest) = a.node, s.isScalar {
+      return try multiply(s, try hadamard(rest, b))
+    }
+    if case .product(let s, let rest) = b.node, s.isScalar {
+      return try multiply(s, try hadamard(a, rest))
+    }
+    let (first, second) = precedes(a, b) ? (a, b) : (b, a)
+    return try ExprPool.intern(.hadamard(first, second))
+  }
+
+  /// Element-wise power `A^⊙p`.
+  public static func power(_ a: Expr, _ p: Expr) throws -> Expr {
+    if let exponent = p.constantValue {
+      if exponent == 1 { return a }
+      if exponent == 0 { return try ones(a.shape) }
+      if let base = a.constantValue { return constant(pow(base, exponent)) }
+    }
+    return try ExprPool.intern(.power(a, p))
+  }
+
+  /// `Aᵀ`; scalars, symmetric names, identities and double transposes simplify at once.
+  public static func transpose(_ a: Expr) throws -> Expr {
+    switch a.node {
+    case .constant, .identity: return a
+    case .zero(let shape): return try zero(shape.transposed)
+    case .ones(let shape): return try ones(shape.transposed)
+    case .transpose(let inner): return inner
+    case .variable(_, _, symmetric: true): return a
+    default:
+      if a.isScalar { return a }
+      return try ExprPool.intern(.transpose(a))
+    }
+  }
+
+  /// A built-in function applied to `a`.
+  public static func call(_ function: Function, _ a: Expr) throws -> Expr {
+    switch function {
+    case .trace where a.isScalar, .sum where a.isScalar: return a
+    case .inverse:
+      if case .identity = a.node { return a }
+    case .trace, .sum:
+      if a.isZero { return constant(0) }
+    default: break
+    }
+    return try ExprPool.intern(.call(function, a))
+  }
+
+  /// Any other node, interned as it is.
+  static func make(_ node: Node) throws -> Expr { try ExprPool.intern(node) }
+}
+
+// MARK: - Canonical order
+
+extension Expr {
+  private var rank: Int {
+    switch node {
+    case .constant: return 0
+    case .variable: return 1
+    case .identity: return 2
+    case .ones: return 3
+    case .zero: return 4
+    case .gradient: return 5
+    case .transpose: return 6
+    case .product: return 7
+    case .hadamard: return 8
+    case .power: return 9
+    case .call: return 10
+    case .mapped: return 11
+    case .opaque: return 12
+    case .add: return 13
+    case .differential: return 14
+    }
+  }
+
+  /// A total, deterministic order on expressions (never by hash): the order of terms in
+  /// sums and operands of commutative products.
+  static func precedes(_ a: Expr, _ b: Expr) -> Bool {
+    compare(a, b) < 0
+  }
+
+  private static func compare(_ a: Expr, _ b: Expr) -> Int {
+    if a === b { return 0 }
+    if a.rank != b.rank { return a.rank < b.rank ? -1 : 1 }
+    switch (a.node, b.node) {
+    case (.constant(let x), .constant(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+    case (.variable(let x, let sx, _), .variable(let y, let sy, _)):
+      if x != y { return x < y ? -1 : 1 }
+      return "\(sx)" < "\(sy)" ? -1 : ("\(sx)" == "\(sy)" ? 0 : 1)
+    case (.call(let f, _), .call(let g, _)) where f != g:
+      return f.rawValue < g.rawValue ? -1 : 1
+    case (.opaque(let f, _), .opaque(let g, _)) where f != g: return f < g ? -1 : 1
+    case (.gradient(let f, _), .gradient(let g, _)) where f != g: return f < g ? -1 : 1
+    case (.mapped(let f, let i, _), .mapped(let g, let j, _)) where f != g || i != j:
+      return (f, i) < (g, j) ? -1 : 1
+    default: break
+    }
+    let left = a.children
+    let right = b.children
+    for (x, y) in zip(left, right) {
+      let order = compare(x, y)
+      if order != 0 { return order }
+    }
+    if left.count != right.count { return left.count < right.count ? -1 : 1 }
+    return "\(a.shape)" < "\(b.shape)" ? -1 : ("\(a.shape)" == "\(b.shape)" ? 0 : 1)
+  }
+}

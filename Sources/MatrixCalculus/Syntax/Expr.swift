@@ -1,0 +1,173 @@
+import Synchronization
+
+/// One node of a matrix expression. Children are ``Expr`` handles, so structurally equal
+/// expressions are one object (hash-consed) and compare in O(1).
+public enum Node: Hashable, Sendable {
+  /// A declared input or a defined name, `X_ij`; a symmetric one has `Xᵀ = X`.
+  case variable(String, Shape, symmetric: Bool)
+  /// A 1×1 constant.
+  case constant(Double)
+  /// The identity, `I_ij = δ_ij`.
+  case identity(Dim)
+  /// All ones, `𝟏_ij = 1`.
+  case ones(Shape)
+  /// All zeros.
+  case zero(Shape)
+  /// `(A + B + …)_ij = A_ij + B_ij + …`; a 1×1 term is added to every entry.
+  case add([Expr])
+  /// `(AB)_ij = Σ_k A_ik B_kj`, or `s A` when an operand is 1×1 (then it comes first).
+  case product(Expr, Expr)
+  /// `(A ⊙ B)_ij = A_ij B_ij`.
+  case hadamard(Expr, Expr)
+  /// Element-wise power `(A^⊙p)_ij = A_ij^p`, p 1×1.
+  case power(Expr, Expr)
+  /// `(Aᵀ)_ij = A_ji`.
+  case transpose(Expr)
+  /// A built-in function of one argument.
+  case call(Function, Expr)
+  /// An opaque scalar function `L(D)` declared `L : function`.
+  case opaque(String, Expr)
+  /// Its gradient `(∇L)(D)`, shaped like D: the upstream gradient.
+  case gradient(String, Expr)
+  /// An opaque element-wise function `f` (order 0) or its derivatives `f′`, `f″` at Z.
+  case mapped(String, Int, Expr)
+  /// `d(X)`, the direction X moves in; appears in differential rules only.
+  case differential(Expr)
+}
+
+/// A hash-consed matrix expression with a known shape.
+public final class Expr: Hashable, Sendable, CustomStringConvertible {
+  /// The node; its children are interned too.
+  public let node: Node
+  /// The shape, computed when the node is made.
+  public let shape: Shape
+  /// Height of the tree (a leaf has height 1).
+  public let height: Int
+
+  fileprivate init(node: Node, shape: Shape, height: Int) {
+    self.node = node
+    self.shape = shape
+    self.height = height
+  }
+
+  /// Identity: interning makes structural equality and identity the same.
+  public static func == (lhs: Expr, rhs: Expr) -> Bool { lhs === rhs }
+
+  /// Hashes the identity.
+  public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+
+  /// The children, in order.
+  public var children: [Expr] {
+    switch node {
+    case .variable, .constant, .identity, .ones, .zero: return []
+    case .add(let terms): return terms
+    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b): return [a, b]
+    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
+      .mapped(_, _, let a), .differential(let a):
+      return [a]
+    }
+  }
+
+  /// Whether this is 1×1.
+  public var isScalar: Bool { shape.isScalar }
+
+  /// The constant value, if this is a constant.
+  public var constantValue: Double? {
+    if case .constant(let value) = node { return value }
+    return nil
+  }
+
+  /// Whether this is the zero of its shape (or the constant 0).
+  public var isZero: Bool {
+    switch node {
+    case .zero: return true
+    case .constant(let value): return value == 0
+    default: return false
+    }
+  }
+
+  /// A plain, re-parsable spelling of the expression (for debugging and errors).
+  public var description: String { PlainSpelling.spell(self) }
+}
+
+/// The one pool of interned expressions.
+enum ExprPool {
+  private static let table = Mutex<[Node: Expr]>([:])
+
+  /// Returns the unique expression for `node`, or throws when its operands' shapes do not fit.
+  static func intern(_ node: Node) throws -> Expr {
+    if let existing = table.withLock({ $0[node] }) { return existing }
+    let shape = try shapeOf(node)
+    let height = 1 + (childrenOf(node).map(\.height).max() ?? 0)
+    return table.withLock { table in
+      if let existing = table[node] { return existing }
+      let made = Expr(node: node, shape: shape, height: height)
+      table[node] = made
+      return made
+    }
+  }
+
+  private static func childrenOf(_ node: Node) -> [Expr] {
+    switch node {
+    case .variable, .constant, .identity, .ones, .zero: return []
+    case .add(let terms): return terms
+    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b): return [a, b]
+    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
+      .mapped(_, _, let a), .differential(let a):
+      return [a]
+    }
+  }
+
+  private static func mismatch(_ text: String) -> MatcalcError {
+    .internalError("shape mismatch: \(text)")
+  }
+
+  private static func shapeOf(_ node: Node) throws -> Shape {
+    switch node {
+    case .variable(_, let shape, _), .ones(let shape), .zero(let shape): return shape
+    case .constant: return .scalar
+    case .identity(let d): return Shape(d, d)
+    case .add(let terms):
+      let shapes = Set(terms.map(\.shape).filter { !$0.isScalar })
+      guard shapes.count <= 1 else { throw mismatch("sum of \(shapes)") }
+      return shapes.first ?? .scalar
+    case .product(let a, let b):
+      if a.isScalar { return b.shape }
+      if b.isScalar { return a.shape }
+      guard a.shape.cols == b.shape.rows else { throw mismatch("\(a.shape) * \(b.shape)") }
+      return Shape(a.shape.rows, b.shape.cols)
+    case .hadamard(let a, let b):
+      if a.isScalar { return b.shape }
+      if b.isScalar { return a.shape }
+      guard a.shape == b.shape else { throw mismatch("\(a.shape) .* \(b.shape)") }
+      return a.shape
+    case .power(let a, let p):
+      guard p.isScalar else { throw mismatch("power with exponent \(p.shape)") }
+      return a.shape
+    case .transpose(let a): return a.shape.transposed
+    case .call(let function, let a):
+      switch function {
+      case .trace, .det, .logdet:
+        guard a.shape.isSquare else { throw mismatch("\(function) of \(a.shape)") }
+        return .scalar
+      case .inverse:
+        guard a.shape.isSquare else { throw mismatch("inv of \(a.shape)") }
+        return a.shape
+      case .diag:
+        guard a.shape.cols == .one else { throw mismatch("diag of \(a.shape)") }
+        return Shape(a.shape.rows, a.shape.rows)
+      case .diagonal:
+        guard a.shape.isSquare else { throw mismatch("diag of \(a.shape)") }
+        return Shape(a.shape.rows, .one)
+      case .sum, .norm1, .norm2, .logsumexp: return .scalar
+      case .softmax:
+        guard a.shape.cols == .one else { throw mismatch("softmax of \(a.shape)") }
+        return a.shape
+      case .exp, .log, .sin, .cos, .tanh, .sigmoid, .relu, .sqrt, .abs, .step, .sign:
+        return a.shape
+      }
+    case .opaque: return .scalar
+    case .gradient(_, let a), .mapped(_, _, let a), .differential(let a): return a.shape
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/// Every error the engine reports. Each carries the position in the user's input where that
+/// is known, and a message in the user's terms.
+public enum MatcalcError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// Malformed input.
+  case syntax(String, SourceRange)
+  /// A name that is neither declared, defined nor inferable.
+  case unknownName(String, SourceRange)
+  /// Shapes that do not fit, e.g. `W*X: W is m×n but X is p×q`.
+  case shapeMismatch(String, SourceRange)
+  /// A construct the engine does not handle (yet); nothing is guessed instead.
+  case unsupported(String, SourceRange?)
+  /// A rule file that does not load, with its file and line.
+  case rule(String, file: String, line: Int)
+  /// A derived formula that failed its numeric check; it is not printed as an answer.
+  case checkFailed(String)
+  /// A numeric evaluation that cannot proceed (singular matrix, log of a negative number).
+  case numeric(String)
+  /// A resource limit was reached.
+  case limit(String, SourceRange?)
+  /// A broken invariant inside the engine; reported, never trapped.
+  case internalError(String)
+
+  /// The position, where known.
+  public var range: SourceRange? {
+    switch self {
+    case .syntax(_, let range), .unknownName(_, let range), .shapeMismatch(_, let range):
+      return range
+    case .unsupported(_, let range), .limit(_, let range): return range
+    case .rule, .checkFailed, .numeric, .internalError: return nil
+    }
+  }
+
+  /// The message without the position.
+  public var message: String {
+    switch self {
+    case .syntax(let text, _): return text
+    case .unknownName(let name, _):
+      return "unknown name '\(name)': declare it, e.g. '\(name) : matrix(m, n)', or define it"
+    case .shapeMismatch(let text, _): return text
+    case .unsupported(let text, _): return "unsupported: \(text)"
+    case .rule(let text, let file, let line): return "\(file):\(line): \(text)"
+    case .checkFailed(let text): return "numeric check failed: \(text)"
+    case .numeric(let text): return text
+    case .limit(let text, _): return "limit reached: \(text)"
+    case .internalError(let text): return "internal error: \(text)"
+    }
+  }
+
+  /// `line:column: message`.
+  public var description: String {
+    if let range { return "\(range): \(message)" }
+    return message
+  }
+
+  /// The message followed by the offending source line and a caret under the position.
+  public func rendered(source: String) -> String {
+    guard let range else { return "error: \(message)" }
+    let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+    var text = "error: \(range): \(message)"
+    if range.line >= 1 && range.line <= lines.count {
+      let line = String(lines[range.line - 1])
+      let pad = String(repeating: " ", count: max(0, range.column - 1))
+      let marks = String(repeating: "^", count: max(1, min(range.length, 80)))
+      text += "\n  \(line)\n  \(pad)\(marks)"
+    }
+    return text
+  }
+}

@@ -1,0 +1,274 @@
+/// Recursive-descent parser for shared/LANGUAGE.md. Nesting is bounded by
+/// ``Parser/maximumHeight`` so that no later stage can overflow the stack.
+struct Parser {
+  static let maximumHeight = 400
+
+  private var tokens: [Token]
+  private var position = 0
+  private var nesting = 0
+
+  init(_ source: String, firstLine: Int = 1) throws {
+    tokens = try Lexer.tokens(source, line: firstLine)
+  }
+
+  private var current: Token { tokens[min(position, tokens.count - 1)] }
+
+  private mutating func advance() -> Token {
+    let token = current
+    if position < tokens.count - 1 { position += 1 }
+    return token
+  }
+
+  private func isSymbol(_ symbol: String) -> Bool { current.kind == .symbol(symbol) }
+
+  private mutating func expect(_ symbol: String, _ context: String) throws -> Token {
+    guard isSymbol(symbol) else {
+      throw MatcalcError.syntax(
+        "expected '\(symbol)' \(context), found '\(current.text)'", current.range)
+    }
+    return advance()
+  }
+
+  private mutating func expectName(_ context: String) throws -> (String, SourceRange) {
+    guard case .name(let name) = current.kind else {
+      throw MatcalcError.syntax("expected a name \(context), found '\(current.text)'", current.range)
+    }
+    return (name, advance().range)
+  }
+
+  private func bounded(_ node: SyntaxExpr) throws -> SyntaxExpr {
+    guard node.height <= Parser.maximumHeight else {
+      throw MatcalcError.limit(
+        "expression is nested more than \(Parser.maximumHeight) levels deep", node.range)
+    }
+    return node
+  }
+
+  // MARK: - Statements
+
+  /// Parses a whole problem: statements separated by newlines or `;`.
+  mutating func statements() throws -> [Statement] {
+    var result: [Statement] = []
+    while true {
+      while current.kind == .newline || isSymbol(";") { _ = advance() }
+      if current.kind == .end { return result }
+      result += try statement()
+      guard current.kind == .newline || isSymbol(";") || current.kind == .end else {
+        throw MatcalcError.syntax("unexpected '\(current.text)' after statement", current.range)
+      }
+    }
+  }
+
+  /// Parses one complete expression and nothing else.
+  mutating func singleExpression() throws -> SyntaxExpr {
+    while current.kind == .newline { _ = advance() }
+    if current.kind == .end {
+      throw MatcalcError.syntax("empty expression", current.range)
+    }
+    let node = try expression()
+    while current.kind == .newline { _ = advance() }
+    guard current.kind == .end else {
+      throw MatcalcError.syntax("unexpected '\(current.text)' after expression", current.range)
+    }
+    return node
+  }
+
+  private mutating func statement() throws -> [Statement] {
+    let (name, nameRange) = try expectName("at the start of a statement")
+    if name == "derive", case .name = current.kind {
+      let (of, _) = try expectName("after 'derive'")
+      let (word, wordRange) = try expectName("after 'derive \(of)'")
+      guard word == "wrt" else {
+        throw MatcalcError.syntax("expected 'wrt', found '\(word)'", wordRange)
+      }
+      let (wrt, wrtRange) = try expectName("after 'wrt'")
+      var order = 1
+      if case .name("order") = current.kind {
+        _ = advance()
+        guard case .number(let value) = current.kind, value == 1 || value == 2 else {
+          throw MatcalcError.syntax("expected order 1 or 2", current.range)
+        }
+        order = Int(value)
+        _ = advance()
+      }
+      return [.goal(of: of, wrt: wrt, order: order, range: nameRange.joined(wrtRange))]
+    }
+    if name == "let" && current.kind != .symbol(":") && current.kind != .symbol("=") {
+      return try statement()
+    }
+    if isSymbol(":") {
+      _ = advance()
+      return [.declaration(name: name, type: try typeSpec(), range: nameRange)]
+    }
+    if isSymbol("[") {
+      _ = advance()
+      var indices: [String] = []
+      repeat {
+        if !indices.isEmpty { _ = advance() }
+        indices.append(try expectName("as an index").0)
+      } while isSymbol(",")
+      _ = try expect("]", "after the indices")
+      _ = try expect("=", "in an index definition")
+      return [
+        .indexDefinition(name: name, indices: indices, body: try expression(), range: nameRange)
+      ]
+    }
+    guard isSymbol("=") else {
+      throw MatcalcError.syntax(
+        "expected ':' (declaration) or '=' (definition) after '\(name)', found '\(current.text)'",
+        current.range)
+    }
+    _ = advance()
+    return [.definition(name: name, body: try expression(), range: nameRange)]
+  }
+
+  private mutating func typeSpec() throws -> TypeSpec {
+    let (kind, kindRange) = try expectName("as a type")
+    switch kind {
+    case "scalar": return .scalar
+    case "function": return .function
+    case "elementwise": return .elementwise
+    case "vector", "symmetric":
+      _ = try expect("(", "after '\(kind)'")
+      let d = try dimension()
+      _ = try expect(")", "after the dimension")
+      return kind == "vector" ? .vector(d) : .symmetric(d)
+    case "matrix":
+      _ = try expect("(", "after 'matrix'")
+      let rows = try dimension()
+      _ = try expect(",", "between the dimensions")
+      let cols = try dimension()
+      _ = try expect(")", "after the dimensions")
+      return .matrix(rows, cols)
+    default:
+      throw MatcalcError.syntax(
+        "unknown type '\(kind)': use scalar, vector(d), matrix(d1, d2), symmetric(d), function"
+          + " or elementwise", kindRange)
+    }
+  }
+
+  private mutating func dimension() throws -> Dim {
+    switch current.kind {
+    case .name(let name):
+      _ = advance()
+      return .symbol(name)
+    case .number(let value):
+      guard value >= 1, value <= 1_000_000, value == value.rounded() else {
+        throw MatcalcError.syntax("a dimension must be a positive integer or a name", current.range)
+      }
+      _ = advance()
+      return .size(Int(value))
+    default:
+      throw MatcalcError.syntax("expected a dimension, found '\(current.text)'", current.range)
+    }
+  }
+
+  // MARK: - Expressions
+
+  private mutating func enter() throws {
+    nesting += 1
+    guard nesting <= Parser.maximumHeight else {
+      throw MatcalcError.limit(
+        "expression is nested more than \(Parser.maximumHeight) levels deep", current.range)
+    }
+  }
+
+  mutating func expression() throws -> SyntaxExpr {
+    try enter()
+    defer { nesting -= 1 }
+    var left = try term()
+    while isSymbol("+") || isSymbol("-") {
+      let op = advance()
+      let right = try term()
+      left = try bounded(SyntaxExpr(.binary(op.text, left, right), left.range.joined(right.range)))
+    }
+    return left
+  }
+
+  private mutating func term() throws -> SyntaxExpr {
+    var left = try unary()
+    while isSymbol("*") || isSymbol("/") || isSymbol(".*") || isSymbol("./") {
+      let op = advance()
+      let right = try unary()
+      left = try bounded(
+        SyntaxExpr(.binary(op.text, left, right), left.range.joined(right.range)))
+    }
+    return left
+  }
+
+  private mutating func unary() throws -> SyntaxExpr {
+    if isSymbol("-") {
+      let op = advance()
+      try enter()
+      defer { nesting -= 1 }
+      let operand = try unary()
+      return try bounded(SyntaxExpr(.negate(operand), op.range.joined(operand.range)))
+    }
+    if isSymbol("+") {
+      _ = advance()
+      return try unary()
+    }
+    return try power()
+  }
+
+  private mutating func power() throws -> SyntaxExpr {
+    let base = try postfix()
+    if isSymbol("^") || isSymbol(".^") {
+      let op = advance()
+      let exponent = try unary()
+      return try bounded(
+        SyntaxExpr(.binary(op.text, base, exponent), base.range.joined(exponent.range)))
+    }
+    return base
+  }
+
+  private mutating func postfix() throws -> SyntaxExpr {
+    var node = try primary()
+    while isSymbol("'") {
+      let op = advance()
+      node = try bounded(SyntaxExpr(.transpose(node), node.range.joined(op.range)))
+    }
+    return node
+  }
+
+  private mutating func primary() throws -> SyntaxExpr {
+    let token = current
+    switch token.kind {
+    case .number(let value):
+      _ = advance()
+      return SyntaxExpr(.number(value), token.range)
+    case .name(let name):
+      _ = advance()
+      if isSymbol("(") {
+        _ = advance()
+        var arguments: [SyntaxExpr] = []
+        if !isSymbol(")") {
+          repeat {
+            if !arguments.isEmpty { _ = advance() }
+            arguments.append(try expression())
+          } while isSymbol(",")
+        }
+        let close = try expect(")", "to close the arguments of '\(name)'")
+        return try bounded(SyntaxExpr(.call(name, arguments), token.range.joined(close.range)))
+      }
+      if isSymbol("[") {
+        _ = advance()
+        var indices: [String] = []
+        repeat {
+          if !indices.isEmpty { _ = advance() }
+          indices.append(try expectName("as an index").0)
+        } while isSymbol(",")
+        let close = try expect("]", "after the indices")
+        return SyntaxExpr(.index(name, indices), token.range.joined(close.range))
+      }
+      return SyntaxExpr(.name(name), token.range)
+    case .symbol("("):
+      _ = advance()
+      let inner = try expression()
+      _ = try expect(")", "to close '(' at \(token.range)")
+      return inner
+    default:
+      throw MatcalcError.syntax("expected an expression, found '\(token.text)'", token.range)
+    }
+  }
+}

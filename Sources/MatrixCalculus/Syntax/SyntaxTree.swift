@@ -1,0 +1,53 @@
+/// An untyped expression as written, with its source range. The type checker turns it
+/// into an ``Expr``.
+final class SyntaxExpr: Sendable {
+  enum Kind: Sendable {
+    case name(String)
+    case number(Double)
+    case negate(SyntaxExpr)
+    case binary(String, SyntaxExpr, SyntaxExpr)  // + - * / .* ./ .^ ^
+    case transpose(SyntaxExpr)
+    case call(String, [SyntaxExpr])
+    case index(String, [String])  // W[i,k]
+  }
+
+  let kind: Kind
+  let range: SourceRange
+  /// Height of the tree below and including this node; bounded by the parser.
+  let height: Int
+
+  init(_ kind: Kind, _ range: SourceRange) {
+    self.kind = kind
+    self.range = range
+    switch kind {
+    case .name, .number, .index: height = 1
+    case .negate(let a), .transpose(let a): height = a.height + 1
+    case .binary(_, let a, let b): height = max(a.height, b.height) + 1
+    case .call(_, let arguments): height = (arguments.map(\.height).max() ?? 0) + 1
+    }
+  }
+}
+
+/// The declared type of a name (shared/LANGUAGE.md).
+public enum TypeSpec: Hashable, Sendable {
+  /// A 1×1 scalar.
+  case scalar
+  /// A column vector of dimension `d`.
+  case vector(Dim)
+  /// A `d1`×`d2` matrix.
+  case matrix(Dim, Dim)
+  /// A square matrix known to equal its transpose.
+  case symmetric(Dim)
+  /// An opaque differentiable scalar function of one argument (e.g. a loss L).
+  case function
+  /// An opaque differentiable function applied entry by entry (prints its derivative f′).
+  case elementwise
+}
+
+/// One statement of a problem.
+enum Statement: Sendable {
+  case declaration(name: String, type: TypeSpec, range: SourceRange)
+  case definition(name: String, body: SyntaxExpr, range: SourceRange)
+  case indexDefinition(name: String, indices: [String], body: SyntaxExpr, range: SourceRange)
+  case goal(of: String, wrt: String, order: Int, range: SourceRange)
+}

@@ -1,0 +1,458 @@
+/// Checks statements against shared/LANGUAGE.md and builds the typed ``Problem``.
+///
+/// Pass 1 infers the shapes of undeclared names by unifying dimensions; pass 2 builds
+/// ``Expr`` values and reports shape mismatches in the user's terms.
+struct TypeChecker {
+  static let greekNames: Set<String> = [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega",
+  ]
+  static let reservedNames: Set<String> =
+    Set(Function.allCases.map(\.spelling)).union(["sum", "delta", "d", "I"])
+
+  let source: String
+  private let lines: [Substring]
+  var problem = Problem()
+  private var unifier = Unifier()
+  private var inferred: [String: (Int, Int)] = [:]
+  private var inferredOrder: [String] = []
+  private var declared: [String: TypeSpec] = [:]
+  private var definedShapes: [String: (Int, Int)] = [:]
+  /// Pattern variables of a rule file may not be inferred; everything must be declared.
+  var allowsInference = true
+  /// Rules may write `d(E)`.
+  var allowsDifferentials = false
+  /// Index ranges while an index definition is being inferred.
+  private var indexScope: [String: Int]?
+  /// Raises an index definition to matrix form; supplied by the stage that owns index form.
+  var raiseIndexDefinition:
+    ((_ name: String, _ indices: [String], _ body: SyntaxExpr, _ checker: TypeChecker) throws
+      -> Expr)?
+
+  init(source: String) {
+    self.source = source
+    lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+  }
+
+  func text(_ range: SourceRange) -> String {
+    guard range.line >= 1, range.line <= lines.count else { return "?" }
+    let line = Array(lines[range.line - 1])
+    let start = max(0, range.column - 1)
+    let end = min(line.count, start + range.length)
+    return start < end ? String(line[start..<end]) : "?"
+  }
+
+  // MARK: - Statements
+
+  /// Checks the statements and, when given, one more expression (the objective of
+  /// `matcalc derive`), which takes part in inference; returns that expression typed.
+  @discardableResult
+  mutating func check(_ statements: [Statement], objective: SyntaxExpr? = nil) throws -> Expr? {
+    for statement in statements {
+      if case .declaration(let name, let type, let range) = statement {
+        if Self.reservedNames.contains(name) {
+          throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
+        }
+        if declared[name] != nil {
+          throw MatcalcError.syntax("'\(name)' is declared twice", range)
+        }
+        declared[name] = type
+      }
+    }
+    try inferShapes(statements, objective: objective)
+    try build(statements)
+    return try objective.map { try expression($0) }
+  }
+
+  // MARK: - Pass 1: inference
+
+  private mutating func shapeTerms(of type: TypeSpec) -> (Int, Int) {
+    switch type {
+    case .scalar, .function, .elementwise: return (unifier.fixed(.one), unifier.fixed(.one))
+    case .vector(let d): return (unifier.fixed(d), unifier.fixed(.one))
+    case .matrix(let r, let c): return (unifier.fixed(r), unifier.fixed(c))
+    case .symmetric(let d): return (unifier.fixed(d), unifier.fixed(d))
+    }
+  }
+
+  private mutating func inferShapes(_ statements: [Statement], objective: SyntaxExpr?) throws {
+    for statement in statements {
+      switch statement {
+      case .declaration, .goal: continue
+      case .definition(let name, let body, _):
+        definedShapes[name] = try infer(body)
+      case .indexDefinition(let name, let indices, let body, _):
+        indexScope = [:]
+        _ = try infer(body)
+        let map = indexScope ?? [:]
+        indexScope = nil
+        let terms = indices.map { map[$0] ?? unifier.fixed(.one) }
+        definedShapes[name] =
+          terms.count == 0
+          ? (unifier.fixed(.one), unifier.fixed(.one))
+          : terms.count == 1 ? (terms[0], unifier.fixed(.one)) : (terms[0], terms[1])
+      }
+    }
+    if let objective { _ = try infer(objective) }
+    var used = Set(declared.values.flatMap(Self.dimensionSymbols))
+    var fresh = ["n", "m", "p", "q", "r", "s", "k", "l"].makeIterator()
+    func nextSymbol() -> Dim {
+      while let candidate = fresh.next() {
+        if used.contains(candidate) { continue }
+        used.insert(candidate)
+        return .symbol(candidate)
+      }
+      let name = "d\(used.count)"
+      used.insert(name)
+      return .symbol(name)
+    }
+    for name in inferredOrder {
+      guard let (rows, cols) = inferred[name] else { continue }
+      let isGreek = Self.greekNames.contains(name.lowercased())
+      if isGreek, unifier.value(rows) == nil, unifier.value(cols) == nil {
+        try unifier.bind(rows, .one)
+        try unifier.bind(cols, .one)
+      }
+      if unifier.value(cols) == nil, let first = name.first, first.isLowercase {
+        try unifier.bind(cols, .one)
+      }
+    }
+    for name in inferredOrder {
+      guard let (rows, cols) = inferred[name] else { continue }
+      if unifier.value(rows) == nil { try unifier.bind(rows, nextSymbol()) }
+      if unifier.value(cols) == nil { try unifier.bind(cols, nextSymbol()) }
+    }
+  }
+
+  private static func dimensionSymbols(_ type: TypeSpec) -> [String] {
+    let dims: [Dim]
+    switch type {
+    case .scalar, .function, .elementwise: dims = []
+    case .vector(let d), .symmetric(let d): dims = [d]
+    case .matrix(let r, let c): dims = [r, c]
+    }
+    return dims.compactMap { if case .symbol(let s) = $0 { return s } else { return nil } }
+  }
+
+  private func isKnownScalar(_ shape: (Int, Int)) -> Bool {
+    unifier.value(shape.0) == .one && unifier.value(shape.1) == .one
+  }
+
+  private mutating func unify(_ a: Int, _ b: Int, at node: SyntaxExpr) throws {
+    do { try unifier.unify(a, b) } catch let conflict as Unifier.Conflict {
+      throw MatcalcError.shapeMismatch(
+        "\(text(node.range)): dimension \(conflict.left) does not match \(conflict.right)",
+        node.range)
+    }
+  }
+
+  private mutating func infer(_ node: SyntaxExpr) throws -> (Int, Int) {
+    let one = unifier.fixed(.one)
+    switch node.kind {
+    case .number: return (one, one)
+    case .name(let name):
+      if let type = declared[name] {
+        if type == .function || type == .elementwise {
+          throw MatcalcError.syntax("'\(name)' is a function: write \(name)(…)", node.range)
+        }
+        return shapeTerms(of: type)
+      }
+      if let shape = definedShapes[name] { return shape }
+      if name == "I" {
+        let d = unifier.fresh()
+        return (d, d)
+      }
+      if Self.reservedNames.contains(name) {
+        throw MatcalcError.syntax("'\(name)' is a function: write \(name)(…)", node.range)
+      }
+      guard allowsInference else { throw MatcalcError.unknownName(name, node.range) }
+      if let shape = inferred[name] { return shape }
+      let shape = (unifier.fresh(), unifier.fresh())
+      inferred[name] = shape
+      inferredOrder.append(name)
+      return shape
+    case .negate(let a): return try infer(a)
+    case .transpose(let a):
+      let (r, c) = try infer(a)
+      return (c, r)
+    case .binary(let op, let a, let b):
+      let left = try infer(a)
+      let right = try infer(b)
+      switch op {
+      case "*":
+        if indexScope != nil { return (one, one) }
+        if isKnownScalar(left) { return right }
+        if isKnownScalar(right) { return left }
+        try unify(left.1, right.0, at: node)
+        return (left.0, right.1)
+      case "/":
+        try unify(right.0, one, at: node)
+        try unify(right.1, one, at: node)
+        return left
+      case "^", ".^":
+        try unify(right.0, one, at: node)
+        try unify(right.1, one, at: node)
+        if op == "^" && !isKnownScalar(left) { try unify(left.0, left.1, at: node) }
+        return left
+      default:  // + - .* ./
+        if indexScope != nil { return (one, one) }
+        if isKnownScalar(left) { return right }
+        if isKnownScalar(right) { return left }
+        try unify(left.0, right.0, at: node)
+        try unify(left.1, right.1, at: node)
+        return left
+      }
+    case .index(let name, let names):
+      guard indexScope != nil else {
+        throw MatcalcError.syntax(
+          "'\(name)[…]' is index notation: use it in an index definition 'D[i,j] = …'",
+          node.range)
+      }
+      let shape: (Int, Int)
+      if let type = declared[name] {
+        shape = shapeTerms(of: type)
+      } else if let defined = definedShapes[name] {
+        shape = defined
+      } else if allowsInference {
+        if inferred[name] == nil {
+          inferred[name] = (unifier.fresh(), unifier.fresh())
+          inferredOrder.append(name)
+        }
+        shape = inferred[name] ?? (one, one)
+        if names.count == 1 { try unify(shape.1, one, at: node) }
+      } else {
+        throw MatcalcError.unknownName(name, node.range)
+      }
+      guard names.count <= 2 else {
+        throw MatcalcError.unsupported("'\(name)' has \(names.count) indices; at most 2", node.range)
+      }
+      let dims = names.count == 2 ? [shape.0, shape.1] : [shape.0]
+      for (index, dim) in zip(names, dims) {
+        if let existing = indexScope?[index] {
+          try unify(existing, dim, at: node)
+        } else {
+          indexScope?[index] = dim
+        }
+      }
+      return (one, one)
+    case .call(let name, let arguments):
+      if indexScope != nil && (name == "sum" || name == "delta") {
+        for argument in arguments.dropFirst(name == "sum" ? 1 : 0) {
+          _ = try infer(argument)
+        }
+        if name == "delta" {
+          let names = arguments.compactMap { arg -> String? in
+            if case .name(let n) = arg.kind { return n } else { return nil }
+          }
+          guard names.count == 2 else {
+            throw MatcalcError.syntax("delta takes two indices: delta(i, j)", node.range)
+          }
+          if let a = indexScope?[names[0]], let b = indexScope?[names[1]] {
+            try unify(a, b, at: node)
+          }
+        }
+        return (one, one)
+      }
+      guard arguments.count == 1 else {
+        throw MatcalcError.syntax(
+          "'\(name)' takes one argument, found \(arguments.count)", node.range)
+      }
+      let argument = try infer(arguments[0])
+      if indexScope != nil { return (one, one) }
+      if let type = declared[name] {
+        if type == .function { return (one, one) }
+        if type == .elementwise { return argument }
+      }
+      if name == "d" && allowsDifferentials { return argument }
+      guard let function = Function(rawValue: name == "diag" ? "diag" : name) else {
+        throw MatcalcError.unknownName(name, node.range)
+      }
+      switch function {
+      case .trace, .det, .logdet:
+        try unify(argument.0, argument.1, at: node)
+        return (one, one)
+      case .inverse:
+        try unify(argument.0, argument.1, at: node)
+        return argument
+      case .diag, .diagonal:
+        if unifier.value(argument.1) == .one { return (argument.0, argument.0) }
+        try unify(argument.0, argument.1, at: node)
+        return (argument.0, one)
+      case .sum, .norm1, .norm2, .logsumexp: return (one, one)
+      case .softmax:
+        try unify(argument.1, one, at: node)
+        return argument
+      default: return argument
+      }
+    }
+  }
+
+  // MARK: - Pass 2: building
+
+  private func resolved(_ terms: (Int, Int)) -> Shape {
+    Shape(unifier.value(terms.0) ?? .one, unifier.value(terms.1) ?? .one)
+  }
+
+  private mutating func build(_ statements: [Statement]) throws {
+    for statement in statements {
+      if case .declaration(let name, let type, _) = statement {
+        try addInput(name, type)
+      }
+    }
+    for name in inferredOrder {
+      guard let terms = inferred[name] else { continue }
+      let shape = resolved(terms)
+      let type: TypeSpec =
+        shape.isScalar ? .scalar : shape.cols == .one ? .vector(shape.rows)
+        : .matrix(shape.rows, shape.cols)
+      try addInput(name, type)
+    }
+    for statement in statements {
+      switch statement {
+      case .declaration: continue
+      case .definition(let name, let body, let range):
+        try define(name, try expression(body), range)
+      case .indexDefinition(let name, let indices, let body, let range):
+        guard let raise = raiseIndexDefinition else {
+          throw MatcalcError.unsupported("index definitions", range)
+        }
+        try define(name, try raise(name, indices, body, self), range)
+      case .goal(let of, let wrt, let order, let range):
+        problem.goals.append(Problem.Goal(of: of, wrt: wrt, order: order, range: range))
+      }
+    }
+  }
+
+  private mutating func addInput(_ name: String, _ type: TypeSpec) throws {
+    let shape: Shape
+    switch type {
+    case .function, .elementwise:
+      problem.functions[name] = type
+      return
+    case .scalar: shape = .scalar
+    case .vector(let d): shape = Shape(d, .one)
+    case .matrix(let r, let c): shape = Shape(r, c)
+    case .symmetric(let d): shape = Shape(d, d)
+    }
+    let variable = try Expr.variable(name, shape, symmetric: type == .symmetric(shape.rows))
+    problem.inputs.append((name, variable, type))
+  }
+
+  private mutating func define(_ name: String, _ body: Expr, _ range: SourceRange) throws {
+    if problem.inputs.contains(where: { $0.name == name }) || problem.functions[name] != nil {
+      throw MatcalcError.syntax("'\(name)' is declared as an input and cannot be defined", range)
+    }
+    if problem.definitions.contains(where: { $0.name == name }) {
+      throw MatcalcError.syntax("'\(name)' is defined twice", range)
+    }
+    let variable = try Expr.variable(name, body.shape)
+    problem.definitions.append(
+      Problem.Definition(name: name, variable: variable, body: body, range: range))
+  }
+
+  func describe(_ shape: Shape) -> String {
+    shape.isScalar ? "a scalar" : "\(shape.rows)×\(shape.cols)"
+  }
+
+  private func mismatch(_ node: SyntaxExpr, _ a: SyntaxExpr, _ left: Expr, _ b: SyntaxExpr,
+    _ right: Expr, _ need: String
+  ) -> MatcalcError {
+    .shapeMismatch(
+      "\(text(node.range)): \(text(a.range)) is \(describe(left.shape)) but \(text(b.range)) is "
+        + "\(describe(right.shape))\(need)", node.range)
+  }
+
+  /// Builds the typed expression of a matrix-syntax node.
+  func expression(_ node: SyntaxExpr) throws -> Expr {
+    switch node.kind {
+    case .number(let value): return Expr.constant(value)
+    case .name(let name):
+      if let expr = problem.expr(named: name) { return expr }
+      throw MatcalcError.unknownName(name, node.range)
+    case .negate(let a): return try -expression(a)
+    case .transpose(let a): return try Expr.transpose(try expression(a))
+    case .index(let name, _):
+      throw MatcalcError.syntax(
+        "'\(name)[…]' is index notation: use it in an index definition 'D[i,j] = …'", node.range)
+    case .binary(let op, let a, let b):
+      let left = try expression(a)
+      let right = try expression(b)
+      switch op {
+      case "+", "-":
+        guard left.shape == right.shape || left.isScalar || right.isScalar else {
+          throw mismatch(node, a, left, b, right, "")
+        }
+        return op == "+" ? try left + right : try left - right
+      case "*":
+        guard left.isScalar || right.isScalar || left.shape.cols == right.shape.rows else {
+          throw mismatch(node, a, left, b, right, "")
+        }
+        return try left * right
+      case ".*", "./":
+        guard left.shape == right.shape || left.isScalar || right.isScalar else {
+          throw mismatch(node, a, left, b, right, "")
+        }
+        let factor = op == ".*" ? right : try Expr.power(right, Expr.constant(-1))
+        return try Expr.hadamard(left, factor)
+      case "/":
+        guard right.isScalar else {
+          throw mismatch(node, a, left, b, right, " (divide by scalars only; use ./ or inv)")
+        }
+        return try left * Expr.power(right, Expr.constant(-1))
+      case ".^":
+        guard right.isScalar else { throw mismatch(node, a, left, b, right, " (need a scalar)") }
+        return try Expr.power(left, right)
+      default:  // ^
+        guard right.isScalar else { throw mismatch(node, a, left, b, right, " (need a scalar)") }
+        if left.isScalar { return try Expr.power(left, right) }
+        guard left.shape.isSquare else {
+          throw MatcalcError.shapeMismatch(
+            "\(text(node.range)): matrix power needs a square matrix, but \(text(a.range)) is "
+              + describe(left.shape), node.range)
+        }
+        guard let k = right.constantValue, k == k.rounded(), abs(k) <= 64 else {
+          throw MatcalcError.unsupported(
+            "matrix power with exponent \(text(b.range)): use an integer between -64 and 64",
+            b.range)
+        }
+        let base = k < 0 ? try Expr.call(.inverse, left) : left
+        var result = try Expr.identity(left.shape.rows)
+        for _ in 0..<Int(abs(k)) { result = try result * base }
+        return result
+      }
+    case .call(let name, let arguments):
+      guard arguments.count == 1 else {
+        throw MatcalcError.syntax(
+          "'\(name)' takes one argument, found \(arguments.count)", node.range)
+      }
+      let argument = try expression(arguments[0])
+      if let type = problem.functions[name] {
+        return try Expr.make(type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
+      }
+      if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
+      guard var function = Function(rawValue: name), function != .diagonal else {
+        throw MatcalcError.unknownName(name, node.range)
+      }
+      let shape = argument.shape
+      let square = "\(text(node.range)): \(name) needs a square matrix, but \(text(arguments[0].range)) is \(describe(shape))"
+      switch function {
+      case .trace, .det, .logdet, .inverse:
+        guard shape.isSquare else { throw MatcalcError.shapeMismatch(square, node.range) }
+      case .diag:
+        if shape.cols != .one {
+          guard shape.isSquare else { throw MatcalcError.shapeMismatch(square, node.range) }
+          function = .diagonal
+        }
+      case .softmax:
+        guard shape.cols == .one else {
+          throw MatcalcError.shapeMismatch(
+            "\(text(node.range)): softmax needs a vector, but \(text(arguments[0].range)) is "
+              + describe(shape), node.range)
+        }
+      default: break
+      }
+      return try Expr.call(function, argument)
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import MatrixCalculus
+
+/// The command-line tool: arguments in, text and an exit status out.
+enum Matcalc {
+  static let version = "matcalc 0.1.0"
+
+  /// What a run printed.
+  struct Output {
+    var standardOutput = ""
+    var standardError = ""
+
+    mutating func print(_ text: String) { standardOutput += text + "\n" }
+    mutating func error(_ text: String) { standardError += text + "\n" }
+  }
+
+  /// Runs the tool on `arguments` (without the program name). 0 on success, 1 when the input
+  /// cannot be derived or checked, 2 on a usage error.
+  static func run(_ arguments: [String], output: inout Output) -> Int32 {
+    let options: Options
+    do {
+      options = try Options.parse(arguments)
+    } catch let error as Options.UsageError {
+      output.error("error: \(error.message)")
+      return 2
+    } catch {
+      output.error("error: \(error)")
+      return 2
+    }
+    let rules: RuleSet
+    do {
+      rules = try options.rulesDirectory.map { try RuleSet.embedded(plus: $0) } ?? .embedded
+    } catch let error as MatcalcError {
+      output.error("error: \(error.message)")
+      return 1
+    } catch {
+      output.error("error: cannot read rules: \(error.localizedDescription)")
+      return 1
+    }
+    switch options.mode {
+    case .help:
+      output.print(Options.usage)
+      return 0
+    case .version:
+      output.print(version)
+      return 0
+    case .derive(let expression, let wrt):
+      do {
+        let derivation = try derive(
+          expression, wrt: wrt, where: options.statements, rules: rules)
+        return try emit(derivation, options: options, output: &output)
+      } catch let error as MatcalcError {
+        output.error(report(error, statements: options.statements, expression: expression))
+        return 1
+      } catch {
+        output.error("error: \(error)")
+        return 1
+      }
+    case .file(let path):
+      let source: String
+      do {
+        source = try String(contentsOfFile: path, encoding: .utf8)
+      } catch {
+        output.error("error: cannot read \(path)")
+        return 1
+      }
+      do {
+        let problem = try parseProblem(source)
+        guard !problem.goals.isEmpty else {
+          output.error("error: \(path) has no goal; add a line such as 'derive l wrt W'")
+          return 1
+        }
+        for (index, goal) in problem.goals.enumerated() {
+          if index > 0 && options.format != .numpy { output.print("") }
+          guard goal.order == 1 else {
+            throw MatcalcError.unsupported("order 2 (Hessians) is not built yet", goal.range)
+          }
+          guard let objective = problem.expr(named: goal.of) else {
+            throw MatcalcError.unknownName(goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
+          }
+          let derivation = try Derivation(
+            of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem, rules: rules)
+          let status = try emit(derivation, options: options, output: &output)
+          if status != 0 { return status }
+        }
+        return 0
+      } catch let error as MatcalcError {
+        var text = error.rendered(source: source)
+        text = text.replacingOccurrences(of: "error: ", with: "error: \(path):", options: .anchored)
+        output.error(text)
+        return 1
+      } catch {
+        output.error("error: \(error)")
+        return 1
+      }
+    }
+  }
+
+  /// Checks and prints one derivation.
+  private static func emit(_ derivation: Derivation, options: Options, output: inout Output)
+    throws -> Int32
+  {
+    guard options.order == 1 else {
+      throw MatcalcError.unsupported("--order 2 (Hessians) is not built yet", nil)
+    }
+    var certificate: Certificate?
+    if options.check {
+      let result = try derivation.check()
+      guard result.passed else {
+        output.error(
+          "error: numeric check failed for ∂\(derivation.objectiveName)/∂\(derivation.variableName)"
+            + " (max rel. error \(result.maxRelativeError) at \(result.worstEntry)); the formula "
+            + "is not printed")
+        return 1
+      }
+      certificate = result
+    }
+    output.print(try derivation.render(options.format, certificate: certificate))
+    if options.steps && options.format == .text {
+      let renderer = MathRenderer(.text)
+      output.print("rules applied:")
+      for step in derivation.steps {
+        output.print("  \(step.rule): \(renderer.render(step.before)) ⇒ \(renderer.render(step.after))")
+      }
+    }
+    return 0
+  }
+
+  /// An error with its position in the expression argument or in --where.
+  static func report(_ error: MatcalcError, statements: String, expression: String) -> String {
+    let whereLines = statements.split(separator: "\n", omittingEmptySubsequences: false).count
+    guard var range = error.range, range.line >= 1 else { return "error: \(error.message)" }
+    let inWhere = range.line <= whereLines
+    if !inWhere { range.line -= whereLines }
+    let source = inWhere ? statements : expression
+    let relocated: MatcalcError
+    switch error {
+    case .syntax(let text, _): relocated = .syntax(text, range)
+    case .unknownName(let text, _): relocated = .unknownName(text, range)
+    case .shapeMismatch(let text, _): relocated = .shapeMismatch(text, range)
+    case .unsupported(let text, _): relocated = .unsupported(text, range)
+    case .limit(let text, _): relocated = .limit(text, range)
+    default: relocated = error
+    }
+    let text = relocated.rendered(source: source)
+    return inWhere ? text.replacingOccurrences(of: "error: ", with: "error: --where ", options: .anchored) : text
+  }
+}

@@ -1,0 +1,114 @@
+import MatrixCalculus
+
+/// The parsed command line (shared/LANGUAGE.md, "CLI contract").
+struct Options: Equatable {
+  enum Mode: Equatable {
+    case help
+    case version
+    case derive(expression: String, wrt: String)
+    case file(String)
+  }
+
+  var mode: Mode = .help
+  var statements = ""
+  var order = 1
+  var format = OutputFormat.text
+  var steps = false
+  var check = true
+  var rulesDirectory: String?
+
+  static let usage = """
+    matcalc — symbolic matrix calculus, every formula checked on numbers
+
+    usage:
+      matcalc derive 'EXPR' --wrt NAME [--where 'STATEMENTS'] [--order 1|2]
+                     [--format text|latex|numpy|json] [--steps] [--check | --no-check]
+                     [--rules DIR]
+      matcalc FILE.mc [--format …] [--steps] [--no-check]
+      matcalc --help | --version
+
+    examples:
+      matcalc derive "x'*A*x" --wrt x --where 'x : vector(n); A : matrix(n, n)'
+      matcalc derive l --wrt W --where 'L : function; D = W*X; l = L(D)'
+
+    EXPR may begin with '-'. STATEMENTS are declarations (W : matrix(m, n)) and definitions
+    (H = X*W, D[i,j] = sum(k, W[i,k]*X[k,j])) separated by ';'. Every formula is checked
+    against central finite differences before it is printed; --no-check skips that.
+    """
+
+  struct UsageError: Error {
+    let message: String
+  }
+
+  /// Parses arguments (without the program name).
+  static func parse(_ arguments: [String]) throws -> Options {
+    var options = Options()
+    var positionals: [String] = []
+    var wrt: String?
+    var index = 0
+    func value(_ flag: String) throws -> String {
+      index += 1
+      guard index < arguments.count else { throw UsageError(message: "\(flag) needs a value") }
+      return arguments[index]
+    }
+    var wantsHelp = false
+    var wantsVersion = false
+    while index < arguments.count {
+      let argument = arguments[index]
+      switch argument {
+      case "--help", "-h": wantsHelp = true
+      case "--version": wantsVersion = true
+      case "--wrt": wrt = try value(argument)
+      case "--where": options.statements += (options.statements.isEmpty ? "" : ";") + (try value(argument))
+      case "--order":
+        let text = try value(argument)
+        guard let order = Int(text), order == 1 || order == 2 else {
+          throw UsageError(message: "--order takes 1 or 2, not '\(text)'")
+        }
+        options.order = order
+      case "--format":
+        let text = try value(argument)
+        guard let format = OutputFormat(rawValue: text) else {
+          throw UsageError(message: "--format takes text, latex, numpy or json, not '\(text)'")
+        }
+        options.format = format
+      case "--steps": options.steps = true
+      case "--check": options.check = true
+      case "--no-check": options.check = false
+      case "--rules": options.rulesDirectory = try value(argument)
+      default:
+        // An expression may itself begin with '-' (`-y'*log(p)`): only known flags are flags.
+        if argument.hasPrefix("--") {
+          throw UsageError(message: "unknown option '\(argument)' (see matcalc --help)")
+        }
+        positionals.append(argument)
+      }
+      index += 1
+    }
+    if wantsHelp || (positionals.isEmpty && !wantsVersion) {
+      options.mode = .help
+      return options
+    }
+    if wantsVersion {
+      options.mode = .version
+      return options
+    }
+    if positionals.first == "derive" {
+      guard positionals.count == 2 else {
+        throw UsageError(
+          message: positionals.count < 2
+            ? "derive needs an expression: matcalc derive 'EXPR' --wrt NAME"
+            : "derive takes one expression; quote it: matcalc derive 'EXPR' --wrt NAME")
+      }
+      guard let wrt else { throw UsageError(message: "derive needs --wrt NAME") }
+      options.mode = .derive(expression: positionals[1], wrt: wrt)
+      return options
+    }
+    guard positionals.count == 1 else {
+      throw UsageError(message: "expected 'derive' or one problem file, got \(positionals.count) arguments")
+    }
+    if wrt != nil { throw UsageError(message: "--wrt goes with 'derive'; a file names its goals") }
+    options.mode = .file(positionals[0])
+    return options
+  }
+}
