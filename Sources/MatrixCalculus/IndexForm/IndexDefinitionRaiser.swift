@@ -30,21 +30,8 @@ enum IndexDefinitionRaiser {
   private struct Raiser {
     let checker: TypeChecker
 
-    /// Whether a syntax tree uses index notation anywhere.
-    func usesIndices(_ node: SyntaxExpr) -> Bool {
-      switch node.kind {
-      case .index: return true
-      case .name, .number: return false
-      case .call(let name, let arguments):
-        if name == "delta" || (name == "sum" && arguments.count == 2) { return true }
-        return arguments.contains(where: usesIndices)
-      case .negate(let a), .transpose(let a): return usesIndices(a)
-      case .binary(_, let a, let b): return usesIndices(a) || usesIndices(b)
-      }
-    }
-
     func raise(_ node: SyntaxExpr) throws -> IndexedTensor {
-      if !usesIndices(node) {
+      if !node.usesIndexNotation {
         let value = try checker.expression(node)
         guard value.isScalar else {
           throw MatcalcError.syntax(
@@ -182,8 +169,17 @@ enum IndexDefinitionRaiser {
           factors.remove(at: deltaAt)
           pending.removeFirst()
         } else if holders.count == 2 {
-          let a = try factors[holders[0]].withColumn(k)
-          let b = try factors[holders[1]].withRow(k)
+          // Σ_k X_·k Y_k· in the order that needs the fewest transposes.
+          func transposes(_ x: IndexedTensor, _ y: IndexedTensor) -> Int {
+            (x.col == k ? 0 : 1) + (y.row == k ? 0 : 1)
+          }
+          let (first, second) =
+            transposes(factors[holders[1]], factors[holders[0]])
+              < transposes(factors[holders[0]], factors[holders[1]])
+            ? (factors[holders[1]], factors[holders[0]])
+            : (factors[holders[0]], factors[holders[1]])
+          let a = try first.withColumn(k)
+          let b = try second.withRow(k)
           let product = IndexedTensor(expr: try a.expr * b.expr, row: a.row, col: b.col)
           factors.remove(at: holders[1])
           factors.remove(at: holders[0])
@@ -202,13 +198,15 @@ enum IndexDefinitionRaiser {
           factors[holders[0]] = reduced
           pending.removeFirst()
         } else if holders.count > 2 {
-          // Combine two holders with the same index set entry by entry, then retry.
-          guard let (x, y) = samePair(holders.map { factors[$0] }) else {
+          // Combine two holders with the same index set entry by entry, or a vector v_k into
+          // a matrix as A diag(v), then retry.
+          guard let (x, y) = samePair(holders.map { factors[$0] }) ?? vectorPair(holders.map { factors[$0] })
+          else {
             throw MatcalcError.unsupported(
               "index \(k) is shared by \(holders.count) factors in a way that has no matrix form",
               nil)
           }
-          let combined = try hadamard(factors[holders[x]], factors[holders[y]])
+          let combined = try combine(factors[holders[x]], factors[holders[y]])
           factors.remove(at: holders[y])
           factors.remove(at: holders[x])
           factors.append(combined)
@@ -226,6 +224,16 @@ enum IndexDefinitionRaiser {
       for x in tensors.indices {
         for y in tensors.indices where y > x {
           if Set(tensors[x].indices) == Set(tensors[y].indices) { return (x, y) }
+        }
+      }
+      return nil
+    }
+
+    /// A vector and a matrix that share the vector's index.
+    func vectorPair(_ tensors: [IndexedTensor]) -> (Int, Int)? {
+      for x in tensors.indices where tensors[x].indices.count == 1 {
+        for y in tensors.indices where y != x && tensors[y].indices.count == 2 {
+          if tensors[y].indices.contains(tensors[x].indices[0]) { return (min(x, y), max(x, y)) }
         }
       }
       return nil
@@ -262,9 +270,11 @@ enum IndexDefinitionRaiser {
         guard vector.indices.count == 1, matrix.indices.count == 2 else {
           throw MatcalcError.unsupported("a product with no matrix form", nil)
         }
-        let m = try matrix.withRow(i)
         let d = try Expr.call(.diag, try vector.asColumn().expr)
-        return IndexedTensor(expr: try d * m.expr, row: m.row, col: m.col)
+        if matrix.col == i {
+          return IndexedTensor(expr: try matrix.expr * d, row: matrix.row, col: matrix.col)
+        }
+        return IndexedTensor(expr: try d * matrix.expr, row: matrix.row, col: matrix.col)
       }
       throw MatcalcError.unsupported(
         "a product with free indices {\((a.indices + b.indices).joined(separator: ","))}: more "

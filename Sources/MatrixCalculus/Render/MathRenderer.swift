@@ -94,7 +94,7 @@ public struct MathRenderer: Sendable {
     case .product(let a, let b):
       if let c = a.constantValue, c < 0 {
         let positive = (try? Expr.scale(-c, b)) ?? b
-        return (minus + render(positive, 2), 2)
+        return (minus + factor(positive), 2)
       }
       // (1/s) M prints as M / s.
       if case .power(let s, let p) = a.node, s.isScalar, p.constantValue == -1 {
@@ -104,6 +104,13 @@ public struct MathRenderer: Sendable {
       // Juxtaposition is associative: a product inside a product needs no parentheses.
       return ("\(factor(a)) \(factor(b))", 1)
     case .hadamard(let a, let b):
+      // A ⊙ B^⊙-1 prints as A ⊘ B.
+      if case .power(let divisor, let p) = b.node, p.constantValue == -1 {
+        return ("\(render(a, 2))\(style == .text ? " ⊘ " : " \\oslash ")\(render(divisor, 2))", 1)
+      }
+      if case .power(let divisor, let p) = a.node, p.constantValue == -1 {
+        return ("\(render(b, 2))\(style == .text ? " ⊘ " : " \\oslash ")\(render(divisor, 2))", 1)
+      }
       return ("\(render(a, 2))\(style == .text ? " ⊙ " : " \\odot ")\(render(b, 2))", 1)
     case .power(let a, let p):
       let exponent = p.constantValue.map(Self.number) ?? render(p, 4)
@@ -115,6 +122,9 @@ public struct MathRenderer: Sendable {
           return style == .text ? ("√\(render(a, 4))", 3) : ("\\sqrt{\(render(a, 0))}", 4)
         }
         return ("\(render(a, 4))\(superscript(exponent))", 3)
+      }
+      if p.constantValue == -1 {
+        return ("1\(style == .text ? " ⊘ " : " \\oslash ")\(render(a, 2))", 1)
       }
       return style == .text
         ? ("\(render(a, 4))^⊙\(exponent)", 3) : ("\(render(a, 4))^{\\circ \(exponent)}", 3)

@@ -36,6 +36,13 @@ public struct NumpyRenderer {
     }
   }
 
+  static let pythonKeywords: Set<String> = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+    "while", "with", "yield", "np",
+  ]
+
   private static func parameter(_ name: String) -> String {
     name.hasPrefix("δ") ? "_d_" + name.dropFirst() : "_" + name
   }
@@ -84,6 +91,8 @@ public struct NumpyRenderer {
       guard let input = problem.inputs.first(where: { $0.name == name }) else {
         return Self.parameter(name)
       }
+      // A Python keyword (`lambda`) cannot be written as a name; read it from the globals.
+      let name = Self.pythonKeywords.contains(name) ? "globals()['\(name)']" : name
       switch input.type {
       case .vector: return shape.isScalar ? "\(name)[0]" : "\(name)[:, None]"
       case .matrix, .symmetric: return shape.isScalar ? "\(name)[0, 0]" : name
@@ -94,7 +103,16 @@ public struct NumpyRenderer {
     case .ones(let s): return "np.ones((\(try dimension(s.rows)), \(try dimension(s.cols))))"
     case .zero(let s): return "np.zeros((\(try dimension(s.rows)), \(try dimension(s.cols))))"
     case .add(let terms):
-      return "(" + (try terms.map(expression)).joined(separator: " + ") + ")"
+      var text = ""
+      for (index, term) in terms.enumerated() {
+        let (c, base) = term.coefficientAndBase
+        if c < 0 {
+          text += (index == 0 ? "-" : " - ") + (try expression(try Expr.scale(-c, base)))
+        } else {
+          text += (index == 0 ? "" : " + ") + (try expression(term))
+        }
+      }
+      return "(" + text + ")"
     case .product(let a, let b):
       let op = a.isScalar || b.isScalar ? "*" : "@"
       return "(\(try expression(a)) \(op) \(try expression(b)))"

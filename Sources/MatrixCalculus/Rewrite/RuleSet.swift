@@ -132,10 +132,14 @@ public enum RuleFile {
     guard left.shape == right.shape else {
       throw fail("\(name): the sides have different shapes, \(left.shape) and \(right.shape)")
     }
-    var variables: [String: Expr] = [:]
-    for input in problem.inputs { variables[input.name] = input.expr }
+    // Pattern variables are the declared names the left side uses.
     let leftNames = names(in: left)
-    for used in names(in: right) where variables[used] != nil && !leftNames.contains(used) {
+    var variables: [String: Expr] = [:]
+    for input in problem.inputs where leftNames.contains(input.name) {
+      variables[input.name] = input.expr
+    }
+    let declared = Set(problem.inputs.map(\.name))
+    for used in names(in: right) where declared.contains(used) && !leftNames.contains(used) {
       throw fail("\(name): '\(used)' appears on the right side only")
     }
     var domains: [(Rule.Domain, String)] = []

@@ -218,21 +218,23 @@ extension Expr {
 // MARK: - Canonical order
 
 extension Expr {
+  /// Products first and constants before everything, so sums read `1 − y`, `W x + b`,
+  /// `A + Aᵀ`.
   private var rank: Int {
     switch node {
     case .constant: return 0
-    case .variable: return 1
-    case .identity: return 2
-    case .ones: return 3
-    case .zero: return 4
-    case .gradient: return 5
-    case .transpose: return 6
-    case .product: return 7
-    case .hadamard: return 8
-    case .power: return 9
-    case .call: return 10
-    case .mapped: return 11
-    case .opaque: return 12
+    case .product: return 1
+    case .hadamard: return 2
+    case .variable: return 3
+    case .gradient: return 4
+    case .transpose: return 5
+    case .power: return 6
+    case .call: return 7
+    case .mapped: return 8
+    case .opaque: return 9
+    case .identity: return 10
+    case .ones: return 11
+    case .zero: return 12
     case .add: return 13
     case .differential: return 14
     }

@@ -28,6 +28,21 @@ final class SyntaxExpr: Sendable {
   }
 }
 
+extension SyntaxExpr {
+  /// Whether the tree uses index notation: `W[i,k]`, `sum(k, …)` or `delta(i, j)`.
+  var usesIndexNotation: Bool {
+    switch kind {
+    case .index: return true
+    case .name, .number: return false
+    case .call(let name, let arguments):
+      if name == "delta" || (name == "sum" && arguments.count == 2) { return true }
+      return arguments.contains { $0.usesIndexNotation }
+    case .negate(let a), .transpose(let a): return a.usesIndexNotation
+    case .binary(_, let a, let b): return a.usesIndexNotation || b.usesIndexNotation
+    }
+  }
+}
+
 /// The declared type of a name (shared/LANGUAGE.md).
 public enum TypeSpec: Hashable, Sendable {
   /// A 1×1 scalar.

@@ -23,6 +23,7 @@ struct TypeChecker {
   var allowsInference = true
   /// Rules may write `d(E)`.
   var allowsDifferentials = false
+  private var firstConflict: MatcalcError?
   /// Index ranges while an index definition is being inferred.
   private var indexScope: [String: Int]?
   /// Raises an index definition to matrix form; supplied by the stage that owns index form.
@@ -62,7 +63,9 @@ struct TypeChecker {
     }
     try inferShapes(statements, objective: objective)
     try build(statements)
-    return try objective.map { try expression($0) }
+    let typed = try objective.map { try expression($0) }
+    if let firstConflict { throw firstConflict }
+    return typed
   }
 
   // MARK: - Pass 1: inference
@@ -80,18 +83,12 @@ struct TypeChecker {
     for statement in statements {
       switch statement {
       case .declaration, .goal: continue
-      case .definition(let name, let body, _):
+      case .definition(let name, let body, _) where !body.usesIndexNotation:
         definedShapes[name] = try infer(body)
-      case .indexDefinition(let name, let indices, let body, _):
-        indexScope = [:]
-        _ = try infer(body)
-        let map = indexScope ?? [:]
-        indexScope = nil
-        let terms = indices.map { map[$0] ?? unifier.fixed(.one) }
-        definedShapes[name] =
-          terms.count == 0
-          ? (unifier.fixed(.one), unifier.fixed(.one))
-          : terms.count == 1 ? (terms[0], unifier.fixed(.one)) : (terms[0], terms[1])
+      case .definition(let name, let body, let range):
+        try inferIndexDefinition(name, [], body, range)
+      case .indexDefinition(let name, let indices, let body, let range):
+        try inferIndexDefinition(name, indices, body, range)
       }
     }
     if let objective { _ = try infer(objective) }
@@ -125,6 +122,24 @@ struct TypeChecker {
     }
   }
 
+  private mutating func inferIndexDefinition(
+    _ name: String, _ indices: [String], _ body: SyntaxExpr, _ range: SourceRange
+  ) throws {
+    indexScope = [:]
+    _ = try infer(body)
+    let map = indexScope ?? [:]
+    indexScope = nil
+    for index in indices where map[index] == nil {
+      throw MatcalcError.syntax(
+        "index \(index) of \(name) does not occur on the right side", range)
+    }
+    let terms = indices.map { map[$0] ?? unifier.fixed(.one) }
+    definedShapes[name] =
+      terms.count == 0
+      ? (unifier.fixed(.one), unifier.fixed(.one))
+      : terms.count == 1 ? (terms[0], unifier.fixed(.one)) : (terms[0], terms[1])
+  }
+
   private static func dimensionSymbols(_ type: TypeSpec) -> [String] {
     let dims: [Dim]
     switch type {
@@ -139,11 +154,16 @@ struct TypeChecker {
     unifier.value(shape.0) == .one && unifier.value(shape.1) == .one
   }
 
+  /// Inference only: a conflict between declared dimensions is reported by pass 2, which
+  /// names the operands' shapes in the user's terms; the first one is kept in case pass 2
+  /// does not meet it.
   private mutating func unify(_ a: Int, _ b: Int, at node: SyntaxExpr) throws {
     do { try unifier.unify(a, b) } catch let conflict as Unifier.Conflict {
-      throw MatcalcError.shapeMismatch(
-        "\(text(node.range)): dimension \(conflict.left) does not match \(conflict.right)",
-        node.range)
+      if firstConflict == nil {
+        firstConflict = MatcalcError.shapeMismatch(
+          "\(text(node.range)): dimension \(conflict.left) does not match \(conflict.right)",
+          node.range)
+      }
     }
   }
 
@@ -248,6 +268,9 @@ struct TypeChecker {
           guard names.count == 2 else {
             throw MatcalcError.syntax("delta takes two indices: delta(i, j)", node.range)
           }
+          for index in names where indexScope?[index] == nil {
+            indexScope?[index] = unifier.fresh()
+          }
           if let a = indexScope?[names[0]], let b = indexScope?[names[1]] {
             try unify(a, b, at: node)
           }
@@ -311,8 +334,13 @@ struct TypeChecker {
     for statement in statements {
       switch statement {
       case .declaration: continue
-      case .definition(let name, let body, let range):
+      case .definition(let name, let body, let range) where !body.usesIndexNotation:
         try define(name, try expression(body), range)
+      case .definition(let name, let body, let range):
+        guard let raise = raiseIndexDefinition else {
+          throw MatcalcError.unsupported("index definitions", range)
+        }
+        try define(name, try raise(name, [], body, self), range)
       case .indexDefinition(let name, let indices, let body, let range):
         guard let raise = raiseIndexDefinition else {
           throw MatcalcError.unsupported("index definitions", range)

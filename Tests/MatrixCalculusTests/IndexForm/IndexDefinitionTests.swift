@@ -1,0 +1,43 @@
+import Testing
+
+@testable import MatrixCalculus
+
+let indexDeclarations =
+  "A : matrix(m, n); B : matrix(n, p); C : matrix(m, n); S : matrix(n, n); x : vector(n); "
+  + "y : vector(m); z : vector(n)"
+
+/// Index definitions raise to the matrix form written on the right (the same interned Expr).
+@Test(arguments: [
+  ("D[i,j] = sum(k, A[i,k]*B[k,j])", "A*B"),
+  ("D[i,j] = sum(k, B[k,j]*A[i,k])", "A*B"),
+  ("D[j,i] = sum(k, A[i,k]*B[k,j])", "(A*B)'"),
+  ("D[i] = sum(j, A[i,j]*x[j])", "A*x"),
+  ("D = sum(i, x[i]*z[i])", "x'*z"),
+  ("D[i,j] = A[j,i]", "A'"),
+  ("D[i,j] = A[i,j]*C[i,j]", "A .* C"),
+  ("D[i,j] = y[i]*x[j]", "y*x'"),
+  ("D[i,j] = A[i,j] + C[i,j]", "A + C"),
+  ("D[i] = tanh(sum(j, A[i,j]*x[j]))", "tanh(A*x)"),
+  ("D = sum(i, sum(j, y[i]*A[i,j]*x[j]))", "y'*A*x"),
+  ("D[i] = sum(k, delta(i,k)*x[k])", "x"),
+  ("D[i] = S[i,i]", "diag(S)"),
+  ("D[i,j] = sum(k, A[i,k]*x[k]*z[k]*B[k,j])", "A*diag(x .* z)*B"),
+])
+func indexDefinitionRaises(_ definition: String, matrixForm: String) throws {
+  let problem = try parseProblem(indexDeclarations + "; " + definition + "; E = " + matrixForm)
+  let raised = try #require(problem.definitions.first { $0.name == "D" })
+  let expected = try #require(problem.definitions.first { $0.name == "E" })
+  #expect(raised.body == expected.body, "\(raised.body) vs \(expected.body)")
+}
+
+@Test func traceFromIndexFormAgreesOnNumbers() throws {
+  try derivedAndChecked("t", wrt: "S", where: indexDeclarations + "; t = sum(i, S[i,i])")
+}
+
+@Test(arguments: [
+  "D[i,j,k] = A[i,j]*x[k]",
+  "D[i] = A[i,j]",
+])
+func indexDefinitionWithoutMatrixFormIsRefused(_ definition: String) {
+  #expect(throws: MatcalcError.self) { try parseProblem(indexDeclarations + "; " + definition) }
+}

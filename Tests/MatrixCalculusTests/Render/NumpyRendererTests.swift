@@ -1,0 +1,81 @@
+import Foundation
+import TensorKernel
+import Testing
+
+@testable import MatrixCalculus
+
+/// Runs Python with NumPy (an outside consumer of `--format numpy`) on the emitted line and
+/// compares its value with the formula evaluated here.
+enum PythonRunner {
+  static func run(_ script: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw MatcalcError.numeric("python3 failed: " + String(decoding: errorData, as: UTF8.self))
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  static func literal(_ t: Tensor, _ type: TypeSpec) -> String {
+    func number(_ x: Double) -> String { "\(x)" }
+    switch type {
+    case .scalar: return number(t.scalar)
+    case .vector: return "np.array([\(t.storage.map(number).joined(separator: ", "))])"
+    default:
+      let rows = (0..<t.rows).map { i in
+        "[" + (0..<t.cols).map { number(t[i, $0]) }.joined(separator: ", ") + "]"
+      }
+      return "np.array([\(rows.joined(separator: ", "))])"
+    }
+  }
+}
+
+@Test(arguments: [
+  ("x'*A*x", "x", "A : matrix(n, n); x : vector(n)"),
+  ("logdet(X) + tr(inv(X)*A)", "X", "A : matrix(n, n); X : matrix(n, n)"),
+  ("norm2(C*x - c)^2 + lambda*x'*x", "x", "C : matrix(m, n); x : vector(n); c : vector(m); lambda : scalar"),
+  ("l", "W", "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; yhat = H*v; l = 1/2*(yhat - y)'*(yhat - y)"),
+  ("-y'*log(softmax(W*x))", "W", "W : matrix(k, n); x : vector(n); y : vector(k)"),
+  ("sum(log(1 + exp(-y .* (X*w))))", "w", "X : matrix(m, n); w : vector(n); y : vector(m)"),
+  ("sum(relu(W*x) .* b) + logsumexp(W*x)", "W", "W : matrix(m, n); x : vector(n); b : vector(m)"),
+  ("det(X)*s + sum(diag(X))", "s", "X : matrix(n, n); s : scalar"),
+  ("sum(sqrt(A .* A + 1)) + norm1(A)", "A", "A : matrix(m, n)"),
+  ("x'*diag(v)*x + sum(sigmoid(v)) + tr(A^3)", "v", "x : vector(n); v : vector(n); A : matrix(n, n)"),
+])
+func numpyLineAgreesWithTheFormula(_ expression: String, wrt: String, statements: String) throws {
+  let derivation = try derivedAndChecked(expression, wrt: wrt, where: statements)
+  let line = try derivation.render(.numpy)
+  #expect(!line.contains("\n"))
+  let problem = derivation.problem
+  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
+  let requirements = Sampler.requirements(
+    of: [derivation.objective, derivation.result], definitions: problem.definitions)
+  var generator = SplitMix64(seed: 7)
+  var values: [String: Tensor] = [:]
+  var script = "import numpy as np, json\n"
+  for input in problem.inputs {
+    let value = try Sampler.draw(
+      input.expr.shape, requirements: requirements[input.name] ?? [], symmetric: false,
+      sizes: sizes, generator: &generator)
+    values[input.name] = value
+    script += "globals()['\(input.name)'] = \(PythonRunner.literal(value, input.type))\n"
+  }
+  script += "print(json.dumps(np.asarray(\(line), dtype=float).ravel().tolist()))\n"
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  try evaluator.bind(problem.definitions)
+  let expected = try evaluator.evaluate(derivation.result)
+  let printed = try PythonRunner.run(script)
+  let numbers = try JSONDecoder().decode([Double].self, from: Data(printed.utf8))
+  #expect(numbers.count == expected.count, "\(line)")
+  let gap = zip(numbers, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
+  #expect(gap <= 1e-9 * max(1, expected.maxAbs), "\(line): \(numbers) vs \(expected.storage)")
+}

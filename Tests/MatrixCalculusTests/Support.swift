@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+@testable import MatrixCalculus
+
+/// Derives and checks; fails the test when the check fails. Returns the derivation.
+@discardableResult
+func derivedAndChecked(
+  _ expression: String, wrt: String, where statements: String = "",
+  sourceLocation: SourceLocation = #_sourceLocation
+) throws -> Derivation {
+  let derivation = try derive(expression, wrt: wrt, where: statements)
+  let certificate = try derivation.check(points: 3)
+  #expect(
+    certificate.passed, "\(expression) wrt \(wrt): \(certificate) \(certificate.worstEntry)",
+    sourceLocation: sourceLocation)
+  return derivation
+}
+
+/// Splits a test input at its 1️⃣ marker: the text without it and the marker's column.
+func marked(_ text: String) -> (String, Int) {
+  guard let range = text.range(of: "1️⃣") else { return (text, 0) }
+  let column = text.distance(from: text.startIndex, to: range.lowerBound) + 1
+  return (text.replacingCharacters(in: range, with: ""), column)
+}
+
+extension Rule: CustomTestStringConvertible {
+  public var testDescription: String { name }
+}

@@ -1,0 +1,46 @@
+import Testing
+
+@testable import MatrixCalculus
+
+/// parse → print → parse gives the same (interned) expression.
+@Test(arguments: [
+  "x'*A*x", "-y'*log(p)", "tr(inv(X)*A) + 2*logdet(X)", "sum(exp(A*x) .* b) / s",
+  "norm2(A*x - b)^2 + s*norm1(x)", "sigmoid(A*x)'*b - 3", "x'*(A + A')*x", "det(X)^0.5",
+  "softmax(A*x)'*b", "(A*X)'", "relu(x) ./ (abs(x) + 1)",
+])
+func printedExpressionReparses(_ text: String) throws {
+  let statements = "A : matrix(n, n); X : matrix(n, n); x : vector(n); b : vector(n); "
+    + "y : vector(n); p : vector(n); s : scalar"
+  let first = try #require(try parseProblem(statements + "; E = " + text).definitions.last).body
+  let second = try #require(
+    try parseProblem(statements + "; E = " + first.description).definitions.last
+  ).body
+  #expect(first == second, "\(text) printed as \(first.description), re-read as \(second)")
+}
+
+@Test func equalExpressionsAreOneObject() throws {
+  let statements = "A : matrix(n, n); x : vector(n)"
+  let a = try derive("x'*A*x + x'*x", wrt: "x", where: statements).objective
+  let b = try derive("x'*x + (x'*A)*x", wrt: "x", where: statements).objective
+  #expect(a === b)
+}
+
+@Test func expressionMayBeginWithMinus() throws {
+  let d = try derivedAndChecked("-y'*log(p)", wrt: "p")
+  #expect(MathRenderer(.text).render(d.result) == "−(y ⊘ p)")
+}
+
+@Test func problemFileWithGoals() throws {
+  let problem = try parseProblem(
+    """
+    # a linear layer
+    W : matrix(m, n); X : matrix(n, p)
+    L : function
+    D = W*X
+    l = L(D)
+    derive l wrt W
+    derive l wrt X
+    """)
+  #expect(problem.goals.map(\.wrt) == ["W", "X"])
+  #expect(problem.definitions.map(\.name) == ["D", "l"])
+}
