@@ -89,8 +89,9 @@ public enum Checker {
             let minus = point.zip(direction, { $0 - h * $1 }),
             let along = formula.zip(direction, *)
           else { throw MatcalcError.internalError("direction shape") }
-          let difference = (try value(at: plus, objective).scalar
-            - value(at: minus, objective).scalar) / (2 * h)
+          let difference =
+            (try value(at: plus, objective).scalar
+              - value(at: minus, objective).scalar) / (2 * h)
           let predicted = along.sum
           largest = max(largest, abs(difference), abs(predicted))
           let gap = abs(difference - predicted)

@@ -101,4 +101,3 @@ public struct LUDecomposition: Sendable {
   /// `A⁻¹`, or `nil` when A is singular.
   public var inverse: Tensor? { solve(.identity(factors.rows)) }
 }
-

@@ -76,7 +76,8 @@ enum Matcalc {
             throw MatcalcError.unsupported("order 2 (Hessians) is not built yet", goal.range)
           }
           guard let objective = problem.expr(named: goal.of) else {
-            throw MatcalcError.unknownName(goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
+            throw MatcalcError.unknownName(
+              goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
           }
           let derivation = try Derivation(
             of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem, rules: rules)
@@ -120,7 +121,8 @@ enum Matcalc {
       let renderer = MathRenderer(.text)
       output.print("rules applied:")
       for step in derivation.steps {
-        output.print("  \(step.rule): \(renderer.render(step.before)) ⇒ \(renderer.render(step.after))")
+        output.print(
+          "  \(step.rule): \(renderer.render(step.before)) ⇒ \(renderer.render(step.after))")
       }
     }
     return 0
@@ -143,6 +145,7 @@ enum Matcalc {
     default: relocated = error
     }
     let text = relocated.rendered(source: source)
-    return inWhere ? text.replacingOccurrences(of: "error: ", with: "error: --where ", options: .anchored) : text
+    return inWhere
+      ? text.replacingOccurrences(of: "error: ", with: "error: --where ", options: .anchored) : text
   }
 }

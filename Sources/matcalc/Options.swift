@@ -59,7 +59,8 @@ struct Options: Equatable {
       case "--help", "-h": wantsHelp = true
       case "--version": wantsVersion = true
       case "--wrt": wrt = try value(argument)
-      case "--where": options.statements += (options.statements.isEmpty ? "" : ";") + (try value(argument))
+      case "--where":
+        options.statements += (options.statements.isEmpty ? "" : ";") + (try value(argument))
       case "--order":
         let text = try value(argument)
         guard let order = Int(text), order == 1 || order == 2 else {
@@ -105,7 +106,8 @@ struct Options: Equatable {
       return options
     }
     guard positionals.count == 1 else {
-      throw UsageError(message: "expected 'derive' or one problem file, got \(positionals.count) arguments")
+      throw UsageError(
+        message: "expected 'derive' or one problem file, got \(positionals.count) arguments")
     }
     if wrt != nil { throw UsageError(message: "--wrt goes with 'derive'; a file names its goals") }
     options.mode = .file(positionals[0])

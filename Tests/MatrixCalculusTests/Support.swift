@@ -25,5 +25,6 @@ func marked(_ text: String) -> (String, Int) {
 }
 
 extension Rule: CustomTestStringConvertible {
+  /// The rule's name, shown for each parameterized case.
   public var testDescription: String { name }
 }

@@ -112,7 +112,8 @@ struct ReverseAccumulation {
       guard let bindings = matcher.match(pattern, node) else { continue }
       let differential = try matcher.instantiate(
         rule.right, bindings, elementwise: rule.isElementwise)
-      steps.append(Step(rule: rule.name, before: try Expr.make(.differential(node)), after: differential))
+      steps.append(
+        Step(rule: rule.name, before: try Expr.make(.differential(node)), after: differential))
       var directions: [Expr: Expr] = [:]
       for operand in Set(node.children) {
         directions[try Expr.make(.differential(operand))] = operand

@@ -69,7 +69,8 @@ enum IndexDefinitionRaiser {
         var t = try raise(a)
         let divisor = try raise(b)
         guard divisor.indices.isEmpty else {
-          return try contract([t, try elementwise(divisor) { try Expr.power($0, .constant(-1)) }], [])
+          return try contract(
+            [t, try elementwise(divisor) { try Expr.power($0, .constant(-1)) }], [])
         }
         t.expr = try t.expr * Expr.power(divisor.expr, .constant(-1))
         return t
@@ -111,7 +112,8 @@ enum IndexDefinitionRaiser {
         let tensor = try checker.expression(SyntaxExpr(.name(tensorName), node.range))
         if names.count == 2 {
           if tensor.shape.cols == .one && tensor.shape.rows != .one {
-            throw MatcalcError.shapeMismatch("\(tensorName) is a vector: write \(tensorName)[i]", node.range)
+            throw MatcalcError.shapeMismatch(
+              "\(tensorName) is a vector: write \(tensorName)[i]", node.range)
           }
           if names[0] == names[1] {
             return IndexedTensor(expr: try Expr.call(.diagonal, tensor), row: names[0], col: nil)
@@ -120,7 +122,8 @@ enum IndexDefinitionRaiser {
         }
         guard tensor.shape.cols == .one else {
           throw MatcalcError.shapeMismatch(
-            "\(tensorName) is \(checker.describe(tensor.shape)): write \(tensorName)[i,j]", node.range)
+            "\(tensorName) is \(checker.describe(tensor.shape)): write \(tensorName)[i,j]",
+            node.range)
         }
         return IndexedTensor(expr: tensor, row: names[0], col: nil)
       default:
@@ -200,7 +203,9 @@ enum IndexDefinitionRaiser {
         } else if holders.count > 2 {
           // Combine two holders with the same index set entry by entry, or a vector v_k into
           // a matrix as A diag(v), then retry.
-          guard let (x, y) = samePair(holders.map { factors[$0] }) ?? vectorPair(holders.map { factors[$0] })
+          guard
+            let (x, y) = samePair(holders.map { factors[$0] })
+              ?? vectorPair(holders.map { factors[$0] })
           else {
             throw MatcalcError.unsupported(
               "index \(k) is shared by \(holders.count) factors in a way that has no matrix form",

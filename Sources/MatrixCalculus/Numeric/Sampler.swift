@@ -99,4 +99,3 @@ public struct Sampler {
     return t
   }
 }
-

@@ -53,7 +53,8 @@ public struct MathRenderer: Sendable {
     switch style {
     case .text: return "\(name)(\(render(argument, 0)))"
     case .latex:
-      let operatorName = ["sin", "cos", "tanh", "exp", "log", "det"].contains(name)
+      let operatorName =
+        ["sin", "cos", "tanh", "exp", "log", "det"].contains(name)
         ? "\\\(name)" : "\\operatorname{\(name)}"
       return "\(operatorName)\\left(\(render(argument, 0))\\right)"
     }
@@ -78,7 +79,8 @@ public struct MathRenderer: Sendable {
     case .zero: return ("0", 4)
     case .add(let terms):
       // Positive terms first, so `A x − b` reads as written.
-      let ordered = terms.filter { $0.coefficientAndBase.0 >= 0 }
+      let ordered =
+        terms.filter { $0.coefficientAndBase.0 >= 0 }
         + terms.filter { $0.coefficientAndBase.0 < 0 }
       var text = ""
       for (index, term) in ordered.enumerated() {
@@ -146,16 +148,21 @@ public struct MathRenderer: Sendable {
         ? ("‖\(render(a, 0))‖₁", 4) : ("\\left\\lVert \(render(a, 0)) \\right\\rVert_1", 4)
     case .call(let f, let a): return (call(f.spelling, a), 4)
     case .opaque(let f, let a):
-      return ("\(name(f))\(style == .text ? "(" : "\\left(")\(render(a, 0))\(style == .text ? ")" : "\\right)")", 4)
+      return (
+        "\(name(f))\(style == .text ? "(" : "\\left(")\(render(a, 0))\(style == .text ? ")" : "\\right)")",
+        4
+      )
     case .gradient(let f, let a):
       if case .variable(let v, _, _) = a.node {
-        return style == .text ? ("∇_\(name(v)) \(name(f))", 1) : ("\\nabla_{\(name(v))} \(name(f))", 1)
+        return style == .text
+          ? ("∇_\(name(v)) \(name(f))", 1) : ("\\nabla_{\(name(v))} \(name(f))", 1)
       }
       return style == .text
         ? ("∇\(name(f))(\(render(a, 0)))", 4)
         : ("\\nabla \(name(f))\\left(\(render(a, 0))\\right)", 4)
     case .mapped(let f, let order, let a):
-      let primes = style == .text
+      let primes =
+        style == .text
         ? ["", "′", "″", "‴"][min(order, 3)] : String(repeating: "'", count: order)
       return style == .text
         ? ("\(name(f))\(primes)(\(render(a, 0)))", 4)

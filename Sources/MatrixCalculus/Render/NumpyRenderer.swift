@@ -57,7 +57,9 @@ public struct NumpyRenderer {
     // Which definitions and bindings the formula needs, in dependency order.
     var needed = Set<Expr>()
     var definitionBodies: [Expr: Expr] = [:]
-    for definition in problem.definitions { definitionBodies[definition.variable] = definition.body }
+    for definition in problem.definitions {
+      definitionBodies[definition.variable] = definition.body
+    }
     for (variable, value) in bindings { definitionBodies[variable] = value }
     var visited = Set<Expr>()
     func collect(_ e: Expr) {
@@ -69,12 +71,12 @@ public struct NumpyRenderer {
       e.children.forEach(collect)
     }
     collect(e)
-    var text = try expression(e)
+    var text = try withSharedSubexpressions(e)
     let ordered: [(Expr, Expr)] =
       problem.definitions.map { ($0.variable, $0.body) } + bindings
     for (variable, body) in ordered.reversed() where needed.contains(variable) {
       guard case .variable(let name, _, _) = variable.node else { continue }
-      text = "(lambda \(Self.parameter(name)): \(text))(\(try expression(body)))"
+      text = "(lambda \(Self.parameter(name)): \(text))(\(try withSharedSubexpressions(body)))"
     }
     let inputType = problem.inputs.first { $0.expr == target }?.type
     switch inputType {
@@ -85,7 +87,39 @@ public struct NumpyRenderer {
     }
   }
 
-  private func expression(_ e: Expr) throws -> String {
+  /// The expression with every compound subexpression that occurs more than once computed
+  /// once and bound by a lambda (`(lambda _t0: … _t0 … _t0 …)(np.exp(x))`).
+  private func withSharedSubexpressions(_ e: Expr) throws -> String {
+    var uses: [Expr: Int] = [:]
+    var order: [Expr] = []  // children before parents
+    var visited = Set<Expr>()
+    func count(_ e: Expr) {
+      for child in e.children {
+        uses[child, default: 0] += 1
+        if visited.insert(child).inserted { count(child) }
+      }
+      order.append(e)
+    }
+    visited.insert(e)
+    count(e)
+    var names: [Expr: String] = [:]
+    var bindings: [(String, String)] = []
+    for node in order where node != e && (uses[node] ?? 0) >= 2 && !node.children.isEmpty {
+      if case .transpose(let inner) = node.node, inner.children.isEmpty { continue }
+      let name = "_t\(bindings.count)"
+      bindings.append((name, try expression(node, names)))
+      names[node] = name
+    }
+    var text = try expression(e, names)
+    for (name, value) in bindings.reversed() {
+      text = "(lambda \(name): \(text))(\(value))"
+    }
+    return text
+  }
+
+  private func expression(_ e: Expr, _ names: [Expr: String] = [:]) throws -> String {
+    if let name = names[e] { return name }
+    func expression(_ child: Expr) throws -> String { try self.expression(child, names) }
     switch e.node {
     case .variable(let name, let shape, _):
       guard let input = problem.inputs.first(where: { $0.name == name }) else {
@@ -107,7 +141,9 @@ public struct NumpyRenderer {
       for (index, term) in terms.enumerated() {
         let (c, base) = term.coefficientAndBase
         if c < 0 {
-          text += (index == 0 ? "-" : " - ") + (try expression(try Expr.scale(-c, base)))
+          let positive = try Expr.scale(-c, base)
+          let rendered = try expression(positive)
+          text += (index == 0 ? "-" : " - ") + rendered
         } else {
           text += (index == 0 ? "" : " + ") + (try expression(term))
         }
@@ -131,7 +167,8 @@ public struct NumpyRenderer {
       case .sum: return "np.sum(\(x))"
       case .norm1: return "np.sum(np.abs(\(x)))"
       case .norm2: return "np.linalg.norm(\(x))"
-      case .softmax: return "(lambda t: t / np.sum(t))(np.exp(\(x) - np.max(\(x))))"
+      case .softmax:
+        return "(lambda t: np.exp(t - np.max(t)) / np.sum(np.exp(t - np.max(t))))(\(x))"
       case .logsumexp:
         return "(lambda t: np.max(t) + np.log(np.sum(np.exp(t - np.max(t)))))(\(x))"
       case .exp, .log, .sin, .cos, .tanh, .sqrt, .abs, .sign: return "np.\(f.rawValue)(\(x))"

@@ -86,7 +86,8 @@ public enum RuleFile {
       guard !name.isEmpty,
         name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
       else {
-        throw MatcalcError.rule("rule names are kebab-case, found '\(name)'", file: file, line: line)
+        throw MatcalcError.rule(
+          "rule names are kebab-case, found '\(name)'", file: file, line: line)
       }
       rules.append(
         try parseRule(
@@ -148,9 +149,11 @@ public enum RuleFile {
       guard let open = trimmed.firstIndex(of: "("), trimmed.hasSuffix(")"),
         let domain = Rule.Domain(rawValue: String(trimmed[..<open]))
       else {
-        throw fail("\(name): unknown domain '\(trimmed)'; use invertible, posdef, positive, nonzero")
+        throw fail(
+          "\(name): unknown domain '\(trimmed)'; use invertible, posdef, positive, nonzero")
       }
-      let variable = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+      let variable = String(
+        trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
       guard variables[variable] != nil else {
         throw fail("\(name): domain of undeclared '\(variable)'")
       }

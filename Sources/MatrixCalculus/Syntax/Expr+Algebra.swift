@@ -56,7 +56,8 @@ extension Expr {
     }
     let shapes = Set(flat.map(\.shape).filter { !$0.isScalar })
     guard shapes.count <= 1 else {
-      throw MatcalcError.internalError("sum of different shapes \(shapes.sorted { "\($0)" < "\($1)" })")
+      throw MatcalcError.internalError(
+        "sum of different shapes \(shapes.sorted { "\($0)" < "\($1)" })")
     }
     let shape = shapes.first ?? .scalar
     var order: [Expr] = []

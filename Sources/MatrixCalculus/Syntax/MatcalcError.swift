@@ -58,10 +58,17 @@ public enum MatcalcError: Error, Sendable, Equatable, CustomStringConvertible {
     let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
     var text = "error: \(range): \(message)"
     if range.line >= 1 && range.line <= lines.count {
-      let line = String(lines[range.line - 1])
-      let pad = String(repeating: " ", count: max(0, range.column - 1))
-      let marks = String(repeating: "^", count: max(1, min(range.length, 80)))
-      text += "\n  \(line)\n  \(pad)\(marks)"
+      // A window of at most 100 characters around the position, so a 1 MB line stays short.
+      let line = Array(lines[range.line - 1])
+      let position = max(0, min(range.column - 1, line.count))
+      let start = max(0, position - 40)
+      let end = min(line.count, start + 100)
+      let prefix = start > 0 ? "…" : ""
+      let suffix = end < line.count ? "…" : ""
+      let shown = prefix + String(line[start..<end]) + suffix
+      let pad = String(repeating: " ", count: position - start + prefix.count)
+      let marks = String(repeating: "^", count: max(1, min(range.length, end - position)))
+      text += "\n  \(shown)\n  \(pad)\(marks)"
     }
     return text
   }

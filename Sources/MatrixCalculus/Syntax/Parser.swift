@@ -31,7 +31,8 @@ struct Parser {
 
   private mutating func expectName(_ context: String) throws -> (String, SourceRange) {
     guard case .name(let name) = current.kind else {
-      throw MatcalcError.syntax("expected a name \(context), found '\(current.text)'", current.range)
+      throw MatcalcError.syntax(
+        "expected a name \(context), found '\(current.text)'", current.range)
     }
     return (name, advance().range)
   }

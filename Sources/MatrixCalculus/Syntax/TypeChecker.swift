@@ -28,8 +28,10 @@ struct TypeChecker {
   private var indexScope: [String: Int]?
   /// Raises an index definition to matrix form; supplied by the stage that owns index form.
   var raiseIndexDefinition:
-    ((_ name: String, _ indices: [String], _ body: SyntaxExpr, _ checker: TypeChecker) throws
-      -> Expr)?
+    (
+      (_ name: String, _ indices: [String], _ body: SyntaxExpr, _ checker: TypeChecker) throws
+        -> Expr
+    )?
 
   init(source: String) {
     self.source = source
@@ -245,7 +247,8 @@ struct TypeChecker {
         throw MatcalcError.unknownName(name, node.range)
       }
       guard names.count <= 2 else {
-        throw MatcalcError.unsupported("'\(name)' has \(names.count) indices; at most 2", node.range)
+        throw MatcalcError.unsupported(
+          "'\(name)' has \(names.count) indices; at most 2", node.range)
       }
       let dims = names.count == 2 ? [shape.0, shape.1] : [shape.0]
       for (index, dim) in zip(names, dims) {
@@ -327,8 +330,11 @@ struct TypeChecker {
       guard let terms = inferred[name] else { continue }
       let shape = resolved(terms)
       let type: TypeSpec =
-        shape.isScalar ? .scalar : shape.cols == .one ? .vector(shape.rows)
-        : .matrix(shape.rows, shape.cols)
+        shape.isScalar
+        ? .scalar
+        : shape.cols == .one
+          ? .vector(shape.rows)
+          : .matrix(shape.rows, shape.cols)
       try addInput(name, type)
     }
     for statement in statements {
@@ -383,7 +389,8 @@ struct TypeChecker {
     shape.isScalar ? "a scalar" : "\(shape.rows)×\(shape.cols)"
   }
 
-  private func mismatch(_ node: SyntaxExpr, _ a: SyntaxExpr, _ left: Expr, _ b: SyntaxExpr,
+  private func mismatch(
+    _ node: SyntaxExpr, _ a: SyntaxExpr, _ left: Expr, _ b: SyntaxExpr,
     _ right: Expr, _ need: String
   ) -> MatcalcError {
     .shapeMismatch(
@@ -456,14 +463,16 @@ struct TypeChecker {
       }
       let argument = try expression(arguments[0])
       if let type = problem.functions[name] {
-        return try Expr.make(type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
+        return try Expr.make(
+          type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
       }
       if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
       guard var function = Function(rawValue: name), function != .diagonal else {
         throw MatcalcError.unknownName(name, node.range)
       }
       let shape = argument.shape
-      let square = "\(text(node.range)): \(name) needs a square matrix, but \(text(arguments[0].range)) is \(describe(shape))"
+      let square =
+        "\(text(node.range)): \(name) needs a square matrix, but \(text(arguments[0].range)) is \(describe(shape))"
       switch function {
       case .trace, .det, .logdet, .inverse:
         guard shape.isSquare else { throw MatcalcError.shapeMismatch(square, node.range) }

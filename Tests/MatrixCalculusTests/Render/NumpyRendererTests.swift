@@ -16,8 +16,15 @@ enum PythonRunner {
     process.standardOutput = output
     process.standardError = errors
     try process.run()
+    // Drain stderr on another thread so neither pipe can fill up and block the child.
+    nonisolated(unsafe) var errorData = Data()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      errorData = errors.fileHandleForReading.readDataToEndOfFile()
+      drained.signal()
+    }
     let data = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       throw MatcalcError.numeric("python3 failed: " + String(decoding: errorData, as: UTF8.self))
@@ -42,14 +49,23 @@ enum PythonRunner {
 @Test(arguments: [
   ("x'*A*x", "x", "A : matrix(n, n); x : vector(n)"),
   ("logdet(X) + tr(inv(X)*A)", "X", "A : matrix(n, n); X : matrix(n, n)"),
-  ("norm2(C*x - c)^2 + lambda*x'*x", "x", "C : matrix(m, n); x : vector(n); c : vector(m); lambda : scalar"),
-  ("l", "W", "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; yhat = H*v; l = 1/2*(yhat - y)'*(yhat - y)"),
+  (
+    "norm2(C*x - c)^2 + lambda*x'*x", "x",
+    "C : matrix(m, n); x : vector(n); c : vector(m); lambda : scalar"
+  ),
+  (
+    "l", "W",
+    "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; yhat = H*v; l = 1/2*(yhat - y)'*(yhat - y)"
+  ),
   ("-y'*log(softmax(W*x))", "W", "W : matrix(k, n); x : vector(n); y : vector(k)"),
   ("sum(log(1 + exp(-y .* (X*w))))", "w", "X : matrix(m, n); w : vector(n); y : vector(m)"),
   ("sum(relu(W*x) .* b) + logsumexp(W*x)", "W", "W : matrix(m, n); x : vector(n); b : vector(m)"),
   ("det(X)*s + sum(diag(X))", "s", "X : matrix(n, n); s : scalar"),
   ("sum(sqrt(A .* A + 1)) + norm1(A)", "A", "A : matrix(m, n)"),
-  ("x'*diag(v)*x + sum(sigmoid(v)) + tr(A^3)", "v", "x : vector(n); v : vector(n); A : matrix(n, n)"),
+  (
+    "x'*diag(v)*x + sum(sigmoid(v)) + tr(A^3)", "v",
+    "x : vector(n); v : vector(n); A : matrix(n, n)"
+  ),
 ])
 func numpyLineAgreesWithTheFormula(_ expression: String, wrt: String, statements: String) throws {
   let derivation = try derivedAndChecked(expression, wrt: wrt, where: statements)

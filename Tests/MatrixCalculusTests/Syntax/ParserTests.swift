@@ -9,7 +9,8 @@ import Testing
   "softmax(A*x)'*b", "(A*X)'", "relu(x) ./ (abs(x) + 1)",
 ])
 func printedExpressionReparses(_ text: String) throws {
-  let statements = "A : matrix(n, n); X : matrix(n, n); x : vector(n); b : vector(n); "
+  let statements =
+    "A : matrix(n, n); X : matrix(n, n); x : vector(n); b : vector(n); "
     + "y : vector(n); p : vector(n); s : scalar"
   let first = try #require(try parseProblem(statements + "; E = " + text).definitions.last).body
   let second = try #require(

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+@testable import matcalc
+
+/// One `$ matcalc …` line of the README and the output shown under it.
+struct ReadmeExample: CustomTestStringConvertible, Sendable {
+  let command: String
+  let expected: String
+
+  /// The command line.
+  var testDescription: String { command }
+
+  static let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  static func all() throws -> [ReadmeExample] {
+    let readme = try String(
+      contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    var examples: [ReadmeExample] = []
+    var inConsole = false
+    var command: String?
+    var output: [String] = []
+    func flush() {
+      if let command {
+        examples.append(ReadmeExample(command: command, expected: output.joined(separator: "\n")))
+      }
+      command = nil
+      output = []
+    }
+    for line in readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+      if line == "```console" {
+        inConsole = true
+      } else if inConsole && line == "```" {
+        flush()
+        inConsole = false
+      } else if inConsole && line.hasPrefix("$ ") {
+        flush()
+        command = String(line.dropFirst(2))
+      } else if inConsole {
+        output.append(line)
+      }
+    }
+    return examples
+  }
+}
+
+func run(_ arguments: [String]) -> (status: Int32, output: String, error: String) {
+  var output = Matcalc.Output()
+  let status = Matcalc.run(arguments, output: &output)
+  return (status, output.standardOutput, output.standardError)
+}
+
+@Test func readmeHasExamples() throws {
+  #expect(try ReadmeExample.all().count >= 8)
+}
+
+@Test(arguments: try ReadmeExample.all())
+func readmeExampleIsRealOutput(_ example: ReadmeExample) throws {
+  let words = shellWords(example.command)
+  #expect(words.first == "matcalc")
+  let result = run(Array(words.dropFirst()))
+  let printed = (result.output + result.error).trimmingCharacters(in: .newlines)
+  #expect(printed == example.expected)
+  #expect(result.status == (example.expected.hasPrefix("error:") ? 1 : 0))
+}
+
+@Test(arguments: [
+  (["derive", "x'*x"], "needs --wrt"),
+  (["derive", "--wrt", "x"], "needs an expression"),
+  (["derive", "x'*x", "--wrt", "x", "--format", "pdf"], "--format takes"),
+  (["derive", "x'*x", "--wrt", "x", "--order", "3"], "--order takes 1 or 2"),
+  (["derive", "x'*x", "--wrt", "x", "--frobnicate"], "unknown option"),
+  (["derive", "x'*x", "--wrt"], "--wrt needs a value"),
+  (["a.mc", "b.mc"], "expected 'derive' or one problem file"),
+])
+func usageErrorsExitTwo(_ arguments: [String], message: String) {
+  let result = run(arguments)
+  #expect(result.status == 2)
+  #expect(result.error.contains(message), "\(result.error)")
+  #expect(result.output.isEmpty)
+}
+
+@Test func helpAndVersion() {
+  #expect(run(["--help"]).output.contains("usage:"))
+  #expect(run([]).status == 0)
+  #expect(run(["--version"]).output.hasPrefix("matcalc "))
+}
+
+@Test(arguments: [
+  ("-y'*log(p)", "p", "∂f/∂p = −(y ⊘ p)"),
+  ("-x'*x", "x", "∂f/∂x = −2 x"),
+])
+func expressionMayBeginWithMinus(_ expression: String, wrt: String, line: String) {
+  let result = run(["derive", expression, "--wrt", wrt])
+  #expect(result.status == 0, "\(result.error)")
+  #expect(result.output.contains(line), "\(result.output)")
+  #expect(result.output.contains("checked: max rel. error"))
+}
+
+@Test(arguments: [
+  (["derive", "x'*(A*x", "--wrt", "x"], "error: 1:8: expected ')'"),
+  (
+    ["derive", "tr(W)", "--wrt", "W", "--where", "W : matrix(m, n)"], "error: 1:1: tr(W): tr needs"
+  ),
+  (
+    ["derive", "x'*x", "--wrt", "x", "--where", "x : vectr(n)"], "error: --where 1:5: unknown type"
+  ),
+  (["derive", "x'*x", "--wrt", "q"], "error: unknown name 'q'"),
+  (["derive", "W*x", "--wrt", "x", "--where", "W : matrix(m, n)"], "scalar"),
+  (["derive", "x'*x", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"], ""),
+  (
+    ["derive", "l", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"],
+    "NumPy output cannot evaluate the opaque function L"
+  ),
+])
+func inputErrorsExitOneWithPosition(_ arguments: [String], message: String) {
+  let result = run(arguments)
+  if message.isEmpty {
+    #expect(result.status == 0)
+    return
+  }
+  #expect(result.status == 1)
+  #expect(result.error.contains(message), "\(result.error)")
+  #expect(result.output.isEmpty)
+}
+
+@Test func problemFileRunsEveryGoal() throws {
+  let file = FileManager.default.temporaryDirectory
+    .appendingPathComponent("matcalc-\(UUID().uuidString).mc")
+  try """
+  # a linear layer
+  W : matrix(m, n); X : matrix(n, p); L : function
+  D = W*X
+  l = L(D)
+  derive l wrt W
+  derive l wrt X
+  """.write(to: file, atomically: true, encoding: .utf8)
+  defer { try? FileManager.default.removeItem(at: file) }
+  let result = run([file.path])
+  #expect(result.status == 0, "\(result.error)")
+  #expect(result.output.contains("∂l/∂W = (∇_D L) Xᵀ"))
+  #expect(result.output.contains("∂l/∂X = Wᵀ (∇_D L)"))
+}
+
+@Test func problemFileErrorNamesFileLineAndColumn() throws {
+  let file = FileManager.default.temporaryDirectory
+    .appendingPathComponent("matcalc-\(UUID().uuidString).mc")
+  try "W : matrix(m, n); X : matrix(p, q)\nD = W*X\nderive D wrt W\n"
+    .write(to: file, atomically: true, encoding: .utf8)
+  defer { try? FileManager.default.removeItem(at: file) }
+  let result = run([file.path])
+  #expect(result.status == 1)
+  #expect(result.error.hasPrefix("error: \(file.path):2:5: W*X: W is m×n but X is p×q"))
+}
+
+@Test func outputIsByteIdenticalAcrossRuns() {
+  let arguments = ["derive", "logdet(X) + x'*X*x", "--wrt", "X", "--format", "json"]
+  #expect(run(arguments).output == run(arguments).output)
+}
