@@ -51,12 +51,16 @@ public enum Checker {
     }
     let requirements = Sampler.requirements(
       of: [objective, gradient], definitions: problem.definitions)
-    let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
+    let shapes = problem.inputs.map(\.expr.shape)
     var lastError: Error?
     var checked = 0
     var attempt = 0
+    var reversedSizes = false
     while checked < points && attempt < points + 4 {
       attempt += 1
+      // A point that cannot be evaluated (a singular XᵀX) is retried with other sizes.
+      if attempt > 1 && checked == 0 { reversedSizes.toggle() }
+      let sizes = Sampler.sizes(for: shapes, reversed: reversedSizes)
       var generator = SplitMix64(
         seed: TestFunctions.stableHash("\(objective) wrt \(name)") &+ UInt64(attempt))
       var values: [String: Tensor] = [:]

@@ -8,21 +8,25 @@ public struct Sampler {
     case positive, posdef, symmetric, nonzero
   }
 
-  /// Sizes 2, 3, 4, 5, … in order of the symbols' first appearance.
-  public static func sizes(for shapes: [Shape]) -> [String: Int] {
-    var sizes: [String: Int] = [:]
-    var next = 2
+  /// Sizes 2, 3, 4, 5, … in order of the symbols' first appearance (or the reverse order,
+  /// for expressions such as log det(XᵀX) that need a tall X).
+  public static func sizes(for shapes: [Shape], reversed: Bool = false) -> [String: Int] {
+    var symbols: [String] = []
     for shape in shapes {
       for dim in [shape.rows, shape.cols] {
-        if case .symbol(let name) = dim, sizes[name] == nil {
-          // Skip sizes a fixed dimension already uses, so every dimension differs.
-          while shapes.contains(where: { $0.rows == .size(next) || $0.cols == .size(next) }) {
-            next += 1
-          }
-          sizes[name] = next
-          next += 1
-        }
+        if case .symbol(let name) = dim, !symbols.contains(name) { symbols.append(name) }
       }
+    }
+    if reversed { symbols.reverse() }
+    var sizes: [String: Int] = [:]
+    var next = 2
+    for name in symbols {
+      // Skip sizes a fixed dimension already uses, so every dimension differs.
+      while shapes.contains(where: { $0.rows == .size(next) || $0.cols == .size(next) }) {
+        next += 1
+      }
+      sizes[name] = next
+      next += 1
     }
     return sizes
   }
