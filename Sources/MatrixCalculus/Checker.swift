@@ -44,6 +44,28 @@ public enum Checker {
     of objective: Expr, withRespectTo variable: Expr, gradient: Expr, in problem: Problem,
     intermediates: [Problem.Definition] = [], points: Int = 2
   ) throws -> Certificate {
+    try check(
+      of: objective, withRespectTo: variable, formula: gradient, isJacobian: false, in: problem,
+      intermediates: intermediates, points: points)
+  }
+
+  /// Checks that `jacobian` is the derivative of a vector (or scalar) `function` with
+  /// respect to a vector or scalar variable: `J_ij = ∂F_i/∂x_j`, rows the entries of F.
+  ///
+  /// - Returns: the certificate, comparing J v with (F(x + hv) − F(x − hv)) / 2h.
+  public static func checkJacobian(
+    of function: Expr, withRespectTo variable: Expr, jacobian: Expr, in problem: Problem,
+    points: Int = 2
+  ) throws -> Certificate {
+    try check(
+      of: function, withRespectTo: variable, formula: jacobian, isJacobian: true, in: problem,
+      intermediates: [], points: points)
+  }
+
+  private static func check(
+    of objective: Expr, withRespectTo variable: Expr, formula gradient: Expr,
+    isJacobian: Bool, in problem: Problem, intermediates: [Problem.Definition], points: Int
+  ) throws -> Certificate {
     var worst = Certificate(
       maxRelativeError: 0, sizes: [:], worstEntry: "", passed: true, points: 0)
     guard case .variable(let name, _, let symmetric) = variable.node else {
@@ -90,18 +112,37 @@ public enum Checker {
         var worstText = ""
         for (label, direction) in directions {
           guard let plus = point.zip(direction, { $0 + h * $1 }),
-            let minus = point.zip(direction, { $0 - h * $1 }),
-            let along = formula.zip(direction, *)
+            let minus = point.zip(direction, { $0 - h * $1 })
           else { throw MatcalcError.internalError("direction shape") }
-          let difference =
-            (try value(at: plus, objective).scalar
-              - value(at: minus, objective).scalar) / (2 * h)
-          let predicted = along.sum
-          largest = max(largest, abs(difference), abs(predicted))
-          let gap = abs(difference - predicted)
-          if !(gap <= worstDifference) {
-            worstDifference = gap
-            worstText = "\(label): formula \(predicted), finite difference \(difference)"
+          let up = try value(at: plus, objective).storage
+          let down = try value(at: minus, objective).storage
+          let differences = zip(up, down).map { ($0 - $1) / (2 * h) }
+          // J v for a Jacobian (rows the entries of F); Σ G ⊙ V for a gradient.
+          let predictions: [Double]
+          if isJacobian {
+            guard formula.rows == differences.count, formula.cols == direction.count else {
+              throw MatcalcError.internalError(
+                "Jacobian is \(formula.rows)×\(formula.cols), expected "
+                  + "\(differences.count)×\(direction.count)")
+            }
+            predictions = (0..<formula.rows).map { i in
+              (0..<formula.cols).reduce(0) { $0 + formula[i, $1] * direction.storage[$1] }
+            }
+          } else {
+            guard let along = formula.zip(direction, *) else {
+              throw MatcalcError.internalError("gradient shape")
+            }
+            predictions = [along.sum]
+          }
+          for (output, (difference, predicted)) in zip(differences, predictions).enumerated() {
+            largest = max(largest, abs(difference), abs(predicted))
+            let gap = abs(difference - predicted)
+            if !(gap <= worstDifference) {
+              worstDifference = gap
+              let entry = isJacobian ? " of output \(output + 1)" : ""
+              worstText =
+                "\(label)\(entry): formula \(predicted), finite difference \(difference)"
+            }
           }
         }
         let relative = largest > 1e-12 ? worstDifference / largest : worstDifference

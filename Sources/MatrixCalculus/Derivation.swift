@@ -15,7 +15,9 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 /// A derived formula with everything needed to print and check it.
 ///
 /// `∂f/∂X` for a scalar f: shaped like X (shared/LANGUAGE.md), in matrix form, with the
-/// backward recursion through the definitions it passed and the rules that fired.
+/// backward recursion through the definitions it passed and the rules that fired. For a
+/// vector F of a vector or scalar x, the Jacobian (rows the outputs); with order 2, the
+/// Hessian of a scalar.
 public struct Derivation: Sendable {
   /// One intermediate adjoint of the backward recursion: `δD = ∂f/∂D`.
   public struct Intermediate: Sendable {
@@ -45,6 +47,12 @@ public struct Derivation: Sendable {
   public let intermediates: [Intermediate]
   /// Every rule that fired, in order.
   public let steps: [Step]
+  /// 1 for first derivatives, 2 for second.
+  public let order: Int
+  /// For a second derivative, the first (the gradient it differentiates).
+  public let firstOrder: Expr?
+  /// The number of axes of the result: S_F + S_X (shared/LANGUAGE.md).
+  public let resultRank: Int
 
   /// Derives `∂objective/∂variable` over `problem`.
   ///
@@ -52,31 +60,25 @@ public struct Derivation: Sendable {
   ///   construct no rule covers.
   public init(
     of objective: Expr, named objectiveName: String, withRespectTo variableName: String,
-    in problem: Problem, rules: RuleSet = .embedded
+    in problem: Problem, order: Int = 1, rules: RuleSet = .embedded
   ) throws {
     var problem = problem
-    guard objective.isScalar else {
-      throw MatcalcError.unsupported(
-        "\(objectiveName) has shape \(objective.shape); matcalc derives gradients of scalar "
-          + "expressions (Jacobians and matrix-by-matrix derivatives are not built yet)", nil)
-    }
     // A defined name as the variable: treat it as an input (∂f/∂D with D held free).
     if let index = problem.definitions.firstIndex(where: { $0.name == variableName }) {
       let definition = problem.definitions.remove(at: index)
+      let shape = definition.variable.shape
       let type: TypeSpec =
-        definition.variable.shape.isScalar
-        ? .scalar
-        : definition.variable.shape.cols == .one
-          ? .vector(definition.variable.shape.rows)
-          : .matrix(definition.variable.shape.rows, definition.variable.shape.cols)
+        shape.isScalar
+        ? .scalar : shape.cols == .one ? .vector(shape.rows) : .matrix(shape.rows, shape.cols)
       problem.inputs.append((variableName, definition.variable, type))
     }
-    guard let variable = problem.inputs.first(where: { $0.name == variableName })?.expr else {
+    guard let input = problem.inputs.first(where: { $0.name == variableName }) else {
       throw MatcalcError.unknownName(variableName, SourceRange(line: 0, column: 0, length: 0))
     }
+    let variable = input.expr
+    let variableRank = Self.rank(of: input.type)
+    let objectiveRank = Self.rank(of: objective.shape)
     var builder = GradientBuilder(problem: problem, rules: rules)
-    let (inlined, named, adjoints) = try builder.gradient(
-      of: objective, withRespectTo: variable)
     var simplifier = Simplifier(rules: rules)
     var folding: [(body: Expr, variable: Expr)] = []
     for definition in problem.definitions {
@@ -89,14 +91,74 @@ public struct Derivation: Sendable {
     self.objectiveName = objectiveName
     self.variable = variable
     self.variableName = variableName
-    result = try presentation.presented(inlined)
-    self.named = try presentation.presented(named)
-    intermediates = try adjoints.map {
-      Intermediate(
-        name: $0.definition.name, variable: $0.variable,
-        value: try presentation.presented($0.value))
+    self.order = order
+    switch (order, objectiveRank, variableRank) {
+    case (1, 0, _):
+      let (inlined, named, adjoints) = try builder.gradient(of: objective, withRespectTo: variable)
+      result = try presentation.presented(inlined)
+      self.named = try presentation.presented(named)
+      intermediates = try adjoints.map {
+        Intermediate(
+          name: $0.definition.name, variable: $0.variable,
+          value: try presentation.presented($0.value))
+      }
+      firstOrder = nil
+      resultRank = variableRank
+    case (1, 1, 0...1):
+      result = try presentation.presented(
+        try Self.jacobian(of: objective, withRespectTo: variable, builder: &builder))
+      named = result
+      intermediates = []
+      firstOrder = nil
+      resultRank = objectiveRank + variableRank
+    case (2, 0, 0...1):
+      let gradient = try builder.gradient(of: objective, withRespectTo: variable).inlined
+      firstOrder = try presentation.presented(gradient)
+      result = try presentation.presented(
+        try Self.jacobian(of: gradient, withRespectTo: variable, builder: &builder))
+      named = result
+      intermediates = []
+      resultRank = 2 * variableRank
+    default:
+      let what = order == 2 ? "second derivatives" : "derivatives"
+      throw MatcalcError.unsupported(
+        "\(what) of \(objectiveName) (\(objective.shape)) with respect to \(variableName) "
+          + "(\(variable.shape)): this combination of shapes (a 3- or 4-index result) is not "
+          + "built yet", nil)
     }
     steps = builder.simplifier.steps + builder.accumulation.steps + simplifier.steps
+  }
+
+  /// 0 for a scalar, 1 for a vector, 2 for a matrix (the number of NumPy axes).
+  static func rank(of type: TypeSpec) -> Int {
+    switch type {
+    case .scalar, .function, .elementwise: return 0
+    case .vector: return 1
+    case .matrix, .symmetric: return 2
+    }
+  }
+
+  static func rank(of shape: Shape) -> Int {
+    if shape.isScalar { return 0 }
+    return shape.rows == .one || shape.cols == .one ? 1 : 2
+  }
+
+  /// `J_ij = ∂F_i/∂x_j` of a vector (or scalar) F: reverse accumulation seeded with a
+  /// symbolic u gives Jᵀ u, whose coefficient of u is Jᵀ.
+  private static func jacobian(
+    of function: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder
+  ) throws -> Expr {
+    let column =
+      function.shape.rows == .one && !function.isScalar
+      ? try builder.simplifier.simplified(try Expr.transpose(function)) : function
+    let seed = try Expr.variable("\u{2}u", Shape(column.shape.rows, .one))
+    let adjoint = try builder.gradient(of: column, withRespectTo: variable, seed: seed).inlined
+    var form = LinearForm(of: seed)
+    guard let coefficient = try form.coefficient(adjoint) else {
+      throw MatcalcError.unsupported(
+        "the Jacobian of \(function) has no matrix form the engine recognises yet", nil)
+    }
+    return try builder.simplifier.simplified(try Expr.transpose(coefficient))
   }
 
   /// The intermediates as definitions, for evaluation.
@@ -111,6 +173,18 @@ public struct Derivation: Sendable {
   /// Checks the printed formulas (the inlined one and, when there is one, the backward
   /// recursion) against central finite differences of the objective.
   public func check(points: Int = 2) throws -> Certificate {
+    if let firstOrder {  // a Hessian: the gradient against f, then the Hessian against it
+      let gradient = try Checker.checkGradient(
+        of: objective, withRespectTo: variable, gradient: firstOrder, in: problem, points: points)
+      let hessian = try Checker.checkJacobian(
+        of: firstOrder, withRespectTo: variable, jacobian: result, in: problem, points: points)
+      return !gradient.passed || gradient.maxRelativeError > hessian.maxRelativeError
+        ? gradient : hessian
+    }
+    if !objective.isScalar {
+      return try Checker.checkJacobian(
+        of: objective, withRespectTo: variable, jacobian: result, in: problem, points: points)
+    }
     var certificate = try Checker.checkGradient(
       of: objective, withRespectTo: variable, gradient: result, in: problem, points: points)
     if !intermediates.isEmpty && certificate.passed {
@@ -149,6 +223,10 @@ public struct Derivation: Sendable {
   private func partial(_ renderer: MathRenderer) -> String {
     let of = renderer.name(objectiveName)
     let wrt = renderer.name(variableName)
+    if order == 2 {
+      return renderer.style == .text
+        ? "∂²\(of)/∂\(wrt)²" : "\\frac{\\partial^2 \(of)}{\\partial \(wrt)^2}"
+    }
     return renderer.style == .text
       ? "∂\(of)/∂\(wrt)" : "\\frac{\\partial \(of)}{\\partial \(wrt)}"
   }
@@ -184,12 +262,13 @@ public struct Derivation: Sendable {
       let renderer = MathRenderer(.latex)
       return "\(partial(renderer)) = \(renderer.render(result))"
     case .numpy:
-      return try NumpyRenderer(problem: problem).render(result, shapedLike: variable)
+      return try NumpyRenderer(problem: problem).render(result, rank: resultRank)
     case .json:
       var object: [String: Any] = [
         "of": objectiveName,
         "wrt": variableName,
-        "shape": [variable.shape.rows.description, variable.shape.cols.description],
+        "shape": [result.shape.rows.description, result.shape.cols.description],
+        "order": order,
         "text": MathRenderer(.text).render(result),
         "latex": MathRenderer(.latex).render(result),
         "where": definitionsUsed.map {
@@ -201,7 +280,7 @@ public struct Derivation: Sendable {
         "rules": steps.map(\.rule),
       ]
       object["numpy"] =
-        (try? NumpyRenderer(problem: problem).render(result, shapedLike: variable)) ?? NSNull()
+        (try? NumpyRenderer(problem: problem).render(result, rank: resultRank)) ?? NSNull()
       if let certificate {
         object["check"] = [
           "passed": certificate.passed,
@@ -243,13 +322,14 @@ public func parseProblem(_ source: String) throws -> Problem {
 /// - Parameters:
 ///   - expression: a scalar expression in the language of shared/LANGUAGE.md.
 ///   - wrt: the variable, an input or a defined name.
+///   - order: 1, or 2 for the Hessian of a scalar with respect to a vector or scalar.
 ///   - statements: declarations and definitions, separated by `;` or newlines. Positions in
 ///     errors count the statements' lines first, then the expression's line.
 ///   - rules: the rule set; by default the embedded Rules/.
 /// - Returns: the unchecked ``Derivation``; call ``Derivation/check(points:)``.
 /// - Throws: ``MatcalcError``.
 public func derive(
-  _ expression: String, wrt: String, where statements: String = "",
+  _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
   rules: RuleSet = .embedded
 ) throws -> Derivation {
   let lineCount = statements.split(separator: "\n", omittingEmptySubsequences: false).count
@@ -266,5 +346,5 @@ public func derive(
   let isName = checker.problem.expr(named: trimmed) != nil
   return try Derivation(
     of: objective, named: isName ? trimmed : "f", withRespectTo: wrt,
-    in: checker.problem, rules: rules)
+    in: checker.problem, order: order, rules: rules)
 }

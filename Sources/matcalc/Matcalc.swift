@@ -47,7 +47,7 @@ enum Matcalc {
     case .derive(let expression, let wrt):
       do {
         let derivation = try derive(
-          expression, wrt: wrt, where: options.statements, rules: rules)
+          expression, wrt: wrt, where: options.statements, order: options.order, rules: rules)
         return try emit(derivation, options: options, output: &output)
       } catch let error as MatcalcError {
         output.error(report(error, statements: options.statements, expression: expression))
@@ -72,15 +72,13 @@ enum Matcalc {
         }
         for (index, goal) in problem.goals.enumerated() {
           if index > 0 && options.format != .numpy { output.print("") }
-          guard goal.order == 1 else {
-            throw MatcalcError.unsupported("order 2 (Hessians) is not built yet", goal.range)
-          }
           guard let objective = problem.expr(named: goal.of) else {
             throw MatcalcError.unknownName(
               goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
           }
           let derivation = try Derivation(
-            of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem, rules: rules)
+            of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem,
+            order: max(goal.order, options.order), rules: rules)
           let status = try emit(derivation, options: options, output: &output)
           if status != 0 { return status }
         }
@@ -101,9 +99,6 @@ enum Matcalc {
   private static func emit(_ derivation: Derivation, options: Options, output: inout Output)
     throws -> Int32
   {
-    guard options.order == 1 else {
-      throw MatcalcError.unsupported("--order 2 (Hessians) is not built yet", nil)
-    }
     var certificate: Certificate?
     if options.check {
       let result = try derivation.check()

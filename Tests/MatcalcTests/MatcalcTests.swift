@@ -107,7 +107,7 @@ func expressionMayBeginWithMinus(_ expression: String, wrt: String, line: String
     ["derive", "x'*x", "--wrt", "x", "--where", "x : vectr(n)"], "error: --where 1:5: unknown type"
   ),
   (["derive", "x'*x", "--wrt", "q"], "error: unknown name 'q'"),
-  (["derive", "W*x", "--wrt", "x", "--where", "W : matrix(m, n)"], "scalar"),
+  (["derive", "W*x", "--wrt", "W", "--where", "W : matrix(m, n)"], "not built yet"),
   (["derive", "x'*x", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"], ""),
   (
     ["derive", "l", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"],
@@ -152,6 +152,16 @@ func inputErrorsExitOneWithPosition(_ arguments: [String], message: String) {
   let result = run([file.path])
   #expect(result.status == 1)
   #expect(result.error.hasPrefix("error: \(file.path):2:5: W*X: W is m×n but X is p×q"))
+}
+
+@Test(arguments: [
+  (["derive", "x'*A*x", "--wrt", "x", "--order", "2"], "∂²f/∂x² = A + Aᵀ"),
+  (["derive", "W*x", "--wrt", "x"], "∂f/∂x = W"),
+])
+func jacobianAndHessianFromTheCommandLine(_ arguments: [String], line: String) {
+  let result = run(arguments)
+  #expect(result.status == 0, "\(result.error)")
+  #expect(result.output.contains(line), "\(result.output)")
 }
 
 @Test func outputIsByteIdenticalAcrossRuns() {

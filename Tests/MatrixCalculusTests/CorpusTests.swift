@@ -79,16 +79,53 @@ struct CorpusCase: CustomTestStringConvertible, Sendable {
   let expression: String
   let wrt: String
   let statements: String
+  var order = 1
   /// The problem as a reader would type it.
-  var testDescription: String { "∂(\(expression))/∂\(wrt)" }
+  var testDescription: String {
+    order == 1 ? "∂(\(expression))/∂\(wrt)" : "∂²(\(expression))/∂\(wrt)²"
+  }
 }
 
-@Test(arguments: Corpus.problems.map { CorpusCase(expression: $0.0, wrt: $0.1, statements: $0.2) })
+/// Jacobians of vector functions (rows the outputs) and Hessians, with their textbook forms.
+let jacobians: [(String, String, Int, String)] = [
+  ("W*x", "x", 1, "W"),
+  ("x'*A'", "x", 1, "A"),
+  ("tanh(W*x)", "x", 1, "diag(1 − tanh(W x)^⊙2) W"),
+  ("softmax(v)", "v", 1, "diag(softmax(v)) − softmax(v) softmax(v)ᵀ"),
+  ("exp(s*x)", "s", 1, "diag(exp(s x)) x"),
+  ("x .* v", "x", 1, "diag(v)"),
+  ("W*x + b", "x", 1, "W"),
+  ("x'*A'*A*x", "x", 2, "2 Aᵀ A"),
+  ("logsumexp(v)", "v", 2, "diag(softmax(v)) − softmax(v) softmax(v)ᵀ"),
+  ("s^3*x'*x", "s", 2, "6 xᵀ x s"),
+  ("sum(log(1 + exp(-y .* (W*x))))", "x", 2, ""),
+  ("-y'*log(sigmoid(W*x)) - (1 - y)'*log(1 - sigmoid(W*x))", "x", 2, ""),
+]
+
+@Test(arguments: jacobians)
+func jacobianOrHessianIsChecked(_ expression: String, wrt: String, order: Int, expected: String)
+  throws
+{
+  let derivation = try derive(expression, wrt: wrt, where: Corpus.vectors, order: order)
+  let certificate = try derivation.check(points: 3)
+  #expect(certificate.passed, "\(certificate) \(certificate.worstEntry)")
+  if !expected.isEmpty {
+    #expect(MathRenderer(.text).render(derivation.result) == expected)
+  }
+}
+
+@Test(
+  arguments: Corpus.problems.map { CorpusCase(expression: $0.0, wrt: $0.1, statements: $0.2) }
+    + jacobians.map {
+      CorpusCase(expression: $0.0, wrt: $0.1, statements: Corpus.vectors, order: $0.2)
+    })
 func corpusProblemIsCheckedAndItsNumpyAgrees(_ problem: CorpusCase) throws {
-  let derivation = try derivedAndChecked(
-    problem.expression, wrt: problem.wrt, where: problem.statements)
+  let derivation = try derive(
+    problem.expression, wrt: problem.wrt, where: problem.statements, order: problem.order)
+  let certificate = try derivation.check(points: 3)
+  #expect(certificate.passed, "\(certificate) \(certificate.worstEntry)")
   let line = try derivation.render(.numpy)
-  let sizes = try derivation.check().sizes
+  let sizes = certificate.sizes
   let requirements = Sampler.requirements(
     of: [derivation.objective, derivation.result], definitions: derivation.problem.definitions)
   var generator = SplitMix64(seed: 11)

@@ -55,17 +55,20 @@ struct GradientBuilder {
   /// `named` is the result in terms of adjoint variables `δD` of the definitions on the way,
   /// with `adjoints` giving each δD in terms of the ones derived before it (the backward
   /// recursion); `inlined` substitutes them all.
-  mutating func gradient(of objective: Expr, withRespectTo variable: Expr) throws
-    -> (inlined: Expr, named: Expr, adjoints: [Adjoint])
-  {
-    guard objective.isScalar else {
-      throw MatcalcError.internalError("gradient of a non-scalar \(objective.shape)")
+  ///
+  /// - Parameter seed: the adjoint of the objective; 1 for a scalar objective, a symbolic
+  ///   vector u (giving Jᵀ u) for a vector one.
+  mutating func gradient(
+    of objective: Expr, withRespectTo variable: Expr, seed: Expr = .constant(1)
+  ) throws -> (inlined: Expr, named: Expr, adjoints: [Adjoint]) {
+    guard objective.shape == seed.shape else {
+      throw MatcalcError.internalError("seed \(seed.shape) for an objective \(objective.shape)")
     }
     let targets = dependents(of: variable)
     let simplifiedObjective = try simplifier.simplified(objective)
     var pending: [Expr: [Expr]] = [:]
     for (target, adjoint) in try accumulation.adjoints(
-      of: simplifiedObjective, seed: Expr.constant(1), targets: targets)
+      of: simplifiedObjective, seed: seed, targets: targets)
     {
       pending[target, default: []].append(adjoint)
     }

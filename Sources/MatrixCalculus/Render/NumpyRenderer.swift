@@ -47,13 +47,11 @@ public struct NumpyRenderer {
     name.hasPrefix("δ") ? "_d_" + name.dropFirst() : "_" + name
   }
 
-  /// One line of Python that evaluates to `e` with the shape of `target`.
+  /// One line of Python that evaluates to `e` with `rank` axes (0 a float, 1 a 1-D array).
   ///
   /// - Parameter bindings: named intermediates (adjoints) `variable = value` the formula
   ///   uses, in order; each may use the ones before it.
-  public func render(_ e: Expr, shapedLike target: Expr, bindings: [(Expr, Expr)] = [])
-    throws -> String
-  {
+  public func render(_ e: Expr, rank: Int, bindings: [(Expr, Expr)] = []) throws -> String {
     // Which definitions and bindings the formula needs, in dependency order.
     var needed = Set<Expr>()
     var definitionBodies: [Expr: Expr] = [:]
@@ -78,12 +76,10 @@ public struct NumpyRenderer {
       guard case .variable(let name, _, _) = variable.node else { continue }
       text = "(lambda \(Self.parameter(name)): \(text))(\(try withSharedSubexpressions(body)))"
     }
-    let inputType = problem.inputs.first { $0.expr == target }?.type
-    switch inputType {
-    case .scalar: return "float(np.squeeze(\(text)))"
-    case .vector: return "np.reshape(\(text), (-1,))"
-    default:
-      return target.isScalar ? "float(np.squeeze(\(text)))" : "np.asarray(\(text))"
+    switch rank {
+    case 0: return "float(np.squeeze(\(text)))"
+    case 1: return "np.reshape(\(text), (-1,))"
+    default: return "np.asarray(\(text))"
     }
   }
 
