@@ -57,8 +57,6 @@ for problem in problems {
       certify = min(certify, try milliseconds { _ = try derivation.check() })
     }
   }
-  print(
-    String(
-      format: "%-20@ derive %7.3f ms, certificate %7.3f ms", problem.name as NSString, derive,
-      certify))
+  let label = problem.name.padding(toLength: 20, withPad: " ", startingAt: 0)
+  print(String(format: "%@ derive %7.3f ms, certificate %7.3f ms", label, derive, certify))
 }

@@ -41,11 +41,10 @@ struct GradientBuilder {
       memo[e] = answer
       return answer
     }
+    // A definition is mentioned only after it is made, so answers already memoized stay
+    // right as the set grows.
     for definition in problem.definitions where definition.variable != variable {
-      if mentions(definition.body) {
-        dependent.insert(definition.variable)
-        memo = [:]
-      }
+      if mentions(definition.body) { dependent.insert(definition.variable) }
     }
     return dependent
   }

@@ -8,6 +8,9 @@ public struct Sampler {
     case positive, posdef, symmetric, nonzero
   }
 
+  /// How many dimension symbols get pairwise-distinct sizes.
+  public static let distinctSizes = 12
+
   /// Sizes 2, 3, 4, 5, … in order of the symbols' first appearance (or the reverse order,
   /// for expressions such as log det(XᵀX) that need a tall X).
   public static func sizes(for shapes: [Shape], reversed: Bool = false) -> [String: Int] {
@@ -18,15 +21,20 @@ public struct Sampler {
       }
     }
     if reversed { symbols.reverse() }
-    var sizes: [String: Int] = [:]
-    var next = 2
-    for name in symbols {
-      // Skip sizes a fixed dimension already uses, so every dimension differs.
-      while shapes.contains(where: { $0.rows == .size(next) || $0.cols == .size(next) }) {
-        next += 1
+    // Sizes a fixed dimension already uses are skipped, so every dimension differs. Past
+    // `distinctSizes` symbols (a deep network) the sizes repeat in order, so symbols that
+    // appear together (neighbouring layers) still differ and the check stays cheap.
+    var available: [Int] = []
+    var candidate = 2
+    while available.count < min(symbols.count, distinctSizes) {
+      if !shapes.contains(where: { $0.rows == .size(candidate) || $0.cols == .size(candidate) }) {
+        available.append(candidate)
       }
-      sizes[name] = next
-      next += 1
+      candidate += 1
+    }
+    var sizes: [String: Int] = [:]
+    for (index, name) in symbols.enumerated() {
+      sizes[name] = available[index % available.count]
     }
     return sizes
   }
@@ -96,6 +104,13 @@ public struct Sampler {
       t = t.map { abs($0) + 0.5 }
     } else if requirements.contains(.nonzero) {
       t = t.map { $0 < 0 ? $0 - 0.25 : $0 + 0.25 }
+    } else if rows > 1 && cols > 1 {
+      // Variance 1/cols (entries uniform in ±√(3/cols)) keeps products of many matrices (deep
+      // networks) of order one, neither exploding nor vanishing, so finite differences stay
+      // accurate and meaningful.
+
+      let scale = (3 / Double(cols)).squareRoot()
+      t = t.map { $0 * scale }
     }
     if symmetric && rows == cols {
       t = t.zip(t.transposed) { ($0 + $1) / 2 } ?? t
