@@ -78,7 +78,8 @@ public enum Checker {
     var checked = 0
     var attempt = 0
     var reversedSizes = false
-    while checked < points && attempt < points + 4 {
+    let maximumAttempts = points + 4
+    while checked < points && attempt < maximumAttempts {
       attempt += 1
       // A point that cannot be evaluated (a singular XᵀX) is retried with other sizes.
       if attempt > 1 && checked == 0 { reversedSizes.toggle() }
@@ -146,6 +147,9 @@ public enum Checker {
           }
         }
         let relative = largest > 1e-12 ? worstDifference / largest : worstDifference
+        // Both sides exactly zero proves nothing (relu off, a dead branch): draw another
+        // point while attempts remain; only the last attempt may count such a point.
+        if largest == 0 && attempt < maximumAttempts { continue }
         checked += 1
         if !(relative <= worst.maxRelativeError) || checked == 1 {
           worst.maxRelativeError = relative.isNaN ? .infinity : relative

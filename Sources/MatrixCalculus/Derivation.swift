@@ -73,7 +73,13 @@ public struct Derivation: Sendable {
       problem.inputs.append((variableName, definition.variable, type))
     }
     guard let input = problem.inputs.first(where: { $0.name == variableName }) else {
-      throw MatcalcError.unknownName(variableName, SourceRange(line: 0, column: 0, length: 0))
+      let names = (problem.inputs.map(\.name) + problem.definitions.map(\.name))
+        .filter { !$0.hasPrefix("\u{2}") }
+      let known =
+        names.isEmpty ? "the problem has none" : "those are: " + names.joined(separator: ", ")
+      throw MatcalcError.unsupported(
+        "cannot differentiate with respect to '\(variableName)': it is not an input or a "
+          + "definition of the problem (\(known))", nil)
     }
     let variable = input.expr
     let variableRank = Self.rank(of: input.type)

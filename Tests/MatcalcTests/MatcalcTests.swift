@@ -106,7 +106,7 @@ func expressionMayBeginWithMinus(_ expression: String, wrt: String, line: String
   (
     ["derive", "x'*x", "--wrt", "x", "--where", "x : vectr(n)"], "error: --where 1:5: unknown type"
   ),
-  (["derive", "x'*x", "--wrt", "q"], "error: unknown name 'q'"),
+  (["derive", "x'*x", "--wrt", "q"], "cannot differentiate with respect to 'q'"),
   (["derive", "W*x", "--wrt", "W", "--where", "W : matrix(m, n)"], "not built yet"),
   (["derive", "x'*x", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"], ""),
   (

@@ -38,3 +38,17 @@ func cookbook(_ input: String, wrt: String, expected: String) throws {
 func inferredShapes(_ input: String, wrt: String) throws {
   try derivedAndChecked(input, wrt: wrt)
 }
+
+/// Scalar calculus and small forms come out collected, not expanded.
+@Test(arguments: [
+  ("sin(x)*cos(x)", "x", "cos(x)² − sin(x)²"),
+  ("sqrt(x'*x)", "x", "x / sqrt(xᵀ x)"),
+  ("norm2(x)^3", "x", "3 ‖x‖ x"),
+  ("x'*(A + I)*x", "x", "(A + Aᵀ + 2 I) x"),
+  ("exp(-x^2/2)", "x", "−x exp(−0.5 x²)"),
+  ("1/x", "x", "−x⁻²"),
+])
+func collectedForms(_ input: String, wrt: String, expected: String) throws {
+  let derivation = try derivedAndChecked(input, wrt: wrt)
+  #expect(MathRenderer(.text).render(derivation.result) == expected)
+}

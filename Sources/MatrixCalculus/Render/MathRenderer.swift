@@ -46,7 +46,7 @@ public struct MathRenderer: Sendable {
       "9": "⁹", "-": "⁻",
     ]
     if text.allSatisfy({ table[$0] != nil }) { return String(text.compactMap { table[$0] }) }
-    return "^(\(text))"
+    return text.hasPrefix("(") ? "^\(text)" : "^(\(text))"
   }
 
   private func call(_ name: String, _ argument: Expr) -> String {

@@ -122,6 +122,12 @@ extension Expr {
       let (ca, ba) = a.coefficientAndBase
       let (cb, bb) = b.coefficientAndBase
       if ca != 1 || cb != 1 { return try scale(ca * cb, try multiply(ba, bb)) }
+      // Like factors: a a = a², aᵖ a = aᵖ⁺¹, aᵖ a^q = aᵖ⁺q (constant exponents).
+      let (baseA, powerA) = ba.baseAndExponent
+      let (baseB, powerB) = bb.baseAndExponent
+      if baseA == baseB, let p = powerA, let q = powerB {
+        return try power(baseA, constant(p + q))
+      }
       let (first, second) = precedes(ba, bb) ? (ba, bb) : (bb, ba)
       return try ExprPool.intern(.product(first, second))
     }
@@ -181,8 +187,24 @@ extension Expr {
       if exponent == 1 { return a }
       if exponent == 0 { return try ones(a.shape) }
       if let base = a.constantValue { return constant(pow(base, exponent)) }
+      // (c b)ᵖ = cᵖ bᵖ for c > 0, so constants leave powers: 1/(2 √s) = ½ s^-½.
+      let (c, base) = a.coefficientAndBase
+      if c > 0 && c != 1 { return try scale(pow(c, exponent), try power(base, p)) }
+      // (aᵖ)^q = a^(pq) for integer q, which holds for every real a.
+      if case .power(let inner, let q) = a.node, let innerExponent = q.constantValue,
+        exponent == exponent.rounded()
+      {
+        return try power(inner, constant(innerExponent * exponent))
+      }
     }
     return try ExprPool.intern(.power(a, p))
+  }
+
+  /// `aᵖ` as (a, p) for a constant p; anything else as (self, 1). Non-scalars give nil.
+  var baseAndExponent: (Expr, Double?) {
+    guard isScalar else { return (self, nil) }
+    if case .power(let base, let p) = node, let value = p.constantValue { return (base, value) }
+    return (self, 1)
   }
 
   /// `Aᵀ`; scalars, symmetric names, identities and double transposes simplify at once.

@@ -24,6 +24,8 @@ struct TypeChecker {
   /// Rules may write `d(E)`.
   var allowsDifferentials = false
   private var firstConflict: MatcalcError?
+  /// The size term of each `I` written, by syntax node.
+  private var identitySizes: [ObjectIdentifier: Int] = [:]
   /// Index ranges while an index definition is being inferred.
   private var indexScope: [String: Int]?
   /// Raises an index definition to matrix form; supplied by the stage that owns index form.
@@ -142,6 +144,13 @@ struct TypeChecker {
       : terms.count == 1 ? (terms[0], unifier.fixed(.one)) : (terms[0], terms[1])
   }
 
+  static func unknownFunction(_ name: String, _ range: SourceRange) -> MatcalcError {
+    let known = Function.allCases.filter { $0 != .diagonal }.map(\.spelling).joined(separator: " ")
+    return .syntax(
+      "unknown function '\(name)'; the functions are \(known), or declare an opaque one with "
+        + "'\(name) : function' (scalar) or '\(name) : elementwise'", range)
+  }
+
   private static func dimensionSymbols(_ type: TypeSpec) -> [String] {
     let dims: [Dim]
     switch type {
@@ -181,8 +190,9 @@ struct TypeChecker {
         return shapeTerms(of: type)
       }
       if let shape = definedShapes[name] { return shape }
-      if name == "I" {
+      if name == "I" {  // the identity, its size inferred from where it is used
         let d = unifier.fresh()
+        identitySizes[ObjectIdentifier(node)] = d
         return (d, d)
       }
       if Self.reservedNames.contains(name) {
@@ -291,8 +301,8 @@ struct TypeChecker {
         if type == .elementwise { return argument }
       }
       if name == "d" && allowsDifferentials { return argument }
-      guard let function = Function(rawValue: name == "diag" ? "diag" : name) else {
-        throw MatcalcError.unknownName(name, node.range)
+      guard let function = Function(rawValue: name), function != .diagonal else {
+        throw Self.unknownFunction(name, node.range)
       }
       switch function {
       case .trace, .det, .logdet:
@@ -404,6 +414,13 @@ struct TypeChecker {
     case .number(let value): return Expr.constant(value)
     case .name(let name):
       if let expr = problem.expr(named: name) { return expr }
+      if name == "I", let term = identitySizes[ObjectIdentifier(node)] {
+        guard let size = unifier.value(term) else {
+          throw MatcalcError.shapeMismatch(
+            "the size of I cannot be inferred here; write it as a declared matrix", node.range)
+        }
+        return try Expr.identity(size)
+      }
       throw MatcalcError.unknownName(name, node.range)
     case .negate(let a): return try -expression(a)
     case .transpose(let a): return try Expr.transpose(try expression(a))
@@ -468,7 +485,7 @@ struct TypeChecker {
       }
       if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
       guard var function = Function(rawValue: name), function != .diagonal else {
-        throw MatcalcError.unknownName(name, node.range)
+        throw Self.unknownFunction(name, node.range)
       }
       let shape = argument.shape
       let square =

@@ -13,7 +13,7 @@ let shapes = "W : matrix(m, n); X : matrix(p, q); x : vector(n); s : scalar; L :
   ("tr(W*x1️⃣", "expected ')'"),
   ("1️⃣tr(W)", "tr needs a square matrix, but W is m×n"),
   ("1️⃣inv(X)", "inv needs a square matrix"),
-  ("1️⃣foo(x)", "unknown name 'foo'"),
+  ("1️⃣foo(x)", "unknown function 'foo'"),
   ("x'*x 1️⃣x", "unexpected 'x' after expression"),
   ("1️⃣", "empty expression"),
   ("x'1️⃣$x", "unexpected character '$'"),
