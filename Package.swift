@@ -1,6 +1,18 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// The fast product: the same source as TensorKernel's, built for AVX-512 with fused
+// multiply-add. Only executables link it (a target with unsafe flags may not be part of a
+// library product others depend on), and they call it only after a run-time CPU check.
+#if arch(x86_64)
+  let fastKernelSettings: [SwiftSetting] = [
+    .define("FUSED_MULTIPLY_ADD"),
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"], .when(configuration: .release)),
+  ]
+#else
+  let fastKernelSettings: [SwiftSetting] = [.define("FUSED_MULTIPLY_ADD")]
+#endif
+
 let package = Package(
   name: "matcalc",
   platforms: [.macOS(.v15)],
@@ -11,15 +23,18 @@ let package = Package(
   ],
   targets: [
     .target(name: "TensorKernel"),
+    .target(
+      name: "TensorKernelAVX512", dependencies: ["TensorKernel"], swiftSettings: fastKernelSettings),
     .executableTarget(name: "EmbedRules"),
     .plugin(
       name: "RulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"],
       path: "Sources/RulesPlugin"),
     .target(
       name: "MatrixCalculus", dependencies: ["TensorKernel"], plugins: ["RulesPlugin"]),
-    .executableTarget(name: "matcalc", dependencies: ["MatrixCalculus"]),
-    .executableTarget(name: "matcalc-bench", dependencies: ["MatrixCalculus", "TensorKernel"]),
-    .testTarget(name: "TensorKernelTests", dependencies: ["TensorKernel"]),
+    .executableTarget(name: "matcalc", dependencies: ["MatrixCalculus", "TensorKernelAVX512"]),
+    .executableTarget(
+      name: "matcalc-bench", dependencies: ["MatrixCalculus", "TensorKernel", "TensorKernelAVX512"]),
+    .testTarget(name: "TensorKernelTests", dependencies: ["TensorKernel", "TensorKernelAVX512"]),
     .testTarget(name: "MatrixCalculusTests", dependencies: ["MatrixCalculus", "TensorKernel"]),
     .testTarget(name: "MatcalcTests", dependencies: ["matcalc", "MatrixCalculus"]),
   ]

@@ -106,19 +106,13 @@ extension Tensor {
   public func matmul(_ other: Tensor) -> Tensor? {
     guard cols == other.rows else { return nil }
     var result = Tensor(rows: rows, cols: other.cols)
-    let n = other.cols
     storage.withUnsafeBufferPointer { a in
       other.storage.withUnsafeBufferPointer { b in
         result.storage.withUnsafeMutableBufferPointer { c in
-          for i in 0..<rows {
-            for k in 0..<cols {
-              let aik = a[i * cols + k]
-              if aik == 0 { continue }
-              let bRow = k * n
-              let cRow = i * n
-              for j in 0..<n { c[cRow + j] += aik * b[bRow + j] }
-            }
+          guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else {
+            return
           }
+          MatrixProduct.multiply(m: rows, n: other.cols, k: cols, a: a, b: b, c: c)
         }
       }
     }

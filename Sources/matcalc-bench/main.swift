@@ -1,62 +1,21 @@
-// matcalc-bench: timings of the engine, release build (`swift run -c release matcalc-bench`).
-// Tests never time anything; figures live here.
+// matcalc-bench: the engine's figures, release build (`swift run -c release matcalc-bench`).
+// Tests never time anything; timing lives here.
+//
+//   matcalc-bench gemm        GEMM GFLOP/s, n = 256…2048, 1 and 2 threads, against NumPy
+//   matcalc-bench gemm-tune   single-thread GFLOP/s of a few cache blockings
+//   matcalc-bench derive      derivation and certificate time per problem
+//   matcalc-bench             all of the above but the tuning
 import Foundation
-import MatrixCalculus
 
-struct Problem {
-  let name: String
-  let expression: String
-  let wrt: String
-  let statements: String
-}
-
-let problems = [
-  Problem(
-    name: "linear layer", expression: "l", wrt: "W",
-    statements: "L : function; W : matrix(m, n); X : matrix(n, p); D = W*X; l = L(D)"),
-  Problem(
-    name: "least squares", expression: "l", wrt: "W",
-    statements: "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; "
-      + "yhat = H*v; l = 1/2*(yhat - y)'*(yhat - y)"),
-  Problem(
-    name: "dense tanh", expression: "l", wrt: "W",
-    statements: "L : function; W : matrix(h, d); x : vector(d); b : vector(h); z = W*x + b; "
-      + "y = tanh(z); l = L(y)"),
-  Problem(
-    name: "transposed weights", expression: "l", wrt: "W",
-    statements: "L : function; W : matrix(a, m); A : matrix(a, n); Z = W'*A; l = L(Z)"),
-  Problem(
-    name: "3-layer MLP", expression: "l", wrt: "W1",
-    statements: "L : function; X : matrix(d, b); W1 : matrix(h1, d); W2 : matrix(h2, h1); "
-      + "W3 : matrix(o, h2); H1 = tanh(W1*X); H2 = tanh(W2*H1); Y = W3*H2; l = L(Y)"),
-  Problem(name: "quadratic form", expression: "x'*A*x", wrt: "x", statements: ""),
-  Problem(name: "log det", expression: "logdet(X) - tr(S*X)", wrt: "X", statements: ""),
-]
-
-func milliseconds(_ body: () throws -> Void) rethrows -> Double {
-  let start = DispatchTime.now().uptimeNanoseconds
-  try body()
-  return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-}
-
-let repeats = 20
-for problem in problems {
-  var derive = Double.infinity
-  var certify = Double.infinity
-  for _ in 0..<repeats {
-    var derivation: Derivation?
-    derive = min(
-      derive,
-      try milliseconds {
-        let d = try MatrixCalculus.derive(
-          problem.expression, wrt: problem.wrt, where: problem.statements)
-        _ = try d.render(.text)
-        derivation = d
-      })
-    if let derivation {
-      certify = min(certify, try milliseconds { _ = try derivation.check() })
-    }
-  }
-  let label = problem.name.padding(toLength: 20, withPad: " ", startingAt: 0)
-  print(String(format: "%@ derive %7.3f ms, certificate %7.3f ms", label, derive, certify))
+let command = CommandLine.arguments.dropFirst().first ?? "all"
+switch command {
+case "gemm": GemmBenchmark.run()
+case "gemm-tune": GemmBenchmark.tune()
+case "derive": try benchmarkDerivations()
+case "all":
+  try benchmarkDerivations()
+  GemmBenchmark.run()
+default:
+  FileHandle.standardError.write(Data("usage: matcalc-bench [gemm|gemm-tune|derive]\n".utf8))
+  exit(2)
 }

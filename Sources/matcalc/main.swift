@@ -1,4 +1,7 @@
 import Foundation
+import TensorKernelAVX512
+
+FastKernel.installIfSupported()
 
 var output = Matcalc.Output()
 let status = Matcalc.run(Array(CommandLine.arguments.dropFirst()), output: &output)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import TensorKernel
@@ -64,4 +65,20 @@ func inverseTimesMatrixIsIdentity(_ n: Int) throws {
   let lu = try #require(LUDecomposition(a))
   #expect(lu.inverse == nil)
   #expect(lu.determinant == 0)
+}
+
+@Test(arguments: [5, 20, 64])
+func logDeterminantAgreesWithTheDeterminant(_ n: Int) throws {
+  // A Aᵀ/n + I: symmetric positive definite, well conditioned.
+  let a = pseudoRandom(n, n, seed: n + 1)
+  var spd = try #require(a.matmul(a.transposed))
+  for index in spd.storage.indices { spd.storage[index] /= Double(n) }
+  for i in 0..<n { spd[i, i] += 1 }
+  let lu = try #require(LUDecomposition(spd))
+  let logdet = try #require(lu.logDeterminant)
+  #expect(abs(logdet - Foundation.log(lu.determinant)) <= 1e-10 * max(1, abs(logdet)))
+  let inverse = try #require(lu.inverse)
+  let identity = try #require(spd.matmul(inverse))
+  let gap = zip(identity.storage, Tensor.identity(n).storage).map { abs($0 - $1) }.max() ?? .nan
+  #expect(gap <= 1e-10)
 }

@@ -1,0 +1,1 @@
+../TensorKernel/PackedGemm.swift
