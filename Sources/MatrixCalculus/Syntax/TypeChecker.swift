@@ -430,6 +430,10 @@ struct TypeChecker {
     case .binary(let op, let a, let b):
       let left = try expression(a)
       let right = try expression(b)
+      if op == "/" || op == "./", right.isZero {
+        throw MatcalcError.shapeMismatch(
+          "\(text(node.range)): division by zero (\(text(b.range)) is 0)", node.range)
+      }
       switch op {
       case "+", "-":
         guard left.shape == right.shape || left.isScalar || right.isScalar else {
