@@ -50,6 +50,8 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     self.height = height
   }
 
+  deinit { ExprPool.release(self) }
+
   /// Identity: interning makes structural equality and identity the same.
   public static func == (lhs: Expr, rhs: Expr) -> Bool { lhs === rhs }
 
@@ -90,22 +92,53 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   public var description: String { PlainSpelling.spell(self) }
 }
 
-/// The one pool of interned expressions.
+/// The one pool of interned expressions. It holds them weakly: an expression nobody uses
+/// any more leaves the pool, so a long-running process (a server, a fuzzer, a property test)
+/// does not grow without bound. Children are held strongly by their parents.
 enum ExprPool {
-  private static let table = Mutex<[Node: Expr]>([:])
+  /// A class, not a struct: a `weak` field in a struct stored in a Dictionary crashed in
+  /// swift_weakLoadStrong in -Onone builds here (Swift 6.3.1); the boxed form does not.
+  private final class Entry: @unchecked Sendable {
+    weak var expr: Expr?
+    let identity: ObjectIdentifier
+
+    init(_ expr: Expr) {
+      self.expr = expr
+      identity = ObjectIdentifier(expr)
+    }
+  }
+
+  private static let table = Mutex<[Node: Entry]>([:])
 
   /// Returns the unique expression for `node`, or throws when its operands' shapes do not fit.
   static func intern(_ node: Node) throws -> Expr {
-    if let existing = table.withLock({ $0[node] }) { return existing }
+    if let existing = table.withLock({ $0[node]?.expr }) { return existing }
     let shape = try shapeOf(node)
     let height = 1 + (childrenOf(node).map(\.height).max() ?? 0)
     return table.withLock { table in
-      if let existing = table[node] { return existing }
+      if let existing = table[node]?.expr { return existing }
       let made = Expr(node: node, shape: shape, height: height)
-      table[node] = made
+      table[node] = Entry(made)
       return made
     }
   }
+
+  /// Called from `deinit`: forgets the entry if it is still this expression's (a new one for
+  /// the same node may already have replaced it).
+  static func release(_ expr: Expr) {
+    let identity = ObjectIdentifier(expr)
+    // The removed entry is destroyed after the lock is let go: destroying its key releases
+    // children, whose own deinit takes the lock again.
+    let removed = table.withLock { table -> (key: Node, value: Entry)? in
+      guard let index = table.index(forKey: expr.node), table[index].value.identity == identity
+      else { return nil }
+      return table.remove(at: index)
+    }
+    _ = removed
+  }
+
+  /// Number of live interned expressions (for tests).
+  static var count: Int { table.withLock { $0.count } }
 
   private static func childrenOf(_ node: Node) -> [Expr] {
     switch node {

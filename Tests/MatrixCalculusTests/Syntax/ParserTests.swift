@@ -45,3 +45,15 @@ func printedExpressionReparses(_ text: String) throws {
   #expect(problem.goals.map(\.wrt) == ["W", "X"])
   #expect(problem.definitions.map(\.name) == ["D", "l"])
 }
+
+@Test func unusedExpressionsLeaveThePool() throws {
+  let statements = "A : matrix(n, n); x : vector(n)"
+  func deriveOnce(_ k: Int) throws {
+    _ = try derive("x'*A^\(k)*x + \(k)*sum(exp(A*x))", wrt: "x", where: statements)
+  }
+  try deriveOnce(1)
+  let before = ExprPool.count
+  for k in 2...40 { try deriveOnce(k) }
+  // Forty different derivations leave (almost) nothing behind once their results are gone.
+  #expect(ExprPool.count < before + 200, "\(ExprPool.count) live after, \(before) before")
+}
