@@ -107,17 +107,35 @@ public enum Checker {
         let formula = try value(at: point, gradient, intermediates)
         let directions = Self.directions(
           rows: point.rows, cols: point.cols, symmetric: symmetric, generator: &generator)
-        let h = 1e-6 * max(1, point.frobeniusNorm)
+        let h = 1e-5 * max(1, point.frobeniusNorm)
         var largest = 0.0
+        var noise = 0.0
         var worstDifference = 0.0
         var worstText = ""
         for (label, direction) in directions {
-          guard let plus = point.zip(direction, { $0 + h * $1 }),
-            let minus = point.zip(direction, { $0 - h * $1 })
-          else { throw MatcalcError.internalError("direction shape") }
-          let up = try value(at: plus, objective).storage
-          let down = try value(at: minus, objective).storage
-          let differences = zip(up, down).map { ($0 - $1) / (2 * h) }
+          func shifted(_ step: Double) throws -> [Double] {
+            guard let moved = point.zip(direction, { $0 + step * $1 }) else {
+              throw MatcalcError.internalError("direction shape")
+            }
+            return try value(at: moved, objective).storage
+          }
+          let (up, down) = (try shifted(h), try shifted(-h))
+          let (farUp, farDown) = (try shifted(2 * h), try shifted(-2 * h))
+          // Richardson: (4 D(h) − D(2h)) / 3 cancels the h² error of the central difference.
+          var differences: [Double] = []
+          var allowances: [Double] = []
+          for i in up.indices {
+            let near = (up[i] - down[i]) / (2 * h)
+            let far = (farUp[i] - farDown[i]) / (4 * h)
+            differences.append((4 * near - far) / 3)
+            // Rounding in F itself limits what a difference can resolve, about ε |F| / h;
+            // where F loses digits (1 − tanh² near saturation) the two step sizes disagree,
+            // and that disagreement bounds the error of the extrapolated value.
+            let magnitude = max(abs(up[i]), abs(down[i]), abs(farUp[i]), abs(farDown[i]))
+            let rounding = 64 * Double.ulpOfOne * magnitude / h
+            noise = max(noise, rounding)
+            allowances.append(rounding + abs(near - far))
+          }
           // J v for a Jacobian (rows the entries of F); Σ G ⊙ V for a gradient.
           let predictions: [Double]
           if isJacobian {
@@ -137,7 +155,10 @@ public enum Checker {
           }
           for (output, (difference, predicted)) in zip(differences, predictions).enumerated() {
             largest = max(largest, abs(difference), abs(predicted))
-            let gap = abs(difference - predicted)
+            // Only what exceeds the difference's own error counts (a wrong formula is off by
+            // far more than that).
+            let allowance = output < allowances.count ? allowances[output] : 0
+            let gap = max(0, abs(difference - predicted) - allowance)
             if !(gap <= worstDifference) {
               worstDifference = gap
               let entry = isJacobian ? " of output \(output + 1)" : ""
@@ -146,7 +167,9 @@ public enum Checker {
             }
           }
         }
-        let relative = largest > 1e-12 ? worstDifference / largest : worstDifference
+        // Scaled by the larger norm, but never finer than the differences can resolve.
+        let scale = max(largest, noise)
+        let relative = scale > 0 ? worstDifference / scale : worstDifference
         // Both sides exactly zero proves nothing (relu off, a dead branch): draw another
         // point while attempts remain; only the last attempt may count such a point.
         if largest == 0 && attempt < maximumAttempts { continue }

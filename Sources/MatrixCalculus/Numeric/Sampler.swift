@@ -94,10 +94,18 @@ public struct Sampler {
     var t = Tensor(rows: rows, cols: cols)
     for index in t.storage.indices { t.storage[index] = generator.symmetricUnit() }
     if requirements.contains(.posdef) && rows == cols {
-      // A Aᵀ / n + I: symmetric positive definite and well conditioned.
+      // A Aᵀ / n + I is symmetric positive definite and well conditioned. Unless the input is
+      // declared symmetric, a skew part K = (B − Bᵀ)/2 is added: S + K keeps a positive
+      // definite symmetric part (so det > 0 and the inverse exists) but is not symmetric, so
+      // X⁻¹ and X⁻ᵀ differ and a transposition error cannot pass.
       guard var product = t.matmul(t.transposed) else { return t }
       for index in product.storage.indices { product.storage[index] /= Double(rows) }
       for i in 0..<rows { product[i, i] += 1 }
+      if !symmetric {
+        var b = Tensor(rows: rows, cols: cols)
+        for index in b.storage.indices { b.storage[index] = generator.symmetricUnit() }
+        product = product.zip(b.zip(b.transposed, { ($0 - $1) / 2 }) ?? b, +) ?? product
+      }
       return product
     }
     if requirements.contains(.positive) {

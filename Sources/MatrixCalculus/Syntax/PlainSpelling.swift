@@ -18,9 +18,9 @@ enum PlainSpelling {
     case .variable(let name, _, _): return (name, 4)
     case .constant(let value):
       return value < 0 ? ("-" + number(-value), 2) : (number(value), 4)
-    case .identity(let d): return ("I_\(d)", 4)
-    case .ones(let shape): return ("ones_\(shape.rows)x\(shape.cols)", 4)
-    case .zero(let shape): return ("zeros_\(shape.rows)x\(shape.cols)", 4)
+    case .identity(let d): return ("I(\(d))", 4)
+    case .ones(let shape): return ("ones(\(shape.rows), \(shape.cols))", 4)
+    case .zero(let shape): return ("zeros(\(shape.rows), \(shape.cols))", 4)
     case .add(let terms):
       var text = ""
       for (index, term) in terms.enumerated() {

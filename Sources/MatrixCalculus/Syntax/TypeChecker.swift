@@ -9,7 +9,7 @@ struct TypeChecker {
     "omega",
   ]
   static let reservedNames: Set<String> =
-    Set(Function.allCases.map(\.spelling)).union(["sum", "delta", "d", "I"])
+    Set(Function.allCases.map(\.spelling)).union(["sum", "delta", "d", "I", "ones", "zeros"])
 
   let source: String
   private let lines: [Substring]
@@ -144,6 +144,31 @@ struct TypeChecker {
       : terms.count == 1 ? (terms[0], unifier.fixed(.one)) : (terms[0], terms[1])
   }
 
+  /// `I(n)`, `ones(m, n)`, `zeros(m, n)`: constant matrices whose arguments are dimensions.
+  static let constantMatrices: Set<String> = ["I", "ones", "zeros"]
+
+  func constantMatrixDims(_ name: String, _ arguments: [SyntaxExpr], _ node: SyntaxExpr) throws
+    -> Shape
+  {
+    let expected = name == "I" ? 1 : 2
+    guard arguments.count == expected else {
+      throw MatcalcError.syntax(
+        name == "I" ? "I takes one dimension: I(n)" : "\(name) takes two dimensions: \(name)(m, n)",
+        node.range)
+    }
+    let dims = try arguments.map { argument -> Dim in
+      switch argument.kind {
+      case .name(let symbol): return .symbol(symbol)
+      case .number(let value) where value >= 1 && value == value.rounded() && value <= 1e6:
+        return .size(Int(value))
+      default:
+        throw MatcalcError.syntax(
+          "\(name)(…) takes dimensions (names or positive integers)", argument.range)
+      }
+    }
+    return name == "I" ? Shape(dims[0], dims[0]) : Shape(dims[0], dims[1])
+  }
+
   static func unknownFunction(_ name: String, _ range: SourceRange) -> MatcalcError {
     let known = Function.allCases.filter { $0 != .diagonal }.map(\.spelling).joined(separator: " ")
     return .syntax(
@@ -269,6 +294,9 @@ struct TypeChecker {
         }
       }
       return (one, one)
+    case .call(let name, let arguments) where Self.constantMatrices.contains(name):
+      let dims = try constantMatrixDims(name, arguments, node)
+      return (unifier.fixed(dims.rows), unifier.fixed(dims.cols))
     case .call(let name, let arguments):
       if indexScope != nil && (name == "sum" || name == "delta") {
         for argument in arguments.dropFirst(name == "sum" ? 1 : 0) {
@@ -476,6 +504,13 @@ struct TypeChecker {
         var result = try Expr.identity(left.shape.rows)
         for _ in 0..<Int(abs(k)) { result = try result * base }
         return result
+      }
+    case .call(let name, let arguments) where Self.constantMatrices.contains(name):
+      let shape = try constantMatrixDims(name, arguments, node)
+      switch name {
+      case "I": return try Expr.identity(shape.rows)
+      case "ones": return try Expr.ones(shape)
+      default: return try Expr.zero(shape)
       }
     case .call(let name, let arguments):
       guard arguments.count == 1 else {
