@@ -40,7 +40,9 @@ let package = Package(
       plugins: ["RulesPlugin"]),
     .executableTarget(name: "matcalc", dependencies: ["MatrixCalculus", "TensorKernelAVX512"]),
     .executableTarget(
-      name: "matcalc-bench", dependencies: ["MatrixCalculus", "TensorKernel", "TensorKernelAVX512"]),
+      name: "matcalc-bench",
+      dependencies: ["MatrixCalculus", "TensorKernel", "TensorKernelAVX512"],
+      exclude: ["sympy_bench.py"]),
     .executableTarget(
       name: "FuzzTarget", dependencies: ["MatrixCalculus"],
       swiftSettings: fuzzing ? fuzzSettings + [.define("FUZZING")] : [],

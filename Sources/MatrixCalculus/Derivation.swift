@@ -64,14 +64,7 @@ public struct Derivation: Sendable {
   ) throws {
     var problem = problem
     // A defined name as the variable: treat it as an input (∂f/∂D with D held free).
-    if let index = problem.definitions.firstIndex(where: { $0.name == variableName }) {
-      let definition = problem.definitions.remove(at: index)
-      let shape = definition.variable.shape
-      let type: TypeSpec =
-        shape.isScalar
-        ? .scalar : shape.cols == .one ? .vector(shape.rows) : .matrix(shape.rows, shape.cols)
-      problem.inputs.append((variableName, definition.variable, type))
-    }
+    problem.makeInput(variableName)
     guard let input = problem.inputs.first(where: { $0.name == variableName }) else {
       let names = (problem.inputs.map(\.name) + problem.definitions.map(\.name))
         .filter { !$0.hasPrefix("\u{2}") }
@@ -338,6 +331,16 @@ public func derive(
   _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
   rules: RuleSet = .embedded
 ) throws -> Derivation {
+  let (problem, objective, name) = try parsedObjective(expression, statements)
+  return try Derivation(
+    of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
+}
+
+/// The problem of `statements` with `expression` typed in it: the problem, the objective,
+/// and the objective's display name (the expression itself if it is a name, else `f`).
+func parsedObjective(_ expression: String, _ statements: String) throws
+  -> (Problem, Expr, String)
+{
   let lineCount = statements.split(separator: "\n", omittingEmptySubsequences: false).count
   var whereParser = try Parser(statements)
   let parsedStatements = try whereParser.statements()
@@ -350,7 +353,5 @@ public func derive(
   }
   let trimmed = expression.trimmingCharacters(in: .whitespaces)
   let isName = checker.problem.expr(named: trimmed) != nil
-  return try Derivation(
-    of: objective, named: isName ? trimmed : "f", withRespectTo: wrt,
-    in: checker.problem, order: order, rules: rules)
+  return (checker.problem, objective, isName ? trimmed : "f")
 }

@@ -63,3 +63,16 @@ func benchmarkDerivations() throws {
     print(String(format: "%@ derive %7.3f ms, certificate %7.3f ms", label, derive, certify))
   }
 }
+
+/// Statements of an L-layer tanh network over a batch: H_l = tanh(W_l H_{l-1}), l = L(H_L).
+func perceptronStatements(layers: Int) -> String {
+  var statements = ["L : function", "X : matrix(d0, b)"]
+  var previous = "X"
+  for layer in 1...layers {
+    statements.append("W\(layer) : matrix(d\(layer), d\(layer - 1))")
+    statements.append("H\(layer) = tanh(W\(layer)*\(previous))")
+    previous = "H\(layer)"
+  }
+  statements.append("l = L(\(previous))")
+  return statements.joined(separator: "; ")
+}

@@ -4,16 +4,37 @@
 //   matcalc-bench gemm        GEMM GFLOP/s, n = 256…2048, 1 and 2 threads, against NumPy
 //   matcalc-bench gemm-tune   single-thread GFLOP/s of a few cache blockings
 //   matcalc-bench derive      derivation and certificate time per problem
+//   matcalc-bench symbolic    per-problem times against SymPy, deep networks, product chains
 //   matcalc-bench             all of the above but the tuning
 import Foundation
+import MatrixCalculus
 
 let command = CommandLine.arguments.dropFirst().first ?? "all"
 switch command {
 case "gemm": GemmBenchmark.run()
 case "gemm-tune": GemmBenchmark.tune()
 case "derive": try benchmarkDerivations()
+case "symbolic": try SymbolicBenchmark.run()
+case "profile-small":  // a loop to run under a profiler
+  for _ in 0..<2000 {
+    _ = try derive("tr(A*X)", wrt: "X", where: "A : matrix(n, n); X : matrix(n, n)").render(.text)
+  }
+case "mlp-profile":
+  for layers in [16, 32, 64, 128, 256] {
+    let statements = perceptronStatements(layers: layers)
+    var best = Double.infinity
+    for _ in 0..<3 {
+      best = min(
+        best,
+        try milliseconds {
+          _ = try derive("l", wrt: "W1", where: statements).render(.text)
+        })
+    }
+    print(String(format: "mlp L=%d: %.1f ms", layers, best))
+  }
 case "all":
   try benchmarkDerivations()
+  try SymbolicBenchmark.run()
   GemmBenchmark.run()
 default:
   FileHandle.standardError.write(Data("usage: matcalc-bench [gemm|gemm-tune|derive]\n".utf8))

@@ -44,6 +44,35 @@ enum Matcalc {
     case .version:
       output.print(version)
       return 0
+    case .derive(let expression, let wrt) where wrt.contains(","):
+      // Several variables: one backward pass, every gradient in terms of the shared δ's.
+      let names = wrt.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      do {
+        guard options.order == 1 else {
+          throw MatcalcError.unsupported("--order 2 takes one variable at a time", nil)
+        }
+        let backpropagation = try derive(
+          expression, wrt: names, where: options.statements, rules: rules)
+        var certificate: Certificate?
+        if options.check {
+          let result = try backpropagation.check()
+          guard result.passed else {
+            output.error(
+              "error: numeric check failed for the gradients (max rel. error "
+                + "\(result.maxRelativeError) at \(result.worstEntry)); nothing is printed")
+            return 1
+          }
+          certificate = result
+        }
+        output.print(try backpropagation.render(options.format, certificate: certificate))
+        return 0
+      } catch let error as MatcalcError {
+        output.error(report(error, statements: options.statements, expression: expression))
+        return 1
+      } catch {
+        output.error("error: \(error)")
+        return 1
+      }
     case .derive(let expression, let wrt):
       do {
         let derivation = try derive(

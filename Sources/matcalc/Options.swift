@@ -24,6 +24,7 @@ struct Options: Equatable {
       matcalc derive 'EXPR' --wrt NAME [--where 'STATEMENTS'] [--order 1|2]
                      [--format text|latex|numpy|json] [--steps] [--check | --no-check]
                      [--rules DIR]
+      matcalc derive 'EXPR' --wrt NAME1,NAME2,…   (one backward pass for several variables)
       matcalc FILE.mc [--format …] [--steps] [--no-check]
       matcalc --help | --version
 

@@ -22,7 +22,7 @@ func wrongGradientFailsTheCheck(_ objective: String, wrt: String, wrong: String)
   let g = try #require(problem.definitions.first { $0.name == "G" }).body
   let variable = try #require(problem.inputs.first { $0.name == wrt }).expr
   var bare = problem
-  bare.definitions = []
+  bare.removeDefinitions()
   let report = try Checker.checkGradient(
     of: f, withRespectTo: variable, gradient: g, in: bare, points: 2)
   #expect(!report.passed, "\(wrong) passed as ∂(\(objective))/∂\(wrt): \(report)")
@@ -40,7 +40,7 @@ func wrongJacobianFailsTheCheck(_ function: String, wrong: String) throws {
   let j = try #require(problem.definitions.first { $0.name == "J" }).body
   let variable = try #require(problem.inputs.first { $0.name == "x" }).expr
   var bare = problem
-  bare.definitions = []
+  bare.removeDefinitions()
   let report = try Checker.checkJacobian(
     of: f, withRespectTo: variable, jacobian: j, in: bare, points: 2)
   #expect(!report.passed, "\(wrong) passed as the Jacobian of \(function): \(report)")

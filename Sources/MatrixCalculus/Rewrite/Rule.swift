@@ -56,26 +56,33 @@ public struct Rule: Sendable, CustomStringConvertible {
     return elementwise && variables.values.allSatisfy(\.isScalar)
   }
 
-  /// The head the matcher indexes rules by.
-  var head: String { Rule.head(of: kind == .differential ? (left.children.first ?? left) : left) }
+  /// What the matcher indexes rules by: the kind of the pattern's top node.
+  enum Head: Hashable {
+    case variable, constant, identity, ones, zero, add, product, hadamard, power, transpose
+    case opaque, gradient, mapped, differential
+    case call(Function)
+  }
 
-  static func head(of e: Expr) -> String {
+  /// The head the matcher indexes rules by.
+  var head: Head { Rule.head(of: kind == .differential ? (left.children.first ?? left) : left) }
+
+  static func head(of e: Expr) -> Head {
     switch e.node {
-    case .variable: return "variable"
-    case .constant: return "constant"
-    case .identity: return "identity"
-    case .ones: return "ones"
-    case .zero: return "zero"
-    case .add: return "add"
-    case .product: return "product"
-    case .hadamard: return "hadamard"
-    case .power: return "power"
-    case .transpose: return "transpose"
-    case .call(let f, _): return "call:\(f.rawValue)"
-    case .opaque: return "opaque"
-    case .gradient: return "gradient"
-    case .mapped: return "mapped"
-    case .differential: return "differential"
+    case .variable: return .variable
+    case .constant: return .constant
+    case .identity: return .identity
+    case .ones: return .ones
+    case .zero: return .zero
+    case .add: return .add
+    case .product: return .product
+    case .hadamard: return .hadamard
+    case .power: return .power
+    case .transpose: return .transpose
+    case .call(let f, _): return .call(f)
+    case .opaque: return .opaque
+    case .gradient: return .gradient
+    case .mapped: return .mapped
+    case .differential: return .differential
     }
   }
 

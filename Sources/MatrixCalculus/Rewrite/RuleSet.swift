@@ -4,7 +4,12 @@ import Foundation
 public struct RuleSet: Sendable {
   /// Every rule, in file then line order.
   public let rules: [Rule]
-  private let byHead: [String: [Rule]]
+  private struct Key: Hashable {
+    let kind: Rule.Kind
+    let head: Rule.Head
+  }
+
+  private let byHead: [Key: [Rule]]
 
   /// Builds a set from loaded rules; rejects duplicate names.
   public init(_ rules: [Rule]) throws {
@@ -18,14 +23,14 @@ public struct RuleSet: Sendable {
       seen[rule.name] = rule
     }
     self.rules = rules
-    var index: [String: [Rule]] = [:]
-    for rule in rules { index["\(rule.kind.rawValue)/\(rule.head)", default: []].append(rule) }
+    var index: [Key: [Rule]] = [:]
+    for rule in rules { index[Key(kind: rule.kind, head: rule.head), default: []].append(rule) }
     byHead = index
   }
 
   /// The rules of `kind` whose left side has the head of `e`.
   func candidates(_ kind: Rule.Kind, for e: Expr) -> [Rule] {
-    byHead["\(kind.rawValue)/\(Rule.head(of: e))"] ?? []
+    byHead[Key(kind: kind, head: Rule.head(of: e))] ?? []
   }
 
   /// The rules compiled into the binary from Rules/*.rules.

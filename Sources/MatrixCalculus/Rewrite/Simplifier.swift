@@ -56,6 +56,8 @@ struct Simplifier {
     }
     if rounds >= limit { outcome = .iterationLimit(limit) }
     memo[e] = current
+    // The result is a fixpoint: simplifying it again (as part of a larger expression) is free.
+    memo[current] = current
     return current
   }
 }

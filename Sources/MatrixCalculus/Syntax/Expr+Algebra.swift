@@ -50,6 +50,8 @@ extension Expr {
 
   /// `Σ terms`, flattened, like terms collected, zeros dropped, canonically ordered.
   public static func add(_ terms: [Expr]) throws -> Expr {
+    // A single term is already canonical (a zero included).
+    if terms.count == 1 { return terms[0] }
     var flat: [Expr] = []
     for term in terms {
       if case .add(let inner) = term.node { flat += inner } else { flat.append(term) }
@@ -215,10 +217,35 @@ extension Expr {
     case .ones(let shape): return try ones(shape.transposed)
     case .transpose(let inner): return inner
     case .variable(_, _, symmetric: true): return a
+    case .product(let left, let right)
+    where !left.isScalar && !right.isScalar && chainLength(a) > 2:
+      // (F₁ F₂ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₂ᵀ F₁ᵀ, built left to right in O(k); the rule
+      // transpose-product would re-associate the chain at every step (O(k²)).
+      var factors: [Expr] = []
+      var current = a
+      while case .product(let l, let r) = current.node, !l.isScalar, !r.isScalar {
+        factors.append(r)
+        current = l
+      }
+      factors.append(current)
+      var result = try transpose(factors[0])
+      for factor in factors.dropFirst() { result = try result * transpose(factor) }
+      return result
     default:
       if a.isScalar { return a }
       return try ExprPool.intern(.transpose(a))
     }
+  }
+
+  /// The number of factors of a matrix-product chain (1 for anything else).
+  static func chainLength(_ e: Expr) -> Int {
+    var count = 1
+    var current = e
+    while case .product(let left, let right) = current.node, !left.isScalar, !right.isScalar {
+      count += 1
+      current = left
+    }
+    return count
   }
 
   /// A built-in function applied to `a`.

@@ -1,101 +1,126 @@
 /// Splits input text into tokens; `#` starts a comment that runs to the end of the line.
+///
+/// Works on Unicode scalars with ASCII fast paths (the language is ASCII; anything else is
+/// an error at its position). Columns count scalars.
 struct Lexer {
   static let maximumInputLength = 2_000_000
 
+  private static func isLetter(_ v: UInt32) -> Bool {
+    (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 95  // A-Z a-z _
+  }
+
+  private static func isDigit(_ v: UInt32) -> Bool { v >= 48 && v <= 57 }
+
+  /// The one-character symbols, as static strings (no allocation per token).
+  private static func singleSymbol(_ v: UInt32) -> String? {
+    switch v {
+    case 43: return "+"
+    case 45: return "-"
+    case 42: return "*"
+    case 47: return "/"
+    case 94: return "^"
+    case 39: return "'"
+    case 40: return "("
+    case 41: return ")"
+    case 91: return "["
+    case 93: return "]"
+    case 44: return ","
+    case 58: return ":"
+    case 61: return "="
+    case 59: return ";"
+    default: return nil
+    }
+  }
+
   static func tokens(_ source: String, line firstLine: Int = 1) throws -> [Token] {
-    let characters = Array(source)
-    guard characters.count <= maximumInputLength else {
+    let scalars = Array(source.unicodeScalars)
+    guard scalars.count <= maximumInputLength else {
       throw MatcalcError.limit(
-        "input is \(characters.count) characters; the limit is \(maximumInputLength)", nil)
+        "input is \(scalars.count) characters; the limit is \(maximumInputLength)", nil)
     }
     var tokens: [Token] = []
+    tokens.reserveCapacity(scalars.count / 2 + 1)
     var index = 0
     var line = firstLine
     var lineStart = 0
     func range(_ start: Int, _ length: Int) -> SourceRange {
       SourceRange(line: line, column: start - lineStart + 1, length: length)
     }
-    while index < characters.count {
-      let character = characters[index]
-      if character == "\n" {
+    func value(_ i: Int) -> UInt32 { i < scalars.count ? scalars[i].value : 0 }
+    while index < scalars.count {
+      let v = scalars[index].value
+      if v == 10 {  // \n
         tokens.append(Token(kind: .newline, range: range(index, 1)))
         index += 1
         line += 1
         lineStart = index
         continue
       }
-      if character == " " || character == "\t" || character == "\r" {
+      if v == 32 || v == 9 || v == 13 {  // space, tab, \r
         index += 1
         continue
       }
-      if character == "#" {
-        while index < characters.count && characters[index] != "\n" { index += 1 }
+      if v == 35 {  // #
+        while index < scalars.count && scalars[index].value != 10 { index += 1 }
         continue
       }
       let start = index
-      if character.isASCII && (character.isLetter || character == "_") {
-        while index < characters.count,
-          characters[index].isASCII,
-          characters[index].isLetter || characters[index].isNumber || characters[index] == "_"
-        {
-          index += 1
-        }
-        tokens.append(
-          Token(kind: .name(String(characters[start..<index])), range: range(start, index - start)))
+      if isLetter(v) {
+        while index < scalars.count, isLetter(value(index)) || isDigit(value(index)) { index += 1 }
+        var name = String.UnicodeScalarView()
+        name.append(contentsOf: scalars[start..<index])
+        tokens.append(Token(kind: .name(String(name)), range: range(start, index - start)))
         continue
       }
-      let startsNumber =
-        character.isASCII && character.isNumber
-        || (character == "." && index + 1 < characters.count && characters[index + 1].isASCII
-          && characters[index + 1].isNumber)
-      if startsNumber {
-        while index < characters.count, characters[index].isASCII, characters[index].isNumber {
+      if isDigit(v) || (v == 46 && isDigit(value(index + 1))) {  // 46 is '.'
+        while isDigit(value(index)) { index += 1 }
+        if value(index) == 46 && isDigit(value(index + 1)) {
           index += 1
+          while isDigit(value(index)) { index += 1 }
         }
-        if index < characters.count && characters[index] == "." && index + 1 < characters.count
-          && characters[index + 1].isASCII && characters[index + 1].isNumber
-        {
-          index += 1
-          while index < characters.count, characters[index].isASCII, characters[index].isNumber {
-            index += 1
-          }
-        }
-        if index < characters.count && (characters[index] == "e" || characters[index] == "E") {
+        if value(index) == 101 || value(index) == 69 {  // e E
           var look = index + 1
-          if look < characters.count && (characters[look] == "+" || characters[look] == "-") {
-            look += 1
-          }
-          if look < characters.count && characters[look].isASCII && characters[look].isNumber {
+          if value(look) == 43 || value(look) == 45 { look += 1 }  // + -
+          if isDigit(value(look)) {
             index = look
-            while index < characters.count, characters[index].isASCII, characters[index].isNumber {
-              index += 1
-            }
+            while isDigit(value(index)) { index += 1 }
           }
         }
-        let text = String(characters[start..<index])
-        guard let value = Double(text), value.isFinite else {
-          throw MatcalcError.syntax("number '\(text)' is out of range", range(start, index - start))
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: scalars[start..<index])
+        let spelled = String(text)
+        guard let number = Double(spelled), number.isFinite else {
+          throw MatcalcError.syntax(
+            "number '\(spelled)' is out of range", range(start, index - start))
         }
-        tokens.append(Token(kind: .number(value), range: range(start, index - start)))
+        tokens.append(Token(kind: .number(number), range: range(start, index - start)))
         continue
       }
-      let two = index + 1 < characters.count ? String(characters[index...(index + 1)]) : ""
-      if [".*", "./", ".^", "=>"].contains(two) {
+      let next = value(index + 1)
+      let two: String? =
+        v == 46 && next == 42
+        ? ".*"
+        : v == 46 && next == 47
+          ? "./"
+          : v == 46 && next == 94
+            ? ".^"
+            : v == 61 && next == 62 ? "=>" : nil
+      if let two {
         tokens.append(Token(kind: .symbol(two), range: range(start, 2)))
         index += 2
         continue
       }
-      if "+-*/^'()[],:=;".contains(character) {
-        tokens.append(Token(kind: .symbol(String(character)), range: range(start, 1)))
+      if let symbol = singleSymbol(v) {
+        tokens.append(Token(kind: .symbol(symbol), range: range(start, 1)))
         index += 1
         continue
       }
-      if character == "’" || character == "′" {
+      if v == 0x2019 || v == 0x2032 {  // ’ ′ read as a transpose
         tokens.append(Token(kind: .symbol("'"), range: range(start, 1)))
         index += 1
         continue
       }
-      throw MatcalcError.syntax("unexpected character '\(character)'", range(start, 1))
+      throw MatcalcError.syntax("unexpected character '\(scalars[index])'", range(start, 1))
     }
     tokens.append(Token(kind: .end, range: range(index, 1)))
     return tokens

@@ -26,22 +26,58 @@ public struct Problem: Sendable {
   }
 
   /// Inputs by name (declared or inferred), in order of first appearance.
-  public internal(set) var inputs: [(name: String, expr: Expr, type: TypeSpec)] = []
+  public private(set) var inputs: [(name: String, expr: Expr, type: TypeSpec)] = []
   /// Opaque functions (`function` or `elementwise`) by name.
   public internal(set) var functions: [String: TypeSpec] = [:]
   /// Definitions in the order written; each may use the ones before it.
-  public internal(set) var definitions: [Definition] = []
+  public private(set) var definitions: [Definition] = []
   /// Goals of a problem file.
   public internal(set) var goals: [Goal] = []
 
-  /// The input or definition named `name`.
-  public func expr(named name: String) -> Expr? {
-    if let definition = definitions.last(where: { $0.name == name }) { return definition.variable }
-    return inputs.first { $0.name == name }?.expr
+  /// Names to inputs and definitions, so lookups stay O(1) in problems with hundreds of
+  /// definitions (a deep network).
+  private var inputsByName: [String: Expr] = [:]
+  private var definitionsByName: [String: Expr] = [:]
+
+  /// Adds an input.
+  mutating func addInput(_ name: String, _ expr: Expr, _ type: TypeSpec) {
+    inputs.append((name, expr, type))
+    if inputsByName[name] == nil { inputsByName[name] = expr }
   }
 
-  /// The definition body of a defined name.
-  public func definition(of variable: Expr) -> Definition? {
-    definitions.first { $0.variable == variable }
+  /// Adds a definition after the others.
+  mutating func addDefinition(_ definition: Definition) {
+    definitions.append(definition)
+    definitionsByName[definition.name] = definition.variable
   }
+
+  /// Turns a definition into an input of the same shape (to differentiate with respect to
+  /// it, holding it free).
+  mutating func makeInput(_ name: String) {
+    guard let index = definitions.firstIndex(where: { $0.name == name }) else { return }
+    let definition = definitions.remove(at: index)
+    definitionsByName[name] = nil
+    let shape = definition.variable.shape
+    let type: TypeSpec =
+      shape.isScalar
+      ? .scalar : shape.cols == .one ? .vector(shape.rows) : .matrix(shape.rows, shape.cols)
+    addInput(name, definition.variable, type)
+  }
+
+  /// Drops every definition (tests check formulas against inputs only).
+  mutating func removeDefinitions() {
+    definitions = []
+    definitionsByName = [:]
+  }
+
+  /// The input or definition named `name` (a definition wins over an input).
+  public func expr(named name: String) -> Expr? {
+    definitionsByName[name] ?? inputsByName[name]
+  }
+
+  /// Whether `name` is a definition.
+  func isDefinition(_ name: String) -> Bool { definitionsByName[name] != nil }
+
+  /// Whether `name` is an input.
+  func isInput(_ name: String) -> Bool { inputsByName[name] != nil }
 }

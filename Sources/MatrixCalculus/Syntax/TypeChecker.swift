@@ -12,7 +12,6 @@ struct TypeChecker {
     Set(Function.allCases.map(\.spelling)).union(["sum", "delta", "d", "I", "ones", "zeros"])
 
   let source: String
-  private let lines: [Substring]
   var problem = Problem()
   private var unifier = Unifier()
   private var inferred: [String: (Int, Int)] = [:]
@@ -37,15 +36,31 @@ struct TypeChecker {
 
   init(source: String) {
     self.source = source
-    lines = source.split(separator: "\n", omittingEmptySubsequences: false)
   }
 
   func text(_ range: SourceRange) -> String {
-    guard range.line >= 1, range.line <= lines.count else { return "?" }
-    let line = Array(lines[range.line - 1])
+    // Only error messages quote the source, so the line is found when asked for.
+    var current = 1
+    var found: [Unicode.Scalar]?
+    var buffer: [Unicode.Scalar] = []
+    for scalar in source.unicodeScalars {
+      if scalar == "\n" {
+        if current == range.line { found = buffer }
+        current += 1
+        buffer = []
+        if current > range.line { break }
+      } else if current == range.line {
+        buffer.append(scalar)
+      }
+    }
+    if found == nil && current == range.line { found = buffer }
+    guard let line = found else { return "?" }
     let start = max(0, range.column - 1)
     let end = min(line.count, start + range.length)
-    return start < end ? String(line[start..<end]) : "?"
+    guard start < end else { return "?" }
+    var text = String.UnicodeScalarView()
+    text.append(contentsOf: line[start..<end])
+    return String(text)
   }
 
   // MARK: - Statements
@@ -408,18 +423,18 @@ struct TypeChecker {
     case .symmetric(let d): shape = Shape(d, d)
     }
     let variable = try Expr.variable(name, shape, symmetric: type == .symmetric(shape.rows))
-    problem.inputs.append((name, variable, type))
+    problem.addInput(name, variable, type)
   }
 
   private mutating func define(_ name: String, _ body: Expr, _ range: SourceRange) throws {
-    if problem.inputs.contains(where: { $0.name == name }) || problem.functions[name] != nil {
+    if problem.isInput(name) || problem.functions[name] != nil {
       throw MatcalcError.syntax("'\(name)' is declared as an input and cannot be defined", range)
     }
-    if problem.definitions.contains(where: { $0.name == name }) {
+    if problem.isDefinition(name) {
       throw MatcalcError.syntax("'\(name)' is defined twice", range)
     }
     let variable = try Expr.variable(name, body.shape)
-    problem.definitions.append(
+    problem.addDefinition(
       Problem.Definition(name: name, variable: variable, body: body, range: range))
   }
 
@@ -527,14 +542,16 @@ struct TypeChecker {
         throw Self.unknownFunction(name, node.range)
       }
       let shape = argument.shape
-      let square =
-        "\(text(node.range)): \(name) needs a square matrix, but \(text(arguments[0].range)) is \(describe(shape))"
+      func square() -> String {
+        "\(text(node.range)): \(name) needs a square matrix, but \(text(arguments[0].range)) is "
+          + describe(shape)
+      }
       switch function {
       case .trace, .det, .logdet, .inverse:
-        guard shape.isSquare else { throw MatcalcError.shapeMismatch(square, node.range) }
+        guard shape.isSquare else { throw MatcalcError.shapeMismatch(square(), node.range) }
       case .diag:
         if shape.cols != .one {
-          guard shape.isSquare else { throw MatcalcError.shapeMismatch(square, node.range) }
+          guard shape.isSquare else { throw MatcalcError.shapeMismatch(square(), node.range) }
           function = .diagonal
         }
       case .softmax:

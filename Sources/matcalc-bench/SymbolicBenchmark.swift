@@ -1,0 +1,149 @@
+import Foundation
+import MatrixCalculus
+
+/// `matcalc-bench symbolic`: derivation time per problem against SymPy in the same run, an
+/// L-layer network's gradients with respect to every weight, and a product chain.
+enum SymbolicBenchmark {
+  /// Problems by id (the ids of sympy_bench.py).
+  static let problems: [(id: String, expression: String, wrt: String, statements: String)] = [
+    ("quadratic-form", "x'*A*x", "x", "A : matrix(n, n); x : vector(n)"),
+    ("trace-AX", "tr(A*X)", "X", "A : matrix(n, n); X : matrix(n, n)"),
+    ("trace-XtA", "tr(X'*A)", "X", "A : matrix(n, n); X : matrix(n, n)"),
+    ("bilinear", "a'*X*b", "X", "X : matrix(n, n); a : vector(n); b : vector(n)"),
+    ("bilinear-transposed", "a'*X'*b", "X", "X : matrix(n, n); a : vector(n); b : vector(n)"),
+    ("trace-AXB", "tr(A*X*B)", "X", "A : matrix(n, n); B : matrix(n, n); X : matrix(n, n)"),
+    ("trace-XtX", "tr(X'*X)", "X", "X : matrix(n, n)"),
+    (
+      "least-squares", "(C*x - y)'*(C*x - y)", "x", "C : matrix(m, n); x : vector(n); y : vector(m)"
+    ),
+    ("logdet", "logdet(X)", "X", "X : matrix(n, n)"),
+    ("det", "det(X)", "X", "X : matrix(n, n)"),
+    ("trace-inverse", "tr(inv(X)*A)", "X", "A : matrix(n, n); X : matrix(n, n)"),
+    (
+      "two-definitions", "l", "W",
+      "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; yhat = H*v; "
+        + "l = 1/2*(yhat - y)'*(yhat - y)"
+    ),
+    (
+      "ridge", "(C*x - y)'*(C*x - y) + 3*x'*x", "x",
+      "C : matrix(m, n); x : vector(n); y : vector(m)"
+    ),
+    ("linear-term", "a'*x + c'*x", "x", "a : vector(n); c : vector(n); x : vector(n)"),
+    (
+      "linear-layer", "l", "W",
+      "L : function; W : matrix(m, n); X : matrix(n, p); D = W*X; l = L(D)"
+    ),
+    (
+      "dense-tanh", "l", "W",
+      "L : function; W : matrix(h, d); x : vector(d); b : vector(h); z = W*x + b; y = tanh(z); "
+        + "l = L(y)"
+    ),
+    (
+      "transposed-weights", "l", "W",
+      "L : function; W : matrix(a, m); A : matrix(a, n); Z = W'*A; l = L(Z)"
+    ),
+    ("mlp-3", "l", "W1", perceptronStatements(layers: 3)),
+  ]
+
+  /// Median of `runs` timings of `body`, in milliseconds.
+  static func median(runs: Int = 31, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<runs { times.append(try milliseconds(body)) }
+    times.sort()
+    return times[times.count / 2]
+  }
+
+  /// SymPy's seconds per problem id, or nil without python3/SymPy.
+  static func sympyTimes() -> [String: Double?]? {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("sympy_bench.py")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script.path, "5"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    return try? JSONDecoder().decode([String: Double?].self, from: data)
+  }
+
+  /// Least-squares slope of log t against log L.
+  static func exponent(_ points: [(Int, Double)]) -> Double {
+    let xs = points.map { log(Double($0.0)) }
+    let ys = points.map { log($0.1) }
+    let mx = xs.reduce(0, +) / Double(xs.count)
+    let my = ys.reduce(0, +) / Double(ys.count)
+    let covariance = zip(xs, ys).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+    let variance = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+    return covariance / variance
+  }
+
+  static func run() throws {
+    let sympy = sympyTimes()
+    var speedups: [Double] = []
+    for problem in problems {
+      let derive = try median {
+        _ = try MatrixCalculus.derive(
+          problem.expression, wrt: problem.wrt, where: problem.statements
+        )
+        .render(.text)
+      }
+      let certified = try median {
+        let d = try MatrixCalculus.derive(
+          problem.expression, wrt: problem.wrt, where: problem.statements)
+        _ = try d.render(.text, certificate: try d.check())
+      }
+      var line = String(
+        format: "problem %@: %.3f ms, with certificate %.3f ms", problem.id, derive, certified)
+      if let sympy {
+        if let seconds = sympy[problem.id] ?? nil {
+          let speedup = seconds * 1000 / derive
+          speedups.append(speedup)
+          line += String(format: ", sympy %.3f ms, speedup %.0f×", seconds * 1000, speedup)
+        } else {
+          line += ", sympy cannot"
+        }
+      }
+      print(line)
+    }
+    var timings: [(Int, Double)] = []
+    for layers in [1, 2, 4, 8, 16, 32, 64, 128, 256] {
+      let statements = perceptronStatements(layers: layers)
+      let weights = (1...layers).map { "W\($0)" }
+      var characters = 0
+      let time = try median(runs: layers >= 128 ? 7 : 15) {
+        let text = try MatrixCalculus.derive("l", wrt: weights, where: statements).render(.text)
+        characters = text.count
+      }
+      timings.append((layers, time))
+      print(String(format: "mlp L=%d: %.1f ms", layers, time))
+      print("mlp output L=\(layers): \(characters) characters")
+    }
+    print(String(format: "mlp exponent 16..256: %.2f", exponent(timings.filter { $0.0 >= 16 })))
+    for layers in [4, 16, 64, 256] {
+      var statements = ["X : matrix(d0, d\(layers))"]
+      var product = "X"
+      for layer in 1...layers {
+        statements.append("W\(layer) : matrix(d\(layer), d\(layer - 1))")
+        product = "W\(layer)*\(product)"
+      }
+      let expression = "tr(\(product))"
+      let time = try median(runs: 7) {
+        _ = try MatrixCalculus.derive(
+          expression, wrt: "W1",
+          where: statements.joined(separator: "; ")
+        ).render(.text)
+      }
+      print(String(format: "chain L=%d: %.2f ms", layers, time))
+    }
+    if speedups.isEmpty {
+      print("sympy median speedup: unavailable (python3 with sympy 1.14 not found)")
+    } else {
+      speedups.sort()
+      print(String(format: "sympy median speedup: %.0f×", speedups[speedups.count / 2]))
+    }
+  }
+}
