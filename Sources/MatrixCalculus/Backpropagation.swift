@@ -133,6 +133,19 @@ public struct Backpropagation: Sendable {
   /// The backward recursion, then one line per variable.
   public func render(_ format: OutputFormat, certificate: Certificate? = nil) throws -> String {
     switch format {
+    case .markdown:
+      let renderer = MathRenderer(.latex)
+      var blocks: [String] = []
+      for intermediate in intermediates {
+        blocks.append(
+          "$$\(renderer.name("δ" + intermediate.name)) = \(renderer.render(intermediate.value))$$")
+      }
+      for ((name, _), gradient) in zip(variables, gradients) {
+        blocks.append(
+          "$$\\frac{\\partial \(renderer.name(objectiveName))}{\\partial \(renderer.name(name))} = "
+            + "\(renderer.render(gradient))$$")
+      }
+      return blocks.joined(separator: "\n\n")
     case .text, .latex:
       let renderer = MathRenderer(format == .text ? .text : .latex)
       let of = renderer.name(objectiveName)

@@ -10,6 +10,33 @@ public enum OutputFormat: String, Sendable, CaseIterable {
   case numpy
   /// A JSON object for tools.
   case json
+  /// Markdown with `$$` display math.
+  case markdown
+}
+
+/// How a derivative is laid out (the two conventions of matrix calculus).
+public enum Layout: String, Sendable, CaseIterable {
+  /// The default (shared/LANGUAGE.md, as JAX): the gradient of a scalar has the shape of the
+  /// variable; a Jacobian's rows are the outputs.
+  case standard
+  /// Numerator layout: ∂f/∂X has the shape of Xᵀ for a scalar f; a Jacobian's rows are the
+  /// outputs.
+  case numerator
+  /// Denominator layout: ∂f/∂X has the shape of X for a scalar f; a Jacobian's rows are the
+  /// inputs (the transpose of the standard Jacobian).
+  case denominator
+
+  /// One sentence stating the convention.
+  public var statement: String {
+    switch self {
+    case .standard:
+      return "layout: a gradient has the shape of the variable, a Jacobian's rows are the outputs"
+    case .numerator:
+      return "layout: numerator (∂f/∂X has the shape of Xᵀ, a Jacobian's rows are the outputs)"
+    case .denominator:
+      return "layout: denominator (∂f/∂X has the shape of X, a Jacobian's rows are the inputs)"
+    }
+  }
 }
 
 /// A derived formula with everything needed to print and check it.
@@ -160,6 +187,20 @@ public struct Derivation: Sendable {
     return try builder.simplifier.simplified(try Expr.transpose(coefficient))
   }
 
+  /// The result in a layout: numerator layout transposes gradients of scalars, denominator
+  /// layout transposes Jacobians; the standard one is the result as derived.
+  public func laidOut(_ layout: Layout) throws -> Expr {
+    let transposes: Bool
+    switch layout {
+    case .standard: transposes = false
+    case .numerator: transposes = objective.isScalar && order == 1
+    case .denominator: transposes = !objective.isScalar && order == 1
+    }
+    guard transposes else { return result }
+    var simplifier = Simplifier(rules: .embedded)
+    return try simplifier.simplified(try Expr.transpose(result))
+  }
+
   /// The intermediates as definitions, for evaluation.
   private var intermediateDefinitions: [Problem.Definition] {
     intermediates.map {
@@ -231,14 +272,19 @@ public struct Derivation: Sendable {
   }
 
   /// The formula in a format; `certificate` adds the check line (text) or object (JSON).
-  public func render(_ format: OutputFormat, certificate: Certificate? = nil) throws -> String {
+  public func render(
+    _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
+    standalone: Bool = false
+  ) throws -> String {
+    let shown = try laidOut(layout)
     switch format {
     case .text:
       let renderer = MathRenderer(.text)
       var lines: [String] = []
       let isName = problem.expr(named: objectiveName) != nil
       if !isName { lines.append("\(objectiveName) = \(renderer.render(objective))") }
-      lines.append("\(partial(renderer)) = \(renderer.render(result))")
+      lines.append("\(partial(renderer)) = \(renderer.render(shown))")
+      if layout != .standard { lines.append("  " + layout.statement) }
       let used = definitionsUsed
       if !used.isEmpty {
         lines.append(
@@ -258,8 +304,35 @@ public struct Derivation: Sendable {
       if let certificate { lines.append(certificate.description) }
       return lines.joined(separator: "\n")
     case .latex:
+      if standalone {
+        return try LatexDocument(derivation: self).render(certificate: certificate, layout: layout)
+      }
       let renderer = MathRenderer(.latex)
-      return "\(partial(renderer)) = \(renderer.render(result))"
+      return "\(partial(renderer)) = \(renderer.render(shown))"
+    case .markdown:
+      let renderer = MathRenderer(.latex)
+      var blocks = ["$$\(partial(renderer)) = \(renderer.render(shown))$$"]
+      let used = definitionsUsed
+      if !used.isEmpty {
+        blocks.append(
+          "where "
+            + used.map { "$\(renderer.name($0.name)) = \(renderer.render($0.body))$" }
+            .joined(separator: ", "))
+      }
+      if intermediates.count >= 2 {
+        blocks.append("Backward pass (one adjoint per definition, last first):")
+        blocks.append(
+          intermediates.map {
+            "$$\(renderer.name("δ" + $0.name)) = \(renderer.render($0.value))$$"
+          }.joined(separator: "\n"))
+      }
+      blocks.append(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst() + ".")
+      if let certificate {
+        blocks.append(
+          certificate.description.prefix(1).uppercased() + certificate.description.dropFirst() + "."
+        )
+      }
+      return blocks.joined(separator: "\n\n")
     case .numpy:
       return try NumpyRenderer(problem: problem).render(result, rank: resultRank)
     case .json:
@@ -268,8 +341,9 @@ public struct Derivation: Sendable {
         "wrt": variableName,
         "shape": [result.shape.rows.description, result.shape.cols.description],
         "order": order,
-        "text": MathRenderer(.text).render(result),
-        "latex": MathRenderer(.latex).render(result),
+        "text": MathRenderer(.text).render(shown),
+        "latex": MathRenderer(.latex).render(shown),
+        "layout": layout.rawValue,
         "where": definitionsUsed.map {
           ["name": $0.name, "text": MathRenderer(.text).render($0.body)]
         },

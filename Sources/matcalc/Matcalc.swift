@@ -140,7 +140,10 @@ enum Matcalc {
       }
       certificate = result
     }
-    output.print(try derivation.render(options.format, certificate: certificate))
+    output.print(
+      try derivation.render(
+        options.format, certificate: certificate, layout: options.layout,
+        standalone: options.standalone))
     if options.steps && options.format == .text {
       let renderer = MathRenderer(.text)
       output.print("rules applied:")

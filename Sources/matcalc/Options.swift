@@ -16,14 +16,17 @@ struct Options: Equatable {
   var steps = false
   var check = true
   var rulesDirectory: String?
+  var layout = Layout.standard
+  var standalone = false
 
   static let usage = """
     matcalc — symbolic matrix calculus, every formula checked on numbers
 
     usage:
       matcalc derive 'EXPR' --wrt NAME [--where 'STATEMENTS'] [--order 1|2]
-                     [--format text|latex|numpy|json] [--steps] [--check | --no-check]
-                     [--rules DIR]
+                     [--format text|latex|numpy|json|markdown] [--standalone]
+                     [--layout standard|numerator|denominator] [--steps]
+                     [--check | --no-check] [--rules DIR]
       matcalc derive 'EXPR' --wrt NAME1,NAME2,…   (one backward pass for several variables)
       matcalc FILE.mc [--format …] [--steps] [--no-check]
       matcalc --help | --version
@@ -71,10 +74,19 @@ struct Options: Equatable {
       case "--format":
         let text = try value(argument)
         guard let format = OutputFormat(rawValue: text) else {
-          throw UsageError(message: "--format takes text, latex, numpy or json, not '\(text)'")
+          throw UsageError(
+            message: "--format takes text, latex, numpy, json or markdown, not '\(text)'")
         }
         options.format = format
       case "--steps": options.steps = true
+      case "--standalone": options.standalone = true
+      case "--layout":
+        let text = try value(argument)
+        guard let layout = Layout(rawValue: text) else {
+          throw UsageError(
+            message: "--layout takes standard, numerator or denominator, not '\(text)'")
+        }
+        options.layout = layout
       case "--check": options.check = true
       case "--no-check": options.check = false
       case "--rules": options.rulesDirectory = try value(argument)

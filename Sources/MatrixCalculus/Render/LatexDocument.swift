@@ -1,0 +1,122 @@
+/// A standalone LaTeX document for one derivation: the problem with its shapes, the
+/// definitions, the backward pass (one adjoint per definition), the rules applied, the
+/// result, and the numeric certificate. Compiles with pdflatex from texlive-latex-base.
+struct LatexDocument {
+  let derivation: Derivation
+
+  /// Wide displays are scaled to the line width, so nothing runs off the page.
+  private func display(_ math: String) -> String {
+    let visible = math.filter { $0.isLetter || $0.isNumber }.count
+    if visible > 40 {
+      return
+        "\\[\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{$\\displaystyle \(math)$}\\]"
+    }
+    return "\\[\(math)\\]"
+  }
+
+  private func escaped(_ text: String) -> String {
+    var result = ""
+    for character in text {
+      switch character {
+      case "\\": result += "\\textbackslash{}"
+      case "{", "}", "$", "&", "#", "_", "%": result += "\\\(character)"
+      case "^": result += "\\^{}"
+      case "~": result += "\\~{}"
+      case "×": result += "$\\times$"
+      case "−": result += "-"
+      case "⊙": result += "$\\odot$"
+      case "ᵀ": result += "$^\\top$"
+      case "∂": result += "$\\partial$"
+      case "∇": result += "$\\nabla$"
+      default: result.append(character.isASCII ? character : "?")
+      }
+    }
+    return result
+  }
+
+  private func shape(_ type: TypeSpec, _ renderer: MathRenderer) -> String {
+    switch type {
+    case .scalar: return "\\mathbb{R}"
+    case .vector(let d): return "\\mathbb{R}^{\(renderer.name(d.description))}"
+    case .matrix(let r, let c):
+      return "\\mathbb{R}^{\(renderer.name(r.description)) \\times \(renderer.name(c.description))}"
+    case .symmetric(let d):
+      return "\\mathbb{S}^{\(renderer.name(d.description))}"
+    case .function: return "\\text{a scalar function}"
+    case .elementwise: return "\\text{an element-wise function}"
+    }
+  }
+
+  func render(certificate: Certificate?, layout: Layout) throws -> String {
+    let renderer = MathRenderer(.latex)
+    let of = renderer.name(derivation.objectiveName)
+    let wrt = renderer.name(derivation.variableName)
+    let order = derivation.order == 2 ? "^2" : ""
+    let partial = "\\frac{\\partial\(order) \(of)}{\\partial \(wrt)\(order)}"
+    var lines: [String] = [
+      "\\documentclass[11pt]{article}",
+      "\\usepackage[T1]{fontenc}",
+      "\\usepackage{amsmath,amssymb,graphicx}",
+      "\\usepackage[margin=2.2cm]{geometry}",
+      "\\allowdisplaybreaks",
+      "\\begin{document}",
+      "\\section*{Derivative of $\(of)$ with respect to $\(wrt)$}",
+      "\\paragraph{Problem.}",
+    ]
+    var declarations: [String] = []
+    for input in derivation.problem.inputs where !input.name.hasPrefix("δ") {
+      declarations.append("$\(renderer.name(input.name)) \\in \(shape(input.type, renderer))$")
+    }
+    for (name, type) in derivation.problem.functions.sorted(by: { $0.key < $1.key }) {
+      declarations.append(
+        "$\(renderer.name(name))$ is \(type == .function ? "an opaque scalar function" : "an opaque element-wise function")"
+      )
+    }
+    lines.append(declarations.joined(separator: ", ") + ".")
+    if !derivation.problem.definitions.isEmpty {
+      lines.append("Definitions:")
+      for definition in derivation.problem.definitions {
+        lines.append(
+          display("\(renderer.name(definition.name)) = \(renderer.render(definition.body))"))
+      }
+    }
+    let isName = derivation.problem.expr(named: derivation.objectiveName) != nil
+    if !isName {
+      lines.append("Objective:")
+      lines.append(display("\(of) = \(renderer.render(derivation.objective))"))
+    }
+    if !derivation.intermediates.isEmpty {
+      lines.append(
+        "\\paragraph{Backward pass.} Reverse accumulation: the adjoint "
+          + "$\\delta_D = \\partial \(of) / \\partial D$ of each definition, the last one first, "
+          + "each in terms of the ones before it.")
+      for intermediate in derivation.intermediates {
+        lines.append(
+          display(
+            "\(renderer.name("δ" + intermediate.name)) = \\frac{\\partial \(of)}{\\partial "
+              + "\(renderer.name(intermediate.name))} = \(renderer.render(intermediate.value))"))
+      }
+      lines.append(display("\(partial) = \(renderer.render(derivation.named))"))
+    }
+    var seen = Set<String>()
+    let rules = derivation.steps.map(\.rule).filter { seen.insert($0).inserted }
+    if !rules.isEmpty {
+      // Ragged right: rule names in typewriter type do not hyphenate.
+      lines.append(
+        "{\\raggedright\\paragraph{Rules applied.} "
+          + rules.map { "\\texttt{\(escaped($0))}" }.joined(separator: ", ")
+          + " (from the rule files of matcalc).\\par}")
+    }
+    lines.append(
+      "\\paragraph{Result.} \(escaped(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst()))."
+    )
+    lines.append(display("\(partial) = \(renderer.render(try derivation.laidOut(layout)))"))
+    if let certificate {
+      lines.append(
+        "\\paragraph{Numeric certificate.} \(escaped(certificate.description)): the formula was "
+          + "compared with central finite differences of the objective on random inputs.")
+    }
+    lines.append("\\end{document}")
+    return lines.joined(separator: "\n") + "\n"
+  }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import TensorKernel
+import Testing
+
+@testable import MatrixCalculus
+
+/// Runs pdflatex (texlive-latex-base, installed by .ci/run) on a document; returns the log.
+func compileLatex(_ document: String) throws -> (status: Int32, log: String) {
+  let folder = FileManager.default.temporaryDirectory
+    .appendingPathComponent("matcalc-latex-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: folder) }
+  try document.write(
+    to: folder.appendingPathComponent("doc.tex"), atomically: true, encoding: .utf8)
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
+  process.currentDirectoryURL = folder
+  process.standardOutput = FileHandle.nullDevice
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  process.waitUntilExit()
+  let log = (try? String(contentsOf: folder.appendingPathComponent("doc.log"), encoding: .utf8))
+  return (process.terminationStatus, log ?? "")
+}
+
+let documentProblems: [(String, String, String, Int)] = [
+  ("l", "W", "L : function; W : matrix(m, n); X : matrix(n, p); D = W*X; l = L(D)", 1),
+  (
+    "l", "W",
+    "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; yhat = H*v; "
+      + "l = 1/2*(yhat - y)'*(yhat - y)", 1
+  ),
+  (
+    "l", "W",
+    "L : function; f : elementwise; W : matrix(h, d); x : vector(d); b : vector(h); "
+      + "z = W*x + b; y = f(z); l = L(y)", 1
+  ),
+  ("l", "W", "L : function; W : matrix(a, m); A : matrix(a, n); Z = W'*A; l = L(Z)", 1),
+  ("l", "W1", SeedTests.mlp, 1),
+  ("logdet(X) - tr(S*X) + lambda*norm1(X)", "X", "S : symmetric(n); X : matrix(n, n)", 1),
+  ("softmax(x)", "x", "x : vector(n)", 1),
+  ("-y'*log(sigmoid(A*w)) - (1 - y)'*log(1 - sigmoid(A*w))", "w", "", 2),
+]
+
+@Test(arguments: documentProblems.indices)
+func standaloneDocumentCompiles(_ index: Int) throws {
+  let (expression, wrt, statements, order) = documentProblems[index]
+  let derivation = try derive(expression, wrt: wrt, where: statements, order: order)
+  let certificate = try derivation.check()
+  #expect(certificate.passed)
+  let document = try derivation.render(.latex, certificate: certificate, standalone: true)
+  let (status, log) = try compileLatex(document)
+  #expect(status == 0, "pdflatex failed:\n\(log.suffix(2000))")
+  #expect(!log.contains("Overfull \\hbox"), "\(log.suffix(2000))")
+  // The fragment alone compiles in a minimal document too.
+  let fragment = try derivation.render(.latex)
+  let minimal =
+    "\\documentclass{article}\\usepackage{amsmath,amssymb}\\begin{document}\n\\["
+    + fragment + "\\]\n\\end{document}\n"
+  #expect(try compileLatex(minimal).status == 0)
+}
+
+@Test func markdownHasDisplayMathAndStatesTheLayout() throws {
+  let derivation = try derive("x'*A*x", wrt: "x", where: "A : matrix(n, n); x : vector(n)")
+  let markdown = try derivation.render(.markdown, certificate: try derivation.check())
+  #expect(markdown.hasPrefix("$$\\frac{\\partial f}{\\partial x} = "))
+  #expect(markdown.contains("Layout: a gradient has the shape of the variable"))
+  #expect(markdown.contains("Checked: max rel. error"))
+}
+
+@Test(arguments: [
+  ("x'*A*x", "x", Layout.numerator, "xᵀ (A + Aᵀ)"),
+  ("a'*X*b", "X", Layout.numerator, "b aᵀ"),
+  ("a'*X*b", "X", Layout.denominator, "a bᵀ"),
+  ("A*x", "x", Layout.denominator, "Aᵀ"),
+  ("A*x", "x", Layout.numerator, "A"),
+])
+func layoutTransposesAsItsConventionSays(
+  _ expression: String, wrt: String, layout: Layout, expected: String
+) throws {
+  let derivation = try derivedAndChecked(
+    expression, wrt: wrt,
+    where: "A : matrix(n, n); X : matrix(n, n); x : vector(n); a : vector(n); b : vector(n)")
+  let laid = try derivation.laidOut(layout)
+  #expect(MathRenderer(.text).render(laid) == expected)
+  #expect(try derivation.render(.text, layout: layout).contains(layout.rawValue))
+}
+
+/// Every rewrite the simplifier recorded (a rule applied to a subexpression) preserves values.
+@Test func everyRecordedStepPreservesValues() throws {
+  var total = 0
+  for index in documentProblems.indices {
+    total += try stepsPreserveValues(index)
+  }
+  #expect(total >= 10, "only \(total) steps were recorded and checked")
+}
+
+/// Checks the steps of one problem; returns how many were checked.
+func stepsPreserveValues(_ index: Int) throws -> Int {
+  let (expression, wrt, statements, order) = documentProblems[index]
+  let derivation = try derive(expression, wrt: wrt, where: statements, order: order)
+  let problem = derivation.problem
+  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
+  let requirements = Sampler.requirements(
+    of: [derivation.objective], definitions: problem.definitions)
+  var generator = SplitMix64(seed: UInt64(index) + 5)
+  var values: [String: Tensor] = [:]
+  for input in problem.inputs {
+    values[input.name] = try Sampler.draw(
+      input.expr.shape, requirements: requirements[input.name] ?? [],
+      symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
+  }
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  try evaluator.bind(
+    problem.definitions
+      + derivation.intermediates.map {
+        Problem.Definition(
+          name: $0.variable.description, variable: $0.variable, body: $0.value,
+          range: SourceRange(line: 0, column: 0, length: 0))
+      })
+  // Differentials (d-rules) are checked by the rule tests; Jacobian seeds have no value.
+  let steps = derivation.steps.filter { step in
+    if case .differential = step.before.node { return false }
+    return !names(in: step.before).contains { $0.hasPrefix("\u{2}") }
+  }
+  for step in steps {
+    let before = try evaluator.evaluate(step.before)
+    let after = try evaluator.evaluate(step.after)
+    let gap = before.zip(after, -)?.maxAbs ?? .infinity
+    #expect(gap <= 1e-9 * max(1, before.maxAbs), "\(step)")
+  }
+  return steps.count
+}
