@@ -179,6 +179,12 @@ extension Expr {
     if case .product(let s, let rest) = b.node, s.isScalar {
       return try multiply(s, try hadamard(a, rest))
     }
+    // Like factors entry by entry: a ⊙ a = a^⊙2, a^⊙p ⊙ a^⊙q = a^⊙(p+q).
+    let (baseA, powerA) = a.elementwiseBaseAndExponent
+    let (baseB, powerB) = b.elementwiseBaseAndExponent
+    if baseA == baseB, let p = powerA, let q = powerB {
+      return try power(baseA, constant(p + q))
+    }
     let (first, second) = precedes(a, b) ? (a, b) : (b, a)
     return try ExprPool.intern(.hadamard(first, second))
   }
@@ -200,6 +206,12 @@ extension Expr {
       }
     }
     return try ExprPool.intern(.power(a, p))
+  }
+
+  /// `a^⊙p` as (a, p) for a constant p; anything else as (self, 1).
+  var elementwiseBaseAndExponent: (Expr, Double?) {
+    if case .power(let base, let p) = node, let value = p.constantValue { return (base, value) }
+    return (self, 1)
   }
 
   /// `aᵖ` as (a, p) for a constant p; anything else as (self, 1). Non-scalars give nil.
