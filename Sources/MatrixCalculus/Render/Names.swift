@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How names print: Greek names as letters, `yhat` as ŷ, trailing digits as subscripts.
 enum Names {
   static let greek: [String: (text: String, latex: String)] = {
@@ -48,7 +50,25 @@ enum Names {
     return (stem, hat, index)
   }
 
+  /// Formatted names, by style and name: a name is formatted once, however often it occurs.
+  private static let cache = Mutex<[String: String]>([:])
+
+  private static func cached(_ key: String, _ make: () -> String) -> String {
+    if let known = cache.withLock({ $0[key] }) { return known }
+    let made = make()
+    cache.withLock { $0[key] = made }
+    return made
+  }
+
   static func text(_ name: String) -> String {
+    cached("t" + name) { formatText(name) }
+  }
+
+  static func latex(_ name: String) -> String {
+    cached("l" + name) { formatLatex(name) }
+  }
+
+  private static func formatText(_ name: String) -> String {
     if name.hasPrefix("δ") { return "δ" + text(String(name.dropFirst())) }
     let (stem, hat, index) = parts(name)
     var result = greek[stem]?.text ?? stem
@@ -61,7 +81,7 @@ enum Names {
     return result
   }
 
-  static func latex(_ name: String) -> String {
+  private static func formatLatex(_ name: String) -> String {
     if name.hasPrefix("δ") { return "\\delta_{" + latex(String(name.dropFirst())) + "}" }
     let (stem, hat, index) = parts(name)
     var result = greek[stem]?.latex ?? (stem.count > 1 ? "\\mathrm{\(stem)}" : stem)
