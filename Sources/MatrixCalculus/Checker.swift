@@ -62,9 +62,21 @@ public enum Checker {
       intermediates: [], points: points)
   }
 
+  /// Checks a derivative whose value comes from `jacobian` (rows the entries of F, columns
+  /// the entries of X) against central differences of `function`.
+  static func checkJacobian(
+    of function: Expr, withRespectTo variable: Expr, in problem: Problem, points: Int = 2,
+    jacobian: @escaping (inout Evaluator) throws -> Tensor
+  ) throws -> Certificate {
+    try check(
+      of: function, withRespectTo: variable, formula: variable, isJacobian: true, in: problem,
+      intermediates: [], points: points, custom: jacobian)
+  }
+
   private static func check(
     of objective: Expr, withRespectTo variable: Expr, formula gradient: Expr,
-    isJacobian: Bool, in problem: Problem, intermediates: [Problem.Definition], points: Int
+    isJacobian: Bool, in problem: Problem, intermediates: [Problem.Definition], points: Int,
+    custom: ((inout Evaluator) throws -> Tensor)? = nil
   ) throws -> Certificate {
     var worst = Certificate(
       maxRelativeError: 0, sizes: [:], worstEntry: "", passed: true, points: 0)
@@ -105,7 +117,14 @@ public enum Checker {
           try evaluator.bind(problem.definitions + extra)
           return try evaluator.evaluate(expression)
         }
-        let formula = try value(at: point, gradient, intermediates)
+        let formula: Tensor
+        if let custom {
+          var evaluator = Evaluator(sizes: sizes, values: values)
+          try evaluator.bind(problem.definitions)
+          formula = try custom(&evaluator)
+        } else {
+          formula = try value(at: point, gradient, intermediates)
+        }
         let directions = Self.directions(
           rows: point.rows, cols: point.cols, symmetric: symmetric, generator: &generator)
         let h = 1e-5 * max(1, point.frobeniusNorm)

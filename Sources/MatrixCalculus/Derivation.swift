@@ -80,6 +80,9 @@ public struct Derivation: Sendable {
   public let firstOrder: Expr?
   /// The number of axes of the result: S_F + S_X (shared/LANGUAGE.md).
   public let resultRank: Int
+  /// For a result with three or four indices (a matrix by a matrix, a vector by a matrix,
+  /// a Hessian with respect to a matrix): its index form. `result` is then internal.
+  public let tensor: TensorDerivative?
 
   /// Derives `∂objective/∂variable` over `problem`.
   ///
@@ -120,6 +123,7 @@ public struct Derivation: Sendable {
     self.order = order
     switch (order, objectiveRank, variableRank) {
     case (1, 0, _):
+      tensor = nil
       let (inlined, named, adjoints) = try builder.gradient(of: objective, withRespectTo: variable)
       result = try presentation.presented(inlined)
       self.named = try presentation.presented(named)
@@ -131,6 +135,7 @@ public struct Derivation: Sendable {
       firstOrder = nil
       resultRank = variableRank
     case (1, 1, 0...1):
+      tensor = nil
       result = try presentation.presented(
         try Self.jacobian(of: objective, withRespectTo: variable, builder: &builder))
       named = result
@@ -138,6 +143,7 @@ public struct Derivation: Sendable {
       firstOrder = nil
       resultRank = objectiveRank + variableRank
     case (2, 0, 0...1):
+      tensor = nil
       let gradient = try builder.gradient(of: objective, withRespectTo: variable).inlined
       firstOrder = try presentation.presented(gradient)
       result = try presentation.presented(
@@ -145,6 +151,28 @@ public struct Derivation: Sendable {
       named = result
       intermediates = []
       resultRank = 2 * variableRank
+    case (1, 1...2, 0...2), (2, 0, 2):
+      // Three or four indices: seed with a symbolic U shaped like F and read the terms.
+      let function: Expr
+      if order == 2 {
+        let gradient = try builder.gradient(of: objective, withRespectTo: variable).inlined
+        firstOrder = try presentation.presented(gradient)
+        function = gradient
+      } else {
+        firstOrder = nil
+        function = objective
+      }
+      let seed = try Expr.variable("\u{2}U", function.shape)
+      let adjoint = try builder.gradient(of: function, withRespectTo: variable, seed: seed).inlined
+      tensor = try TensorDerivative(
+        adjoint: adjoint, seed: seed, functionShape: function.shape,
+        variableShape: variable.shape)
+      result = adjoint
+      named = adjoint
+      intermediates = []
+      resultRank = Self.rank(of: function.shape) + variableRank
+      steps = builder.simplifier.steps + builder.accumulation.steps + simplifier.steps
+      return
     default:
       let what = order == 2 ? "second derivatives" : "derivatives"
       throw MatcalcError.unsupported(
@@ -190,6 +218,7 @@ public struct Derivation: Sendable {
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
   /// layout transposes Jacobians; the standard one is the result as derived.
   public func laidOut(_ layout: Layout) throws -> Expr {
+    if tensor != nil { return result }
     let transposes: Bool
     switch layout {
     case .standard: transposes = false
@@ -213,6 +242,17 @@ public struct Derivation: Sendable {
   /// Checks the printed formulas (the inlined one and, when there is one, the backward
   /// recursion) against central finite differences of the objective.
   public func check(points: Int = 2) throws -> Certificate {
+    if let tensor {
+      let function = firstOrder ?? objective
+      let value = try Checker.checkJacobian(
+        of: function, withRespectTo: variable, in: problem, points: points
+      ) { evaluator in try tensor.jacobian(&evaluator) }
+      guard let firstOrder else { return value }
+      let gradient = try Checker.checkGradient(
+        of: objective, withRespectTo: variable, gradient: firstOrder, in: problem, points: points)
+      return !gradient.passed || gradient.maxRelativeError > value.maxRelativeError
+        ? gradient : value
+    }
     if let firstOrder {  // a Hessian: the gradient against f, then the Hessian against it
       let gradient = try Checker.checkGradient(
         of: objective, withRespectTo: variable, gradient: firstOrder, in: problem, points: points)
@@ -252,12 +292,29 @@ public struct Derivation: Sendable {
       }
       e.children.forEach(walk)
     }
-    walk(result)
+    if let tensor {
+      for term in tensor.terms {
+        walk(term.coefficient)
+        for case .entry(let e, _, _) in term.factors { walk(e) }
+      }
+    } else {
+      walk(result)
+    }
     if intermediates.count >= 2 {
       walk(named)
       intermediates.forEach { walk($0.value) }
     }
     return problem.definitions.filter { used.contains($0.variable) }
+  }
+
+  /// `∂f/∂x = …`, or the index form of a three- or four-index result.
+  func formulaLine(_ renderer: MathRenderer, layout: Layout) throws -> String {
+    if let tensor {
+      return tensor.render(
+        renderer, function: renderer.name(order == 2 ? "∇" + objectiveName : objectiveName),
+        variable: renderer.name(variableName))
+    }
+    return "\(partial(renderer)) = \(renderer.render(try laidOut(layout)))"
   }
 
   private func partial(_ renderer: MathRenderer) -> String {
@@ -283,7 +340,7 @@ public struct Derivation: Sendable {
       var lines: [String] = []
       let isName = problem.expr(named: objectiveName) != nil
       if !isName { lines.append("\(objectiveName) = \(renderer.render(objective))") }
-      lines.append("\(partial(renderer)) = \(renderer.render(shown))")
+      lines.append(try formulaLine(renderer, layout: layout))
       if layout != .standard { lines.append("  " + layout.statement) }
       let used = definitionsUsed
       if !used.isEmpty {
@@ -307,11 +364,10 @@ public struct Derivation: Sendable {
       if standalone {
         return try LatexDocument(derivation: self).render(certificate: certificate, layout: layout)
       }
-      let renderer = MathRenderer(.latex)
-      return "\(partial(renderer)) = \(renderer.render(shown))"
+      return try formulaLine(MathRenderer(.latex), layout: layout)
     case .markdown:
       let renderer = MathRenderer(.latex)
-      var blocks = ["$$\(partial(renderer)) = \(renderer.render(shown))$$"]
+      var blocks = ["$$\(try formulaLine(renderer, layout: layout))$$"]
       let used = definitionsUsed
       if !used.isEmpty {
         blocks.append(
@@ -334,6 +390,9 @@ public struct Derivation: Sendable {
       }
       return blocks.joined(separator: "\n\n")
     case .numpy:
+      if let tensor {
+        return try NumpyRenderer(problem: problem).render(tensor: tensor, rank: resultRank)
+      }
       return try NumpyRenderer(problem: problem).render(result, rank: resultRank)
     case .json:
       var object: [String: Any] = [
@@ -341,8 +400,8 @@ public struct Derivation: Sendable {
         "wrt": variableName,
         "shape": [result.shape.rows.description, result.shape.cols.description],
         "order": order,
-        "text": MathRenderer(.text).render(shown),
-        "latex": MathRenderer(.latex).render(shown),
+        "text": try formulaLine(MathRenderer(.text), layout: layout),
+        "latex": try formulaLine(MathRenderer(.latex), layout: layout),
         "layout": layout.rawValue,
         "where": definitionsUsed.map {
           ["name": $0.name, "text": MathRenderer(.text).render($0.body)]
@@ -352,8 +411,7 @@ public struct Derivation: Sendable {
         },
         "rules": steps.map(\.rule),
       ]
-      object["numpy"] =
-        (try? NumpyRenderer(problem: problem).render(result, rank: resultRank)) ?? NSNull()
+      object["numpy"] = (try? render(.numpy)) ?? NSNull()
       if let certificate {
         object["check"] = [
           "passed": certificate.passed,

@@ -110,7 +110,7 @@ struct LatexDocument {
     lines.append(
       "\\paragraph{Result.} \(escaped(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst()))."
     )
-    lines.append(display("\(partial) = \(renderer.render(try derivation.laidOut(layout)))"))
+    lines.append(display(try derivation.formulaLine(renderer, layout: layout)))
     if let certificate {
       lines.append(
         "\\paragraph{Numeric certificate.} \(escaped(certificate.description)): the formula was "

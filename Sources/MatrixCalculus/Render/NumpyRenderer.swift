@@ -52,7 +52,72 @@ public struct NumpyRenderer {
   /// - Parameter bindings: named intermediates (adjoints) `variable = value` the formula
   ///   uses, in order; each may use the ones before it.
   public func render(_ e: Expr, rank: Int, bindings: [(Expr, Expr)] = []) throws -> String {
-    // Which definitions and bindings the formula needs, in dependency order.
+    let text = try bindingDefinitions(
+      in: try withSharedSubexpressions(e), uses: [e], bindings: bindings)
+    return shaped(text, rank: rank)
+  }
+
+  /// A derivative with three or four indices as a sum of `np.einsum` terms, axes in the
+  /// order of F's indices then X's (shared/LANGUAGE.md).
+  public func render(tensor: TensorDerivative, rank: Int) throws -> String {
+    let fRows = try dimension(tensor.functionShape.rows)
+    let fCols = try dimension(tensor.functionShape.cols)
+    let xRows = try dimension(tensor.variableShape.rows)
+    let xCols = try dimension(tensor.variableShape.cols)
+    func size(_ index: TensorDerivative.Index) -> String {
+      switch index {
+      case .i: return fRows
+      case .j: return fCols
+      case .k: return xRows
+      case .l: return xCols
+      }
+    }
+    // A size-1 axis gets a letter of its own (summed over one value).
+    func label(_ index: TensorDerivative.Index) -> String {
+      tensor.isReal(index) ? TensorDerivative.letter(index) : ["a", "b", "c", "d"][index.rawValue]
+    }
+    let output = TensorDerivative.Index.allCases.filter(tensor.isReal).map(label).joined()
+    var uses: [Expr] = []
+    var pieces: [String] = []
+    for term in tensor.terms {
+      var specs: [String] = []
+      var operands: [String] = []
+      for factor in term.factors {
+        switch factor {
+        case .entry(let e, let row, let col):
+          specs.append((row.map(label) ?? "e") + (col.map(label) ?? "f"))
+          operands.append(try expression(e))
+          uses.append(e)
+        case .delta(let a, let b):
+          specs.append(label(a) + label(b))
+          operands.append("np.eye(\(size(a)))")
+        }
+      }
+      var piece =
+        "np.einsum('\(specs.joined(separator: ","))->\(output)', \(operands.joined(separator: ", ")))"
+      if term.coefficient.constantValue != 1 {
+        piece = "(np.squeeze(\(try expression(term.coefficient))) * \(piece))"
+        uses.append(term.coefficient)
+      }
+      pieces.append(piece)
+    }
+    let body = pieces.isEmpty ? "0.0" : "(" + pieces.joined(separator: " + ") + ")"
+    return shaped(try bindingDefinitions(in: body, uses: uses, bindings: []), rank: rank)
+  }
+
+  private func shaped(_ text: String, rank: Int) -> String {
+    switch rank {
+    case 0: return "float(np.squeeze(\(text)))"
+    case 1: return "np.reshape(\(text), (-1,))"
+    default: return "np.asarray(\(text))"
+    }
+  }
+
+  /// Binds, with lambdas around `text`, the definitions (and extra bindings) that `uses`
+  /// need, in dependency order.
+  private func bindingDefinitions(in text: String, uses: [Expr], bindings: [(Expr, Expr)])
+    throws -> String
+  {
     var needed = Set<Expr>()
     var definitionBodies: [Expr: Expr] = [:]
     for definition in problem.definitions {
@@ -68,19 +133,15 @@ public struct NumpyRenderer {
       }
       e.children.forEach(collect)
     }
-    collect(e)
-    var text = try withSharedSubexpressions(e)
+    uses.forEach(collect)
+    var text = text
     let ordered: [(Expr, Expr)] =
       problem.definitions.map { ($0.variable, $0.body) } + bindings
     for (variable, body) in ordered.reversed() where needed.contains(variable) {
       guard case .variable(let name, _, _) = variable.node else { continue }
       text = "(lambda \(Self.parameter(name)): \(text))(\(try withSharedSubexpressions(body)))"
     }
-    switch rank {
-    case 0: return "float(np.squeeze(\(text)))"
-    case 1: return "np.reshape(\(text), (-1,))"
-    default: return "np.asarray(\(text))"
-    }
+    return text
   }
 
   /// The expression with every compound subexpression that occurs more than once computed

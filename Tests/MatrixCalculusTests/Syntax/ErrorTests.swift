@@ -2,7 +2,8 @@ import Testing
 
 @testable import MatrixCalculus
 
-let shapes = "W : matrix(m, n); X : matrix(p, q); x : vector(n); s : scalar; L : function"
+let shapes =
+  "W : matrix(m, n); X : matrix(p, q); x : vector(n); s : scalar; L : function; Q : matrix(n, n)"
 
 /// Each bad input names its problem at the marked position (1️⃣) and never crashes.
 @Test(arguments: [
@@ -48,13 +49,15 @@ func badExpressionIsReportedAtItsPosition(_ input: String, message: String) {
   #expect(throws: MatcalcError.self) { try derive("x'*x", wrt: "y", where: shapes) }
 }
 
-@Test(arguments: [("W*x", "W", 1), ("W", "W", 1), ("x'*x", "W", 2), ("tr(W'*W)", "W", 2)])
+@Test(arguments: [("tanh(Q*Q)", "Q", 1), ("W*x", "x", 2), ("exp(Q*Q)", "Q", 1)])
 func threeAndFourIndexResultsAreRefusedNotGuessed(_ expression: String, wrt: String, order: Int) {
   do {
     _ = try derive(expression, wrt: wrt, where: shapes, order: order)
     Issue.record("\(expression) wrt \(wrt) was accepted")
   } catch let error as MatcalcError {
-    #expect(error.message.contains("not built yet"), "\(error)")
+    #expect(
+      error.message.contains("not built yet") || error.message.contains("does not read yet"),
+      "\(error)")
   } catch {
     Issue.record("\(error)")
   }

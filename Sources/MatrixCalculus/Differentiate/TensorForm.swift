@@ -1,0 +1,242 @@
+/// The derivative of a matrix (or vector) F with respect to a matrix (or vector) X as a sum
+/// of index-form terms: `D_ijkl = ∂F_ij/∂X_kl = Σ_t c_t · Π factors`, each factor an entry
+/// of a matrix expression (`L_ki`, `R_jl`, `M_kl`) or a Kronecker delta.
+///
+/// Reverse accumulation seeded with a symbolic U shaped like F gives G = Σ_ij U_ij ∂F_ij/∂X,
+/// linear in U; each canonical term of G is read as index form:
+/// L U R → L_ki R_jl; L Uᵀ R → L_kj R_il; (L U R) ⊙ M → L_ki R_jl M_kl; s(U) N with s linear
+/// in U (tr(Uᵀ M), uᵀ m) → M_ij N_kl. Anything else is refused, not guessed.
+public struct TensorDerivative: Sendable {
+  /// The four index roles: F's row and column, X's row and column.
+  public enum Index: Int, Sendable, CaseIterable {
+    case i, j, k, l
+  }
+
+  /// One factor: an entry of a matrix expression, or δ between two indices.
+  public enum Factor: Sendable {
+    /// `M_{row, col}`; `nil` means the axis has size 1.
+    case entry(Expr, row: Index?, col: Index?)
+    /// δ_ab.
+    case delta(Index, Index)
+  }
+
+  /// One product of factors times a scalar coefficient.
+  public struct Term: Sendable {
+    /// A scalar (1×1) expression.
+    public var coefficient: Expr
+    /// The factors.
+    public var factors: [Factor]
+  }
+
+  /// The terms.
+  public let terms: [Term]
+  /// F's shape.
+  public let functionShape: Shape
+  /// X's shape.
+  public let variableShape: Shape
+
+  /// Reads the terms of `adjoint` (= Σ_ij U_ij ∂F_ij/∂X) with respect to the seed `u`.
+  init(adjoint: Expr, seed u: Expr, functionShape: Shape, variableShape: Shape) throws {
+    self.functionShape = functionShape
+    self.variableShape = variableShape
+    var reader = Reader(u: u)
+    terms = try reader.terms(adjoint, coefficient: .constant(1)).map(Self.normalized)
+  }
+
+  /// Entries of transposes swap their indices ((Aᵀ)_ki = A_ik, (A⁻ᵀ)_ki = (A⁻¹)_ik) and
+  /// entries of the identity are deltas.
+  private static func normalized(_ term: Term) -> Term {
+    var term = term
+    term.factors = term.factors.map { factor in
+      guard case .entry(let e, let row, let col) = factor else { return factor }
+      switch e.node {
+      case .transpose(let inner): return .entry(inner, row: col, col: row)
+      case .call(.inverse, let inner):
+        if case .transpose(let base) = inner.node,
+          let inverse = try? Expr.call(.inverse, base)
+        {
+          return .entry(inverse, row: col, col: row)
+        }
+        return factor
+      case .identity:
+        if let row, let col { return .delta(row, col) }
+        return factor
+      default: return factor
+      }
+    }
+    return term
+  }
+
+  private struct Reader {
+    let u: Expr
+    var memo: [Expr: Bool] = [:]
+
+    mutating func contains(_ e: Expr) -> Bool {
+      if e == u { return true }
+      if let known = memo[e] { return known }
+      var answer = false
+      for child in e.children where contains(child) {
+        answer = true
+        break
+      }
+      memo[e] = answer
+      return answer
+    }
+
+    static func chain(_ e: Expr) -> [Expr] {
+      guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return [e] }
+      return chain(a) + [b]
+    }
+
+    static func product(_ factors: ArraySlice<Expr>) throws -> Expr? {
+      guard let first = factors.first else { return nil }
+      var result = first
+      for factor in factors.dropFirst() { result = try result * factor }
+      return result
+    }
+
+    func refuse(_ e: Expr) -> MatcalcError {
+      .unsupported(
+        "this derivative has three or four indices and a form (\(e)) the engine does not read "
+          + "yet", nil)
+    }
+
+    /// G (shaped like X, linear in U) as index-form terms.
+    mutating func terms(_ e: Expr, coefficient: Expr) throws -> [Term] {
+      if !contains(e) { return [] }
+      switch e.node {
+      case .add(let parts):
+        return try parts.flatMap { try terms($0, coefficient: coefficient) }
+      case .product(let a, let b) where a.isScalar || b.isScalar:
+        let (s, rest) = a.isScalar ? (a, b) : (b, a)
+        if !contains(s) { return try terms(rest, coefficient: try coefficient * s) }
+        if contains(rest) { throw refuse(e) }
+        // s linear in U (tr(Uᵀ M), uᵀ m): D_ijkl = M_ij N_kl with N = rest.
+        guard let m = try scalarCoefficient(s) else { throw refuse(e) }
+        return [
+          Term(
+            coefficient: coefficient,
+            factors: [
+              .entry(m, row: .i, col: .j), .entry(rest, row: .k, col: .l),
+            ])
+        ]
+      case .hadamard(let a, let b):
+        if contains(a) && contains(b) { throw refuse(e) }
+        let (free, linear) = contains(a) ? (b, a) : (a, b)
+        return try terms(linear, coefficient: coefficient).map { term in
+          var term = term
+          term.factors.append(.entry(free, row: .k, col: .l))
+          return term
+        }
+      case .product, .variable, .transpose:
+        let factors = Self.chain(e)
+        let holders = factors.indices.filter { contains(factors[$0]) }
+        guard holders.count == 1, let index = holders.first else { throw refuse(e) }
+        let left = try Self.product(factors[..<index])
+        let right = try Self.product(factors[(index + 1)...])
+        let middle = factors[index]
+        // G_kl = Σ_ij L_ki U_ij R_jl → D_ijkl = L_ki R_jl (no L: δ_ki; no R: δ_jl).
+        let leftFactor: (Index) -> Factor = { index in
+          left.map { .entry($0, row: .k, col: index) } ?? .delta(.k, index)
+        }
+        let rightFactor: (Index) -> Factor = { index in
+          right.map { .entry($0, row: index, col: .l) } ?? .delta(index, .l)
+        }
+        if middle == u {
+          return [Term(coefficient: coefficient, factors: [leftFactor(.i), rightFactor(.j)])]
+        }
+        if case .transpose(let inner) = middle.node, inner == u {
+          // G_kl = Σ_ij L_kj U_ij R_il → D_ijkl = L_kj R_il.
+          return [Term(coefficient: coefficient, factors: [leftFactor(.j), rightFactor(.i)])]
+        }
+        if left == nil, let right, middle.shape.cols == .one, case .hadamard = middle.node {
+          // G_kl = c_k R_l with c a column linear in U (an element-wise function's
+          // derivative, (U ⊙ f′(W x)) xᵀ): read c with its column index of size one, then
+          // append R's entries along l.
+          return try terms(middle, coefficient: coefficient).map { term in
+            var term = term
+            term.factors = term.factors.compactMap { factor in
+              switch factor {
+              case .entry(let e, let row, let col):
+                return .entry(e, row: row == .l ? nil : row, col: col == .l ? nil : col)
+              case .delta(let a, let b):
+                return a == .l || b == .l ? nil : factor
+              }
+            }
+            term.factors.append(.entry(right, row: nil, col: .l))
+            return term
+          }
+        }
+        throw refuse(e)
+      default:
+        throw refuse(e)
+      }
+    }
+
+    /// For a scalar s linear in U, the matrix M with s = Σ_ij U_ij M_ij.
+    mutating func scalarCoefficient(_ s: Expr) throws -> Expr? {
+      switch s.node {
+      case .call(.trace, let inner):
+        return try traceCoefficient(inner)
+      case .product(let a, let b) where !a.isScalar && !b.isScalar:
+        // aᵀ U b and friends: a 1×1 matrix product, read as its own trace.
+        return try traceCoefficient(s)
+      case .call(.sum, let inner) where inner == u:
+        return try Expr.ones(u.shape)
+      case .product(let a, let b):
+        let (c, rest) = a.isScalar && !contains(a) ? (a, b) : (b, a)
+        guard !contains(c) else { return nil }
+        return try scalarCoefficient(rest).map { try c * $0 }
+      default:
+        return nil
+      }
+    }
+
+    /// For tr(E) with E linear in U, the matrix M with tr(E) = Σ_ij U_ij M_ij.
+    mutating func traceCoefficient(_ inner: Expr) throws -> Expr? {
+      do {
+        // tr(L U R) = Σ U_ij ((R L)ᵀ)_ij; tr(L Uᵀ R) = Σ U_ij (R L)_ij.
+        let factors = Self.chain(inner)
+        let holders = factors.indices.filter { contains(factors[$0]) }
+        guard holders.count == 1, let index = holders.first else { return nil }
+        let left = try Self.product(factors[..<index])
+        let right = try Self.product(factors[(index + 1)...])
+        let middle = factors[index]
+        // tr(L M R) = tr(R L M): the cyclic product around M (tr(U) alone gives I).
+        var around: Expr?
+        for factor in [right, left].compactMap({ $0 }) {
+          around = try around.map { try $0 * factor } ?? factor
+        }
+        let identity = try Expr.identity(u.shape.rows)
+        if middle == u { return try around.map { try Expr.transpose($0) } ?? identity }
+        if case .transpose(let inner) = middle.node, inner == u { return around ?? identity }
+        return nil
+      }
+    }
+  }
+}
+
+// MARK: - Index names and rendering
+
+extension TensorDerivative {
+  /// Whether an index runs over more than one value (vectors have one index, scalars none).
+  func isReal(_ index: Index) -> Bool {
+    switch index {
+    case .i: return functionShape.rows != .one
+    case .j: return functionShape.cols != .one
+    case .k: return variableShape.rows != .one
+    case .l: return variableShape.cols != .one
+    }
+  }
+
+  /// The letter an index prints as.
+  static func letter(_ index: Index) -> String {
+    switch index {
+    case .i: return "i"
+    case .j: return "j"
+    case .k: return "k"
+    case .l: return "l"
+    }
+  }
+
+}

@@ -1,0 +1,43 @@
+import TensorKernel
+
+extension TensorDerivative {
+  /// The tensor's values, `D[i][j][k][l]` flattened row-major over the real indices, as a
+  /// Jacobian matrix: rows the entries of F, columns the entries of X.
+  func jacobian(_ evaluator: inout Evaluator) throws -> TensorKernel.Tensor {
+    let fi = try evaluator.size(functionShape.rows)
+    let fj = try evaluator.size(functionShape.cols)
+    let xk = try evaluator.size(variableShape.rows)
+    let xl = try evaluator.size(variableShape.cols)
+    var result = TensorKernel.Tensor(rows: fi * fj, cols: xk * xl)
+    for term in terms {
+      let c = try evaluator.evaluate(term.coefficient).scalar
+      var operands: [(TensorKernel.Tensor, Index?, Index?)] = []
+      var deltas: [(Index, Index)] = []
+      for factor in term.factors {
+        switch factor {
+        case .entry(let e, let row, let col): operands.append((try evaluator.evaluate(e), row, col))
+        case .delta(let a, let b): deltas.append((a, b))
+        }
+      }
+      for i in 0..<fi {
+        for j in 0..<fj {
+          for k in 0..<xk {
+            for l in 0..<xl {
+              let value = [i, j, k, l]
+              if deltas.contains(where: { value[$0.0.rawValue] != value[$0.1.rawValue] }) {
+                continue
+              }
+              var product = c
+              for (tensor, row, col) in operands {
+                product *=
+                  tensor[row.map { value[$0.rawValue] } ?? 0, col.map { value[$0.rawValue] } ?? 0]
+              }
+              result[i * fj + j, k * xl + l] += product
+            }
+          }
+        }
+      }
+    }
+    return result
+  }
+}
