@@ -215,6 +215,33 @@ public struct Derivation: Sendable {
     return try builder.simplifier.simplified(try Expr.transpose(coefficient))
   }
 
+  /// Whether the variable is declared `symmetric(n)`.
+  public var isSymmetricVariable: Bool {
+    if case .variable(_, _, true) = variable.node { return true }
+    return false
+  }
+
+  /// For a symmetric variable, the gradient on the space of symmetric matrices (The Matrix
+  /// Cookbook, (141)): G + Gᵀ − diag(diag(G)), where G is the gradient with every entry
+  /// independent. Entry (i, j), i ≠ j, is the derivative along the one parameter that moves
+  /// S_ij and S_ji together.
+  public func symmetricGradient() throws -> Expr {
+    guard isSymmetricVariable, objective.isScalar, order == 1, tensor == nil else {
+      throw MatcalcError.unsupported(
+        "the symmetric-gradient convention applies to the gradient of a scalar with respect "
+          + "to a variable declared symmetric(n)", nil)
+    }
+    var simplifier = Simplifier(rules: .embedded)
+    let g = result
+    return try simplifier.simplified(
+      try g + Expr.transpose(g) - Expr.call(.diag, try Expr.call(.diagonal, g)))
+  }
+
+  /// The convention a symmetric variable's gradient follows, stated in outputs.
+  static let symmetricConvention =
+    "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
+    + "point (--symmetric-gradient gives the Cookbook's G + Gᵀ − diag(G))"
+
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
   /// layout transposes Jacobians; the standard one is the result as derived.
   public func laidOut(_ layout: Layout) throws -> Expr {
@@ -342,6 +369,7 @@ public struct Derivation: Sendable {
       if !isName { lines.append("\(objectiveName) = \(renderer.render(objective))") }
       lines.append(try formulaLine(renderer, layout: layout))
       if layout != .standard { lines.append("  " + layout.statement) }
+      if isSymmetricVariable && tensor == nil { lines.append("  " + Self.symmetricConvention) }
       let used = definitionsUsed
       if !used.isEmpty {
         lines.append(

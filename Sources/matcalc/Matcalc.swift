@@ -140,6 +140,16 @@ enum Matcalc {
       }
       certificate = result
     }
+    if options.symmetricGradient {
+      // G + Gᵀ − diag(G) of the checked G: an exact identity applied to a checked formula.
+      let symmetric = try derivation.symmetricGradient()
+      let renderer = MathRenderer(options.format == .latex ? .latex : .text)
+      output.print(
+        "∂\(derivation.objectiveName)/∂\(derivation.variableName) (symmetric) = "
+          + renderer.render(symmetric))
+      if let certificate { output.print(certificate.description) }
+      return 0
+    }
     output.print(
       try derivation.render(
         options.format, certificate: certificate, layout: options.layout,

@@ -18,6 +18,7 @@ struct Options: Equatable {
   var rulesDirectory: String?
   var layout = Layout.standard
   var standalone = false
+  var symmetricGradient = false
 
   static let usage = """
     matcalc — symbolic matrix calculus, every formula checked on numbers
@@ -25,7 +26,8 @@ struct Options: Equatable {
     usage:
       matcalc derive 'EXPR' --wrt NAME [--where 'STATEMENTS'] [--order 1|2]
                      [--format text|latex|numpy|json|markdown] [--standalone]
-                     [--layout standard|numerator|denominator] [--steps]
+                     [--layout standard|numerator|denominator] [--symmetric-gradient]
+                     [--steps]
                      [--check | --no-check] [--rules DIR]
       matcalc derive 'EXPR' --wrt NAME1,NAME2,…   (one backward pass for several variables)
       matcalc FILE.mc [--format …] [--steps] [--no-check]
@@ -80,6 +82,7 @@ struct Options: Equatable {
         options.format = format
       case "--steps": options.steps = true
       case "--standalone": options.standalone = true
+      case "--symmetric-gradient": options.symmetricGradient = true
       case "--layout":
         let text = try value(argument)
         guard let layout = Layout(rawValue: text) else {

@@ -164,6 +164,18 @@ func jacobianAndHessianFromTheCommandLine(_ arguments: [String], line: String) {
   #expect(result.output.contains(line), "\(result.output)")
 }
 
+@Test func symmetricVariablesStateTheirConventionAndOfferTheCookbooks() {
+  let statements = "S : symmetric(n); x : vector(n)"
+  let plain = run(["derive", "x'*S*x", "--wrt", "S", "--where", statements])
+  #expect(plain.output.contains("∂f/∂S = x xᵀ"))
+  #expect(plain.output.contains("convention: every entry of a symmetric variable independent"))
+  let symmetric = run(
+    ["derive", "x'*S*x", "--wrt", "S", "--symmetric-gradient", "--where", statements])
+  #expect(symmetric.status == 0)
+  #expect(symmetric.output.contains("(symmetric) = 2 x xᵀ − diag(diag(x xᵀ))"))
+  #expect(symmetric.output.contains("checked: max rel. error"))
+}
+
 @Test func outputIsByteIdenticalAcrossRuns() {
   let arguments = ["derive", "logdet(X) + x'*X*x", "--wrt", "X", "--format", "json"]
   #expect(run(arguments).output == run(arguments).output)

@@ -1,0 +1,47 @@
+import TensorKernel
+import Testing
+
+@testable import MatrixCalculus
+
+/// The gradient on symmetric matrices (Cookbook (141)): entry (i, j) is the derivative along
+/// the one parameter that moves S_ij and S_ji together; checked by central differences.
+@Test(arguments: [
+  ("x'*S*x", "2 x xᵀ − diag(diag(x xᵀ))"),
+  ("logdet(S)", "2 S⁻¹ − diag(diag(S⁻¹))"),
+  ("tr(A*S)", ""),
+  ("tr(S*S*A)", ""),
+])
+func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected: String) throws {
+  let derivation = try derive(
+    expression, wrt: "S", where: "S : symmetric(n); x : vector(n); A : matrix(n, n)")
+  let gradient = try derivation.symmetricGradient()
+  if !expected.isEmpty { #expect(MathRenderer(.text).render(gradient) == expected) }
+  let problem = derivation.problem
+  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
+  let requirements = Sampler.requirements(of: [derivation.objective], definitions: [])
+  var generator = SplitMix64(seed: 41)
+  var values: [String: Tensor] = [:]
+  for input in problem.inputs {
+    values[input.name] = try Sampler.draw(
+      input.expr.shape, requirements: requirements[input.name] ?? [],
+      symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
+  }
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  let g = try evaluator.evaluate(gradient)
+  let s = try #require(values["S"])
+  let h = 1e-5
+  for i in 0..<s.rows {
+    for j in i..<s.cols {
+      func f(_ step: Double) throws -> Double {
+        var moved = s
+        moved[i, j] += step
+        if i != j { moved[j, i] += step }
+        var shifted = Evaluator(sizes: sizes, values: values)
+        shifted.values["S"] = moved
+        return try shifted.evaluate(derivation.objective).scalar
+      }
+      let difference = (try f(h) - f(-h)) / (2 * h)
+      #expect(abs(difference - g[i, j]) <= 1e-6 * max(1, abs(difference)), "(\(i), \(j))")
+    }
+  }
+}
