@@ -40,13 +40,7 @@ public struct Backpropagation: Sendable {
     var builder = GradientBuilder(problem: problem, rules: rules)
     let (named, adjoints, _) = try builder.backpropagate(
       objective, to: variables.map(\.expr), seed: .constant(1), inlining: false)
-    var simplifier = Simplifier(rules: rules)
-    var folding: [(body: Expr, variable: Expr)] = []
-    for definition in problem.definitions {
-      folding.append((definition.body, definition.variable))
-      folding.append((try simplifier.simplified(definition.body), definition.variable))
-    }
-    var presentation = Presentation(definitions: folding)
+    var presentation = try Presentation(problem: problem, rules: rules)
     gradients = try named.map { try presentation.presented($0) }
     intermediates = try adjoints.map {
       Derivation.Intermediate(
@@ -63,25 +57,16 @@ public struct Backpropagation: Sendable {
   public func check(points: Int = 2, directions: Int = 6) throws -> Certificate {
     let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
     let requirements = Sampler.requirements(of: [objective], definitions: problem.definitions)
-    let definitions =
-      problem.definitions
-      + intermediates.map {
-        Problem.Definition(
-          name: $0.variable.description, variable: $0.variable, body: $0.value,
-          range: SourceRange(line: 0, column: 0, length: 0))
-      }
+    let definitions = problem.definitions + intermediates.asDefinitions
     var worst = Certificate(
       maxRelativeError: 0, sizes: sizes, worstEntry: "", passed: true, points: points)
     var failed = false
     for point in 0..<points {
       var generator = SplitMix64(
         seed: TestFunctions.stableHash("\(objective) jointly") &+ UInt64(point))
-      var values: [String: Tensor] = [:]
-      for input in problem.inputs {
-        values[input.name] = try Sampler.draw(
-          input.expr.shape, requirements: requirements[input.name] ?? [],
-          symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
-      }
+      let values = try Sampler.draw(
+        inputsOf: problem, requirements: requirements, sizes: sizes,
+        generator: &generator)
       var evaluator = Evaluator(sizes: sizes, values: values)
       try evaluator.bind(definitions)
       let formulas = try gradients.map { try evaluator.evaluate($0) }

@@ -99,13 +99,9 @@ public enum Checker {
       let sizes = Sampler.sizes(for: shapes, reversed: reversedSizes)
       var generator = SplitMix64(
         seed: TestFunctions.stableHash("\(objective) wrt \(name)") &+ UInt64(attempt))
-      var values: [String: Tensor] = [:]
       do {
-        for input in problem.inputs {
-          values[input.name] = try Sampler.draw(
-            input.expr.shape, requirements: requirements[input.name] ?? [],
-            symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
-        }
+        let values = try Sampler.draw(
+          inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
         guard let point = values[name] else {
           throw MatcalcError.internalError("\(name) is not an input")
         }

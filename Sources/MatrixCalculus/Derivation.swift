@@ -108,13 +108,7 @@ public struct Derivation: Sendable {
     let variableRank = Self.rank(of: input.type)
     let objectiveRank = Self.rank(of: objective.shape)
     var builder = GradientBuilder(problem: problem, rules: rules)
-    var simplifier = Simplifier(rules: rules)
-    var folding: [(body: Expr, variable: Expr)] = []
-    for definition in problem.definitions {
-      folding.append((definition.body, definition.variable))
-      folding.append((try simplifier.simplified(definition.body), definition.variable))
-    }
-    var presentation = Presentation(definitions: folding)
+    var presentation = try Presentation(problem: problem, rules: rules)
     self.problem = problem
     self.objective = objective
     self.objectiveName = objectiveName
@@ -171,7 +165,7 @@ public struct Derivation: Sendable {
       named = adjoint
       intermediates = []
       resultRank = Self.rank(of: function.shape) + variableRank
-      steps = builder.simplifier.steps + builder.accumulation.steps + simplifier.steps
+      steps = builder.simplifier.steps + builder.accumulation.steps
       return
     default:
       let what = order == 2 ? "second derivatives" : "derivatives"
@@ -180,7 +174,7 @@ public struct Derivation: Sendable {
           + "(\(variable.shape)): this combination of shapes (a 3- or 4-index result) is not "
           + "built yet", nil)
     }
-    steps = builder.simplifier.steps + builder.accumulation.steps + simplifier.steps
+    steps = builder.simplifier.steps + builder.accumulation.steps
   }
 
   /// 0 for a scalar, 1 for a vector, 2 for a matrix (the number of NumPy axes).
@@ -258,13 +252,7 @@ public struct Derivation: Sendable {
   }
 
   /// The intermediates as definitions, for evaluation.
-  private var intermediateDefinitions: [Problem.Definition] {
-    intermediates.map {
-      Problem.Definition(
-        name: ($0.variable.description), variable: $0.variable, body: $0.value,
-        range: SourceRange(line: 0, column: 0, length: 0))
-    }
-  }
+  var intermediateDefinitions: [Problem.Definition] { intermediates.asDefinitions }
 
   /// Checks the printed formulas (the inlined one and, when there is one, the backward
   /// recursion) against central finite differences of the objective.
@@ -360,7 +348,6 @@ public struct Derivation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false
   ) throws -> String {
-    let shown = try laidOut(layout)
     switch format {
     case .text:
       let renderer = MathRenderer(.text)
@@ -451,6 +438,17 @@ public struct Derivation: Sendable {
       let data = try JSONSerialization.data(
         withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
       return String(decoding: data, as: UTF8.self)
+    }
+  }
+}
+
+extension [Derivation.Intermediate] {
+  /// Each `δD = value` as a definition, in the order derived (each uses the ones before it).
+  var asDefinitions: [Problem.Definition] {
+    map {
+      Problem.Definition(
+        name: $0.variable.description, variable: $0.variable, body: $0.value,
+        range: SourceRange(line: 0, column: 0, length: 0))
     }
   }
 }

@@ -32,12 +32,7 @@ import Testing
   }
   var evaluator = Evaluator(sizes: sizes, values: values)
   try evaluator.bind(
-    problem.definitions
-      + shared.intermediates.map {
-        Problem.Definition(
-          name: $0.variable.description, variable: $0.variable, body: $0.value,
-          range: SourceRange(line: 0, column: 0, length: 0))
-      })
+    problem.definitions + shared.intermediates.asDefinitions)
   for (index, weight) in weights.enumerated() {
     let single = try derive("l", wrt: weight, where: source)
     var alone = Evaluator(sizes: sizes, values: values)

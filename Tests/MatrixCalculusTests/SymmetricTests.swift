@@ -20,12 +20,9 @@ func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected
   let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
   let requirements = Sampler.requirements(of: [derivation.objective], definitions: [])
   var generator = SplitMix64(seed: 41)
-  var values: [String: Tensor] = [:]
-  for input in problem.inputs {
-    values[input.name] = try Sampler.draw(
-      input.expr.shape, requirements: requirements[input.name] ?? [],
-      symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
-  }
+  let values = try Sampler.draw(
+    inputsOf: problem, requirements: requirements, sizes: sizes,
+    generator: &generator)
   var evaluator = Evaluator(sizes: sizes, values: values)
   let g = try evaluator.evaluate(gradient)
   let s = try #require(values["S"])

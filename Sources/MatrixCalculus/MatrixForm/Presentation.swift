@@ -16,6 +16,18 @@ struct Presentation {
     self.names = names
   }
 
+  /// Folds every definition of `problem` back to its name, whether its body appears as
+  /// written or as simplified.
+  init(problem: Problem, rules: RuleSet) throws {
+    var simplifier = Simplifier(rules: rules)
+    var folding: [(body: Expr, variable: Expr)] = []
+    for definition in problem.definitions {
+      folding.append((definition.body, definition.variable))
+      folding.append((try simplifier.simplified(definition.body), definition.variable))
+    }
+    self.init(definitions: folding)
+  }
+
   /// Number of nodes as printed (shared subtrees counted each time), capped.
   static func size(_ e: Expr) -> Int {
     var memo: [Expr: Int] = [:]

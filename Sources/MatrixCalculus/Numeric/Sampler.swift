@@ -125,4 +125,19 @@ public struct Sampler {
     }
     return t
   }
+
+  /// A value for every input of `problem`, each inside the domain its requirements name
+  /// (symmetric inputs symmetric).
+  static func draw(
+    inputsOf problem: Problem, requirements: [String: Set<Requirement>], sizes: [String: Int],
+    generator: inout SplitMix64
+  ) throws -> [String: Tensor] {
+    var values: [String: Tensor] = [:]
+    for input in problem.inputs {
+      values[input.name] = try draw(
+        input.expr.shape, requirements: requirements[input.name] ?? [],
+        symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
+    }
+    return values
+  }
 }

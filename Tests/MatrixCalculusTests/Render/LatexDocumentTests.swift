@@ -105,20 +105,12 @@ func stepsPreserveValues(_ index: Int) throws -> Int {
   let requirements = Sampler.requirements(
     of: [derivation.objective], definitions: problem.definitions)
   var generator = SplitMix64(seed: UInt64(index) + 5)
-  var values: [String: Tensor] = [:]
-  for input in problem.inputs {
-    values[input.name] = try Sampler.draw(
-      input.expr.shape, requirements: requirements[input.name] ?? [],
-      symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
-  }
+  let values = try Sampler.draw(
+    inputsOf: problem, requirements: requirements, sizes: sizes,
+    generator: &generator)
   var evaluator = Evaluator(sizes: sizes, values: values)
   try evaluator.bind(
-    problem.definitions
-      + derivation.intermediates.map {
-        Problem.Definition(
-          name: $0.variable.description, variable: $0.variable, body: $0.value,
-          range: SourceRange(line: 0, column: 0, length: 0))
-      })
+    problem.definitions + derivation.intermediates.asDefinitions)
   // Differentials (d-rules) are checked by the rule tests; Jacobian seeds have no value.
   let steps = derivation.steps.filter { step in
     if case .differential = step.before.node { return false }
