@@ -7,35 +7,16 @@
 /// guessed.
 struct LinearForm {
   let u: Expr
-  private var memo: [Expr: Bool] = [:]
+  private var occurrence: Occurrence
 
-  init(of u: Expr) { self.u = u }
-
-  private mutating func contains(_ e: Expr) -> Bool {
-    if e == u { return true }
-    if let known = memo[e] { return known }
-    var answer = false
-    for child in e.children where contains(child) {
-      answer = true
-      break
-    }
-    memo[e] = answer
-    return answer
+  init(of u: Expr) {
+    self.u = u
+    occurrence = Occurrence(of: u)
   }
+
+  private mutating func contains(_ e: Expr) -> Bool { occurrence.isIn(e) }
 
   private var p: Dim { u.shape.rows }
-
-  private static func chain(_ e: Expr) -> [Expr] {
-    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return [e] }
-    return chain(a) + [b]
-  }
-
-  private static func product(_ factors: ArraySlice<Expr>) throws -> Expr? {
-    guard let first = factors.first else { return nil }
-    var result = first
-    for factor in factors.dropFirst() { result = try result * factor }
-    return result
-  }
 
   /// The coefficient, or `nil` when E is not linear in u in a recognised form.
   mutating func coefficient(_ e: Expr) throws -> Expr? {
@@ -78,12 +59,12 @@ struct LinearForm {
 
   /// E = L fᵢ R with u in the one factor fᵢ.
   private mutating func chainCoefficient(_ e: Expr) throws -> Expr? {
-    let factors = Self.chain(e)
+    let factors = e.matrixFactors
     let holders = factors.indices.filter { contains(factors[$0]) }
     guard holders.count == 1, let index = holders.first else { return nil }
     let f = factors[index]
-    let left = try Self.product(factors[..<index])
-    let right = try Self.product(factors[(index + 1)...])
+    let left = try Expr.product(of: factors[..<index])
+    let right = try Expr.product(of: factors[(index + 1)...])
     if e.shape.rows == .one && !e.isScalar {
       // A row: work with its transpose, a column.
       return try coefficient(try transposedChain(factors))

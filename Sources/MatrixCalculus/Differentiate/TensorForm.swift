@@ -69,31 +69,14 @@ public struct TensorDerivative: Sendable {
 
   private struct Reader {
     let u: Expr
-    var memo: [Expr: Bool] = [:]
+    var occurrence: Occurrence
 
-    mutating func contains(_ e: Expr) -> Bool {
-      if e == u { return true }
-      if let known = memo[e] { return known }
-      var answer = false
-      for child in e.children where contains(child) {
-        answer = true
-        break
-      }
-      memo[e] = answer
-      return answer
+    init(u: Expr) {
+      self.u = u
+      occurrence = Occurrence(of: u)
     }
 
-    static func chain(_ e: Expr) -> [Expr] {
-      guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return [e] }
-      return chain(a) + [b]
-    }
-
-    static func product(_ factors: ArraySlice<Expr>) throws -> Expr? {
-      guard let first = factors.first else { return nil }
-      var result = first
-      for factor in factors.dropFirst() { result = try result * factor }
-      return result
-    }
+    mutating func contains(_ e: Expr) -> Bool { occurrence.isIn(e) }
 
     func refuse(_ e: Expr) -> MatcalcError {
       .unsupported(
@@ -129,11 +112,11 @@ public struct TensorDerivative: Sendable {
           return term
         }
       case .product, .variable, .transpose:
-        let factors = Self.chain(e)
+        let factors = e.matrixFactors
         let holders = factors.indices.filter { contains(factors[$0]) }
         guard holders.count == 1, let index = holders.first else { throw refuse(e) }
-        let left = try Self.product(factors[..<index])
-        let right = try Self.product(factors[(index + 1)...])
+        let left = try Expr.product(of: factors[..<index])
+        let right = try Expr.product(of: factors[(index + 1)...])
         let middle = factors[index]
         // G_kl = Σ_ij L_ki U_ij R_jl → D_ijkl = L_ki R_jl (no L: δ_ki; no R: δ_jl).
         let leftFactor: (Index) -> Factor = { index in
@@ -196,11 +179,11 @@ public struct TensorDerivative: Sendable {
     mutating func traceCoefficient(_ inner: Expr) throws -> Expr? {
       do {
         // tr(L U R) = Σ U_ij ((R L)ᵀ)_ij; tr(L Uᵀ R) = Σ U_ij (R L)_ij.
-        let factors = Self.chain(inner)
+        let factors = inner.matrixFactors
         let holders = factors.indices.filter { contains(factors[$0]) }
         guard holders.count == 1, let index = holders.first else { return nil }
-        let left = try Self.product(factors[..<index])
-        let right = try Self.product(factors[(index + 1)...])
+        let left = try Expr.product(of: factors[..<index])
+        let right = try Expr.product(of: factors[(index + 1)...])
         let middle = factors[index]
         // tr(L M R) = tr(R L M): the cyclic product around M (tr(U) alone gives I).
         var around: Expr?

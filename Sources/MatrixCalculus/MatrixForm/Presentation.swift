@@ -59,18 +59,6 @@ struct Presentation {
     return result
   }
 
-  /// Matrix-product factors of `e` (left to right), when it is a product of non-scalars.
-  private static func chain(_ e: Expr) -> [Expr] {
-    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return [e] }
-    return chain(a) + [b]
-  }
-
-  private static func product(_ factors: ArraySlice<Expr>) throws -> Expr {
-    var result = factors[factors.startIndex]
-    for factor in factors.dropFirst() { result = try result * factor }
-    return result
-  }
-
   /// Pulls a common right factor, then a common left factor, out of the terms of sums,
   /// wherever that makes the expression smaller.
   mutating func factored(_ e: Expr) throws -> Expr {
@@ -96,7 +84,7 @@ struct Presentation {
     var order: [Expr] = []
     let split = terms.map { term -> (Double, [Expr]) in
       let (c, base) = term.coefficientAndBase
-      return (c, chain(base))
+      return (c, base.matrixFactors)
     }
     for (index, (_, factors)) in split.enumerated() where factors.count >= 2 {
       guard let key = right ? factors.last : factors.first else { continue }
@@ -110,7 +98,8 @@ struct Presentation {
     for index in members {
       let (c, factors) = split[index]
       let rest = right ? factors.dropLast() : factors.dropFirst()
-      inner.append(try Expr.scale(c, try product(rest)))
+      guard let restProduct = try Expr.product(of: rest) else { return nil }
+      inner.append(try Expr.scale(c, restProduct))
     }
     let combined = right ? try Expr.add(inner) * key : try key * Expr.add(inner)
     var remaining = terms.indices.filter { !members.contains($0) }.map { terms[$0] }

@@ -249,6 +249,27 @@ extension Expr {
     }
   }
 
+  /// The factors of a matrix-product chain, left to right (`[self]` when this is not a
+  /// product of two non-scalars).
+  var matrixFactors: [Expr] {
+    var factors: [Expr] = []
+    var current = self
+    while case .product(let left, let right) = current.node, !left.isScalar, !right.isScalar {
+      factors.append(right)
+      current = left
+    }
+    factors.append(current)
+    return factors.reversed()
+  }
+
+  /// The left-associated product of `factors`, or `nil` when there are none.
+  static func product(of factors: ArraySlice<Expr>) throws -> Expr? {
+    guard let first = factors.first else { return nil }
+    var result = first
+    for factor in factors.dropFirst() { result = try result * factor }
+    return result
+  }
+
   /// The number of factors of a matrix-product chain (1 for anything else).
   static func chainLength(_ e: Expr) -> Int {
     var count = 1
