@@ -53,21 +53,11 @@ enum GemmBenchmark {
           best = min(best, e); spent += e; runs += 1
       print(2 * n**3 / best / 1e9)
       """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script]
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_NUM_THREADS"] = "\(threads)"
     environment["OMP_NUM_THREADS"] = "\(threads)"
     environment["OPENBLAS_CORETYPE"] = coreType
-    process.environment = environment
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
+    guard let data = runPython(["-c", script], environment: environment) else { return nil }
     return Double(
       String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
   }
@@ -114,4 +104,19 @@ enum GemmBenchmark {
       }
     }
   }
+}
+
+/// Runs python3 with `arguments`; its standard output, or nil when it cannot run or fails.
+func runPython(_ arguments: [String], environment: [String: String]? = nil) -> Data? {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3"] + arguments
+  if let environment { process.environment = environment }
+  let output = Pipe()
+  process.standardOutput = output
+  process.standardError = FileHandle.nullDevice
+  do { try process.run() } catch { return nil }
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return process.terminationStatus == 0 ? data : nil
 }

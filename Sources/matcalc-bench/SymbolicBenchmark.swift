@@ -57,16 +57,7 @@ enum SymbolicBenchmark {
   static func sympyTimes() -> [String: Double?]? {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .appendingPathComponent("sympy_bench.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, "5"]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
+    guard let data = runPython([script.path, "5"]) else { return nil }
     return try? JSONDecoder().decode([String: Double?].self, from: data)
   }
 
