@@ -102,7 +102,9 @@ public struct Backpropagation: Sendable {
         let excess = raw - rounding - abs(near - far)
         let scale = max(abs(difference), abs(predicted), rounding)
         let relative = scale > 0 ? raw / scale : raw
-        if !((scale > 0 ? excess / scale : excess) <= Checker.tolerance) { failed = true }
+        if !((scale > 0 ? excess / scale : excess) <= Checker.tolerance) || !relative.isFinite {
+          failed = true
+        }
         if !(relative <= worst.maxRelativeError) {
           worst.maxRelativeError = relative.isNaN ? .infinity : relative
           worst.worstEntry =

@@ -90,6 +90,7 @@ public enum Checker {
     var checked = 0
     var attempt = 0
     var reversedSizes = false
+    let deadline = Deadline()
     let maximumAttempts = points + 4
     var failed = false
     while checked < points && attempt < maximumAttempts {
@@ -130,6 +131,7 @@ public enum Checker {
         var worstExcess = 0.0
         var worstText = ""
         for (label, direction) in directions {
+          try deadline.checkNow()
           func shifted(_ step: Double) throws -> [Double] {
             guard let moved = point.zip(direction, { $0 + step * $1 }) else {
               throw MatcalcError.internalError("direction shape")
@@ -176,7 +178,9 @@ public enum Checker {
             // far more than that).
             let allowance = output < allowances.count ? allowances[output] : 0
             let raw = abs(difference - predicted)
-            worstExcess = max(worstExcess, raw - allowance)
+            // Written out so that a NaN propagates (max(0, NaN) would drop it).
+            let excess = raw - allowance
+            if excess.isNaN || excess > worstExcess { worstExcess = excess }
             if !(raw <= worstDifference) {
               worstDifference = raw
               let entry = isJacobian ? " of output \(output + 1)" : ""
@@ -195,12 +199,16 @@ public enum Checker {
         checked += 1
         // The certificate reports the raw error; it fails only where the error exceeds what
         // the differences can resolve by more than the tolerance.
-        if !(excess <= tolerance) { failed = true }
+        // NaN or infinity anywhere (an overflow at the point drawn) proves nothing: a failure.
+        if !(excess <= tolerance) || !relative.isFinite || !worstExcess.isFinite { failed = true }
         if !(relative <= worst.maxRelativeError) || checked == 1 {
           worst.maxRelativeError = relative.isNaN ? .infinity : relative
           worst.sizes = sizes
           worst.worstEntry = worstText
         }
+      } catch let error as MatcalcError {
+        if case .limit = error { throw error }
+        lastError = error
       } catch {
         lastError = error
       }

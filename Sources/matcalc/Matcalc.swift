@@ -27,6 +27,7 @@ enum Matcalc {
       output.error("error: \(error)")
       return 2
     }
+    Limits.current = options.limits
     let rules: RuleSet
     do {
       rules = try options.rulesDirectory.map { try RuleSet.embedded(plus: $0) } ?? .embedded

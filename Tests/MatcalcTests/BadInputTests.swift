@@ -153,3 +153,43 @@ func hugeInputsAreRefusedQuickly(_ length: Int) throws {
   #expect(message.contains("nested more than"), "\(message.prefix(300))")
   #expect(message.contains(":2:"), "\(message.prefix(300))")
 }
+
+/// Limits are clear errors with the option that raises them, and raising them is safe.
+@Test(arguments: [
+  (
+    ["--max-depth", "10"],
+    String(repeating: "exp(", count: 20) + "x" + String(repeating: ")", count: 20),
+    "nested more than 10 levels deep (raise it with --max-depth)"
+  ),
+  (["--max-input", "10"], "x'*x + x'*x + x'*x", "the limit is 10 (raise it with --max-input)"),
+  (
+    ["--time-limit", "0.001"],
+    "sum(" + String(repeating: "exp(", count: 300) + "x" + String(repeating: ")", count: 300) + ")",
+    "took longer than"
+  ),
+])
+func limitIsAClearErrorNamingItsOption(_ options: [String], expression: String, phrase: String)
+  throws
+{
+  let (status, message) = try runGuarded(["derive", expression, "--wrt", "x"] + options)
+  #expect(status == 1, "\(message)")
+  #expect(message.contains(phrase), "\(message.prefix(300))")
+}
+
+@Test func raisedDepthRunsWithoutOverflow() throws {
+  // 1500 nested functions: beyond the default 400, within the raised limit, on the CLI's
+  // large-stack thread; derived, checked (or refused on numbers), never a crash.
+  let deep =
+    "sum(" + String(repeating: "sin(", count: 1500) + "x" + String(repeating: ")", count: 1500)
+    + ")"
+  let (status, message) = try runGuarded(
+    ["derive", deep, "--wrt", "x", "--max-depth", "2000", "--time-limit", "60"], seconds: 120)
+  #expect(status == 0 || status == 1, "\(message.prefix(300))")
+  if status == 1 { #expect(message.hasPrefix("error: "), "\(message.prefix(300))") }
+}
+
+@Test func depthBeyondTheSafeMaximumIsAUsageError() throws {
+  let (status, message) = try runGuarded(["derive", "x'*x", "--wrt", "x", "--max-depth", "100000"])
+  #expect(status == 2)
+  #expect(message.contains("--max-depth is at most 4000"))
+}

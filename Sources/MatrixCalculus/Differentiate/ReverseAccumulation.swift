@@ -10,6 +10,7 @@ struct ReverseAccumulation {
   let rules: RuleSet
   /// Rules that fired, for the derivation's steps.
   private(set) var steps: [Step] = []
+  private var deadline = Deadline()
 
   init(rules: RuleSet) { self.rules = rules }
 
@@ -36,6 +37,7 @@ struct ReverseAccumulation {
     var contributions: [Expr: [Expr]] = [root: [seed]]
     var result: [Expr: Expr] = [:]
     for node in order.reversed() {
+      try deadline.check()
       guard let parts = contributions[node] else { continue }
       let adjoint = try Expr.add(parts)
       if targets.contains(node) {

@@ -27,11 +27,13 @@ struct Simplifier {
   private(set) var steps: [Step] = []
   private(set) var outcome = FixpointOutcome.saturated
   private var memo: [Expr: Expr] = [:]
+  private var deadline = Deadline()
 
   init(rules: RuleSet) { self.rules = rules }
 
   mutating func simplified(_ e: Expr) throws -> Expr {
     if let done = memo[e] { return done }
+    try deadline.check()
     let children = try e.children.map { try simplified($0) }
     var current = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
     var rounds = 0

@@ -3,7 +3,6 @@
 /// Works on Unicode scalars with ASCII fast paths (the language is ASCII; anything else is
 /// an error at its position). Columns count scalars.
 struct Lexer {
-  static let maximumInputLength = 2_000_000
 
   private static func isLetter(_ v: UInt32) -> Bool {
     (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 95  // A-Z a-z _
@@ -34,9 +33,11 @@ struct Lexer {
 
   static func tokens(_ source: String, line firstLine: Int = 1) throws -> [Token] {
     let scalars = Array(source.unicodeScalars)
+    let maximumInputLength = Limits.current.maximumInputLength
     guard scalars.count <= maximumInputLength else {
       throw MatcalcError.limit(
-        "input is \(scalars.count) characters; the limit is \(maximumInputLength)", nil)
+        "input is \(scalars.count) characters; the limit is \(maximumInputLength) "
+          + "(raise it with --max-input)", nil)
     }
     var tokens: [Token] = []
     tokens.reserveCapacity(scalars.count / 2 + 1)

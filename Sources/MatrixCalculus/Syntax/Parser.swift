@@ -1,7 +1,8 @@
 /// Recursive-descent parser for shared/LANGUAGE.md. Nesting is bounded by
 /// ``Parser/maximumHeight`` so that no later stage can overflow the stack.
 struct Parser {
-  static let maximumHeight = 400
+  /// The nesting limit in force.
+  static var maximumHeight: Int { Limits.current.maximumDepth }
 
   private var tokens: [Token]
   private var position = 0
@@ -40,7 +41,8 @@ struct Parser {
   private func bounded(_ node: SyntaxExpr) throws -> SyntaxExpr {
     guard node.height <= Parser.maximumHeight else {
       throw MatcalcError.limit(
-        "expression is nested more than \(Parser.maximumHeight) levels deep", node.range)
+        "expression is nested more than \(Parser.maximumHeight) levels deep (raise it with "
+          + "--max-depth)", node.range)
     }
     return node
   }
@@ -170,7 +172,8 @@ struct Parser {
     nesting += 1
     guard nesting <= Parser.maximumHeight else {
       throw MatcalcError.limit(
-        "expression is nested more than \(Parser.maximumHeight) levels deep", current.range)
+        "expression is nested more than \(Parser.maximumHeight) levels deep (raise it with "
+          + "--max-depth)", current.range)
     }
   }
 
