@@ -355,6 +355,13 @@ public struct Derivation: Sendable {
       let isName = problem.expr(named: objectiveName) != nil
       if !isName { lines.append("\(objectiveName) = \(renderer.render(objective))") }
       lines.append(try formulaLine(renderer, layout: layout))
+      if let tensor,
+        let differential = try tensor.differentialForm(
+          renderer, function: renderer.name(order == 2 ? "∇" + objectiveName : objectiveName),
+          variable: renderer.name(variableName))
+      {
+        lines += differential.map { "  " + $0 }
+      }
       if layout != .standard { lines.append("  " + layout.statement) }
       if isSymmetricVariable && tensor == nil { lines.append("  " + Self.symmetricConvention) }
       let used = definitionsUsed

@@ -62,3 +62,51 @@ func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
   let gap = zip(numbers, expectedValues.storage).map { abs($0 - $1) }.max() ?? .infinity
   #expect(gap <= 1e-9 * max(1, expectedValues.maxAbs), "\(line)")
 }
+
+@Test(arguments: [
+  ("A*X*B", "X", ["df = A dX B", "d vec f = (Bᵀ ⊗ A) d vec X   (vec stacks columns)"]),
+  ("inv(Y)", "Y", ["df = −Y⁻¹ dY Y⁻¹", "d vec f = −(Y⁻ᵀ ⊗ Y⁻¹) d vec Y   (vec stacks columns)"]),
+  (
+    "Y*Y", "Y",
+    ["df = dY Y + Y dY", "d vec f = ((Yᵀ ⊗ I) + (I ⊗ Y)) d vec Y   (vec stacks columns)"]
+  ),
+  ("X'", "X", ["df = dXᵀ"]),
+  ("tr(Y)*Y", "Y", ["df = Y tr(dY) + tr(Y) dY"]),
+  ("X .* X", "X", ["df = 2 (X ⊙ dX)"]),
+])
+func differentialFormReadsLikeTheCookbook(_ expression: String, wrt: String, lines: [String])
+  throws
+{
+  let derivation = try derive(expression, wrt: wrt, where: tensorDeclarations)
+  let tensor = try #require(derivation.tensor)
+  let form = try tensor.differentialForm(MathRenderer(.text), function: "f", variable: wrt)
+  #expect(form == lines)
+}
+
+/// d vec(A X B) = (Bᵀ ⊗ A) d vec X, on numbers: the Kronecker product equals the derived
+/// (and checked) Jacobian in column-major vec order.
+@Test func kroneckerFormAgreesWithTheTensorOnNumbers() throws {
+  let derivation = try derive("A*X*B", wrt: "X", where: tensorDeclarations)
+  let tensor = try #require(derivation.tensor)
+  let sizes = Sampler.sizes(for: derivation.problem.inputs.map(\.expr.shape))
+  var generator = SplitMix64(seed: 5)
+  let values = try Sampler.draw(
+    inputsOf: derivation.problem, requirements: [:], sizes: sizes, generator: &generator)
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  let rowMajor = try tensor.jacobian(&evaluator)
+  let a = try #require(values["A"])
+  let b = try #require(values["B"])
+  let (fRows, fCols, xRows, xCols) = (a.rows, b.cols, a.cols, b.rows)
+  for i in 0..<fRows {
+    for j in 0..<fCols {
+      for k in 0..<xRows {
+        for l in 0..<xCols {
+          // (Bᵀ ⊗ A)[(j, i), (l, k)] = B_lj A_ik, rows and columns in column-major vec order.
+          let kronecker = b[l, j] * a[i, k]
+          let derived = rowMajor[i * fCols + j, k * xCols + l]
+          #expect(abs(kronecker - derived) <= 1e-12 * max(1, abs(derived)))
+        }
+      }
+    }
+  }
+}

@@ -53,3 +53,113 @@ extension TensorDerivative {
   }
 
 }
+
+// MARK: - Differential form
+
+extension TensorDerivative {
+  /// One term as a matrix differential: `L dX R`, `L (M ⊙ dX) R`, `L dXᵀ R`, or `⟨N, dX⟩ M`.
+  private enum Piece {
+    case linear(left: Expr?, hadamard: Expr?, right: Expr?, transposed: Bool)
+    case inner(outer: Expr, inner: Expr)
+  }
+
+  /// Mᵀ for display: (A⁻¹)ᵀ as A⁻ᵀ.
+  private static func transposed(_ e: Expr) throws -> Expr {
+    if case .call(.inverse, let inner) = e.node {
+      return try Expr.call(.inverse, try Expr.transpose(inner))
+    }
+    return try Expr.transpose(e)
+  }
+
+  /// Reads a term as a matrix differential, or nil when it has another form.
+  private func piece(_ term: Term) throws -> Piece? {
+    var factors = term.factors
+    func take(_ a: Index, _ b: Index) throws -> (found: Bool, matrix: Expr?)? {
+      for (position, factor) in factors.enumerated() {
+        switch factor {
+        case .entry(let e, let row, let col) where row == a && col == b:
+          factors.remove(at: position)
+          return (true, e)
+        case .entry(let e, let row, let col) where row == b && col == a:
+          factors.remove(at: position)
+          return (true, try Expr.transpose(e))
+        case .delta(let x, let y) where (x == a && y == b) || (x == b && y == a):
+          factors.remove(at: position)
+          return (true, nil)
+        default: continue
+        }
+      }
+      // An index of size one needs no factor.
+      return !isReal(a) && !isReal(b) ? (true, nil) : nil
+    }
+    if let outer = try take(.i, .j), let inner = try take(.k, .l), factors.isEmpty,
+      let m = outer.matrix
+    {
+      // An identity inner factor is tr(dX).
+      let identity = try Expr.identity(variableShape.rows)
+      return .inner(outer: m, inner: inner.matrix ?? identity)
+    }
+    factors = term.factors
+    if let left = try take(.i, .k), let right = try take(.l, .j) {
+      let hadamard = try take(.k, .l)?.matrix
+      if factors.isEmpty {
+        return .linear(
+          left: left.matrix, hadamard: hadamard, right: right.matrix, transposed: false)
+      }
+    }
+    factors = term.factors
+    if let left = try take(.i, .l), let right = try take(.k, .j), factors.isEmpty {
+      return .linear(left: left.matrix, hadamard: nil, right: right.matrix, transposed: true)
+    }
+    return nil
+  }
+
+  /// `df = A dX B` (and, when every term has that form, `d vec f = (Bᵀ ⊗ A) d vec X`, vec
+  /// stacking columns), or nil when a term has no matrix-differential form.
+  func differentialForm(_ renderer: MathRenderer, function: String, variable: String) throws
+    -> [String]?
+  {
+    let latex = renderer.style == .latex
+    let d = latex ? "\\mathrm{d}" : "d"
+    let dX = "\(d)\(variable)"
+    var sums: [String] = []
+    var kronecker: [String] = []
+    var kroneckerExact = true
+    for term in terms {
+      guard let piece = try piece(term) else { return nil }
+      let c = term.coefficient.constantValue
+      var coefficient = ""
+      if c != 1 {
+        coefficient = c == -1 ? (latex ? "-" : "−") : renderer.render(term.coefficient) + " "
+      }
+      switch piece {
+      case .inner(let outer, let inner):
+        let weights = try Self.transposed(inner)
+        let trace = weights.isIdentity ? "tr(\(dX))" : "tr(\(renderer.render(weights)) \(dX))"
+        sums.append(coefficient + "\(renderer.render(outer)) \(trace)")
+        kroneckerExact = false
+      case .linear(let left, let hadamard, let right, let transposed):
+        var middle = transposed ? dX + (latex ? "^\\top" : "ᵀ") : dX
+        if let hadamard {
+          middle = "(\(renderer.render(hadamard)) \(latex ? "\\odot" : "⊙") \(middle))"
+          kroneckerExact = false
+        }
+        if transposed { kroneckerExact = false }
+        let parts = [left.map { renderer.render($0) }, middle, right.map { renderer.render($0) }]
+        sums.append(coefficient + parts.compactMap { $0 }.joined(separator: " "))
+        let l = left.map { renderer.render($0) } ?? "I"
+        let r = try right.map { renderer.render(try Self.transposed($0)) } ?? "I"
+        kronecker.append(coefficient + "(\(r) \(latex ? "\\otimes" : "⊗") \(l))")
+      }
+    }
+    var lines = ["\(d)\(function) = " + sums.joined(separator: " + ")]
+    if kroneckerExact && isReal(.k) && isReal(.l) {
+      let matrix =
+        kronecker.count == 1 ? kronecker[0] : "(" + kronecker.joined(separator: " + ") + ")"
+      lines.append(
+        "\(d) vec \(function) = \(matrix) \(d) vec \(variable)"
+          + (latex ? "" : "   (vec stacks columns)"))
+    }
+    return lines
+  }
+}

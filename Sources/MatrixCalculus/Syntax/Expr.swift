@@ -79,6 +79,12 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     return nil
   }
 
+  /// Whether this is an identity matrix (or the constant 1).
+  public var isIdentity: Bool {
+    if case .identity = node { return true }
+    return constantValue == 1
+  }
+
   /// Whether this is the zero of its shape (or the constant 0).
   public var isZero: Bool {
     switch node {
