@@ -74,6 +74,8 @@ public struct Derivation: Sendable {
   public let intermediates: [Intermediate]
   /// Every rule that fired, in order.
   public let steps: [Step]
+  /// Every adjoint pushed through a node, in order (explained by ``renderSteps(_:)``).
+  let propagations: [ReverseAccumulation.Propagation]
   /// 1 for first derivatives, 2 for second.
   public let order: Int
   /// For a second derivative, the first (the gradient it differentiates).
@@ -166,6 +168,7 @@ public struct Derivation: Sendable {
       intermediates = []
       resultRank = Self.rank(of: function.shape) + variableRank
       steps = builder.simplifier.steps + builder.accumulation.steps
+      propagations = []
       return
     default:
       let what = order == 2 ? "second derivatives" : "derivatives"
@@ -175,6 +178,7 @@ public struct Derivation: Sendable {
           + "built yet", nil)
     }
     steps = builder.simplifier.steps + builder.accumulation.steps
+    propagations = order == 1 && objective.isScalar ? builder.accumulation.propagations : []
   }
 
   /// 0 for a scalar, 1 for a vector, 2 for a matrix (the number of NumPy axes).
@@ -207,6 +211,43 @@ public struct Derivation: Sendable {
         "the Jacobian of \(function) has no matrix form the engine recognises yet", nil)
     }
     return try builder.simplifier.simplified(try Expr.transpose(coefficient))
+  }
+
+  /// The derivation entry by entry: for each reverse step, the node in index form, the chain
+  /// rule per entry, the elementary derivative with its deltas, their contraction and the
+  /// matrix form recognised; then the rules that fired.
+  public func renderSteps(_ style: MathRenderer.Style = .text) throws -> String {
+    let renderer = MathRenderer(style)
+    var names: [Expr: String] = [:]
+    var simplifier = Simplifier(rules: .embedded)
+    for definition in problem.definitions {
+      names[definition.body] = definition.name
+      names[try simplifier.simplified(definition.body)] = definition.name
+    }
+    let explainer = StepExplainer(renderer: renderer, names: names, objective: objectiveName)
+    var lines: [String] = []
+    // Scalar steps (l = ½ s, s = uᵀ u …) are ordinary calculus; the entry-by-entry story
+    // starts where a vector or matrix receives its adjoint.
+    let explained = propagations.filter { !$0.operand.isScalar }
+    for (index, step) in explained.enumerated() {
+      let operand = names[step.operand].map(renderer.name) ?? renderer.render(step.operand)
+      if style == .latex {
+        lines.append("\\paragraph{Step \(index + 1):} into $\(operand)$.")
+        lines += explainer.explain(step).map { "\\[\($0)\\]" }
+      } else {
+        lines.append("step \(index + 1): into \(operand)")
+        lines += explainer.explain(step).map { "  " + $0 }
+      }
+    }
+    if style == .latex { return lines.joined(separator: "\n") }
+    if !steps.isEmpty {
+      lines.append("rules applied:")
+      for step in steps {
+        lines.append(
+          "  \(step.rule): \(renderer.render(step.before)) ⇒ \(renderer.render(step.after))")
+      }
+    }
+    return lines.joined(separator: "\n")
   }
 
   /// Whether the variable is declared `symmetric(n)`.

@@ -156,12 +156,7 @@ enum Matcalc {
         options.format, certificate: certificate, layout: options.layout,
         standalone: options.standalone))
     if options.steps && options.format == .text {
-      let renderer = MathRenderer(.text)
-      output.print("rules applied:")
-      for step in derivation.steps {
-        output.print(
-          "  \(step.rule): \(renderer.render(step.before)) ⇒ \(renderer.render(step.after))")
-      }
+      output.print(try derivation.renderSteps())
     }
     return 0
   }

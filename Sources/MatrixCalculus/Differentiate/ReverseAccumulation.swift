@@ -8,8 +8,24 @@
 /// rule's right side with d(X) as the target.
 struct ReverseAccumulation {
   let rules: RuleSet
+  /// One adjoint pushed from a node to an operand: what `--steps` explains entry by entry.
+  struct Propagation: Sendable {
+    /// The node C, with adjoint G.
+    var node: Expr
+    /// G = ∂l/∂C.
+    var adjoint: Expr
+    /// The operand A receiving G_A.
+    var operand: Expr
+    /// The contribution to G_A (unsimplified matrix form).
+    var contribution: Expr
+    /// The differential rule used, if any.
+    var rule: String?
+  }
+
   /// Rules that fired, for the derivation's steps.
   private(set) var steps: [Step] = []
+  /// Every propagation through a node of the user's expressions, in order.
+  private(set) var propagations: [Propagation] = []
   private var deadline = Deadline()
 
   init(rules: RuleSet) { self.rules = rules }
@@ -45,11 +61,33 @@ struct ReverseAccumulation {
         continue
       }
       if adjoint.isZero { continue }
+      let ruleCount = steps.count
       for (operand, part) in try propagate(adjoint, through: node) where isRelevant(operand) {
         contributions[operand, default: []].append(part)
+        // Nodes inside a differential rule's right side (they hold d(X)) are not the user's.
+        if !holdsDifferential(node) {
+          propagations.append(
+            Propagation(
+              node: node, adjoint: adjoint, operand: operand, contribution: part,
+              rule: steps.count > ruleCount ? steps.last?.rule : nil))
+        }
       }
     }
     return result
+  }
+
+  private var differentialMemo: [Expr: Bool] = [:]
+
+  private mutating func holdsDifferential(_ e: Expr) -> Bool {
+    if case .differential = e.node { return true }
+    if let known = differentialMemo[e] { return known }
+    var answer = false
+    for child in e.children where holdsDifferential(child) {
+      answer = true
+      break
+    }
+    differentialMemo[e] = answer
+    return answer
   }
 
   /// `⟨G, M⟩ = Σ_ij G_ij M_ij` as a compact matrix expression.

@@ -98,6 +98,14 @@ struct LatexDocument {
       }
       lines.append(display("\(partial) = \(renderer.render(derivation.named))"))
     }
+    let entrySteps = try derivation.renderSteps(.latex)
+    if !entrySteps.isEmpty {
+      lines.append(
+        "\\paragraph{Entry by entry.} Each reverse step: the node in index form, the chain rule "
+          + "per entry, the elementary derivative with its Kronecker deltas, their contraction, "
+          + "and the matrix form recognised.")
+      lines.append(entrySteps)
+    }
     var seen = Set<String>()
     let rules = derivation.steps.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
