@@ -403,7 +403,9 @@ public struct Derivation: Sendable {
       {
         lines += differential.map { "  " + $0 }
       }
-      if layout != .standard { lines.append("  " + layout.statement) }
+      if tensor == nil && !(objective.isScalar && variable.isScalar) {
+        lines.append("  " + layout.statement)
+      }
       if isSymmetricVariable && tensor == nil { lines.append("  " + Self.symmetricConvention) }
       let used = definitionsUsed
       if !used.isEmpty {

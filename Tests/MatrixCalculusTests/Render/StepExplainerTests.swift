@@ -1,3 +1,4 @@
+import TensorKernel
 import Testing
 
 @testable import MatrixCalculus
@@ -39,4 +40,57 @@ import Testing
   var simplifier = Simplifier(rules: .embedded)
   let total = try simplifier.simplified(try Expr.add(intoX.map(\.contribution)))
   #expect(total == derivation.result || MathRenderer(.text).render(total) == "Aᵀ Bᵀ")
+}
+
+/// Each printed step is numerically true: the index sum a step states (Σ_j G_aj B_bj, G_ba,
+/// G_ab B_ab, g δ_ab, …) evaluated by loops equals the matrix form it names.
+@Test(arguments: documentProblems.indices)
+func everyEntryStepIsNumericallyTrue(_ index: Int) throws {
+  let (expression, wrt, statements, order) = documentProblems[index]
+  guard order == 1 else { return }
+  let derivation = try derive(expression, wrt: wrt, where: statements)
+  let problem = derivation.problem
+  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
+  let requirements = Sampler.requirements(
+    of: [derivation.objective], definitions: problem.definitions)
+  var generator = SplitMix64(seed: UInt64(index) + 17)
+  let values = try Sampler.draw(
+    inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  try evaluator.bind(problem.definitions + derivation.intermediates.asDefinitions)
+  var checked = 0
+  for step in derivation.propagations where !step.operand.isScalar {
+    let g = try evaluator.evaluate(step.adjoint)
+    let stated = try evaluator.evaluate(step.contribution)
+    var byLoops = Tensor(rows: stated.rows, cols: stated.cols)
+    switch step.node.node {
+    case .product(let x, let y) where !x.isScalar && !y.isScalar:
+      let a = try evaluator.evaluate(x)
+      let b = try evaluator.evaluate(y)
+      for r in 0..<byLoops.rows {
+        for s in 0..<byLoops.cols {
+          if step.operand == x {  // Σ_j G_rj B_sj
+            for j in 0..<g.cols { byLoops[r, s] += g[r, j] * b[s, j] }
+          } else {  // Σ_i A_ir G_is
+            for i in 0..<g.rows { byLoops[r, s] += a[i, r] * g[i, s] }
+          }
+        }
+      }
+    case .transpose:  // G_sr
+      for r in 0..<byLoops.rows { for s in 0..<byLoops.cols { byLoops[r, s] = g[s, r] } }
+    case .hadamard(let x, let y):  // G_rs B_rs
+      let other = try evaluator.evaluate(step.operand == x ? y : x)
+      for r in 0..<byLoops.rows {
+        for s in 0..<byLoops.cols { byLoops[r, s] = g[r, s] * other[r, s] }
+      }
+    case .call(.trace, _):  // g δ_rs
+      for r in 0..<min(byLoops.rows, byLoops.cols) { byLoops[r, r] = g.scalar }
+    default:
+      continue
+    }
+    let gap = stated.zip(byLoops, -)?.maxAbs ?? .infinity
+    #expect(gap <= 1e-10 * max(1, stated.maxAbs), "\(step.node) into \(step.operand)")
+    checked += 1
+  }
+  if expression == "l" { #expect(checked > 0) }
 }
