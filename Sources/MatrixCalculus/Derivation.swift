@@ -403,9 +403,6 @@ public struct Derivation: Sendable {
       {
         lines += differential.map { "  " + $0 }
       }
-      if tensor == nil && !(objective.isScalar && variable.isScalar) {
-        lines.append("  " + layout.statement)
-      }
       if isSymmetricVariable && tensor == nil { lines.append("  " + Self.symmetricConvention) }
       let used = definitionsUsed
       if !used.isEmpty {
@@ -422,6 +419,9 @@ public struct Derivation: Sendable {
               + "\(renderer.name(intermediate.name)) = \(renderer.render(intermediate.value))")
         }
         lines.append("    \(partial(renderer)) = \(renderer.render(named))")
+      }
+      if tensor == nil && !(objective.isScalar && variable.isScalar) {
+        lines.append("  " + layout.statement)
       }
       if let certificate { lines.append(certificate.description) }
       return lines.joined(separator: "\n")
