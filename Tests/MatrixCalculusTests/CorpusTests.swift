@@ -129,21 +129,12 @@ func corpusProblemIsCheckedAndItsNumpyAgrees(_ problem: CorpusCase) throws {
   let requirements = Sampler.requirements(
     of: [derivation.objective, derivation.result], definitions: derivation.problem.definitions)
   var generator = SplitMix64(seed: 11)
-  var values: [String: Tensor] = [:]
-  var script = "import numpy as np, json\n"
-  for input in derivation.problem.inputs {
-    let value = try Sampler.draw(
-      input.expr.shape, requirements: requirements[input.name] ?? [],
-      symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
-    values[input.name] = value
-    script += "globals()['\(input.name)'] = \(PythonRunner.literal(value, input.type))\n"
-  }
-  script += "print(json.dumps(np.asarray(\(line), dtype=float).ravel().tolist()))\n"
+  let values = try Sampler.draw(
+    inputsOf: derivation.problem, requirements: requirements, sizes: sizes, generator: &generator)
   var evaluator = Evaluator(sizes: sizes, values: values)
   try evaluator.bind(derivation.problem.definitions)
   let expected = try evaluator.evaluate(derivation.result)
-  let numbers = try JSONDecoder().decode(
-    [Double].self, from: Data(try PythonRunner.run(script).utf8))
+  let numbers = try PythonRunner.evaluate(line, problem: derivation.problem, values: values)
   #expect(numbers.count == expected.count, "\(line)")
   let gap = zip(numbers, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
   #expect(gap <= 1e-9 * max(1, expected.maxAbs), "\(line)")

@@ -43,21 +43,12 @@ func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
   let requirements = Sampler.requirements(
     of: [derivation.objective], definitions: problem.definitions)
   var generator = SplitMix64(seed: 23)
-  var values: [String: Tensor] = [:]
-  var script = "import numpy as np, json\n"
-  for input in problem.inputs {
-    let value = try Sampler.draw(
-      input.expr.shape, requirements: requirements[input.name] ?? [],
-      symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
-    values[input.name] = value
-    script += "globals()['\(input.name)'] = \(PythonRunner.literal(value, input.type))\n"
-  }
-  script += "print(json.dumps(np.asarray(\(line), dtype=float).ravel().tolist()))\n"
+  let values = try Sampler.draw(
+    inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
   var evaluator = Evaluator(sizes: sizes, values: values)
   try evaluator.bind(problem.definitions)
   let expectedValues = try tensor.jacobian(&evaluator)
-  let numbers = try JSONDecoder().decode(
-    [Double].self, from: Data(try PythonRunner.run(script).utf8))
+  let numbers = try PythonRunner.evaluate(line, problem: problem, values: values)
   #expect(numbers.count == expectedValues.count, "\(line)")
   let gap = zip(numbers, expectedValues.storage).map { abs($0 - $1) }.max() ?? .infinity
   #expect(gap <= 1e-9 * max(1, expectedValues.maxAbs), "\(line)")

@@ -76,19 +76,13 @@ struct ReverseAccumulation {
     return result
   }
 
-  private var differentialMemo: [Expr: Bool] = [:]
-
-  private mutating func holdsDifferential(_ e: Expr) -> Bool {
+  /// Finds d(X) nodes: those belong to a differential rule's right side, not the user's input.
+  private var differentials = Occurrence(where: { e in
     if case .differential = e.node { return true }
-    if let known = differentialMemo[e] { return known }
-    var answer = false
-    for child in e.children where holdsDifferential(child) {
-      answer = true
-      break
-    }
-    differentialMemo[e] = answer
-    return answer
-  }
+    return false
+  })
+
+  private mutating func holdsDifferential(_ e: Expr) -> Bool { differentials.isIn(e) }
 
   /// `⟨G, M⟩ = Σ_ij G_ij M_ij` as a compact matrix expression.
   private func inner(_ g: Expr, _ m: Expr) throws -> Expr {

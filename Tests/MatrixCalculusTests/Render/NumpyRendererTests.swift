@@ -32,6 +32,20 @@ enum PythonRunner {
     return String(decoding: data, as: UTF8.self)
   }
 
+  /// Binds every input of `problem` to its value in Python, evaluates `line` there, and
+  /// returns the result flattened (row-major).
+  static func evaluate(_ line: String, problem: Problem, values: [String: Tensor]) throws
+    -> [Double]
+  {
+    var script = "import numpy as np, json\n"
+    for input in problem.inputs {
+      guard let value = values[input.name] else { continue }
+      script += "globals()['\(input.name)'] = \(literal(value, input.type))\n"
+    }
+    script += "print(json.dumps(np.asarray(\(line), dtype=float).ravel().tolist()))\n"
+    return try JSONDecoder().decode([Double].self, from: Data(try run(script).utf8))
+  }
+
   static func literal(_ t: Tensor, _ type: TypeSpec) -> String {
     func number(_ x: Double) -> String { "\(x)" }
     switch type {
