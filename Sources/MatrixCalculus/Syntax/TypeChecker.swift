@@ -8,8 +8,9 @@ struct TypeChecker {
     "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
     "omega",
   ]
-  static let reservedNames: Set<String> =
-    Set(Function.allCases.map(\.spelling)).union(["sum", "delta", "d", "I", "ones", "zeros"])
+  /// Names that cannot be declared: the functions. (`d` is reserved in rule files only;
+  /// `delta`, `I`, `ones`, `zeros` may name the user's own variables, which then win.)
+  static let reservedNames: Set<String> = Set(Function.allCases.map(\.spelling)).union(["sum"])
 
   let source: String
   var problem = Problem()
@@ -71,7 +72,7 @@ struct TypeChecker {
   mutating func check(_ statements: [Statement], objective: SyntaxExpr? = nil) throws -> Expr? {
     for statement in statements {
       if case .declaration(let name, let type, let range) = statement {
-        if Self.reservedNames.contains(name) {
+        if Self.reservedNames.contains(name) || (allowsDifferentials && name == "d") {
           throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
         }
         if declared[name] != nil {
