@@ -45,37 +45,13 @@ enum Matcalc {
     case .version:
       output.print(version)
       return 0
-    case .derive(let expression, let wrt) where wrt.contains(","):
-      // Several variables: one backward pass, every gradient in terms of the shared δ's.
-      let names = wrt.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-      do {
-        guard options.order == 1 else {
-          throw MatcalcError.unsupported("--order 2 takes one variable at a time", nil)
-        }
-        let backpropagation = try derive(
-          expression, wrt: names, where: options.statements, rules: rules)
-        var certificate: Certificate?
-        if options.check {
-          let result = try backpropagation.check()
-          guard result.passed else {
-            output.error(
-              "error: numeric check failed for the gradients (max rel. error "
-                + "\(result.maxRelativeError) at \(result.worstEntry)); nothing is printed")
-            return 1
-          }
-          certificate = result
-        }
-        output.print(try backpropagation.render(options.format, certificate: certificate))
-        return 0
-      } catch let error as MatcalcError {
-        output.error(report(error, statements: options.statements, expression: expression))
-        return 1
-      } catch {
-        output.error("error: \(error)")
-        return 1
-      }
     case .derive(let expression, let wrt):
       do {
+        if wrt.contains(",") {
+          // Several variables: one backward pass, every gradient in terms of the shared δ's.
+          let names = wrt.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+          return try emitSeveral(expression, names, rules: rules, options: options, output: &output)
+        }
         let derivation = try derive(
           expression, wrt: wrt, where: options.statements, order: options.order, rules: rules)
         return try emit(derivation, options: options, output: &output)
@@ -123,6 +99,31 @@ enum Matcalc {
         return 1
       }
     }
+  }
+
+  /// Derives, checks jointly and prints the gradients of several variables.
+  private static func emitSeveral(
+    _ expression: String, _ names: [String], rules: RuleSet, options: Options,
+    output: inout Output
+  ) throws -> Int32 {
+    guard options.order == 1 else {
+      throw MatcalcError.unsupported("--order 2 takes one variable at a time", nil)
+    }
+    let backpropagation = try derive(
+      expression, wrt: names, where: options.statements, rules: rules)
+    var certificate: Certificate?
+    if options.check {
+      let result = try backpropagation.check()
+      guard result.passed else {
+        output.error(
+          "error: numeric check failed for the gradients (max rel. error "
+            + "\(result.maxRelativeError) at \(result.worstEntry)); nothing is printed")
+        return 1
+      }
+      certificate = result
+    }
+    output.print(try backpropagation.render(options.format, certificate: certificate))
+    return 0
   }
 
   /// Checks and prints one derivation.
