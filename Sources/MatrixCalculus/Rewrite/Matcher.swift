@@ -15,10 +15,6 @@ struct Matcher {
     lifting = rule.isElementwise
   }
 
-  init(variables: [String: Expr]) {
-    patternVariables = variables
-    lifting = false
-  }
 
   func match(_ pattern: Expr, _ target: Expr) -> Bindings? {
     var bindings = Bindings()
