@@ -15,7 +15,6 @@ struct Matcher {
     lifting = rule.isElementwise
   }
 
-
   func match(_ pattern: Expr, _ target: Expr) -> Bindings? {
     var bindings = Bindings()
     return match(pattern, target, &bindings) ? bindings : nil
