@@ -101,6 +101,23 @@ enum Matcalc {
     }
   }
 
+  /// Runs the numeric check unless --no-check (then the certificate is nil). A failed check
+  /// is reported and `passed` is false: the caller prints nothing.
+  private static func certify(
+    _ options: Options, output: inout Output, subject: String, withheld: String,
+    _ check: () throws -> Certificate
+  ) throws -> (passed: Bool, certificate: Certificate?) {
+    guard options.check else { return (true, nil) }
+    let result = try check()
+    guard result.passed else {
+      output.error(
+        "error: numeric check failed for \(subject) (max rel. error "
+          + "\(result.maxRelativeError) at \(result.worstEntry)); \(withheld)")
+      return (false, nil)
+    }
+    return (true, result)
+  }
+
   /// Derives, checks jointly and prints the gradients of several variables.
   private static func emitSeveral(
     _ expression: String, _ names: [String], rules: RuleSet, options: Options,
@@ -111,17 +128,10 @@ enum Matcalc {
     }
     let backpropagation = try derive(
       expression, wrt: names, where: options.statements, rules: rules)
-    var certificate: Certificate?
-    if options.check {
-      let result = try backpropagation.check()
-      guard result.passed else {
-        output.error(
-          "error: numeric check failed for the gradients (max rel. error "
-            + "\(result.maxRelativeError) at \(result.worstEntry)); nothing is printed")
-        return 1
-      }
-      certificate = result
-    }
+    let (passed, certificate) = try certify(
+      options, output: &output, subject: "the gradients", withheld: "nothing is printed"
+    ) { try backpropagation.check() }
+    guard passed else { return 1 }
     output.print(try backpropagation.render(options.format, certificate: certificate))
     return 0
   }
@@ -130,18 +140,12 @@ enum Matcalc {
   private static func emit(_ derivation: Derivation, options: Options, output: inout Output)
     throws -> Int32
   {
-    var certificate: Certificate?
-    if options.check {
-      let result = try derivation.check()
-      guard result.passed else {
-        output.error(
-          "error: numeric check failed for ∂\(derivation.objectiveName)/∂\(derivation.variableName)"
-            + " (max rel. error \(result.maxRelativeError) at \(result.worstEntry)); the formula "
-            + "is not printed")
-        return 1
-      }
-      certificate = result
-    }
+    let (passed, certificate) = try certify(
+      options, output: &output,
+      subject: "∂\(derivation.objectiveName)/∂\(derivation.variableName)",
+      withheld: "the formula is not printed"
+    ) { try derivation.check() }
+    guard passed else { return 1 }
     if options.symmetricGradient {
       // G + Gᵀ − diag(G) of the checked G: an exact identity applied to a checked formula.
       let symmetric = try derivation.symmetricGradient()

@@ -1,4 +1,5 @@
 import Foundation
+import TensorKernel
 import Testing
 
 @testable import MatrixCalculus
@@ -27,4 +28,19 @@ func marked(_ text: String) -> (String, Int) {
 extension Rule: CustomTestStringConvertible {
   /// The rule's name, shown for each parameterized case.
   public var testDescription: String { name }
+}
+
+/// Sizes and values for every input of a derivation's problem, inside the domains its
+/// objective needs, drawn from `seed`.
+func sampledInputs(_ derivation: Derivation, seed: UInt64) throws
+  -> (sizes: [String: Int], values: [String: Tensor])
+{
+  let problem = derivation.problem
+  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
+  let requirements = Sampler.requirements(
+    of: [derivation.objective], definitions: problem.definitions)
+  var generator = SplitMix64(seed: seed)
+  let values = try Sampler.draw(
+    inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
+  return (sizes, values)
 }

@@ -101,13 +101,7 @@ func stepsPreserveValues(_ index: Int) throws -> Int {
   let (expression, wrt, statements, order) = documentProblems[index]
   let derivation = try derive(expression, wrt: wrt, where: statements, order: order)
   let problem = derivation.problem
-  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
-  let requirements = Sampler.requirements(
-    of: [derivation.objective], definitions: problem.definitions)
-  var generator = SplitMix64(seed: UInt64(index) + 5)
-  let values = try Sampler.draw(
-    inputsOf: problem, requirements: requirements, sizes: sizes,
-    generator: &generator)
+  let (sizes, values) = try sampledInputs(derivation, seed: UInt64(index) + 5)
   var evaluator = Evaluator(sizes: sizes, values: values)
   try evaluator.bind(
     problem.definitions + derivation.intermediates.asDefinitions)

@@ -50,12 +50,7 @@ func everyEntryStepIsNumericallyTrue(_ index: Int) throws {
   guard order == 1 else { return }
   let derivation = try derive(expression, wrt: wrt, where: statements)
   let problem = derivation.problem
-  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
-  let requirements = Sampler.requirements(
-    of: [derivation.objective], definitions: problem.definitions)
-  var generator = SplitMix64(seed: UInt64(index) + 17)
-  let values = try Sampler.draw(
-    inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
+  let (sizes, values) = try sampledInputs(derivation, seed: UInt64(index) + 17)
   var evaluator = Evaluator(sizes: sizes, values: values)
   try evaluator.bind(problem.definitions + derivation.intermediates.asDefinitions)
   var checked = 0
