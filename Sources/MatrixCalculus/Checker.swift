@@ -106,13 +106,18 @@ public enum Checker {
         guard let point = values[name] else {
           throw MatcalcError.internalError("\(name) is not an input")
         }
+        // The largest value met while evaluating F: its rounding error scales with this
+        // (not with |F|, which may be a cancellation to nearly zero).
+        var magnitude = 0.0
         func value(at x: Tensor, _ expression: Expr, _ extra: [Problem.Definition] = [])
           throws -> Tensor
         {
           var evaluator = Evaluator(sizes: sizes, values: values)
           evaluator.values[name] = x
           try evaluator.bind(problem.definitions + extra)
-          return try evaluator.evaluate(expression)
+          let result = try evaluator.evaluate(expression)
+          magnitude = max(magnitude, evaluator.largestMagnitude)
+          return result
         }
         let formula: Tensor
         if let custom {
@@ -150,7 +155,6 @@ public enum Checker {
             // Rounding in F itself limits what a difference can resolve, about ε |F| / h;
             // where F loses digits (1 − tanh² near saturation) the two step sizes disagree,
             // and that disagreement bounds the error of the extrapolated value.
-            let magnitude = max(abs(up[i]), abs(down[i]), abs(farUp[i]), abs(farDown[i]))
             let rounding = 64 * Double.ulpOfOne * magnitude / h
             noise = max(noise, rounding)
             allowances.append(rounding + abs(near - far))

@@ -206,11 +206,33 @@ public struct Derivation: Sendable {
     let seed = try Expr.variable("\u{2}u", Shape(column.shape.rows, .one))
     let adjoint = try builder.gradient(of: column, withRespectTo: variable, seed: seed).inlined
     var form = LinearForm(of: seed)
-    guard let coefficient = try form.coefficient(adjoint) else {
-      throw MatcalcError.unsupported(
-        "the Jacobian of \(function) has no matrix form the engine recognises yet", nil)
+    if let coefficient = try form.coefficient(adjoint) {
+      return try builder.simplifier.simplified(try Expr.transpose(coefficient))
     }
-    return try builder.simplifier.simplified(try Expr.transpose(coefficient))
+    // Not one of the canonical shapes: read Jᵀu entry by entry and raise J_ik to matrix form.
+    var reader = SeedReader(seed: seed)
+    var parts: [Expr] = []
+    for term in try reader.derivativeTerms(of: adjoint) {
+      var entry = try IndexContraction.contract(term.factors, [])
+      // An index the term does not carry: the term is constant along it (a product with 𝟏).
+      for (index, dim) in [("i", column.shape.rows), ("k", variable.shape.rows)]
+      where dim != .one && !entry.indices.contains(index) {
+        entry = try IndexContraction.combine(
+          entry, IndexedTensor(expr: try Expr.ones(Shape(dim, .one)), row: index, col: nil))
+      }
+      let matrix: Expr
+      switch (column.shape.rows == .one, variable.shape.rows == .one) {
+      case (false, false): matrix = try entry.ordered(["i", "k"]).expr
+      case (false, true): matrix = try entry.asColumn().expr
+      case (true, false): matrix = try entry.asColumn().transposed().expr
+      case (true, true): matrix = entry.expr
+      }
+      parts.append(try term.coefficient * matrix)
+    }
+    let jacobian =
+      parts.isEmpty
+      ? try Expr.zero(Shape(column.shape.rows, variable.shape.rows)) : try Expr.add(parts)
+    return try builder.simplifier.simplified(jacobian)
   }
 
   /// The derivation entry by entry: for each reverse step, the node in index form, the chain

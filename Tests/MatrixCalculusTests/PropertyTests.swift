@@ -215,7 +215,9 @@ func exercise(_ text: String, wrt: String, tally: inout PropertyTally) throws {
     let wrt = generator.pick(candidates)
     try exercise(text, wrt: wrt, tally: &tally)
   }
-  // Most random expressions must be derivable; refusals are for true 3/4-index results.
-  #expect(tally.derived >= count * 8 / 10, "\(tally)")
+  // Nearly every random expression must be derivable: 3/4-index results print in index
+  // form, Jacobians with summed indices are raised; refusals are rare corner cases.
+  #expect(tally.derived >= count * 85 / 100, "\(tally)")
+  #expect(tally.refused <= count / 100, "\(tally)")
   print("property run: \(count) expressions, \(tally)")
 }

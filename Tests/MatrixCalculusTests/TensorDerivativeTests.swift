@@ -24,6 +24,20 @@ let tensorCases: [(String, String, Int, String)] = [
   ("tr(Y^3)", "Y", 2, ""),
   ("logdet(Y)", "Y", 2, ""),
   ("sum(W .* W)", "W", 2, "∂f_ij/∂W_kl = 2 δ_ki δ_jl"),
+  // Read entry by entry (summed indices contracted): element-wise functions of products,
+  // vectors by matrices through a left factor, diag both ways.
+  ("tanh(Y*Y)", "Y", 1, ""),
+  ("exp(Y*Y)", "Y", 1, ""),
+  ("sin(Y*Y')", "Y", 1, ""),
+  ("tanh(A*Y)", "Y", 1, ""),
+  ("tanh(A*Y*v)", "Y", 1, ""),
+  ("sin(A*X*x)", "X", 1, "∂f_i/∂X_kl = A_ik (cos(A X x))_i x_l"),
+  ("diag(Y)", "Y", 1, ""),
+  ("diag(Y*Y)", "Y", 1, ""),
+  ("diag(S)", "S", 1, ""),
+  ("diag(W*v)*A", "v", 1, ""),
+  ("((W*Y) .* W)*Y", "Y", 1, ""),
+  ("(Y .* Y')*(Y .* S)", "Y", 1, ""),
 ]
 
 @Test(arguments: tensorCases.indices)

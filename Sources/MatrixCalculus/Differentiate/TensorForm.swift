@@ -40,7 +40,44 @@ public struct TensorDerivative: Sendable {
     self.functionShape = functionShape
     self.variableShape = variableShape
     var reader = Reader(u: u)
-    terms = try reader.terms(adjoint, coefficient: .constant(1)).map(Self.normalized)
+    do {
+      terms = try reader.terms(adjoint, coefficient: .constant(1)).map(Self.normalized)
+    } catch MatcalcError.unsupported {
+      // Not one of the canonical shapes: read G entry by entry, contracting summed indices.
+      var entries = SeedReader(seed: u)
+      let read: [(coefficient: Expr, factors: [IndexedTensor])]
+      do {
+        read = try entries.derivativeTerms(of: adjoint)
+      } catch MatcalcError.unsupported(let message, _) {
+        throw MatcalcError.unsupported(
+          "this derivative has three or four indices and a summed index the engine cannot "
+            + "print yet (\(message))", nil)
+      }
+      terms = try read.map { term in
+        var coefficient = term.coefficient
+        var factors: [Factor] = []
+        for factor in term.factors {
+          let row = try factor.row.map(Self.index)
+          let col = try factor.col.map(Self.index)
+          if factor.isDelta, let row, let col {
+            factors.append(.delta(row, col))
+          } else if row == nil && col == nil {
+            coefficient = try coefficient * factor.expr
+          } else {
+            factors.append(.entry(factor.expr, row: row, col: col))
+          }
+        }
+        return Self.normalized(Term(coefficient: coefficient, factors: factors))
+      }
+    }
+  }
+
+  /// The index role a contracted factor's index name stands for.
+  private static func index(_ name: String) throws -> Index {
+    guard let index = Index.allCases.first(where: { letter($0) == name }) else {
+      throw MatcalcError.internalError("summed index \(name) left after contraction")
+    }
+    return index
   }
 
   /// Entries of transposes swap their indices ((Aᵀ)_ki = A_ik, (A⁻ᵀ)_ki = (A⁻¹)_ik) and
@@ -49,22 +86,30 @@ public struct TensorDerivative: Sendable {
     var term = term
     term.factors = term.factors.map { factor in
       guard case .entry(let e, let row, let col) = factor else { return factor }
-      switch e.node {
-      case .transpose(let inner): return .entry(inner, row: col, col: row)
-      case .call(.inverse, let inner):
-        if case .transpose(let base) = inner.node,
-          let inverse = try? Expr.call(.inverse, base)
-        {
-          return .entry(inverse, row: col, col: row)
-        }
-        return factor
-      case .identity:
-        if let row, let col { return .delta(row, col) }
-        return factor
-      default: return factor
-      }
+      if case .identity = e.node, let row, let col { return .delta(row, col) }
+      if let inner = untransposed(e) { return .entry(inner, row: col, col: row) }
+      return factor
     }
     return term
+  }
+
+  /// M when e is Mᵀ written otherwise: Aᵀ, A⁻ᵀ = (A⁻¹)ᵀ, Aᵀ ⊙ Bᵀ = (A ⊙ B)ᵀ, Aᵀ + Bᵀ, s Aᵀ.
+  private static func untransposed(_ e: Expr) -> Expr? {
+    switch e.node {
+    case .transpose(let inner): return inner
+    case .call(.inverse, let inner):
+      guard case .transpose(let base) = inner.node else { return nil }
+      return try? Expr.call(.inverse, base)
+    case .hadamard(let a, let b):
+      guard let a = untransposed(a), let b = untransposed(b) else { return nil }
+      return try? Expr.hadamard(a, b)
+    case .add(let terms):
+      let inner = terms.compactMap(untransposed)
+      return inner.count == terms.count ? try? Expr.add(inner) : nil
+    case .product(let s, let a) where s.isScalar && !a.isScalar:
+      return untransposed(a).flatMap { try? s * $0 }
+    default: return nil
+    }
   }
 
   private struct Reader {

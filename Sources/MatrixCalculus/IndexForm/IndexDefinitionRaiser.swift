@@ -55,7 +55,7 @@ enum IndexDefinitionRaiser {
                 + "{\(left.indices.joined(separator: ","))} and "
                 + "{\(right.indices.joined(separator: ","))}", node.range)
           }
-          right = try align(right, to: left)
+          right = try IndexContraction.align(right, to: left)
         }
         let indexSource = left.expr.isScalar ? right : left
         let sum: Expr
@@ -69,7 +69,7 @@ enum IndexDefinitionRaiser {
         var t = try raise(a)
         let divisor = try raise(b)
         guard divisor.indices.isEmpty else {
-          return try contract(
+          return try IndexContraction.contract(
             [t, try elementwise(divisor) { try Expr.power($0, .constant(-1)) }], [])
         }
         t.expr = try t.expr * Expr.power(divisor.expr, .constant(-1))
@@ -81,7 +81,7 @@ enum IndexDefinitionRaiser {
         }
         return try elementwise(try raise(a)) { try Expr.power($0, exponent) }
       case .binary("*", _, _):
-        return try contract(try factors(node).map(raise), [])
+        return try IndexContraction.contract(try factors(node).map(raise), [])
       case .call("sum", let arguments) where arguments.count == 2:
         var summed: [String] = []
         var inner = node
@@ -92,7 +92,7 @@ enum IndexDefinitionRaiser {
           summed.append(index)
           inner = args[1]
         }
-        return try contract(try factors(inner).map(raise), summed)
+        return try IndexContraction.contract(try factors(inner).map(raise), summed)
       case .call("delta", let arguments):
         let names = arguments.compactMap { arg -> String? in
           if case .name(let n) = arg.kind { return n } else { return nil }
@@ -140,150 +140,6 @@ enum IndexDefinitionRaiser {
     func factors(_ node: SyntaxExpr) -> [SyntaxExpr] {
       if case .binary("*", let a, let b) = node.kind { return factors(a) + factors(b) }
       return [node]
-    }
-
-    func align(_ t: IndexedTensor, to reference: IndexedTensor) throws -> IndexedTensor {
-      if t.indices == reference.indices { return t }
-      if t.indices.count == 1 {
-        return reference.row == t.indices.first ? try t.asColumn() : try t.withColumn(t.indices[0])
-      }
-      return try t.transposed()
-    }
-
-    /// Multiplies factors and sums over `summed`, raising to matrix operations.
-    func contract(_ input: [IndexedTensor], _ summed: [String]) throws -> IndexedTensor {
-      var factors = input
-      var pending = summed
-      while let k = pending.first {
-        let holders = factors.indices.filter { factors[$0].indices.contains(k) }
-        if holders.count == 2,
-          let deltaAt = holders.first(where: { factors[$0].isDelta })
-        {
-          // Σ_k δ_ik B_k… = B_i…: rename k in the other factor.
-          let delta = factors[deltaAt]
-          let other = holders[0] == deltaAt ? holders[1] : holders[0]
-          let kept = delta.row == k ? delta.col : delta.row
-          if factors[other].row == k { factors[other].row = kept }
-          if factors[other].col == k { factors[other].col = kept }
-          if factors[other].row == factors[other].col, let index = factors[other].row {
-            factors[other] = IndexedTensor(
-              expr: try Expr.call(.diagonal, factors[other].expr), row: index, col: nil)
-          }
-          factors.remove(at: deltaAt)
-          pending.removeFirst()
-        } else if holders.count == 2 {
-          // Σ_k X_·k Y_k· in the order that needs the fewest transposes.
-          func transposes(_ x: IndexedTensor, _ y: IndexedTensor) -> Int {
-            (x.col == k ? 0 : 1) + (y.row == k ? 0 : 1)
-          }
-          let (first, second) =
-            transposes(factors[holders[1]], factors[holders[0]])
-              < transposes(factors[holders[0]], factors[holders[1]])
-            ? (factors[holders[1]], factors[holders[0]])
-            : (factors[holders[0]], factors[holders[1]])
-          let a = try first.withColumn(k)
-          let b = try second.withRow(k)
-          let product = IndexedTensor(expr: try a.expr * b.expr, row: a.row, col: b.col)
-          factors.remove(at: holders[1])
-          factors.remove(at: holders[0])
-          factors.append(product)
-          pending.removeFirst()
-        } else if holders.count == 1 {
-          let t = factors[holders[0]]
-          let reduced: IndexedTensor
-          if t.row == k {
-            let ones = try Expr.ones(Shape(.one, t.expr.shape.rows))
-            reduced = IndexedTensor(expr: try ones * t.expr, row: nil, col: t.col)
-          } else {
-            let ones = try Expr.ones(Shape(t.expr.shape.cols, .one))
-            reduced = IndexedTensor(expr: try t.expr * ones, row: t.row, col: nil)
-          }
-          factors[holders[0]] = reduced
-          pending.removeFirst()
-        } else if holders.count > 2 {
-          // Combine two holders with the same index set entry by entry, or a vector v_k into
-          // a matrix as A diag(v), then retry.
-          guard
-            let (x, y) = samePair(holders.map { factors[$0] })
-              ?? vectorPair(holders.map { factors[$0] })
-          else {
-            throw MatcalcError.unsupported(
-              "index \(k) is shared by \(holders.count) factors in a way that has no matrix form",
-              nil)
-          }
-          let combined = try combine(factors[holders[x]], factors[holders[y]])
-          factors.remove(at: holders[y])
-          factors.remove(at: holders[x])
-          factors.append(combined)
-        } else {
-          throw MatcalcError.unsupported("summation index \(k) does not occur in the summand", nil)
-        }
-      }
-      // No sums left: combine what remains.
-      var result = IndexedTensor(expr: .constant(1), row: nil, col: nil)
-      for factor in factors { result = try combine(result, factor) }
-      return result
-    }
-
-    func samePair(_ tensors: [IndexedTensor]) -> (Int, Int)? {
-      for x in tensors.indices {
-        for y in tensors.indices where y > x {
-          if Set(tensors[x].indices) == Set(tensors[y].indices) { return (x, y) }
-        }
-      }
-      return nil
-    }
-
-    /// A vector and a matrix that share the vector's index.
-    func vectorPair(_ tensors: [IndexedTensor]) -> (Int, Int)? {
-      for x in tensors.indices where tensors[x].indices.count == 1 {
-        for y in tensors.indices where y != x && tensors[y].indices.count == 2 {
-          if tensors[y].indices.contains(tensors[x].indices[0]) { return (min(x, y), max(x, y)) }
-        }
-      }
-      return nil
-    }
-
-    func hadamard(_ a: IndexedTensor, _ b: IndexedTensor) throws -> IndexedTensor {
-      let aligned = try align(b, to: a)
-      return IndexedTensor(expr: try Expr.hadamard(a.expr, aligned.expr), row: a.row, col: a.col)
-    }
-
-    /// The product of two factors with no index summed between them.
-    func combine(_ a: IndexedTensor, _ b: IndexedTensor) throws -> IndexedTensor {
-      if a.isDelta || b.isDelta {
-        throw MatcalcError.unsupported(
-          "a delta whose indices are not summed; contract it with sum(k, …)", nil)
-      }
-      if a.indices.isEmpty {
-        return IndexedTensor(expr: try a.expr * b.expr, row: b.row, col: b.col)
-      }
-      if b.indices.isEmpty {
-        return IndexedTensor(expr: try b.expr * a.expr, row: a.row, col: a.col)
-      }
-      if Set(a.indices) == Set(b.indices) { return try hadamard(a, b) }
-      let shared = Set(a.indices).intersection(b.indices)
-      if shared.isEmpty && a.indices.count == 1 && b.indices.count == 1 {
-        // a_i b_j = (a bᵀ)_ij
-        let column = try a.asColumn()
-        let row = try b.asColumn().transposed()
-        return IndexedTensor(expr: try column.expr * row.expr, row: column.row, col: row.col)
-      }
-      if shared.count == 1, let i = shared.first {
-        // x_i A_ij = (diag(x) A)_ij and A_ij y_j = (A diag(y))_ij
-        let (vector, matrix) = a.indices.count == 1 ? (a, b) : (b, a)
-        guard vector.indices.count == 1, matrix.indices.count == 2 else {
-          throw MatcalcError.unsupported("a product with no matrix form", nil)
-        }
-        let d = try Expr.call(.diag, try vector.asColumn().expr)
-        if matrix.col == i {
-          return IndexedTensor(expr: try matrix.expr * d, row: matrix.row, col: matrix.col)
-        }
-        return IndexedTensor(expr: try d * matrix.expr, row: matrix.row, col: matrix.col)
-      }
-      throw MatcalcError.unsupported(
-        "a product with free indices {\((a.indices + b.indices).joined(separator: ","))}: more "
-          + "than two free indices has no matrix form", nil)
     }
   }
 }

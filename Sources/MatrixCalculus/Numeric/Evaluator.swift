@@ -13,6 +13,9 @@ public struct Evaluator {
   /// Directions for `d(X)` nodes, by the differentiated expression.
   var directions: [Expr: Tensor] = [:]
   private var memo: [Expr: Tensor] = [:]
+  /// The largest magnitude of any value computed so far: the scale of the rounding error
+  /// in a result whose terms cancel.
+  public private(set) var largestMagnitude = 0.0
 
   /// An evaluator with the given sizes and values.
   public init(sizes: [String: Int], values: [String: Tensor]) {
@@ -42,6 +45,7 @@ public struct Evaluator {
     if let known = memo[e] { return known }
     let result = try compute(e)
     memo[e] = result
+    largestMagnitude = max(largestMagnitude, result.maxAbs)
     return result
   }
 

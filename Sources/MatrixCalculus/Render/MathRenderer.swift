@@ -20,6 +20,9 @@ public struct MathRenderer: Sendable {
   /// Renders `e`.
   public func render(_ e: Expr) -> String { render(e, 0) }
 
+  /// Renders `e` as one factor of a product (parenthesised unless it binds tighter).
+  public func operand(_ e: Expr) -> String { factor(e) }
+
   /// Renders a name.
   public func name(_ name: String) -> String {
     style == .text ? Names.text(name) : Names.latex(name)
@@ -75,7 +78,12 @@ public struct MathRenderer: Sendable {
       return value < 0
         ? (minus + Self.number(-value), 2) : (Self.number(value), 4)
     case .identity: return ("I", 4)
-    case .ones: return (style == .text ? "𝟏" : "\\mathbf{1}", 4)
+    case .ones(let shape):
+      // 𝟏 is a column of ones; a row is 𝟏ᵀ and a matrix of ones 𝟏𝟏ᵀ.
+      let one = style == .text ? "𝟏" : "\\mathbf{1}"
+      let transposed = one + (style == .text ? "ᵀ" : "^\\top")
+      if shape.cols == .one { return (one, 4) }
+      return shape.rows == .one ? (transposed, 3) : (one + transposed, 3)
     case .zero: return ("0", 4)
     case .add(let terms):
       // Positive terms first, so `A x − b` reads as written.

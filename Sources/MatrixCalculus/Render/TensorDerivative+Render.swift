@@ -21,7 +21,7 @@ extension TensorDerivative {
         negative = true
         if c != -1 { factors.append(MathRenderer.number(-c)) }
       } else if term.coefficient.constantValue != 1 {
-        factors.append(renderer.render(term.coefficient))
+        factors.append(renderer.operand(term.coefficient))
       }
       for factor in term.factors {
         switch factor {
@@ -130,25 +130,25 @@ extension TensorDerivative {
       let c = term.coefficient.constantValue
       var coefficient = ""
       if c != 1 {
-        coefficient = c == -1 ? (latex ? "-" : "−") : renderer.render(term.coefficient) + " "
+        coefficient = c == -1 ? (latex ? "-" : "−") : renderer.operand(term.coefficient) + " "
       }
       switch piece {
       case .inner(let outer, let inner):
         let weights = try Self.transposed(inner)
-        let trace = weights.isIdentity ? "tr(\(dX))" : "tr(\(renderer.render(weights)) \(dX))"
-        sums.append(coefficient + "\(renderer.render(outer)) \(trace)")
+        let trace = weights.isIdentity ? "tr(\(dX))" : "tr(\(renderer.operand(weights)) \(dX))"
+        sums.append(coefficient + "\(renderer.operand(outer)) \(trace)")
         kroneckerExact = false
       case .linear(let left, let hadamard, let right, let transposed):
         var middle = transposed ? dX + (latex ? "^\\top" : "ᵀ") : dX
         if let hadamard {
-          middle = "(\(renderer.render(hadamard)) \(latex ? "\\odot" : "⊙") \(middle))"
+          middle = "(\(renderer.operand(hadamard)) \(latex ? "\\odot" : "⊙") \(middle))"
           kroneckerExact = false
         }
         if transposed { kroneckerExact = false }
-        let parts = [left.map { renderer.render($0) }, middle, right.map { renderer.render($0) }]
+        let parts = [left.map(renderer.operand), middle, right.map(renderer.operand)]
         sums.append(coefficient + parts.compactMap { $0 }.joined(separator: " "))
-        let l = left.map { renderer.render($0) } ?? "I"
-        let r = try right.map { renderer.render(try Self.transposed($0)) } ?? "I"
+        let l = left.map(renderer.operand) ?? "I"
+        let r = try right.map { renderer.operand(try Self.transposed($0)) } ?? "I"
         kronecker.append(coefficient + "(\(r) \(latex ? "\\otimes" : "⊗") \(l))")
       }
     }
