@@ -1,4 +1,5 @@
 import Foundation
+import TensorKernel
 
 /// The output formats of ``Derivation/render(_:)``.
 public enum OutputFormat: String, Sendable, CaseIterable {
@@ -130,7 +131,8 @@ public struct Derivation: Sendable {
       }
       firstOrder = nil
       resultRank = variableRank
-    case (1, 1, 0...1):
+    case (1, 1, 0...1), (1, 2, 0):
+      // At most two indices: a matrix form (a Jacobian, a matrix's derivative by a scalar).
       tensor = nil
       result = try presentation.presented(
         try Self.jacobian(of: objective, withRespectTo: variable, builder: &builder))
@@ -138,22 +140,30 @@ public struct Derivation: Sendable {
       intermediates = []
       firstOrder = nil
       resultRank = objectiveRank + variableRank
-    case (2, 0, 0...1):
+    case (2, 0, 0...1), (2, 1...2, 0):
+      // The derivative of the first derivative, both in matrix form.
       tensor = nil
-      let gradient = try builder.gradient(of: objective, withRespectTo: variable).inlined
-      firstOrder = try presentation.presented(gradient)
+      let first =
+        objectiveRank == 0
+        ? try builder.gradient(of: objective, withRespectTo: variable).inlined
+        : try Self.jacobian(of: objective, withRespectTo: variable, builder: &builder)
+      firstOrder = try presentation.presented(first)
       result = try presentation.presented(
-        try Self.jacobian(of: gradient, withRespectTo: variable, builder: &builder))
+        try Self.jacobian(of: first, withRespectTo: variable, builder: &builder))
       named = result
       intermediates = []
-      resultRank = 2 * variableRank
-    case (1, 1...2, 0...2), (2, 0, 2):
+      resultRank = objectiveRank + 2 * variableRank
+    case (1, 1...2, 0...2), (2, 0, 2), (2, 1, 1):
       // Three or four indices: seed with a symbolic U shaped like F and read the terms.
       let function: Expr
       if order == 2 {
-        let gradient = try builder.gradient(of: objective, withRespectTo: variable).inlined
-        firstOrder = try presentation.presented(gradient)
-        function = gradient
+        // The first derivative (a gradient matrix, a Jacobian) is the function.
+        let first =
+          objectiveRank == 0
+          ? try builder.gradient(of: objective, withRespectTo: variable).inlined
+          : try Self.jacobian(of: objective, withRespectTo: variable, builder: &builder)
+        firstOrder = try presentation.presented(first)
+        function = first
       } else {
         firstOrder = nil
         function = objective
@@ -195,43 +205,54 @@ public struct Derivation: Sendable {
     return shape.rows == .one || shape.cols == .one ? 1 : 2
   }
 
-  /// `J_ij = ∂F_i/∂x_j` of a vector (or scalar) F: reverse accumulation seeded with a
-  /// symbolic u gives Jᵀ u, whose coefficient of u is Jᵀ.
+  /// The derivative in matrix form when it has at most two indices: `J_ij = ∂F_i/∂x_j` of a
+  /// vector (or scalar) F by a vector or scalar x, and `∂F_ij/∂s` (shaped like F) of a matrix F
+  /// by a scalar s. Reverse accumulation seeded with a symbolic U shaped like F gives
+  /// Σ U_ij ∂F_ij/∂x; for a vector F that is Jᵀ u, whose coefficient of u is Jᵀ.
   private static func jacobian(
     of function: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder
   ) throws -> Expr {
+    let isVector = function.shape.rows == .one || function.shape.cols == .one
     let column =
       function.shape.rows == .one && !function.isScalar
       ? try builder.simplifier.simplified(try Expr.transpose(function)) : function
-    let seed = try Expr.variable("\u{2}u", Shape(column.shape.rows, .one))
+    let seed = try Expr.variable("\u{2}u", isVector ? Shape(column.shape.rows, .one) : column.shape)
     let adjoint = try builder.gradient(of: column, withRespectTo: variable, seed: seed).inlined
-    var form = LinearForm(of: seed)
-    if let coefficient = try form.coefficient(adjoint) {
-      return try builder.simplifier.simplified(try Expr.transpose(coefficient))
+    if isVector {
+      var form = LinearForm(of: seed)
+      if let coefficient = try form.coefficient(adjoint) {
+        return try builder.simplifier.simplified(try Expr.transpose(coefficient))
+      }
     }
-    // Not one of the canonical shapes: read Jᵀu entry by entry and raise J_ik to matrix form.
+    // Read the adjoint entry by entry and raise the two free indices to matrix form: F's
+    // (i, j), then x's k (x is a scalar or a column here).
+    let free = [("i", column.shape.rows), ("j", column.shape.cols), ("k", variable.shape.rows)]
+      .filter { $0.1 != .one }
     var reader = SeedReader(seed: seed)
     var parts: [Expr] = []
     for term in try reader.derivativeTerms(of: adjoint) {
       var entry = try IndexContraction.contract(term.factors, [])
       // An index the term does not carry: the term is constant along it (a product with 𝟏).
-      for (index, dim) in [("i", column.shape.rows), ("k", variable.shape.rows)]
-      where dim != .one && !entry.indices.contains(index) {
+      for (index, dim) in free where !entry.indices.contains(index) {
         entry = try IndexContraction.combine(
           entry, IndexedTensor(expr: try Expr.ones(Shape(dim, .one)), row: index, col: nil))
       }
       let matrix: Expr
-      switch (column.shape.rows == .one, variable.shape.rows == .one) {
-      case (false, false): matrix = try entry.ordered(["i", "k"]).expr
-      case (false, true): matrix = try entry.asColumn().expr
-      case (true, false): matrix = try entry.asColumn().transposed().expr
-      case (true, true): matrix = entry.expr
+      switch free.count {
+      case 2: matrix = try entry.ordered(free.map(\.0)).expr
+      // One index: a column, except ∂f/∂x of a scalar f, a row (1×n, rows the outputs).
+      case 1:
+        matrix =
+          free[0].0 == "k" ? try entry.asColumn().transposed().expr : try entry.asColumn().expr
+      default: matrix = entry.expr
       }
       parts.append(try term.coefficient * matrix)
     }
-    let jacobian =
-      parts.isEmpty
-      ? try Expr.zero(Shape(column.shape.rows, variable.shape.rows)) : try Expr.add(parts)
+    let shape =
+      free.count == 2
+      ? Shape(free[0].1, free[1].1)
+      : free.first.map { $0.0 == "k" ? Shape(.one, $0.1) : Shape($0.1, .one) } ?? Shape(.one, .one)
+    let jacobian = parts.isEmpty ? try Expr.zero(shape) : try Expr.add(parts)
     return try builder.simplifier.simplified(jacobian)
   }
 
@@ -326,23 +347,15 @@ public struct Derivation: Sendable {
         of: function, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
       guard let firstOrder else { return value }
-      let gradient = try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: firstOrder, in: problem, points: points)
-      return !gradient.passed || gradient.maxRelativeError > value.maxRelativeError
-        ? gradient : value
+      let first = try checkMatrixForm(firstOrder, of: objective, points: points)
+      return !first.passed || first.maxRelativeError > value.maxRelativeError ? first : value
     }
-    if let firstOrder {  // a Hessian: the gradient against f, then the Hessian against it
-      let gradient = try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: firstOrder, in: problem, points: points)
-      let hessian = try Checker.checkJacobian(
-        of: firstOrder, withRespectTo: variable, jacobian: result, in: problem, points: points)
-      return !gradient.passed || gradient.maxRelativeError > hessian.maxRelativeError
-        ? gradient : hessian
+    if let firstOrder {  // the first derivative against f, then the second against it
+      let first = try checkMatrixForm(firstOrder, of: objective, points: points)
+      let second = try checkMatrixForm(result, of: firstOrder, points: points)
+      return !first.passed || first.maxRelativeError > second.maxRelativeError ? first : second
     }
-    if !objective.isScalar {
-      return try Checker.checkJacobian(
-        of: objective, withRespectTo: variable, jacobian: result, in: problem, points: points)
-    }
+    if !objective.isScalar { return try checkMatrixForm(result, of: objective, points: points) }
     var certificate = try Checker.checkGradient(
       of: objective, withRespectTo: variable, gradient: result, in: problem, points: points)
     if !intermediates.isEmpty && certificate.passed {
@@ -354,6 +367,28 @@ public struct Derivation: Sendable {
       }
     }
     return certificate
+  }
+
+  /// Checks `derivative`, the first derivative of `function` in matrix form: a gradient, a
+  /// Jacobian (rows the entries of F), or a matrix's derivative by a scalar (shaped like F,
+  /// checked as the one column of F's entries).
+  private func checkMatrixForm(_ derivative: Expr, of function: Expr, points: Int) throws
+    -> Certificate
+  {
+    if function.isScalar {
+      return try Checker.checkGradient(
+        of: function, withRespectTo: variable, gradient: derivative, in: problem, points: points)
+    }
+    if function.shape.rows == .one || function.shape.cols == .one {
+      return try Checker.checkJacobian(
+        of: function, withRespectTo: variable, jacobian: derivative, in: problem, points: points)
+    }
+    return try Checker.checkJacobian(
+      of: function, withRespectTo: variable, in: problem, points: points
+    ) { evaluator in
+      let value = try evaluator.evaluate(derivative)
+      return Tensor(rows: value.count, cols: 1, storage: value.storage)
+    }
   }
 
   /// Definitions the printed formulas refer to, in the order written.
@@ -389,13 +424,22 @@ public struct Derivation: Sendable {
   func formulaLine(_ renderer: MathRenderer, layout: Layout) throws -> String {
     if let tensor {
       return tensor.render(
-        renderer, function: renderer.name(order == 2 ? "∇" + objectiveName : objectiveName),
-        variable: renderer.name(variableName))
+        renderer, function: tensorFunctionName(renderer), variable: renderer.name(variableName))
     }
     return "\(partial(renderer)) = \(renderer.render(try laidOut(layout)))"
   }
 
-  private func partial(_ renderer: MathRenderer) -> String {
+  /// What a three- or four-index result differentiates: f, its gradient ∇f (a Hessian by a
+  /// matrix), or its Jacobian (∂f/∂x) (a vector's second derivative).
+  private func tensorFunctionName(_ renderer: MathRenderer) -> String {
+    guard order == 2 else { return renderer.name(objectiveName) }
+    if objective.isScalar { return renderer.name("∇" + objectiveName) }
+    let jacobian = partial(renderer, order: 1)
+    return renderer.style == .text ? "(\(jacobian))" : "\\left(\(jacobian)\\right)"
+  }
+
+  private func partial(_ renderer: MathRenderer, order: Int? = nil) -> String {
+    let order = order ?? self.order
     let of = renderer.name(objectiveName)
     let wrt = renderer.name(variableName)
     if order == 2 {
@@ -420,8 +464,7 @@ public struct Derivation: Sendable {
       lines.append(try formulaLine(renderer, layout: layout))
       if let tensor,
         let differential = try tensor.differentialForm(
-          renderer, function: renderer.name(order == 2 ? "∇" + objectiveName : objectiveName),
-          variable: renderer.name(variableName))
+          renderer, function: tensorFunctionName(renderer), variable: renderer.name(variableName))
       {
         lines += differential.map { "  " + $0 }
       }

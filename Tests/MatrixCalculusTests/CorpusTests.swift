@@ -100,6 +100,15 @@ let jacobians: [(String, String, Int, String)] = [
   ("s^3*x'*x", "s", 2, "6 xᵀ x s"),
   ("sum(log(1 + exp(-y .* (W*x))))", "x", 2, ""),
   ("-y'*log(sigmoid(W*x)) - (1 - y)'*log(1 - sigmoid(W*x))", "x", 2, ""),
+  // Read entry by entry (no canonical shape matches), a matrix by a scalar, and second
+  // derivatives of vectors and matrices by a scalar.
+  ("(x'*x)*x", "x", 1, "xᵀ x I + 2 x xᵀ"),
+  ("x*(a'*x)", "x", 1, ""),
+  ("diag(softmax(x))*v", "x", 1, ""),
+  ("softmax(softmax(x))", "x", 1, ""),
+  ("s^2*W + s*B'", "s", 1, "2 s W + Bᵀ"),
+  ("exp(s*W)", "s", 2, "(W ⊙ exp(s W)) ⊙ W"),
+  ("sin(s)*x", "s", 2, "−sin(s) x"),
 ]
 
 @Test(arguments: jacobians)

@@ -38,6 +38,10 @@ let tensorCases: [(String, String, Int, String)] = [
   ("diag(W*v)*A", "v", 1, ""),
   ("((W*Y) .* W)*Y", "Y", 1, ""),
   ("(Y .* Y')*(Y .* S)", "Y", 1, ""),
+  // Second derivatives of vectors: the Jacobian's derivative.
+  ("W*v", "v", 2, "∂f_ij/∂v_k = 0"),
+  ("tanh(W*v)", "v", 2, ""),
+  ("v*(v'*v)", "v", 2, ""),
 ]
 
 @Test(arguments: tensorCases.indices)

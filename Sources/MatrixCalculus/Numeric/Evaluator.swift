@@ -113,6 +113,10 @@ public struct Evaluator {
       guard let lu = LUDecomposition(x), let inverse = lu.inverse else {
         throw fail("inverse of a singular matrix")
       }
+      // A nearly singular matrix (a rank-deficient XᵀAX at the sizes drawn) gives an inverse
+      // of rounding noise; nothing evaluated through it can be trusted.
+      let condition = x.frobeniusNorm * inverse.frobeniusNorm
+      if !(condition < 1e8) { throw fail("inverse of a nearly singular matrix") }
       return inverse
     case .diag:
       var result = Tensor(rows: x.rows, cols: x.rows)

@@ -101,7 +101,11 @@ public struct NumpyRenderer {
       }
       pieces.append(piece)
     }
-    let body = pieces.isEmpty ? "0.0" : "(" + pieces.joined(separator: " + ") + ")"
+    let zero =
+      "np.zeros(("
+      + TensorDerivative.Index.allCases.filter(tensor.isReal).map(size)
+      .joined(separator: ", ") + ",))"
+    let body = pieces.isEmpty ? zero : "(" + pieces.joined(separator: " + ") + ")"
     return shaped(try bindingDefinitions(in: body, uses: uses, bindings: []), rank: rank)
   }
 

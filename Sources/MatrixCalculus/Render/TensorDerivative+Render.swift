@@ -152,7 +152,7 @@ extension TensorDerivative {
         kronecker.append(coefficient + "(\(r) \(latex ? "\\otimes" : "⊗") \(l))")
       }
     }
-    var lines = ["\(d)\(function) = " + sums.joined(separator: " + ")]
+    var lines = ["\(d)\(function) = " + (sums.isEmpty ? "0" : sums.joined(separator: " + "))]
     if kroneckerExact && isReal(.k) && isReal(.l) {
       let matrix =
         kronecker.count == 1 ? kronecker[0] : "(" + kronecker.joined(separator: " + ") + ")"
