@@ -8,7 +8,11 @@ enum IndexContraction {
   /// Multiplies factors and sums over `summed`, raising everything to one matrix expression.
   static func contract(_ input: [IndexedTensor], _ summed: [String]) throws -> IndexedTensor {
     var result = IndexedTensor(expr: .constant(1), row: nil, col: nil)
-    for factor in try contractSums(input, summed) { result = try combine(result, factor) }
+    let factors = try contractSums(input, summed)
+    // Free deltas last: δ_ij x_i is diag(x) whatever the order written.
+    for factor in factors.filter({ !$0.isDelta }) + factors.filter(\.isDelta) {
+      result = try combine(result, factor)
+    }
     return result
   }
 
@@ -126,18 +130,17 @@ enum IndexContraction {
   }
 
   /// A free δ_ik times `other`, whose indices are among i and k: s I, diag(v), diag(diag(M)).
-  /// `nil` when the delta's size is not known (an index formula's `delta(i, j)`).
+  /// `nil` for s δ_ik when the delta's size is not known (an index formula's `delta(i, j)`).
   private static func freeDelta(_ delta: IndexedTensor, _ other: IndexedTensor) throws
     -> IndexedTensor?
   {
-    guard case .identity = delta.expr.node, let row = delta.row, let col = delta.col else {
-      return nil
-    }
+    guard let row = delta.row, let col = delta.col else { return nil }
     let otherIndices = Set(other.indices)
     guard otherIndices.isSubset(of: [row, col]) else { return nil }
     let matrix: Expr
     switch other.indices.count {
     case 0:
+      guard case .identity = delta.expr.node else { return nil }
       matrix = try other.expr * delta.expr
     case 1:
       matrix = try Expr.call(.diag, try other.asColumn().expr)

@@ -315,7 +315,8 @@ struct TypeChecker {
       return (unifier.fixed(dims.rows), unifier.fixed(dims.cols))
     case .call(let name, let arguments):
       if indexScope != nil && (name == "sum" || name == "delta") {
-        for argument in arguments.dropFirst(name == "sum" ? 1 : 0) {
+        // delta's arguments are index names, not expressions to infer.
+        for argument in name == "sum" ? Array(arguments.dropFirst()) : [] {
           _ = try infer(argument)
         }
         if name == "delta" {

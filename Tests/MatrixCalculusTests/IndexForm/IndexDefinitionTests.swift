@@ -22,12 +22,22 @@ let indexDeclarations =
   ("D[i] = sum(k, delta(i,k)*x[k])", "x"),
   ("D[i] = S[i,i]", "diag(S)"),
   ("D[i,j] = sum(k, A[i,k]*x[k]*z[k]*B[k,j])", "A*diag(x .* z)*B"),
+  ("D[i,j] = delta(i,j)*x[i]", "diag(x)"),
+  ("D[i,j] = x[j]*delta(i,j)", "diag(x)"),
+  ("D[i,j] = delta(i,j)*S[i,j]", "diag(diag(S))"),
 ])
 func indexDefinitionRaises(_ definition: String, matrixForm: String) throws {
   let problem = try parseProblem(indexDeclarations + "; " + definition + "; E = " + matrixForm)
   let raised = try #require(problem.definitions.first { $0.name == "D" })
   let expected = try #require(problem.definitions.first { $0.name == "E" })
   #expect(raised.body == expected.body, "\(raised.body) vs \(expected.body)")
+}
+
+/// delta's arguments are indices: they do not become inferred variables (which would add
+/// dimensions to the problem).
+@Test func deltaArgumentsAreIndicesNotInputs() throws {
+  let problem = try parseProblem("x : vector(n); D[i,j] = delta(i,j)*x[i]")
+  #expect(problem.inputs.map(\.name) == ["x"])
 }
 
 @Test func traceFromIndexFormAgreesOnNumbers() throws {
