@@ -143,10 +143,8 @@ public struct Derivation: Sendable {
     case (2, 0, 0...1), (2, 1...2, 0):
       // The derivative of the first derivative, both in matrix form.
       tensor = nil
-      let first =
-        objectiveRank == 0
-        ? try builder.gradient(of: objective, withRespectTo: variable).inlined
-        : try Self.jacobian(of: objective, withRespectTo: variable, builder: &builder)
+      let first = try Self.firstDerivative(
+        of: objective, withRespectTo: variable, builder: &builder)
       firstOrder = try presentation.presented(first)
       result = try presentation.presented(
         try Self.jacobian(of: first, withRespectTo: variable, builder: &builder))
@@ -158,10 +156,8 @@ public struct Derivation: Sendable {
       let function: Expr
       if order == 2 {
         // The first derivative (a gradient matrix, a Jacobian) is the function.
-        let first =
-          objectiveRank == 0
-          ? try builder.gradient(of: objective, withRespectTo: variable).inlined
-          : try Self.jacobian(of: objective, withRespectTo: variable, builder: &builder)
+        let first = try Self.firstDerivative(
+          of: objective, withRespectTo: variable, builder: &builder)
         firstOrder = try presentation.presented(first)
         function = first
       } else {
@@ -203,6 +199,20 @@ public struct Derivation: Sendable {
   static func rank(of shape: Shape) -> Int {
     if shape.isScalar { return 0 }
     return shape.rows == .one || shape.cols == .one ? 1 : 2
+  }
+
+  /// The first derivative a second one differentiates (a gradient or a Jacobian), with its
+  /// element-wise algebra simplified first (σ − y, not a quotient that cancels to it), so the
+  /// second derivative comes out in the textbook form.
+  private static func firstDerivative(
+    of objective: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder
+  ) throws -> Expr {
+    let first =
+      objective.isScalar
+      ? try builder.gradient(of: objective, withRespectTo: variable).inlined
+      : try jacobian(of: objective, withRespectTo: variable, builder: &builder)
+    var algebra = ElementwiseAlgebra()
+    return try builder.simplifier.simplified(try algebra.normalized(first))
   }
 
   /// The derivative in matrix form when it has at most two indices: `J_ij = ∂F_i/∂x_j` of a

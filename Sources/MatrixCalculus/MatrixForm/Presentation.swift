@@ -5,6 +5,7 @@ struct Presentation {
   private var foldMemo: [Expr: Expr] = [:]
   private var factorMemo: [Expr: Expr] = [:]
   private let names: [Expr: Expr]
+  private var algebra = ElementwiseAlgebra()
 
   /// - Parameter definitions: body (as written and as simplified) → the defined name.
   init(definitions: [(body: Expr, variable: Expr)]) {
@@ -40,9 +41,9 @@ struct Presentation {
     return count(e)
   }
 
-  /// The presented form: folded, then factored.
+  /// The presented form: element-wise algebra simplified, folded, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try factored(try folded(e))
+    try factored(try folded(try algebra.normalized(e)))
   }
 
   /// Replaces every subexpression that is the body of a definition by its name.

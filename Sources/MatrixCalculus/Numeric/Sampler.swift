@@ -65,6 +65,10 @@ public struct Sampler {
       case .call(.log, let a), .call(.sqrt, let a): mark(a, .positive, &seen)
       case .call(.logdet, let a), .call(.inverse, let a), .call(.det, let a):
         mark(a, .posdef, &seen)
+      case .call(.abs, let a), .call(.sign, let a), .call(.step, let a), .call(.relu, let a),
+        .call(.norm1, let a):
+        // Kinks at 0: entries at least 0.25 away, so a difference step never crosses one.
+        mark(a, .nonzero, &seen)
       case .power(let a, let p):
         if let k = p.constantValue, k == k.rounded(), k >= 0 {} else { mark(a, .positive, &seen) }
       case .variable(let name, _, _): if let body = bodies[name] { walk(body) }
