@@ -98,8 +98,21 @@ let jacobians: [(String, String, Int, String)] = [
   ("x'*A'*A*x", "x", 2, "2 Aᵀ A"),
   ("logsumexp(v)", "v", 2, "diag(softmax(v)) − softmax(v) softmax(v)ᵀ"),
   ("s^3*x'*x", "s", 2, "6 xᵀ x s"),
-  ("sum(log(1 + exp(-y .* (W*x))))", "x", 2, ""),
-  ("-y'*log(sigmoid(W*x)) - (1 - y)'*log(1 - sigmoid(W*x))", "x", 2, ""),
+  // Textbook forms of the logistic and cross-entropy losses (element-wise algebra cancels).
+  ("sum(log(1 + exp(-y .* (W*x))))", "x", 1, "−Wᵀ (y ⊙ sigmoid(−((W x) ⊙ y)))"),
+  (
+    "sum(log(1 + exp(-y .* (W*x))))", "x", 2,
+    "Wᵀ diag(y) diag(sigmoid(−((W x) ⊙ y)) ⊙ (1 − sigmoid(−((W x) ⊙ y)))) diag(y) W"
+  ),
+  ("-y'*log(sigmoid(W*x)) - (1 - y)'*log(1 - sigmoid(W*x))", "x", 1, "Wᵀ (sigmoid(W x) − y)"),
+  (
+    "-y'*log(sigmoid(W*x)) - (1 - y)'*log(1 - sigmoid(W*x))", "x", 2,
+    "Wᵀ diag(sigmoid(W x) ⊙ (1 − sigmoid(W x))) W"
+  ),
+  (
+    "-y'*log(softmax(W*x))", "x", 2,
+    "sum(y) Wᵀ (diag(softmax(W x)) − softmax(W x) softmax(W x)ᵀ) W"
+  ),
   // Read entry by entry (no canonical shape matches), a matrix by a scalar, and second
   // derivatives of vectors and matrices by a scalar.
   ("(x'*x)*x", "x", 1, "xᵀ x I + 2 x xᵀ"),
