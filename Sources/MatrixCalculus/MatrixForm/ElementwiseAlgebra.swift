@@ -18,6 +18,7 @@ struct ElementwiseAlgebra {
   private var clusterMemo: [Expr: Expr] = [:]
   private var divisionMemo: [Expr: Bool] = [:]
   private var termMemo: [Expr: [Term]] = [:]
+  private var deadline = Deadline()
 
   private struct TooLarge: Error {}
 
@@ -26,6 +27,7 @@ struct ElementwiseAlgebra {
   /// when it divides (nothing cancels otherwise), so the pass stays linear in the size of `e`.
   mutating func normalized(_ e: Expr) throws -> Expr {
     if let done = memo[e] { return done }
+    try deadline.check()
     var result: Expr
     if Self.isCluster(e) {
       let original = try rebuiltCluster(e)

@@ -50,8 +50,6 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     self.height = height
   }
 
-  deinit { ExprPool.release(self) }
-
   /// Identity: interning makes structural equality and identity the same.
   public static func == (lhs: Expr, rhs: Expr) -> Bool { lhs === rhs }
 
@@ -98,53 +96,71 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   public var description: String { PlainSpelling.spell(self) }
 }
 
-/// The one pool of interned expressions. It holds them weakly: an expression nobody uses
-/// any more leaves the pool, so a long-running process (a server, a fuzzer, a property test)
-/// does not grow without bound. Children are held strongly by their parents.
+/// The one pool of interned expressions. It holds them strongly, in the order made, and
+/// sweeps out the ones nobody else holds whenever it has doubled since the last sweep, so a
+/// long-running process (a server, a fuzzer, a property test) does not grow without bound.
+///
+/// Not weak references: an object that is weakly referenced gets a side table, and every
+/// retain and release of it then takes the slow path (a third of a small derivation's time
+/// went there). Children are held strongly by their parents and made before them, so one
+/// sweep from the newest to the oldest frees whole unused trees.
 enum ExprPool {
-  /// A class, not a struct: a `weak` field in a struct stored in a Dictionary crashed in
-  /// swift_weakLoadStrong in -Onone builds here (Swift 6.3.1); the boxed form does not.
-  private final class Entry: @unchecked Sendable {
-    weak var expr: Expr?
-    let identity: ObjectIdentifier
-
-    init(_ expr: Expr) {
-      self.expr = expr
-      identity = ObjectIdentifier(expr)
-    }
+  private struct State: @unchecked Sendable {
+    /// Node → its slot in `slots`.
+    var index: [Node: Int] = [:]
+    /// Every interned expression, oldest first.
+    var slots: [Expr?] = []
+    /// Sweep when `slots` reaches this many.
+    var sweepAt = 1 << 14
   }
 
-  private static let table = Mutex<[Node: Entry]>([:])
+  private static let state = Mutex<State>(State())
 
   /// Returns the unique expression for `node`, or throws when its operands' shapes do not fit.
   static func intern(_ node: Node) throws -> Expr {
-    if let existing = table.withLock({ $0[node]?.expr }) { return existing }
+    if let existing = state.withLock({ state in state.index[node].flatMap { state.slots[$0] } }) {
+      return existing
+    }
     let shape = try shapeOf(node)
     let height = 1 + (childrenOf(node).map(\.height).max() ?? 0)
-    return table.withLock { table in
-      if let existing = table[node]?.expr { return existing }
+    return state.withLock { state in
+      if let slot = state.index[node], let existing = state.slots[slot] { return existing }
+      if state.slots.count >= state.sweepAt {
+        sweep(&state)
+        state.sweepAt = max(1 << 14, 2 * state.slots.count)
+      }
       let made = Expr(node: node, shape: shape, height: height)
-      table[node] = Entry(made)
+      state.index[node] = state.slots.count
+      state.slots.append(made)
       return made
     }
   }
 
-  /// Called from `deinit`: forgets the entry if it is still this expression's (a new one for
-  /// the same node may already have replaced it).
-  static func release(_ expr: Expr) {
-    let identity = ObjectIdentifier(expr)
-    // The removed entry is destroyed after the lock is let go: destroying its key releases
-    // children, whose own deinit takes the lock again.
-    let removed = table.withLock { table -> (key: Node, value: Entry)? in
-      guard let index = table.index(forKey: expr.node), table[index].value.identity == identity
-      else { return nil }
-      return table.remove(at: index)
+  /// Frees every expression only the pool holds (newest first, so a parent's release makes
+  /// its children free in the same pass), then compacts the slots.
+  private static func sweep(_ state: inout State) {
+    var removed = false
+    for slot in state.slots.indices.reversed() where isKnownUniquelyReferenced(&state.slots[slot]) {
+      guard let expr = state.slots[slot] else { continue }
+      state.index.removeValue(forKey: expr.node)
+      state.slots[slot] = nil
+      removed = true
     }
-    _ = removed
+    guard removed else { return }
+    state.slots.removeAll { $0 == nil }
+    state.index.removeAll(keepingCapacity: true)
+    for (slot, expr) in state.slots.enumerated() {
+      if let expr { state.index[expr.node] = slot }
+    }
   }
 
-  /// Number of live interned expressions (for tests).
-  static var count: Int { table.withLock { $0.count } }
+  /// Number of live interned expressions, after a sweep (for tests).
+  static var count: Int {
+    state.withLock { state in
+      sweep(&state)
+      return state.slots.count
+    }
+  }
 
   private static func childrenOf(_ node: Node) -> [Expr] {
     switch node {

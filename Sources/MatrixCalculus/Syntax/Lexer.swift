@@ -48,6 +48,15 @@ struct Lexer {
       SourceRange(line: line, column: start - lineStart + 1, length: length)
     }
     func value(_ i: Int) -> UInt32 { i < scalars.count ? scalars[i].value : 0 }
+    // Names and numbers are ASCII: their bytes are their scalars (no generic append).
+    func ascii(_ start: Int, _ end: Int) -> String {
+      String(unsafeUninitializedCapacity: end - start) { buffer in
+        for offset in 0..<(end - start) {
+          buffer[offset] = UInt8(truncatingIfNeeded: scalars[start + offset].value)
+        }
+        return end - start
+      }
+    }
     while index < scalars.count {
       let v = scalars[index].value
       if v == 10 {  // \n
@@ -68,9 +77,8 @@ struct Lexer {
       let start = index
       if isLetter(v) {
         while index < scalars.count, isLetter(value(index)) || isDigit(value(index)) { index += 1 }
-        var name = String.UnicodeScalarView()
-        name.append(contentsOf: scalars[start..<index])
-        tokens.append(Token(kind: .name(String(name)), range: range(start, index - start)))
+        let name = ascii(start, index)
+        tokens.append(Token(kind: .name(name), range: range(start, index - start)))
         continue
       }
       if isDigit(v) || (v == 46 && isDigit(value(index + 1))) {  // 46 is '.'
@@ -87,9 +95,7 @@ struct Lexer {
             while isDigit(value(index)) { index += 1 }
           }
         }
-        var text = String.UnicodeScalarView()
-        text.append(contentsOf: scalars[start..<index])
-        let spelled = String(text)
+        let spelled = ascii(start, index)
         guard let number = Double(spelled), number.isFinite else {
           throw MatcalcError.syntax(
             "number '\(spelled)' is out of range", range(start, index - start))
