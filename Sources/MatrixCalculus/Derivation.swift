@@ -624,7 +624,7 @@ public func derive(
 func parsedObjective(_ expression: String, _ statements: String) throws
   -> (Problem, Expr, String)
 {
-  let lineCount = statements.split(separator: "\n", omittingEmptySubsequences: false).count
+  let lineCount = statements.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
   var whereParser = try Parser(statements)
   let parsedStatements = try whereParser.statements()
   var expressionParser = try Parser(expression, firstLine: lineCount + 1)
@@ -634,7 +634,10 @@ func parsedObjective(_ expression: String, _ statements: String) throws
   guard let objective = try checker.check(parsedStatements, objective: objectiveSyntax) else {
     throw MatcalcError.internalError("no objective")
   }
-  let trimmed = expression.trimmingCharacters(in: .whitespaces)
-  let isName = checker.problem.expr(named: trimmed) != nil
-  return (checker.problem, objective, isName ? trimmed : "f")
+  var trimmed = Substring(expression)
+  while let first = trimmed.first, first == " " || first == "\t" { trimmed.removeFirst() }
+  while let last = trimmed.last, last == " " || last == "\t" { trimmed.removeLast() }
+  let name = String(trimmed)
+  let isName = checker.problem.expr(named: name) != nil
+  return (checker.problem, objective, isName ? name : "f")
 }

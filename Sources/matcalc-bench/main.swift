@@ -16,7 +16,7 @@ case "gemm-tune": GemmBenchmark.tune()
 case "derive": try benchmarkDerivations()
 case "symbolic": try SymbolicBenchmark.run()
 case "profile-small":  // a loop to run under a profiler
-  for _ in 0..<2000 {
+  for _ in 0..<20000 {
     _ = try derive("tr(A*X)", wrt: "X", where: "A : matrix(n, n); X : matrix(n, n)").render(.text)
   }
 case "mlp-profile":

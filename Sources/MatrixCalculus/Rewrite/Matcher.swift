@@ -2,16 +2,17 @@
 struct Matcher {
   /// What the pattern variables and dimension symbols stand for.
   struct Bindings {
-    var exprs: [String: Expr] = [:]
+    /// By pattern variable (interned, so looked up by identity).
+    var exprs: [Expr: Expr] = [:]
     var dims: [String: Dim] = [:]
   }
 
-  let patternVariables: [String: Expr]
+  let patternVariables: Set<Expr>
   /// An element-wise rule's scalar variables match matrices too (the rule is lifted).
   let lifting: Bool
 
   init(_ rule: Rule) {
-    patternVariables = rule.variables
+    patternVariables = rule.patternVariables
     lifting = rule.isElementwise
   }
 
@@ -47,10 +48,10 @@ struct Matcher {
   }
 
   func match(_ pattern: Expr, _ target: Expr, _ bindings: inout Bindings) -> Bool {
-    if case .variable(let name, let shape, let symmetric) = pattern.node,
-      patternVariables[name] != nil
+    if case .variable(_, let shape, let symmetric) = pattern.node,
+      patternVariables.contains(pattern)
     {
-      if let bound = bindings.exprs[name] { return bound === target }
+      if let bound = bindings.exprs[pattern] { return bound === target }
       if symmetric && !Matcher.isSymmetric(target) { return false }
       if shape.isScalar && !target.isScalar {
         // A scalar pattern variable matches 1×1 expressions only, unless the rule is lifted.
@@ -58,7 +59,7 @@ struct Matcher {
       } else {
         guard bind(shape, target.shape, &bindings) else { return false }
       }
-      bindings.exprs[name] = target
+      bindings.exprs[pattern] = target
       return true
     }
     switch (pattern.node, target.node) {
@@ -125,8 +126,8 @@ struct Matcher {
     if let done = memo[e] { return done }
     let result: Expr
     switch e.node {
-    case .variable(let name, _, _) where patternVariables[name] != nil:
-      guard let bound = bindings.exprs[name] else {
+    case .variable(let name, _, _) where patternVariables.contains(e):
+      guard let bound = bindings.exprs[e] else {
         throw MatcalcError.internalError("pattern variable \(name) is unbound")
       }
       result = bound

@@ -2,7 +2,10 @@
 ///
 /// Declared names are pattern variables; dimension symbols are per rule and must unify for
 /// the rule to fire. A rule whose left side is `d(E)` is a differential rule.
-public struct Rule: Sendable, CustomStringConvertible {
+///
+/// A class: rules are looked up and handed around at every node the simplifier visits, and
+/// copying the fields of a struct each time was a measurable part of a small derivation.
+public final class Rule: Sendable, CustomStringConvertible {
   /// What a rule is for.
   public enum Kind: String, Sendable {
     /// `E => E'`, applied by the simplifier.
@@ -40,12 +43,32 @@ public struct Rule: Sendable, CustomStringConvertible {
   /// The line in that file.
   public let line: Int
 
+  init(
+    name: String, kind: Kind, left: Expr, right: Expr, variables: [String: Expr],
+    domains: [(Domain, String)], file: String, line: Int
+  ) {
+    self.name = name
+    self.kind = kind
+    self.left = left
+    self.right = right
+    self.variables = variables
+    self.domains = domains
+    self.file = file
+    self.line = line
+    isElementwise = Self.elementwise(kind, left, variables)
+    patternVariables = Set(variables.values)
+  }
+
   /// `file:line`.
   public var location: String { "\(file):\(line)" }
 
   /// Whether every pattern variable is a scalar and the rule differentiates an element-wise
   /// function: it then applies entry by entry to matrices ("lifted").
-  public var isElementwise: Bool {
+  public let isElementwise: Bool
+  /// The pattern variables as expressions (a pattern's variable nodes are these).
+  let patternVariables: Set<Expr>
+
+  private static func elementwise(_ kind: Kind, _ left: Expr, _ variables: [String: Expr]) -> Bool {
     guard kind == .differential, case .differential(let inner) = left.node else { return false }
     let elementwise: Bool
     switch inner.node {
