@@ -8,6 +8,8 @@ struct Unifier {
   private var parent: [Int] = []
   private var values: [Dim?] = []
   private var fixedTerms: [Dim: Int] = [:]
+  /// The term for size 1, asked for at every scalar and vector (kept out of the dictionary).
+  private var oneTerm: Int?
 
   mutating func fresh() -> Int {
     parent.append(parent.count)
@@ -16,10 +18,12 @@ struct Unifier {
   }
 
   mutating func fixed(_ dim: Dim) -> Int {
+    if dim == .one, let oneTerm { return oneTerm }
     if let term = fixedTerms[dim] { return term }
     let term = fresh()
     values[term] = dim
     fixedTerms[dim] = term
+    if dim == .one { oneTerm = term }
     return term
   }
 
