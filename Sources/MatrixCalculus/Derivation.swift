@@ -144,7 +144,7 @@ public struct Derivation: Sendable {
       // The derivative of the first derivative, both in matrix form.
       tensor = nil
       let first = try Self.firstDerivative(
-        of: objective, withRespectTo: variable, builder: &builder)
+        of: objective, withRespectTo: variable, builder: &builder, presentation: &presentation)
       firstOrder = try presentation.presented(first)
       result = try presentation.presented(
         try Self.jacobian(of: first, withRespectTo: variable, builder: &builder))
@@ -157,7 +157,7 @@ public struct Derivation: Sendable {
       if order == 2 {
         // The first derivative (a gradient matrix, a Jacobian) is the function.
         let first = try Self.firstDerivative(
-          of: objective, withRespectTo: variable, builder: &builder)
+          of: objective, withRespectTo: variable, builder: &builder, presentation: &presentation)
         firstOrder = try presentation.presented(first)
         function = first
       } else {
@@ -205,14 +205,17 @@ public struct Derivation: Sendable {
   /// element-wise algebra simplified first (σ − y, not a quotient that cancels to it), so the
   /// second derivative comes out in the textbook form.
   private static func firstDerivative(
-    of objective: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder
+    of objective: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder,
+    presentation: inout Presentation
   ) throws -> Expr {
     let first =
       objective.isScalar
       ? try builder.gradient(of: objective, withRespectTo: variable).inlined
       : try jacobian(of: objective, withRespectTo: variable, builder: &builder)
+    // Folded first: the rules write σ(z) where the input wrote its name a.
     var algebra = ElementwiseAlgebra()
-    return try builder.simplifier.simplified(try algebra.normalized(first))
+    return try builder.simplifier.simplified(
+      try algebra.normalized(try presentation.folded(first)))
   }
 
   /// The derivative in matrix form when it has at most two indices: `J_ij = ∂F_i/∂x_j` of a

@@ -161,3 +161,17 @@ func corpusProblemIsCheckedAndItsNumpyAgrees(_ problem: CorpusCase) throws {
   let gap = zip(numbers, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
   #expect(gap <= 1e-9 * max(1, expected.maxAbs), "\(line)")
 }
+
+/// The textbook forms also come out when the loss is written through named definitions
+/// (the rules write σ(z) where the input wrote a; both are one atom after folding).
+@Test func logisticLossThroughDefinitionsIsTextbook() throws {
+  let statements =
+    "W : matrix(m, n); x : vector(n); b : vector(m); y : vector(m); z = W*x + b; "
+    + "a = sigmoid(z); l = -y'*log(a) - (1 - y)'*log(1 - a)"
+  let gradient = try derive("l", wrt: "W", where: statements)
+  #expect(try gradient.check(points: 2).passed)
+  #expect(MathRenderer(.text).render(gradient.result) == "(a − y) xᵀ")
+  let hessian = try derive("l", wrt: "b", where: statements, order: 2)
+  #expect(try hessian.check(points: 2).passed)
+  #expect(MathRenderer(.text).render(hessian.result) == "diag(a ⊙ (1 − a))")
+}

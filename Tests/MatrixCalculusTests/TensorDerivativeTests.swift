@@ -82,6 +82,14 @@ func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
   ("X'", "X", ["df = dXᵀ"]),
   ("tr(Y)*Y", "Y", ["df = Y tr(dY) + tr(Y) dY"]),
   ("X .* X", "X", ["df = 2 (X ⊙ dX)"]),
+  // Signs go between the terms, also in the Kronecker form.
+  (
+    "Y*Y - Y", "Y",
+    [
+      "df = dY Y + Y dY − dY",
+      "d vec f = ((Yᵀ ⊗ I) + (I ⊗ Y) − (I ⊗ I)) d vec Y   (vec stacks columns)",
+    ]
+  ),
 ])
 func differentialFormReadsLikeTheCookbook(_ expression: String, wrt: String, lines: [String])
   throws

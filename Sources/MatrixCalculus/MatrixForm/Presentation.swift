@@ -41,9 +41,10 @@ struct Presentation {
     return count(e)
   }
 
-  /// The presented form: element-wise algebra simplified, folded, then factored.
+  /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
+  /// algebra simplified, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try factored(try folded(try algebra.normalized(e)))
+    try factored(try algebra.normalized(try folded(e)))
   }
 
   /// Replaces every subexpression that is the body of a definition by its name.

@@ -139,6 +139,9 @@ public struct MathRenderer: Sendable {
       return style == .text
         ? ("\(render(a, 4))^⊙\(exponent)", 3) : ("\(render(a, 4))^{\\circ \(exponent)}", 3)
     case .transpose(let a):
+      if case .call(.inverse, let inner) = a.node {  // (X⁻¹)ᵀ = X⁻ᵀ
+        return ("\(render(inner, 4))\(style == .text ? "⁻ᵀ" : "^{-\\top}")", 3)
+      }
       return ("\(render(a, 4))\(style == .text ? "ᵀ" : "^\\top")", 3)
     case .call(.inverse, let a):
       if case .transpose(let inner) = a.node {

@@ -17,9 +17,15 @@ extension TensorDerivative {
     for term in terms {
       var factors: [String] = []
       var negative = false
-      if let c = term.coefficient.constantValue, c < 0 {
+      let (c, base) = term.coefficient.coefficientAndBase
+      if c < 0 {
         negative = true
-        if c != -1 { factors.append(MathRenderer.number(-c)) }
+        if base.constantValue != 1 {
+          let positive = (try? Expr.scale(-c, base)) ?? base
+          factors.append(renderer.operand(positive))
+        } else if c != -1 {
+          factors.append(MathRenderer.number(-c))
+        }
       } else if term.coefficient.constantValue != 1 {
         factors.append(renderer.operand(term.coefficient))
       }
@@ -123,15 +129,17 @@ extension TensorDerivative {
     let d = latex ? "\\mathrm{d}" : "d"
     let dX = "\(d)\(variable)"
     var sums: [String] = []
+    var signs: [Bool] = []
     var kronecker: [String] = []
     var kroneckerExact = true
     for term in terms {
       guard let piece = try piece(term) else { return nil }
-      let c = term.coefficient.constantValue
+      // The sign goes between the terms; the coefficient's magnitude in front of the term.
+      let (c, base) = term.coefficient.coefficientAndBase
+      let magnitude = c < 0 ? ((try? Expr.scale(-c, base)) ?? base) : term.coefficient
       var coefficient = ""
-      if c != 1 {
-        coefficient = c == -1 ? (latex ? "-" : "−") : renderer.operand(term.coefficient) + " "
-      }
+      if magnitude.constantValue != 1 { coefficient = renderer.operand(magnitude) + " " }
+      signs.append(c < 0)
       switch piece {
       case .inner(let outer, let inner):
         let weights = try Self.transposed(inner)
@@ -152,10 +160,22 @@ extension TensorDerivative {
         kronecker.append(coefficient + "(\(r) \(latex ? "\\otimes" : "⊗") \(l))")
       }
     }
-    var lines = ["\(d)\(function) = " + (sums.isEmpty ? "0" : sums.joined(separator: " + "))]
+    // Terms joined by their signs (`A dX B − C dX D`).
+    func signed(_ texts: [String]) -> String {
+      let minus = latex ? "-" : "−"
+      var sum = texts.isEmpty ? "0" : ""
+      for (index, (text, negative)) in zip(texts, signs).enumerated() {
+        if index == 0 {
+          sum = (negative ? minus : "") + text
+        } else {
+          sum += (negative ? " \(minus) " : " + ") + text
+        }
+      }
+      return sum
+    }
+    var lines = ["\(d)\(function) = " + signed(sums)]
     if kroneckerExact && isReal(.k) && isReal(.l) {
-      let matrix =
-        kronecker.count == 1 ? kronecker[0] : "(" + kronecker.joined(separator: " + ") + ")"
+      let matrix = kronecker.count == 1 ? signed(kronecker) : "(" + signed(kronecker) + ")"
       lines.append(
         "\(d) vec \(function) = \(matrix) \(d) vec \(variable)"
           + (latex ? "" : "   (vec stacks columns)"))
