@@ -32,6 +32,16 @@ enum IndexContraction {
         factors.remove(at: deltaAt)
         factors.removeAll { $0.isDelta && $0.row == $0.col }  // δ_ii = 1
         pending.removeFirst()
+      } else if holders.count == 2,
+        Set(factors[holders[0]].indices) == Set(factors[holders[1]].indices),
+        factors[holders[0]].indices.count == 2
+      {
+        // Σ_k A_ik B_ik: both indices shared, so entry by entry first ((A ⊙ B)_ik), then
+        // the sum over k alone.
+        let combined = try combine(factors[holders[0]], factors[holders[1]])
+        factors.remove(at: holders[1])
+        factors.remove(at: holders[0])
+        factors.append(combined)
       } else if holders.count == 2 {
         // Σ_k X_·k Y_k· in the order that needs the fewest transposes.
         func transposes(_ x: IndexedTensor, _ y: IndexedTensor) -> Int {

@@ -95,7 +95,9 @@ struct SeedReader {
         term.summed += [r, c].compactMap { $0 }
         return term
       }
-    case .call(.diag, let v) where !v.isScalar:
+    case .call(.diag, let v) where v.isScalar, .call(.diagonal, let v) where v.isScalar:
+      return try read(v, row: nil, col: nil)  // of a 1×1, both are the identity
+    case .call(.diag, let v):
       // diag(v)_rc = δ_rc v_r.
       guard let row, let col else { throw refuse(e) }
       if row == col {  // diag(v)_rr = v_r

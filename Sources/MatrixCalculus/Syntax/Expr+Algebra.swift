@@ -151,6 +151,10 @@ extension Expr {
     if a.isZero || b.isZero { return try zero(Shape(a.shape.rows, b.shape.cols)) }
     if case .identity = a.node { return b }
     if case .identity = b.node { return a }
+    // 𝟏 𝟏ᵀ (an outer product of ones) is the matrix of ones.
+    if case .ones = a.node, case .ones = b.node, a.shape.cols == .one {
+      return try ones(Shape(a.shape.rows, b.shape.cols))
+    }
     if case .product(let s, let rest) = a.node, s.isScalar, !rest.isScalar {
       return try multiply(s, try multiply(rest, b))
     }

@@ -25,6 +25,7 @@ let indexDeclarations =
   ("D[i,j] = delta(i,j)*x[i]", "diag(x)"),
   ("D[i,j] = x[j]*delta(i,j)", "diag(x)"),
   ("D[i,j] = delta(i,j)*S[i,j]", "diag(diag(S))"),
+  ("D[i] = sum(k, A[i,k]*C[i,k])", "(A .* C)*ones(n, 1)"),
 ])
 func indexDefinitionRaises(_ definition: String, matrixForm: String) throws {
   let problem = try parseProblem(indexDeclarations + "; " + definition + "; E = " + matrixForm)
@@ -38,6 +39,17 @@ func indexDefinitionRaises(_ definition: String, matrixForm: String) throws {
 @Test func deltaArgumentsAreIndicesNotInputs() throws {
   let problem = try parseProblem("x : vector(n); D[i,j] = delta(i,j)*x[i]")
   #expect(problem.inputs.map(\.name) == ["x"])
+}
+
+/// Σ_ij Y_ij Y_ij: the two factors share both indices, so they multiply entry by entry before
+/// either index is summed (not a matrix product over i).
+@Test func sumOfSquaresFromIndexFormIsTheFrobeniusNorm() throws {
+  let statements =
+    "W : matrix(m, n); X : matrix(n, p); Y[i,j] = sum(k, W[i,k]*X[k,j]); "
+    + "l = sum(i, sum(j, Y[i,j]*Y[i,j]))"
+  let derivation = try derive("l", wrt: "W", where: statements)
+  #expect(try derivation.check(points: 2).passed)
+  #expect(MathRenderer(.text).render(derivation.result) == "2 Y Xᵀ")
 }
 
 @Test func traceFromIndexFormAgreesOnNumbers() throws {
