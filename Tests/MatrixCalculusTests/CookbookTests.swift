@@ -74,7 +74,9 @@ let cookbookSquares =
   ("tr(A*X*B*X)", "X", "Aᵀ Xᵀ Bᵀ + Bᵀ Xᵀ Aᵀ"),  // (113)
   ("tr(X^4)", "X", "4 Xᵀ Xᵀ Xᵀ"),  // (116), k = 4
   ("tr(inv(X))", "X", "−X⁻ᵀ X⁻ᵀ"),  // (121) with A = B = I
-  ("det(A*X*B)", "X", ""),  // (51): correct, printed as det(AXB) Aᵀ (Bᵀ Xᵀ Aᵀ)⁻¹ Bᵀ
+  ("det(A*X*B)", "X", "det(A X B) X⁻ᵀ"),  // (51), square A, X, B
+  ("logdet(A*X*B)", "X", "X⁻ᵀ"),  // (51) over det
+  ("logdet(X'*X)", "X", "2 X⁻ᵀ"),  // (55) for a square X
 ])
 func cookbookMore(_ input: String, wrt: String, expected: String) throws {
   let derivation = try derivedAndChecked(input, wrt: wrt, where: cookbookSquares)

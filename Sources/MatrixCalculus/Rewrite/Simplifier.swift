@@ -31,11 +31,23 @@ struct Simplifier {
 
   init(rules: RuleSet) { self.rules = rules }
 
+  /// `e` over simplified children. The canonical constructors may build nodes of their own
+  /// while rebuilding (a transposed chain becomes a chain of transposes, products
+  /// re-associate), so the rebuilt node's children are simplified again until they stay.
+  private mutating func withSimplifiedChildren(_ e: Expr) throws -> Expr {
+    var current = e
+    for _ in 0..<4 {
+      let children = try current.children.map { try simplified($0) }
+      if zip(children, current.children).allSatisfy({ $0 === $1 }) { break }
+      current = try current.rebuilt(children)
+    }
+    return current
+  }
+
   mutating func simplified(_ e: Expr) throws -> Expr {
     if let done = memo[e] { return done }
     try deadline.check()
-    let children = try e.children.map { try simplified($0) }
-    var current = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+    var current = try withSimplifiedChildren(e)
     var rounds = 0
     rewriting: while rounds < limit {
       rounds += 1
@@ -48,10 +60,7 @@ struct Simplifier {
         }
         steps.append(Step(rule: rule.name, before: current, after: next))
         // The result's children may now simplify further.
-        let nextChildren = try next.children.map { try simplified($0) }
-        current =
-          zip(nextChildren, next.children).allSatisfy({ $0 === $1 })
-          ? next : try next.rebuilt(nextChildren)
+        current = try withSimplifiedChildren(next)
         continue rewriting
       }
       break

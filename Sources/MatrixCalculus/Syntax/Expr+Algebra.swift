@@ -151,6 +151,11 @@ extension Expr {
     if a.isZero || b.isZero { return try zero(Shape(a.shape.rows, b.shape.cols)) }
     if case .identity = a.node { return b }
     if case .identity = b.node { return a }
+    // A A⁻¹ = A⁻¹ A = I, also at the end of a chain (L A) A⁻¹ = L.
+    if isInversePair(a, b) { return try identity(a.shape.rows) }
+    if case .product(let left, let last) = a.node, !left.isScalar, isInversePair(last, b) {
+      return left
+    }
     // 𝟏 𝟏ᵀ (an outer product of ones) is the matrix of ones.
     if case .ones = a.node, case .ones = b.node, a.shape.cols == .one {
       return try ones(Shape(a.shape.rows, b.shape.cols))
@@ -165,6 +170,13 @@ extension Expr {
       return try multiply(try multiply(a, left), right)
     }
     return try ExprPool.intern(.product(a, b))
+  }
+
+  /// Whether `a` and `b` are a matrix and its inverse, in either order.
+  private static func isInversePair(_ a: Expr, _ b: Expr) -> Bool {
+    if case .call(.inverse, let inner) = b.node, inner === a { return true }
+    if case .call(.inverse, let inner) = a.node, inner === b { return true }
+    return false
   }
 
   /// `A ⊙ B`; scaling when an operand is 1×1.
