@@ -102,7 +102,7 @@ let jacobians: [(String, String, Int, String)] = [
   ("sum(log(1 + exp(-y .* (W*x))))", "x", 1, "−Wᵀ (y ⊙ sigmoid(−((W x) ⊙ y)))"),
   (
     "sum(log(1 + exp(-y .* (W*x))))", "x", 2,
-    "Wᵀ diag(y) diag(sigmoid(−((W x) ⊙ y)) ⊙ (1 − sigmoid(−((W x) ⊙ y)))) diag(y) W"
+    "Wᵀ diag(((sigmoid(−((W x) ⊙ y)) ⊙ (1 − sigmoid(−((W x) ⊙ y)))) ⊙ y) ⊙ y) W"
   ),
   ("-y'*log(sigmoid(W*x)) - (1 - y)'*log(1 - sigmoid(W*x))", "x", 1, "Wᵀ (sigmoid(W x) − y)"),
   (

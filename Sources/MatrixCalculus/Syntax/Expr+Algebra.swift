@@ -156,6 +156,15 @@ extension Expr {
     if case .product(let left, let last) = a.node, !left.isScalar, isInversePair(last, b) {
       return left
     }
+    // diag(u) diag(v) = diag(u ⊙ v), also at the end of a chain.
+    if case .call(.diag, let v) = b.node {
+      if case .call(.diag, let u) = a.node { return try call(.diag, try hadamard(u, v)) }
+      if case .product(let left, let last) = a.node, !left.isScalar,
+        case .call(.diag, let u) = last.node
+      {
+        return try multiply(left, try call(.diag, try hadamard(u, v)))
+      }
+    }
     // 𝟏 𝟏ᵀ (an outer product of ones) is the matrix of ones.
     if case .ones = a.node, case .ones = b.node, a.shape.cols == .one {
       return try ones(Shape(a.shape.rows, b.shape.cols))
