@@ -180,7 +180,8 @@ public struct Derivation: Sendable {
       let what = order == 2 ? "second derivatives" : "derivatives"
       throw MatcalcError.unsupported(
         "\(what) of \(objectiveName) (\(objective.shape)) with respect to \(variableName) "
-          + "(\(variable.shape)): this combination of shapes (a 3- or 4-index result) is not "
+          + "(\(variable.shape)): this combination of shapes (a "
+          + "\(objectiveRank + order * variableRank)-index result; up to 4 are built) is not "
           + "built yet", nil)
     }
     steps = builder.simplifier.steps + builder.accumulation.steps

@@ -65,8 +65,7 @@ let badInputs: [BadInput] = [
   bad("1️⃣norm2(x, x)", "takes one argument"), bad("1️⃣L(x, x)", "takes one argument"),
   bad("1️⃣sum(x, x, x)", "takes one argument"), bad("1️⃣f()", "takes one argument"),
   // Unsupported constructs, refused rather than guessed.
-  bad("((Q*Q) .* Q)*Q", "summed index", wrt: "Q"),
-  bad("((W*Q*Q) .* W)*Q", "summed index", wrt: "Q"),
+  bad("x'*Q*x + 1️⃣diag(W)", "diag needs a square matrix"), bad("1️⃣inv(x)", "inv needs a square"),
   bad("1️⃣W[i,j]", "index notation"), bad("x'*1️⃣x[i]", "index notation"),
   bad("D", "index", wrt: "x", statements: declared + "; D[i,j,k] = W[i,j]*x[k]"),
   bad("D", "free indices", wrt: "x", statements: declared + "; D[i] = W[i,j]"),

@@ -107,7 +107,10 @@ func expressionMayBeginWithMinus(_ expression: String, wrt: String, line: String
     ["derive", "x'*x", "--wrt", "x", "--where", "x : vectr(n)"], "error: --where 1:5: unknown type"
   ),
   (["derive", "x'*x", "--wrt", "q"], "cannot differentiate with respect to 'q'"),
-  (["derive", "((Q*Q) .* Q)*Q", "--wrt", "Q", "--where", "Q : matrix(n, n)"], "summed index"),
+  (
+    ["derive", "tanh(W*x)", "--wrt", "W", "--order", "2", "--where", "W : matrix(m, n)"],
+    "5-index result"
+  ),
   (["derive", "x'*x", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"], ""),
   (
     ["derive", "l", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"],

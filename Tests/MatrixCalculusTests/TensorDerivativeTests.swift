@@ -38,6 +38,10 @@ let tensorCases: [(String, String, Int, String)] = [
   ("diag(W*v)*A", "v", 1, ""),
   ("((W*Y) .* W)*Y", "Y", 1, ""),
   ("(Y .* Y')*(Y .* S)", "Y", 1, ""),
+  // Sums no matrix product absorbs stay summed in index form (Σ_s), and in the einsum.
+  ("((Y*Y) .* Y)*Y", "Y", 1, ""),
+  ("((W*Y*Y) .* W)*Y", "Y", 1, ""),
+  ("sum(((A*X*B) .* (A*X*B))*B')", "X", 2, ""),
   // Second derivatives of vectors: the Jacobian's derivative.
   ("W*v", "v", 2, "∂f_ij/∂v_k = 0"),
   ("tanh(W*v)", "v", 2, ""),

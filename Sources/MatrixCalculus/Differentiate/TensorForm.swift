@@ -7,9 +7,17 @@
 /// L U R → L_ki R_jl; L Uᵀ R → L_kj R_il; (L U R) ⊙ M → L_ki R_jl M_kl; s(U) N with s linear
 /// in U (tr(Uᵀ M), uᵀ m) → M_ij N_kl. Anything else is refused, not guessed.
 public struct TensorDerivative: Sendable {
-  /// The four index roles: F's row and column, X's row and column.
+  /// The four index roles: F's row and column, X's row and column; and up to four indices
+  /// summed inside a term (where no matrix product can absorb them: Σ_s A_is B_js C_ks).
   public enum Index: Int, Sendable, CaseIterable {
     case i, j, k, l
+    case s, t, u, v
+
+    /// The indices of the result: F's, then X's.
+    public static let free: [Index] = [.i, .j, .k, .l]
+
+    /// Whether the index is summed within its term.
+    public var isSummed: Bool { rawValue >= 4 }
   }
 
   /// One factor: an entry of a matrix expression, or δ between two indices.
@@ -47,7 +55,7 @@ public struct TensorDerivative: Sendable {
       var entries = SeedReader(seed: u)
       let read: [(coefficient: Expr, factors: [IndexedTensor])]
       do {
-        read = try entries.derivativeTerms(of: adjoint)
+        read = try entries.derivativeTerms(of: adjoint, keepingSums: true)
       } catch MatcalcError.unsupported(let message, _) {
         throw MatcalcError.unsupported(
           "this derivative has three or four indices and a summed index the engine cannot "
@@ -56,9 +64,22 @@ public struct TensorDerivative: Sendable {
       terms = try read.map { term in
         var coefficient = term.coefficient
         var factors: [Factor] = []
+        // Indices still summed (shared by three factors) become s, t, u, v in this term.
+        var dummies: [String: Index] = [:]
+        func index(_ name: String) throws -> Index {
+          if let free = Index.free.first(where: { Self.letter($0) == name }) { return free }
+          if let known = dummies[name] { return known }
+          let summed: [Index] = [.s, .t, .u, .v]
+          guard dummies.count < summed.count else {
+            throw MatcalcError.unsupported(
+              "this derivative has a term with more than four summed indices", nil)
+          }
+          dummies[name] = summed[dummies.count]
+          return summed[dummies.count - 1]
+        }
         for factor in term.factors {
-          let row = try factor.row.map(Self.index)
-          let col = try factor.col.map(Self.index)
+          let row = try factor.row.map(index)
+          let col = try factor.col.map(index)
           if factor.isDelta, let row, let col {
             factors.append(.delta(row, col))
           } else if row == nil && col == nil {
@@ -70,14 +91,6 @@ public struct TensorDerivative: Sendable {
         return Self.normalized(Term(coefficient: coefficient, factors: factors))
       }
     }
-  }
-
-  /// The index role a contracted factor's index name stands for.
-  private static func index(_ name: String) throws -> Index {
-    guard let index = Index.allCases.first(where: { letter($0) == name }) else {
-      throw MatcalcError.internalError("summed index \(name) left after contraction")
-    }
-    return index
   }
 
   /// Entries of transposes swap their indices ((Aᵀ)_ki = A_ik, (A⁻ᵀ)_ki = (A⁻¹)_ik) and
@@ -254,7 +267,24 @@ extension TensorDerivative {
     case .j: return functionShape.cols != .one
     case .k: return variableShape.rows != .one
     case .l: return variableShape.cols != .one
+    case .s, .t, .u, .v: return true
     }
+  }
+
+  /// The summed indices a term carries, in order.
+  static func summed(in term: Term) -> [Index] {
+    var found: [Index] = []
+    for factor in term.factors {
+      var indices: [Index?] = []
+      switch factor {
+      case .entry(_, let row, let col): indices = [row, col]
+      case .delta(let a, let b): indices = [a, b]
+      }
+      for case let index? in indices where index.isSummed && !found.contains(index) {
+        found.append(index)
+      }
+    }
+    return found.sorted { $0.rawValue < $1.rawValue }
   }
 
   /// The letter an index prints as.
@@ -264,6 +294,10 @@ extension TensorDerivative {
     case .j: return "j"
     case .k: return "k"
     case .l: return "l"
+    case .s: return "s"
+    case .t: return "t"
+    case .u: return "u"
+    case .v: return "v"
     }
   }
 

@@ -16,8 +16,23 @@ enum IndexContraction {
     return result
   }
 
-  /// Sums over `summed` and leaves the remaining factors (free indices only) uncombined.
+  /// Sums over `summed` and leaves the remaining factors (free indices only) uncombined; an
+  /// index shared by three factors in a way no matrix product absorbs is refused.
   static func contractSums(_ input: [IndexedTensor], _ summed: [String]) throws -> [IndexedTensor] {
+    var kept: [String] = []
+    let factors = try contractSums(input, summed, keeping: &kept)
+    if let k = kept.first {
+      throw MatcalcError.unsupported(
+        "index \(k) is shared by three or more factors in a way that has no matrix form", nil)
+    }
+    return factors
+  }
+
+  /// Sums over `summed` and leaves the remaining factors uncombined; an index no matrix
+  /// product can absorb is left in `kept` (still summed over, in index form).
+  static func contractSums(
+    _ input: [IndexedTensor], _ summed: [String], keeping kept: inout [String]
+  ) throws -> [IndexedTensor] {
     var factors = input
     var pending = summed
     while let k = pending.first {
@@ -78,9 +93,10 @@ enum IndexContraction {
           let (x, y) = samePair(holders.map { factors[$0] })
             ?? vectorPair(holders.map { factors[$0] })
         else {
-          throw MatcalcError.unsupported(
-            "index \(k) is shared by \(holders.count) factors in a way that has no matrix form",
-            nil)
+          // The caller may keep the sum in index form (a three- or four-index result).
+          kept.append(k)
+          pending.removeFirst()
+          continue
         }
         let combined = try combine(factors[holders[x]], factors[holders[y]])
         factors.remove(at: holders[y])

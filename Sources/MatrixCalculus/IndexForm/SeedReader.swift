@@ -162,7 +162,7 @@ struct SeedReader {
   /// The derivative's terms: G (shaped like X, indexed k, l) read term by term, U_pq
   /// replaced by δ_ip δ_jq (i, j index F), and every summed index contracted. Each result is
   /// a list of factors whose indices are among i, j, k, l, and a coefficient.
-  mutating func derivativeTerms(of g: Expr) throws -> [(
+  mutating func derivativeTerms(of g: Expr, keepingSums: Bool = false) throws -> [(
     coefficient: Expr, factors: [IndexedTensor]
   )] {
     let k = g.shape.rows == .one ? nil : "k"
@@ -178,8 +178,16 @@ struct SeedReader {
         factors.append(
           IndexedTensor(expr: try Expr.identity(seed.shape.cols), row: "j", col: q, isDelta: true))
       }
-      result.append(
-        (term.coefficient, try IndexContraction.contractSums(factors, term.summed)))
+      if keepingSums {
+        // Indices no matrix product absorbs stay in the factors, summed in index form.
+        var kept: [String] = []
+        let contracted = try IndexContraction.contractSums(
+          factors, term.summed, keeping: &kept)
+        result.append((term.coefficient, contracted))
+      } else {
+        result.append(
+          (term.coefficient, try IndexContraction.contractSums(factors, term.summed)))
+      }
     }
     return result
   }

@@ -70,13 +70,15 @@ public struct NumpyRenderer {
       case .j: return fCols
       case .k: return xRows
       case .l: return xCols
+      // Never in a delta or the output: the contraction renames summed indices out of deltas.
+      case .s, .t, .u, .v: return "1"
       }
     }
     // A size-1 axis gets a letter of its own (summed over one value).
     func label(_ index: TensorDerivative.Index) -> String {
       tensor.isReal(index) ? TensorDerivative.letter(index) : ["a", "b", "c", "d"][index.rawValue]
     }
-    let output = TensorDerivative.Index.allCases.filter(tensor.isReal).map(label).joined()
+    let output = TensorDerivative.Index.free.filter(tensor.isReal).map(label).joined()
     var uses: [Expr] = []
     var pieces: [String] = []
     for term in tensor.terms {
@@ -103,7 +105,7 @@ public struct NumpyRenderer {
     }
     let zero =
       "np.zeros(("
-      + TensorDerivative.Index.allCases.filter(tensor.isReal).map(size)
+      + TensorDerivative.Index.free.filter(tensor.isReal).map(size)
       .joined(separator: ", ") + ",))"
     let body = pieces.isEmpty ? zero : "(" + pieces.joined(separator: " + ") + ")"
     return shaped(try bindingDefinitions(in: body, uses: uses, bindings: []), rank: rank)

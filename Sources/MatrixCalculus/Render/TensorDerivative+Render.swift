@@ -47,6 +47,10 @@ extension TensorDerivative {
           factors.append(subscripted(latex ? "\\delta" : "δ", [a, b]))
         }
       }
+      let summed = Self.summed(in: term).map(Self.letter).joined()
+      if !summed.isEmpty {
+        factors.insert(latex ? "\\sum_{\(summed)}" : "Σ_\(summed)", at: 0)
+      }
       let product = factors.isEmpty ? "1" : factors.joined(separator: latex ? " \\, " : " ")
       pieces.append((negative ? (latex ? "-" : "−") : "+") + product)
     }
@@ -79,6 +83,7 @@ extension TensorDerivative {
 
   /// Reads a term as a matrix differential, or nil when it has another form.
   private func piece(_ term: Term) throws -> Piece? {
+    if !Self.summed(in: term).isEmpty { return nil }  // a sum no matrix product absorbs
     var factors = term.factors
     func take(_ a: Index, _ b: Index) throws -> (found: Bool, matrix: Expr?)? {
       for (position, factor) in factors.enumerated() {

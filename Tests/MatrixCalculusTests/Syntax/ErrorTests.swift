@@ -49,7 +49,7 @@ func badExpressionIsReportedAtItsPosition(_ input: String, message: String) {
   #expect(throws: MatcalcError.self) { try derive("x'*x", wrt: "y", where: shapes) }
 }
 
-@Test(arguments: [("((Q*Q) .* Q)*Q", "Q", 1), ("W*x", "W", 2), ("((W*Q*Q) .* W)*Q", "Q", 1)])
+@Test(arguments: [("W*x", "W", 2), ("tanh(W*x)", "W", 2), ("Q*x", "Q", 2)])
 func threeAndFourIndexResultsAreRefusedNotGuessed(_ expression: String, wrt: String, order: Int) {
   do {
     _ = try derive(expression, wrt: wrt, where: shapes, order: order)
