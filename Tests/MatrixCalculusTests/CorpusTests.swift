@@ -168,10 +168,8 @@ func corpusProblemIsCheckedAndItsNumpyAgrees(_ problem: CorpusCase) throws {
   let statements =
     "W : matrix(m, n); x : vector(n); b : vector(m); y : vector(m); z = W*x + b; "
     + "a = sigmoid(z); l = -y'*log(a) - (1 - y)'*log(1 - a)"
-  let gradient = try derive("l", wrt: "W", where: statements)
-  #expect(try gradient.check(points: 2).passed)
+  let gradient = try derivedAndChecked("l", wrt: "W", where: statements)
   #expect(MathRenderer(.text).render(gradient.result) == "(a − y) xᵀ")
-  let hessian = try derive("l", wrt: "b", where: statements, order: 2)
-  #expect(try hessian.check(points: 2).passed)
+  let hessian = try derivedAndChecked("l", wrt: "b", where: statements, order: 2)
   #expect(MathRenderer(.text).render(hessian.result) == "diag(a ⊙ (1 − a))")
 }
