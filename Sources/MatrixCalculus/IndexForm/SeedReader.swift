@@ -65,20 +65,20 @@ struct SeedReader {
       if contains(a) && contains(b) { throw refuse(e) }
       if a.isScalar || b.isScalar {
         let (s, m) = a.isScalar ? (a, b) : (b, a)
-        return cross(try read(s, row: nil, col: nil), try read(m, row: row, col: col))
+        return try cross(try read(s, row: nil, col: nil), try read(m, row: row, col: col))
       }
       if a.shape.cols == .one {  // an outer product: no index is summed
-        return cross(try read(a, row: row, col: nil), try read(b, row: nil, col: col))
+        return try cross(try read(a, row: row, col: nil), try read(b, row: nil, col: col))
       }
       let k = fresh()
-      return cross(try read(a, row: row, col: k), try read(b, row: k, col: col)).map {
+      return try cross(try read(a, row: row, col: k), try read(b, row: k, col: col)).map {
         var term = $0
         term.summed.append(k)
         return term
       }
     case .hadamard(let a, let b):
       if contains(a) && contains(b) { throw refuse(e) }
-      return cross(try read(a, row: row, col: col), try read(b, row: row, col: col))
+      return try cross(try read(a, row: row, col: col), try read(b, row: row, col: col))
     case .call(.trace, let a):
       if a.isScalar { return try read(a, row: nil, col: nil) }
       let k = fresh()
@@ -142,16 +142,13 @@ struct SeedReader {
     return [term]
   }
 
-  private func cross(_ first: [SeededTerm], _ second: [SeededTerm]) -> [SeededTerm] {
+  private func cross(_ first: [SeededTerm], _ second: [SeededTerm]) throws -> [SeededTerm] {
     var result: [SeededTerm] = []
     for a in first {
       for b in second {
         result.append(
           SeededTerm(
-            coefficient: a.coefficient.constantValue == 1
-              ? b.coefficient
-              : (b.coefficient.constantValue == 1
-                ? a.coefficient : ((try? a.coefficient * b.coefficient) ?? a.coefficient)),
+            coefficient: try a.coefficient * b.coefficient,
             factors: a.factors + b.factors, summed: a.summed + b.summed,
             seedRow: a.seedRow ?? b.seedRow, seedCol: a.seedCol ?? b.seedCol))
       }

@@ -212,8 +212,10 @@ struct ElementwiseAlgebra {
       if coefficients[term.powers] == nil { order.append(term.powers) }
       coefficients[term.powers, default: 0] += term.coefficient
     }
+    // A coefficient that cancels to rounding noise (1/3 · 3 − 1) is zero.
+    let scale = coefficients.values.map(abs).max() ?? 0
     return order.compactMap { powers in
-      guard let c = coefficients[powers], c != 0 else { return nil }
+      guard let c = coefficients[powers], abs(c) > 1e-12 * scale else { return nil }
       return Term(coefficient: c, powers: powers)
     }
   }
