@@ -127,6 +127,7 @@ public enum Checker {
         } else {
           formula = try value(at: point, gradient, intermediates)
         }
+        magnitude = 0  // only F's own evaluations set the scale of its rounding
         let directions = Self.directions(
           rows: point.rows, cols: point.cols, symmetric: symmetric, generator: &generator)
         let h = 1e-5 * max(1, point.frobeniusNorm)
