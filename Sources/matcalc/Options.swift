@@ -48,6 +48,17 @@ struct Options: Equatable {
     let message: String
   }
 
+  /// The case of `T` spelled `text`, or an error listing the cases (`--layout takes standard,
+  /// numerator or denominator, not 'x'`).
+  static func choice<T: RawRepresentable & CaseIterable>(_ flag: String, _ text: String) throws
+    -> T where T.RawValue == String
+  {
+    if let value = T(rawValue: text) { return value }
+    let names = T.allCases.map(\.rawValue)
+    let listed = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+    throw UsageError(message: "\(flag) takes \(listed), not '\(text)'")
+  }
+
   /// Parses arguments (without the program name).
   static func parse(_ arguments: [String]) throws -> Options {
     var options = Options()
@@ -75,13 +86,7 @@ struct Options: Equatable {
           throw UsageError(message: "--order takes 1 or 2, not '\(text)'")
         }
         options.order = order
-      case "--format":
-        let text = try value(argument)
-        guard let format = OutputFormat(rawValue: text) else {
-          throw UsageError(
-            message: "--format takes text, latex, numpy, json or markdown, not '\(text)'")
-        }
-        options.format = format
+      case "--format": options.format = try choice(argument, try value(argument))
       case "--steps": options.steps = true
       case "--standalone": options.standalone = true
       case "--symmetric-gradient": options.symmetricGradient = true
@@ -100,13 +105,7 @@ struct Options: Equatable {
         case "--max-input": options.limits.maximumInputLength = Int(number)
         default: options.limits.maximumSeconds = number
         }
-      case "--layout":
-        let text = try value(argument)
-        guard let layout = Layout(rawValue: text) else {
-          throw UsageError(
-            message: "--layout takes standard, numerator or denominator, not '\(text)'")
-        }
-        options.layout = layout
+      case "--layout": options.layout = try choice(argument, try value(argument))
       case "--check": options.check = true
       case "--no-check": options.check = false
       case "--rules": options.rulesDirectory = try value(argument)

@@ -58,8 +58,8 @@ public struct TensorDerivative: Sendable {
         read = try entries.derivativeTerms(of: adjoint, keepingSums: true)
       } catch MatcalcError.unsupported(let message, _) {
         throw MatcalcError.unsupported(
-          "this derivative has three or four indices and a summed index the engine cannot "
-            + "print yet (\(message))", nil)
+          "this derivative has three or four indices and a form the engine cannot read entry "
+            + "by entry (\(message))", nil)
       }
       terms = try read.map { term in
         var coefficient = term.coefficient
@@ -74,8 +74,9 @@ public struct TensorDerivative: Sendable {
             throw MatcalcError.unsupported(
               "this derivative has a term with more than four summed indices", nil)
           }
-          dummies[name] = summed[dummies.count]
-          return summed[dummies.count - 1]
+          let next = summed[dummies.count]
+          dummies[name] = next
+          return next
         }
         for factor in term.factors {
           let row = try factor.row.map(index)

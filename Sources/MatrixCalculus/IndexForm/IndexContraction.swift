@@ -40,9 +40,9 @@ enum IndexContraction {
       if let deltaAt = holders.first(where: { factors[$0].isDelta }) {
         // Σ_k δ_ik B_k… C_k… = B_i… C_i…: rename k in every other holder.
         let delta = factors[deltaAt]
-        let kept = delta.row == k ? delta.col : delta.row
+        let partner = delta.row == k ? delta.col : delta.row
         for other in holders where other != deltaAt {
-          factors[other] = try renamed(factors[other], k, to: kept)
+          factors[other] = try renamed(factors[other], k, to: partner)
         }
         factors.remove(at: deltaAt)
         factors.removeAll { $0.isDelta && $0.row == $0.col }  // δ_ii = 1

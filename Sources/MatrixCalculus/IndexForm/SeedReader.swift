@@ -71,43 +71,28 @@ struct SeedReader {
         return try cross(try read(a, row: row, col: nil), try read(b, row: nil, col: col))
       }
       let k = fresh()
-      return try cross(try read(a, row: row, col: k), try read(b, row: k, col: col)).map {
-        var term = $0
-        term.summed.append(k)
-        return term
-      }
+      return summing(try cross(try read(a, row: row, col: k), try read(b, row: k, col: col)), [k])
     case .hadamard(let a, let b):
       if contains(a) && contains(b) { throw refuse(e) }
       return try cross(try read(a, row: row, col: col), try read(b, row: row, col: col))
     case .call(.trace, let a):
       if a.isScalar { return try read(a, row: nil, col: nil) }
       let k = fresh()
-      return try read(a, row: k, col: k).map {
-        var term = $0
-        term.summed.append(k)
-        return term
-      }
+      return summing(try read(a, row: k, col: k), [k])
     case .call(.sum, let a):
       let r = a.shape.rows == .one ? nil : fresh()
       let c = a.shape.cols == .one ? nil : fresh()
-      return try read(a, row: r, col: c).map {
-        var term = $0
-        term.summed += [r, c].compactMap { $0 }
-        return term
-      }
+      return summing(try read(a, row: r, col: c), [r, c].compactMap { $0 })
     case .call(.diag, let v) where v.isScalar, .call(.diagonal, let v) where v.isScalar:
       return try read(v, row: nil, col: nil)  // of a 1×1, both are the identity
     case .call(.diag, let v):
       // diag(v)_rc = δ_rc v_r.
       guard let row, let col else { throw refuse(e) }
-      if row == col {  // diag(v)_rr = v_r
-        return try v.shape.cols == .one
-          ? read(v, row: row, col: nil) : read(v, row: nil, col: row)
-      }
-      let delta = IndexedTensor(
-        expr: try Expr.identity(e.shape.rows), row: row, col: col, isDelta: true)
       let inner =
         v.shape.cols == .one ? try read(v, row: row, col: nil) : try read(v, row: nil, col: row)
+      if row == col { return inner }  // diag(v)_rr = v_r
+      let delta = IndexedTensor(
+        expr: try Expr.identity(e.shape.rows), row: row, col: col, isDelta: true)
       return inner.map {
         var term = $0
         term.factors.append(delta)
@@ -118,6 +103,15 @@ struct SeedReader {
       return try read(m, row: row, col: row)
     default:
       throw refuse(e)
+    }
+  }
+
+  /// The terms with `indices` summed over.
+  private func summing(_ terms: [SeededTerm], _ indices: [String]) -> [SeededTerm] {
+    terms.map {
+      var term = $0
+      term.summed += indices
+      return term
     }
   }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Simplifies entry-by-entry algebra as a rational function: sums, ⊙ products, scalar
 /// factors and integer ⊙-powers are multiplied out into monomials over atoms (anything else:
 /// σ(z), y, A x, a sum under a negative power), common factors cancel, like monomials
@@ -112,7 +114,7 @@ struct ElementwiseAlgebra {
           if inner.count == 1, let only = inner.first {
             result = [
               Term(
-                coefficient: Self.power(only.coefficient, k),
+                coefficient: pow(only.coefficient, Double(k)),
                 powers: only.powers.mapValues { $0 * k })
             ]
           } else {
@@ -134,12 +136,6 @@ struct ElementwiseAlgebra {
   private mutating func factor(_ e: Expr) throws -> [Term] {
     if case .add = e.node { return [Term(coefficient: 1, powers: [try normalized(e): 1])] }
     return try terms(e)
-  }
-
-  private static func power(_ c: Double, _ k: Int) -> Double {
-    var result = 1.0
-    for _ in 0..<abs(k) { result *= c }
-    return k < 0 ? 1 / result : result
   }
 
   private static func times(_ a: Term, _ b: Term) -> Term {
