@@ -15,9 +15,22 @@ case "gemm": GemmBenchmark.run()
 case "gemm-tune": GemmBenchmark.tune()
 case "derive": try benchmarkDerivations()
 case "symbolic": try SymbolicBenchmark.run()
-case "profile-small":  // a loop to run under a profiler
-  for _ in 0..<20000 {
-    _ = try derive("tr(A*X)", wrt: "X", where: "A : matrix(n, n); X : matrix(n, n)").render(.text)
+case "profile-small":  // every symbolic problem in a loop, to run under a profiler
+  let rounds = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 1000
+  let only = CommandLine.arguments.dropFirst(3).first  // one problem id, or all
+  for _ in 0..<rounds {
+    for problem in SymbolicBenchmark.problems where only == nil || problem.id == only {
+      _ = try derive(problem.expression, wrt: problem.wrt, where: problem.statements)
+        .render(.text)
+    }
+  }
+case "profile-mlp":  // the all-weights gradient of an L-layer network in a loop
+  let layers = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 64
+  let rounds = Int(CommandLine.arguments.dropFirst(3).first ?? "") ?? 10
+  let statements = perceptronStatements(layers: layers)
+  let weights = (1...layers).map { "W\($0)" }
+  for _ in 0..<rounds {
+    _ = try derive("l", wrt: weights, where: statements).render(.text)
   }
 case "mlp-profile":
   for layers in [16, 32, 64, 128, 256] {

@@ -56,6 +56,16 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   /// Hashes the identity.
   public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 
+  /// The hash tables keyed by expressions (memo tables, adjoints, the pool's nodes) call this
+  /// rather than `hash(into:)`; the default seeds, feeds and finalizes a SipHash, about a fifth
+  /// of a derivation. An address is already unique, so one multiply-xorshift mix suffices.
+  public func _rawHashValue(seed: Int) -> Int {
+    var bits = UInt64(UInt(bitPattern: ObjectIdentifier(self))) ^ UInt64(UInt(bitPattern: seed))
+    bits = (bits ^ (bits >> 31)) &* 0x7fb5_d329_728e_a185
+    bits = (bits ^ (bits >> 27)) &* 0x81da_def4_bc2d_d44d
+    return Int(truncatingIfNeeded: bits ^ (bits >> 33))
+  }
+
   /// The children, in order.
   public var children: [Expr] {
     switch node {
