@@ -1,17 +1,14 @@
-/// Whether an expression contains a subexpression with a property (a given seed U, a d(X)),
-/// memoized over the shared subexpressions.
+/// Whether an expression contains a given subexpression (a seed U), memoized over the shared
+/// subexpressions.
 struct Occurrence {
-  private let matches: (Expr) -> Bool
+  private let target: Expr
   private var memo: [Expr: Bool] = [:]
 
   /// Looks for `target` itself.
-  init(of target: Expr) { matches = { $0 == target } }
-
-  /// Looks for any subexpression satisfying `predicate`.
-  init(where predicate: @escaping (Expr) -> Bool) { matches = predicate }
+  init(of target: Expr) { self.target = target }
 
   mutating func isIn(_ e: Expr) -> Bool {
-    if matches(e) { return true }
+    if e === target { return true }
     if let known = memo[e] { return known }
     var answer = false
     for child in e.children where isIn(child) {

@@ -65,7 +65,7 @@ struct ReverseAccumulation {
       for (operand, part) in try propagate(adjoint, through: node) where isRelevant(operand) {
         contributions[operand, default: []].append(part)
         // Nodes inside a differential rule's right side (they hold d(X)) are not the user's.
-        if !holdsDifferential(node) {
+        if !node.holdsDifferential {
           propagations.append(
             Propagation(
               node: node, adjoint: adjoint, operand: operand, contribution: part,
@@ -75,14 +75,6 @@ struct ReverseAccumulation {
     }
     return result
   }
-
-  /// Finds d(X) nodes: those belong to a differential rule's right side, not the user's input.
-  private var differentials = Occurrence(where: { e in
-    if case .differential = e.node { return true }
-    return false
-  })
-
-  private mutating func holdsDifferential(_ e: Expr) -> Bool { differentials.isIn(e) }
 
   /// `⟨G, M⟩ = Σ_ij G_ij M_ij` as a compact matrix expression.
   private func inner(_ g: Expr, _ m: Expr) throws -> Expr {

@@ -41,8 +41,7 @@ struct ElementwiseAlgebra {
         result = better
       }
     } else {
-      let children = try e.children.map { try normalized($0) }
-      result = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+      result = try e.mappingChildren { try normalized($0) }
     }
     memo[e] = result
     return result
@@ -52,9 +51,7 @@ struct ElementwiseAlgebra {
   private mutating func rebuiltCluster(_ e: Expr) throws -> Expr {
     guard Self.isCluster(e) else { return try normalized(e) }
     if let done = clusterMemo[e] { return done }
-    let children = try e.children.map { try rebuiltCluster($0) }
-    let result =
-      zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+    let result = try e.mappingChildren { try rebuiltCluster($0) }
     clusterMemo[e] = result
     return result
   }

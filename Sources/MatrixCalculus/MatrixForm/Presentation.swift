@@ -54,8 +54,7 @@ struct Presentation {
       foldMemo[e] = name
       return name
     }
-    let children = try e.children.map { try folded($0) }
-    var result = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+    var result = try e.mappingChildren { try folded($0) }
     if let name = names[result] { result = name }
     foldMemo[e] = result
     return result
@@ -65,8 +64,7 @@ struct Presentation {
   /// wherever that makes the expression smaller.
   mutating func factored(_ e: Expr) throws -> Expr {
     if let done = factorMemo[e] { return done }
-    let children = try e.children.map { try factored($0) }
-    var result = zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+    var result = try e.mappingChildren { try factored($0) }
     if case .add(let terms) = result.node {
       for side in [true, false] {
         if let better = try Self.factorOut(terms, right: side),

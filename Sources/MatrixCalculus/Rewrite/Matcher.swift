@@ -169,6 +169,30 @@ extension Expr {
 }
 
 extension Expr {
+  /// The node over `transform` of each child, through the canonical constructors; itself
+  /// when no child changes (no array is made for the one or two children most nodes have).
+  func mappingChildren(_ transform: (Expr) throws -> Expr) throws -> Expr {
+    switch node {
+    case .variable, .constant, .identity, .ones, .zero: return self
+    case .add(let terms):
+      var changed = false
+      let mapped = try terms.map { term in
+        let new = try transform(term)
+        changed = changed || new !== term
+        return new
+      }
+      return changed ? try Expr.add(mapped) : self
+    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
+      let x = try transform(a)
+      let y = try transform(b)
+      return x === a && y === b ? self : try rebuilt([x, y])
+    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
+      .mapped(_, _, let a), .differential(let a):
+      let x = try transform(a)
+      return x === a ? self : try rebuilt([x])
+    }
+  }
+
   /// The expression with every key of `replacements` replaced by its value.
   func substituting(_ replacements: [Expr: Expr]) throws -> Expr {
     if replacements.isEmpty { return self }
@@ -176,9 +200,7 @@ extension Expr {
     func walk(_ e: Expr) throws -> Expr {
       if let value = replacements[e] { return value }
       if let done = memo[e] { return done }
-      let children = try e.children.map(walk)
-      let result =
-        zip(children, e.children).allSatisfy({ $0 === $1 }) ? e : try e.rebuilt(children)
+      let result = try e.mappingChildren(walk)
       memo[e] = result
       return result
     }

@@ -37,9 +37,9 @@ struct Simplifier {
   private mutating func withSimplifiedChildren(_ e: Expr) throws -> Expr {
     var current = e
     for _ in 0..<4 {
-      let children = try current.children.map { try simplified($0) }
-      if zip(children, current.children).allSatisfy({ $0 === $1 }) { break }
-      current = try current.rebuilt(children)
+      let next = try current.mappingChildren { try simplified($0) }
+      if next === current { break }
+      current = next
     }
     return current
   }

@@ -35,6 +35,55 @@ public enum Node: Hashable, Sendable {
   case differential(Expr)
 }
 
+extension Node {
+  /// The pool looks every node up before making it. Inner nodes, nearly all of them, hash
+  /// their kind and their children's addresses with a cheap mix; leaves (which carry names
+  /// and shapes) use the standard hasher.
+  public func _rawHashValue(seed: Int) -> Int {
+    var bits = UInt64(UInt(bitPattern: seed))
+    func mix(_ value: UInt64) {
+      bits = (bits ^ value) &* 0x9e37_79b9_7f4a_7c15
+      bits ^= bits >> 29
+    }
+    func mix(_ e: Expr) { mix(UInt64(UInt(bitPattern: ObjectIdentifier(e)))) }
+    switch self {
+    case .variable, .constant, .identity, .ones, .zero, .opaque, .gradient, .mapped:
+      var hasher = Hasher()
+      hasher.combine(seed)
+      hash(into: &hasher)
+      return hasher.finalize()
+    case .add(let terms):
+      mix(1)
+      for term in terms { mix(term) }
+    case .product(let a, let b):
+      mix(2)
+      mix(a)
+      mix(b)
+    case .hadamard(let a, let b):
+      mix(3)
+      mix(a)
+      mix(b)
+    case .power(let a, let b):
+      mix(4)
+      mix(a)
+      mix(b)
+    case .transpose(let a):
+      mix(5)
+      mix(a)
+    case .call(let function, let a):
+      var code: UInt64 = 6
+      for byte in function.rawValue.utf8 { code = code &* 31 &+ UInt64(byte) }
+      mix(code)
+      mix(a)
+    case .differential(let a):
+      mix(7)
+      mix(a)
+    }
+    bits = (bits ^ (bits >> 31)) &* 0x81da_def4_bc2d_d44d
+    return Int(truncatingIfNeeded: bits ^ (bits >> 33))
+  }
+}
+
 /// A hash-consed matrix expression with a known shape.
 public final class Expr: Hashable, Sendable, CustomStringConvertible {
   /// The node; its children are interned too.
@@ -43,11 +92,34 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   public let shape: Shape
   /// Height of the tree (a leaf has height 1).
   public let height: Int
+  /// Whether a `d(X)` occurs in it (only a differential rule's right side has one).
+  public let holdsDifferential: Bool
 
-  fileprivate init(node: Node, shape: Shape, height: Int) {
+  fileprivate init(node: Node, shape: Shape) {
     self.node = node
     self.shape = shape
-    self.height = height
+    var height = 0
+    var differential = false
+    switch node {
+    case .variable, .constant, .identity, .ones, .zero: break
+    case .add(let terms):
+      for term in terms {
+        height = max(height, term.height)
+        differential = differential || term.holdsDifferential
+      }
+    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
+      height = max(a.height, b.height)
+      differential = a.holdsDifferential || b.holdsDifferential
+    case .differential(let a):
+      height = a.height
+      differential = true
+    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
+      .mapped(_, _, let a):
+      height = a.height
+      differential = a.holdsDifferential
+    }
+    self.height = 1 + height
+    self.holdsDifferential = differential
   }
 
   /// Identity: interning makes structural equality and identity the same.
@@ -115,53 +187,90 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
 /// went there). Children are held strongly by their parents and made before them, so one
 /// sweep from the newest to the oldest frees whole unused trees.
 enum ExprPool {
+  /// One cell of the lookup table: a node's hash and its expression, not retained (`slots`
+  /// holds the reference, so a sweep can see which expressions nobody else holds).
+  private struct Cell {
+    var hash = 0
+    var expr: Unmanaged<Expr>?
+  }
+
   private struct State: @unchecked Sendable {
-    /// Node → its slot in `slots`.
-    var index: [Node: Int] = [:]
+    /// Open addressing with linear probing, at most half full. Sixteen bytes a cell, rather
+    /// than a dictionary keyed by whole nodes: a deep network's pool stays in cache longer.
+    var table = [Cell](repeating: Cell(), count: 1 << 12)
     /// Every interned expression, oldest first.
     var slots: [Expr?] = []
     /// Sweep when `slots` reaches this many.
     var sweepAt = 1 << 14
+
+    /// The expression for `node`, or the empty cell where it belongs.
+    func find(_ node: Node, hash: Int) -> (found: Expr?, cell: Int) {
+      let mask = table.count - 1
+      var cell = hash & mask
+      while let candidate = table[cell].expr {
+        if table[cell].hash == hash {
+          let expr = candidate.takeUnretainedValue()
+          if expr.node == node { return (expr, cell) }
+        }
+        cell = (cell + 1) & mask
+      }
+      return (nil, cell)
+    }
+
+    /// Records `expr` in the table (it is not there yet).
+    mutating func insert(_ expr: Expr, hash: Int) {
+      let mask = table.count - 1
+      var cell = hash & mask
+      while table[cell].expr != nil { cell = (cell + 1) & mask }
+      table[cell] = Cell(hash: hash, expr: Unmanaged.passUnretained(expr))
+    }
+
+    /// Rebuilds the table for the live slots, twice to four times their number.
+    mutating func rebuild() {
+      var size = 1 << 12
+      while size < 2 * slots.count { size <<= 1 }
+      table = [Cell](repeating: Cell(), count: size)
+      for case let expr? in slots { insert(expr, hash: expr.node.hashValue) }
+    }
   }
 
   private static let state = Mutex<State>(State())
 
   /// Returns the unique expression for `node`, or throws when its operands' shapes do not fit.
   static func intern(_ node: Node) throws -> Expr {
-    if let existing = state.withLock({ state in state.index[node].flatMap { state.slots[$0] } }) {
-      return existing
-    }
-    let shape = try shapeOf(node)
-    let height = 1 + (childrenOf(node).map(\.height).max() ?? 0)
-    return state.withLock { state in
-      if let slot = state.index[node], let existing = state.slots[slot] { return existing }
+    let hash = node.hashValue
+    return try state.withLock { state in
+      var (found, cell) = state.find(node, hash: hash)
+      if let found { return found }
+      let shape = try shapeOf(node)
       if state.slots.count >= state.sweepAt {
         sweep(&state)
         state.sweepAt = max(1 << 14, 2 * state.slots.count)
+        cell = state.find(node, hash: hash).cell
       }
-      let made = Expr(node: node, shape: shape, height: height)
-      state.index[node] = state.slots.count
+      let made = Expr(node: node, shape: shape)
       state.slots.append(made)
+      if 2 * state.slots.count > state.table.count {
+        state.rebuild()
+      } else {
+        state.table[cell] = Cell(hash: hash, expr: Unmanaged.passUnretained(made))
+      }
       return made
     }
   }
 
   /// Frees every expression only the pool holds (newest first, so a parent's release makes
-  /// its children free in the same pass), then compacts the slots.
+  /// its children free in the same pass), then compacts the slots and rebuilds the table.
   private static func sweep(_ state: inout State) {
     var removed = false
     for slot in state.slots.indices.reversed() where isKnownUniquelyReferenced(&state.slots[slot]) {
-      guard let expr = state.slots[slot] else { continue }
-      state.index.removeValue(forKey: expr.node)
+      guard state.slots[slot] != nil else { continue }
       state.slots[slot] = nil
       removed = true
     }
     guard removed else { return }
     state.slots.removeAll { $0 == nil }
-    state.index.removeAll(keepingCapacity: true)
-    for (slot, expr) in state.slots.enumerated() {
-      if let expr { state.index[expr.node] = slot }
-    }
+    state.rebuild()
   }
 
   /// Number of live interned expressions, after a sweep (for tests).
@@ -169,17 +278,6 @@ enum ExprPool {
     state.withLock { state in
       sweep(&state)
       return state.slots.count
-    }
-  }
-
-  private static func childrenOf(_ node: Node) -> [Expr] {
-    switch node {
-    case .variable, .constant, .identity, .ones, .zero: return []
-    case .add(let terms): return terms
-    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b): return [a, b]
-    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
-      .mapped(_, _, let a), .differential(let a):
-      return [a]
     }
   }
 

@@ -32,7 +32,12 @@ struct Lexer {
   }
 
   static func tokens(_ source: String, line firstLine: Int = 1) throws -> [Token] {
-    let scalars = Array(source.unicodeScalars)
+    // ASCII input (nearly all) is read byte by byte; other input scalar by scalar.
+    let asciiValues =
+      source.utf8.withContiguousStorageIfAvailable { bytes in
+        bytes.allSatisfy { $0 < 0x80 } ? bytes.map { UInt32($0) } : nil
+      } ?? nil
+    let scalars = asciiValues ?? source.unicodeScalars.map(\.value)
     let maximumInputLength = Limits.current.maximumInputLength
     guard scalars.count <= maximumInputLength else {
       throw MatcalcError.limit(
@@ -47,18 +52,18 @@ struct Lexer {
     func range(_ start: Int, _ length: Int) -> SourceRange {
       SourceRange(line: line, column: start - lineStart + 1, length: length)
     }
-    func value(_ i: Int) -> UInt32 { i < scalars.count ? scalars[i].value : 0 }
+    func value(_ i: Int) -> UInt32 { i < scalars.count ? scalars[i] : 0 }
     // Names and numbers are ASCII: their bytes are their scalars (no generic append).
     func ascii(_ start: Int, _ end: Int) -> String {
       String(unsafeUninitializedCapacity: end - start) { buffer in
         for offset in 0..<(end - start) {
-          buffer[offset] = UInt8(truncatingIfNeeded: scalars[start + offset].value)
+          buffer[offset] = UInt8(truncatingIfNeeded: scalars[start + offset])
         }
         return end - start
       }
     }
     while index < scalars.count {
-      let v = scalars[index].value
+      let v = scalars[index]
       if v == 10 {  // \n
         tokens.append(Token(kind: .newline, range: range(index, 1)))
         index += 1
@@ -71,7 +76,7 @@ struct Lexer {
         continue
       }
       if v == 35 {  // #
-        while index < scalars.count && scalars[index].value != 10 { index += 1 }
+        while index < scalars.count && scalars[index] != 10 { index += 1 }
         continue
       }
       let start = index
@@ -127,7 +132,8 @@ struct Lexer {
         index += 1
         continue
       }
-      throw MatcalcError.syntax("unexpected character '\(scalars[index])'", range(start, 1))
+      let character = Unicode.Scalar(v).map { String(Character($0)) } ?? "?"
+      throw MatcalcError.syntax("unexpected character '\(character)'", range(start, 1))
     }
     tokens.append(Token(kind: .end, range: range(index, 1)))
     return tokens

@@ -112,6 +112,7 @@ struct TypeChecker {
       }
     }
     if let objective { _ = try infer(objective) }
+    guard !inferredOrder.isEmpty else { return }
     var used = Set(declared.values.flatMap(Self.dimensionSymbols))
     var fresh = ["n", "m", "p", "q", "r", "s", "k", "l"].makeIterator()
     func nextSymbol() -> Dim {
