@@ -417,7 +417,7 @@ public struct Derivation: Sendable {
         used.insert(e)
         walk(body)
       }
-      e.children.forEach(walk)
+      e.forEachChild(walk)
     }
     if let tensor {
       for term in tensor.terms {

@@ -37,7 +37,7 @@ struct GradientBuilder {
     var memo: [Expr: Bool] = [:]
     func mentions(_ e: Expr) -> Bool {
       if let known = memo[e] { return known }
-      let answer = dependent.contains(e) || e.children.contains(where: mentions)
+      let answer = dependent.contains(e) || e.anyChild(mentions)
       memo[e] = answer
       return answer
     }

@@ -10,11 +10,7 @@ struct Occurrence {
   mutating func isIn(_ e: Expr) -> Bool {
     if e === target { return true }
     if let known = memo[e] { return known }
-    var answer = false
-    for child in e.children where isIn(child) {
-      answer = true
-      break
-    }
+    let answer = e.anyChild { isIn($0) }
     memo[e] = answer
     return answer
   }

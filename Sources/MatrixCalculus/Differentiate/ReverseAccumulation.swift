@@ -35,7 +35,7 @@ struct ReverseAccumulation {
     var relevant: [Expr: Bool] = [:]
     func isRelevant(_ e: Expr) -> Bool {
       if let known = relevant[e] { return known }
-      let answer = targets.contains(e) || e.children.contains(where: isRelevant)
+      let answer = targets.contains(e) || e.anyChild(isRelevant)
       relevant[e] = answer
       return answer
     }
@@ -46,7 +46,7 @@ struct ReverseAccumulation {
     func visit(_ e: Expr) {
       guard !visited.contains(e), isRelevant(e) else { return }
       visited.insert(e)
-      if !targets.contains(e) { e.children.forEach(visit) }
+      if !targets.contains(e) { e.forEachChild(visit) }
       order.append(e)
     }
     visit(root)

@@ -64,7 +64,7 @@ struct ElementwiseAlgebra {
     if case .power(_, let p) = e.node, let k = Self.integerExponent(p), k < 0 {
       answer = true
     } else {
-      answer = e.children.contains { divides($0) }
+      answer = e.anyChild { divides($0) }
     }
     divisionMemo[e] = answer
     return answer

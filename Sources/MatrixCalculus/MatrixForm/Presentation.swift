@@ -34,7 +34,8 @@ struct Presentation {
     var memo: [Expr: Int] = [:]
     func count(_ e: Expr) -> Int {
       if let known = memo[e] { return known }
-      let total = min(1_000_000, 1 + e.children.reduce(0) { $0 + count($1) })
+      var total = 1
+      e.forEachChild { total = min(1_000_000, total + count($0)) }
       memo[e] = total
       return total
     }

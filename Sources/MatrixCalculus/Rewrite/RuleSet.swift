@@ -5,8 +5,14 @@ public struct RuleSet: Sendable {
   /// Every rule, in file then line order.
   public let rules: [Rule]
   private struct Key: Hashable {
-    let kind: Rule.Kind
+    /// The kind as a flag: `Rule.Kind` is a raw-value enum, which would hash its spelling.
+    let isDifferential: Bool
     let head: Rule.Head
+
+    init(kind: Rule.Kind, head: Rule.Head) {
+      isDifferential = kind == .differential
+      self.head = head
+    }
   }
 
   private let byHead: [Key: [Rule]]

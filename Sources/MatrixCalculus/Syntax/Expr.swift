@@ -71,9 +71,7 @@ extension Node {
       mix(5)
       mix(a)
     case .call(let function, let a):
-      var code: UInt64 = 6
-      for byte in function.rawValue.utf8 { code = code &* 31 &+ UInt64(byte) }
-      mix(code)
+      mix(6 &+ 16 &* UInt64(function.tag))
       mix(a)
     case .differential(let a):
       mix(7)
@@ -147,6 +145,33 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
       .mapped(_, _, let a), .differential(let a):
       return [a]
+    }
+  }
+
+  /// Calls `body` on each child in order, without making the array `children` makes.
+  func forEachChild(_ body: (Expr) throws -> Void) rethrows {
+    switch node {
+    case .variable, .constant, .identity, .ones, .zero: return
+    case .add(let terms): for term in terms { try body(term) }
+    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
+      try body(a)
+      try body(b)
+    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
+      .mapped(_, _, let a), .differential(let a):
+      try body(a)
+    }
+  }
+
+  /// Whether `predicate` holds for some child (tried in order, stopping at the first).
+  func anyChild(_ predicate: (Expr) throws -> Bool) rethrows -> Bool {
+    switch node {
+    case .variable, .constant, .identity, .ones, .zero: return false
+    case .add(let terms): return try terms.contains(where: predicate)
+    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
+      return try predicate(a) || predicate(b)
+    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
+      .mapped(_, _, let a), .differential(let a):
+      return try predicate(a)
     }
   }
 

@@ -42,3 +42,15 @@ public enum Function: String, Hashable, Sendable, CaseIterable {
   /// The name as written in the language.
   public var spelling: String { self == .diagonal ? "diag" : rawValue }
 }
+
+extension Function {
+  /// The case's stored tag: a raw-value enum would otherwise hash and compare its spelling,
+  /// a string, on every rule lookup and every pool probe of a call node.
+  var tag: UInt8 { withUnsafeBytes(of: self) { $0.first ?? 0 } }
+
+  /// Same case.
+  public static func == (lhs: Function, rhs: Function) -> Bool { lhs.tag == rhs.tag }
+
+  /// Hashes the case.
+  public func hash(into hasher: inout Hasher) { hasher.combine(tag) }
+}
