@@ -6,6 +6,8 @@
 //   matcalc-bench derive      derivation and certificate time per problem
 //   matcalc-bench symbolic    per-problem times against SymPy, deep networks, product chains
 //   matcalc-bench             all of the above but the tuning
+//   matcalc-bench profile-small [ROUNDS [ID]]   the symbolic problems in a loop (for callgrind)
+//   matcalc-bench profile-mlp [L [ROUNDS]]      the L-layer all-weights gradient in a loop
 import Foundation
 import MatrixCalculus
 
@@ -32,24 +34,12 @@ case "profile-mlp":  // the all-weights gradient of an L-layer network in a loop
   for _ in 0..<rounds {
     _ = try derive("l", wrt: weights, where: statements).render(.text)
   }
-case "mlp-profile":
-  for layers in [16, 32, 64, 128, 256] {
-    let statements = perceptronStatements(layers: layers)
-    var best = Double.infinity
-    for _ in 0..<3 {
-      best = min(
-        best,
-        try milliseconds {
-          _ = try derive("l", wrt: "W1", where: statements).render(.text)
-        })
-    }
-    print(String(format: "mlp L=%d: %.1f ms", layers, best))
-  }
 case "all":
   try benchmarkDerivations()
   try SymbolicBenchmark.run()
   GemmBenchmark.run()
 default:
-  FileHandle.standardError.write(Data("usage: matcalc-bench [gemm|gemm-tune|derive]\n".utf8))
+  FileHandle.standardError.write(
+    Data("usage: matcalc-bench [gemm|gemm-tune|derive|symbolic|profile-small|profile-mlp]\n".utf8))
   exit(2)
 }

@@ -150,15 +150,9 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
 
   /// Calls `body` on each child in order, without making the array `children` makes.
   func forEachChild(_ body: (Expr) throws -> Void) rethrows {
-    switch node {
-    case .variable, .constant, .identity, .ones, .zero: return
-    case .add(let terms): for term in terms { try body(term) }
-    case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
-      try body(a)
-      try body(b)
-    case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
-      .mapped(_, _, let a), .differential(let a):
-      try body(a)
+    _ = try anyChild {
+      try body($0)
+      return false
     }
   }
 
