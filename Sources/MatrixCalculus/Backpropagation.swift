@@ -55,13 +55,16 @@ public struct Backpropagation: Sendable {
   /// Checks all gradients at once: along random directions V for every variable together,
   /// Σ_v ⟨G_v, V_v⟩ against the central difference of the objective (Richardson-extrapolated).
   public func check(points: Int = 2, directions: Int = 6) throws -> Certificate {
-    let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
     let requirements = Sampler.requirements(of: [objective], definitions: problem.definitions)
     let definitions = problem.definitions + intermediates.asDefinitions
     var worst = Certificate(
-      maxRelativeError: 0, sizes: sizes, worstEntry: "", passed: true, points: points)
+      maxRelativeError: 0, sizes: [:], worstEntry: "", passed: true, points: points)
     var failed = false
     for point in 0..<points {
+      // The dimensions' orderings alternate, as in ``Checker``.
+      let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape), reversed: point % 2 == 1)
+      if point == 0 { worst.sizes = sizes }
+      worst.checkedSizes.append(sizes)
       var generator = SplitMix64(
         seed: TestFunctions.stableHash("\(objective) jointly") &+ UInt64(point))
       let values = try Sampler.draw(
@@ -88,9 +91,11 @@ public struct Backpropagation: Sendable {
             }
             moved[name] = next
           }
-          var shifted = Evaluator(sizes: sizes, values: moved)
-          try shifted.bind(problem.definitions)
-          return try shifted.evaluate(self.objective).scalar
+          // The objective as written (index definitions entry by entry).
+          var magnitude = 0.0
+          return try Checker.value(
+            of: self.objective, in: problem, sizes: sizes, values: moved, magnitude: &magnitude
+          ).scalar
         }
         let (up, down) = (try objective(at: h), try objective(at: -h))
         let (farUp, farDown) = (try objective(at: 2 * h), try objective(at: -2 * h))

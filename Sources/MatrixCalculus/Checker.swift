@@ -14,14 +14,34 @@ public struct Certificate: Sendable, CustomStringConvertible {
   public var passed: Bool
   /// The number of random points checked.
   public var points: Int
+  /// Every size assignment a point was checked at, in order (the dimensions' orderings
+  /// alternate).
+  public var checkedSizes: [[String: Int]] = []
+  /// Where the objective is defined but the formula is not (an inverse that exists only
+  /// for a tall X), when it held at the other sizes: the condition the formula needs.
+  public var undefinedAt: (sizes: [String: Int], reason: String)?
+  /// Why the check failed when it is not a numeric disagreement.
+  public var failure: String?
 
   /// `checked: max rel. error 3e-10 at sizes m=3, n=4`.
   public var description: String {
-    let sizeText = sizes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-      .joined(separator: ", ")
+    var assignments: [[String: Int]] = []
+    for assignment in checkedSizes.isEmpty ? [sizes] : checkedSizes
+    where !assignments.contains(assignment) {
+      assignments.append(assignment)
+    }
+    let sizeText = assignments.map(Checker.describe).filter { !$0.isEmpty }
+      .joined(separator: " and ")
     let error = String(format: "%.0e", maxRelativeError)
     let head = passed ? "checked" : "CHECK FAILED"
-    return "\(head): max rel. error \(error)" + (sizeText.isEmpty ? "" : " at sizes \(sizeText)")
+    var text =
+      "\(head): max rel. error \(error)" + (sizeText.isEmpty ? "" : " at sizes \(sizeText)")
+    if let undefinedAt {
+      text +=
+        " (at sizes \(Checker.describe(undefinedAt.sizes)) f is defined but the formula is not: "
+        + "\(undefinedAt.reason))"
+    }
+    return text
   }
 }
 
@@ -89,26 +109,49 @@ public enum Checker {
     var lastError: Error?
     var checked = 0
     var attempt = 0
-    var reversedSizes = false
     let deadline = Deadline()
-    let maximumAttempts = points + 4
+    let maximumAttempts = points + 6
     var failed = false
+    var undefinedAt: (sizes: [String: Int], reason: String)?
     while checked < points && attempt < maximumAttempts {
       attempt += 1
-      // A point that cannot be evaluated (a singular XᵀX) is retried with other sizes.
-      if attempt > 1 && checked == 0 { reversedSizes.toggle() }
-      let sizes = Sampler.sizes(for: shapes, reversed: reversedSizes)
+      // The orderings of the dimensions alternate (sizes 2, 3, 4, … forward, then reversed):
+      // a structural rank deficiency (det(AB) with a thin inner dimension) shows at one of
+      // them, and an objective defined at one only (log det(XᵀX) needs a tall X) is checked
+      // where it is defined.
+      let sizes = Sampler.sizes(for: shapes, reversed: attempt % 2 == 0)
       var generator = SplitMix64(
         seed: TestFunctions.stableHash("\(objective) wrt \(name)") &+ UInt64(attempt))
       do {
-        let values = try Sampler.draw(
+        var values = try Sampler.draw(
           inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
-        guard let point = values[name] else {
+        guard var point = values[name] else {
           throw MatcalcError.internalError("\(name) is not an input")
         }
         // The largest value met while evaluating F: its rounding error scales with this
         // (not with |F|, which may be a cancellation to nearly zero).
         var magnitude = 0.0
+        func objectiveValue(at x: Tensor) throws -> Tensor {
+          var inputs = values
+          inputs[name] = x
+          return try Self.value(
+            of: objective, in: problem, sizes: sizes, values: inputs, magnitude: &magnitude)
+        }
+        // A point inside the domain (log, sqrt, log det of a difference): the variable is
+        // drawn again closer to 0 until F is finite there, with one more halving as margin.
+        var shrinks = 0
+        while shrinks < 16 {
+          if let v = try? objectiveValue(at: point), v.storage.allSatisfy(\.isFinite) { break }
+          point = point.map { $0 / 2 }
+          shrinks += 1
+        }
+        if shrinks == 16 {
+          throw MatcalcError.numeric(
+            "no point found where \(PlainSpelling.spell(objective)) is defined (at sizes "
+              + "\(Self.describe(sizes)))")
+        }
+        if shrinks > 0 { point = point.map { $0 / 2 } }
+        values[name] = point
         func value(at x: Tensor, _ expression: Expr, _ extra: [Problem.Definition] = [])
           throws -> Tensor
         {
@@ -120,12 +163,20 @@ public enum Checker {
           return result
         }
         let formula: Tensor
-        if let custom {
-          var evaluator = Evaluator(sizes: sizes, values: values)
-          try evaluator.bind(problem.definitions)
-          formula = try custom(&evaluator)
-        } else {
-          formula = try value(at: point, gradient, intermediates)
+        do {
+          if let custom {
+            var evaluator = Evaluator(sizes: sizes, values: values)
+            try evaluator.bind(problem.definitions + intermediates)
+            formula = try custom(&evaluator)
+          } else {
+            formula = try value(at: point, gradient, intermediates)
+          }
+        } catch let error as MatcalcError {
+          if case .limit = error { throw error }
+          // F is defined here and the formula is not (the inverse of a singular A B): it is
+          // not F's derivative at these sizes. Certified only where it holds, and saying so.
+          undefinedAt = (sizes, error.message)
+          continue
         }
         magnitude = 0  // only F's own evaluations set the scale of its rounding
         let directions = Self.directions(
@@ -142,7 +193,7 @@ public enum Checker {
             guard let moved = point.zip(direction, { $0 + step * $1 }) else {
               throw MatcalcError.internalError("direction shape")
             }
-            return try value(at: moved, objective).storage
+            return try objectiveValue(at: moved).storage
           }
           let (up, down) = (try shifted(h), try shifted(-h))
           let (farUp, farDown) = (try shifted(2 * h), try shifted(-2 * h))
@@ -202,6 +253,7 @@ public enum Checker {
         // point while attempts remain; only the last attempt may count such a point.
         if largest == 0 && attempt < maximumAttempts { continue }
         checked += 1
+        worst.checkedSizes.append(sizes)
         // The certificate reports the raw error; it fails only where the error exceeds what
         // the differences can resolve by more than the tolerance.
         // NaN or infinity anywhere (an overflow at the point drawn) proves nothing: a failure.
@@ -218,12 +270,49 @@ public enum Checker {
         lastError = error
       }
     }
+    if checked == 0, let undefinedAt {
+      let at = undefinedAt.sizes.isEmpty ? "" : " at sizes \(Self.describe(undefinedAt.sizes))"
+      worst.passed = false
+      worst.maxRelativeError = .infinity
+      worst.sizes = undefinedAt.sizes
+      worst.failure =
+        "f is defined\(at) but the formula cannot be evaluated there (\(undefinedAt.reason))"
+      worst.worstEntry = worst.failure ?? ""
+      return worst
+    }
     if checked == 0 {
       throw lastError ?? MatcalcError.numeric("no point could be evaluated")
     }
+    worst.undefinedAt = undefinedAt
     worst.points = checked
     worst.passed = !failed
     return worst
+  }
+
+  /// The value of `objective` at `values`: from the problem as written (index definitions
+  /// entry by entry) when the objective is the written one or a name, else from its
+  /// expression over the problem's definitions.
+  static func value(
+    of objective: Expr, in problem: Problem, sizes: [String: Int], values: [String: Tensor],
+    magnitude: inout Double
+  ) throws -> Tensor {
+    if let written = problem.written {
+      var evaluator = WrittenEvaluator(
+        written, functions: problem.functions, sizes: sizes, values: values)
+      if let result = try evaluator.objective(objective) {
+        magnitude = max(magnitude, evaluator.largestMagnitude)
+        return result
+      }
+    }
+    var evaluator = Evaluator(sizes: sizes, values: values)
+    try evaluator.bind(problem.definitions)
+    let result = try evaluator.evaluate(objective)
+    magnitude = max(magnitude, evaluator.largestMagnitude)
+    return result
+  }
+
+  static func describe(_ sizes: [String: Int]) -> String {
+    sizes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
   }
 
   /// Unit directions for small variables (every entry checked), else random ones.

@@ -110,6 +110,10 @@ enum Matcalc {
     guard options.check else { return (true, nil) }
     let result = try check()
     guard result.passed else {
+      if let failure = result.failure {
+        output.error("error: numeric check failed for \(subject): \(failure); \(withheld)")
+        return (false, nil)
+      }
       output.error(
         "error: numeric check failed for \(subject) (max rel. error "
           + "\(result.maxRelativeError) at \(result.worstEntry)); \(withheld)")

@@ -1,10 +1,13 @@
 /// Raises an index definition (`D[i,j] = sum(k, W[i,k]*X[k,j])`) to matrix form (`W*X`).
 ///
-/// Products of factors are contracted pairwise: Σ_k A_ik B_kj → (AB)_ij; an index summed in
-/// one factor only becomes a product with 𝟏; equal index sets multiply as ⊙; disjoint
-/// vectors make an outer product; δ_ik with k summed renames k to i. What cannot be raised
-/// (three free indices, an index shared by three factors with different partners) is
-/// reported as unsupported, never guessed.
+/// The right side is first expanded into a sum of terms, each a coefficient × Σ over bound
+/// indices × indexed factors (entries, Kronecker deltas, element-wise functions of raised
+/// index expressions): products distribute over sums, so Σ_k (X_ik − X_jk)² becomes
+/// Σ_k X_ik X_ik − 2 Σ_k X_ik X_jk + Σ_k X_jk X_jk. Each term is contracted to matrix form
+/// (Σ_k A_ik B_kj → (AB)_ij, a free δ_ij → I) and broadcast to the left side's indices with
+/// 𝟏 (a_i over j is (a 𝟏ᵀ)_ij), as NumPy broadcasts. What cannot be raised (three free
+/// indices, an index shared by three factors with different partners) is reported as
+/// unsupported, never guessed.
 enum IndexDefinitionRaiser {
   static func raise(
     name: String, indices: [String], body: SyntaxExpr, checker: TypeChecker
@@ -14,23 +17,41 @@ enum IndexDefinitionRaiser {
         "'\(name)[\(indices.joined(separator: ","))]': index definitions take one or two "
           + "distinct indices", body.range)
     }
-    let raiser = Raiser(checker: checker)
-    let tensor = try raiser.raise(body)
-    let free = Set(tensor.indices)
-    guard free == Set(indices) else {
-      throw MatcalcError.shapeMismatch(
-        "the right side has free indices {\(tensor.indices.sorted().joined(separator: ","))} but "
-          + "\(name) has [\(indices.joined(separator: ","))]", body.range)
-    }
+    let raiser = Raiser(checker: checker, ranges: checker.indexRanges(of: name))
+    var terms = try raiser.expand(body)
+    for index in terms.indices { try raiser.rename(&terms[index], avoiding: Set(indices)) }
+    let tensor = try raiser.raise(terms, to: indices, at: body)
     var ordered = try tensor.ordered(indices)
     if indices.count == 1 { ordered = try ordered.asColumn() }
     return ordered.expr
   }
 
+  /// One term of the expansion: coefficient × Σ_summed Π factors.
+  struct Term {
+    var coefficient: Double = 1
+    var summed: [String] = []
+    var factors: [IndexedTensor] = []
+
+    var free: [String] {
+      var result: [String] = []
+      for factor in factors {
+        for index in factor.indices where !summed.contains(index) && !result.contains(index) {
+          result.append(index)
+        }
+      }
+      return result
+    }
+
+    var allIndices: Set<String> { Set(factors.flatMap(\.indices)).union(summed) }
+  }
+
   private struct Raiser {
     let checker: TypeChecker
+    /// The range of each index of the definition.
+    let ranges: [String: Dim]
 
-    func raise(_ node: SyntaxExpr) throws -> IndexedTensor {
+    /// The terms of an index expression (products distributed over sums).
+    func expand(_ node: SyntaxExpr) throws -> [Term] {
       if !node.usesIndexNotation {
         let value = try checker.expression(node)
         guard value.isScalar else {
@@ -38,108 +59,268 @@ enum IndexDefinitionRaiser {
             "in an index formula, write entries such as \(checker.text(node.range))[i,j]",
             node.range)
         }
-        return IndexedTensor(expr: value, row: nil, col: nil)
+        if let c = value.constantValue { return c == 0 ? [] : [Term(coefficient: c)] }
+        return [Term(factors: [IndexedTensor(expr: value, row: nil, col: nil)])]
       }
       switch node.kind {
       case .negate(let a):
-        var t = try raise(a)
-        t.expr = try -t.expr
-        return t
-      case .binary("+", let a, let b), .binary("-", let a, let b):
-        let left = try raise(a)
-        var right = try raise(b)
-        if !left.expr.isScalar && !right.expr.isScalar {
-          guard Set(left.indices) == Set(right.indices) else {
-            throw MatcalcError.shapeMismatch(
-              "\(checker.text(node.range)): the terms have free indices "
-                + "{\(left.indices.joined(separator: ","))} and "
-                + "{\(right.indices.joined(separator: ","))}", node.range)
+        return try expand(a).map {
+          var t = $0; t.coefficient = -t.coefficient; return t
+        }
+      case .binary("+", let a, let b):
+        return try expand(a) + expand(b)
+      case .binary("-", let a, let b):
+        return try expand(a)
+          + expand(b).map {
+            var t = $0; t.coefficient = -t.coefficient; return t
           }
-          right = try IndexContraction.align(right, to: left)
+      case .binary("*", let a, let b), .binary(".*", let a, let b):
+        return try product(expand(a), expand(b))
+      case .binary("/", let a, let b), .binary("./", let a, let b):
+        let divisor = try raise(expand(b), at: b)
+        if divisor.indices.isEmpty, let c = divisor.expr.constantValue, c != 0 {
+          return try expand(a).map {
+            var t = $0; t.coefficient /= c; return t
+          }
         }
-        let indexSource = left.expr.isScalar ? right : left
-        let sum: Expr
-        if case .binary("+", _, _) = node.kind {
-          sum = try left.expr + right.expr
-        } else {
-          sum = try left.expr - right.expr
-        }
-        return IndexedTensor(expr: sum, row: indexSource.row, col: indexSource.col)
-      case .binary("/", let a, let b):
-        var t = try raise(a)
-        let divisor = try raise(b)
-        guard divisor.indices.isEmpty else {
-          return try IndexContraction.contract(
-            [t, try elementwise(divisor) { try Expr.power($0, .constant(-1)) }], [])
-        }
-        t.expr = try t.expr * Expr.power(divisor.expr, .constant(-1))
-        return t
+        let reciprocal = try elementwise(divisor) { try Expr.power($0, .constant(-1)) }
+        return try product(expand(a), [Term(factors: [reciprocal])])
       case .binary("^", let a, let b), .binary(".^", let a, let b):
         let exponent = try checker.expression(b)
         guard exponent.isScalar else {
           throw MatcalcError.shapeMismatch("the exponent must be a scalar", b.range)
         }
-        return try elementwise(try raise(a)) { try Expr.power($0, exponent) }
-      case .binary("*", _, _):
-        return try IndexContraction.contract(try factors(node).map(raise), [])
-      case .call("sum", let arguments) where arguments.count == 2:
-        var summed: [String] = []
-        var inner = node
-        while case .call("sum", let args) = inner.kind, args.count == 2 {
-          guard case .name(let index) = args[0].kind else {
-            throw MatcalcError.syntax("sum(k, …) needs an index name first", args[0].range)
-          }
-          summed.append(index)
-          inner = args[1]
+        let base = try expand(a)
+        // (a − b)² multiplies out, so that broadcast terms can be raised one by one.
+        if base.count > 1, let k = exponent.constantValue, k == k.rounded(), k >= 1, k <= 4 {
+          var result = base
+          for _ in 1..<Int(k) { result = try product(result, base) }
+          return result
         }
-        return try IndexContraction.contract(try factors(inner).map(raise), summed)
+        let raised = try raise(base, at: a)
+        return [Term(factors: [try elementwise(raised) { try Expr.power($0, exponent) }])]
+      case .call("sum", let arguments) where arguments.count == 2:
+        guard case .name(let index) = arguments[0].kind else {
+          throw MatcalcError.syntax("sum(k, …) needs an index name first", arguments[0].range)
+        }
+        return try expand(arguments[1]).map { term in
+          var term = term
+          // An inner sum over the same name is a different index.
+          if term.summed.contains(index) { try rename(&term, avoiding: [index]) }
+          if !term.free.contains(index) {
+            // Σ_k c = c 𝟏ᵀ𝟏: the sum over an index the term does not use counts it.
+            term.factors.append(try ones(index, at: arguments[0]))
+          }
+          term.summed.append(index)
+          return term
+        }
       case .call("delta", let arguments):
         let names = arguments.compactMap { arg -> String? in
           if case .name(let n) = arg.kind { return n } else { return nil }
         }
-        guard names.count == 2 else {
+        guard names.count == 2, arguments.count == 2 else {
           throw MatcalcError.syntax("delta takes two indices: delta(i, j)", node.range)
         }
-        return IndexedTensor(expr: .constant(1), row: names[0], col: names[1], isDelta: true)
+        if names[0] == names[1] { return [Term()] }  // δ_ii = 1
+        // A free δ_ij is the identity of the indices' range.
+        guard let d = ranges[names[0]] ?? ranges[names[1]] else {
+          throw MatcalcError.shapeMismatch(
+            "the range of \(names[0]) and \(names[1]) is not known: use them in an entry",
+            node.range)
+        }
+        let delta = IndexedTensor(
+          expr: try Expr.identity(d), row: names[0], col: names[1], isDelta: true)
+        return [Term(factors: [delta])]
       case .call(let name, let arguments) where arguments.count == 1:
         guard let function = Function(rawValue: name), function.isElementwise else {
           throw MatcalcError.unsupported(
             "\(name)(…) of an indexed expression; only element-wise functions apply entry by "
               + "entry", node.range)
         }
-        return try elementwise(try raise(arguments[0])) { try Expr.call(function, $0) }
+        let argument = try raise(expand(arguments[0]), at: arguments[0])
+        return [Term(factors: [try elementwise(argument) { try Expr.call(function, $0) }])]
       case .index(let tensorName, let names):
-        let tensor = try checker.expression(SyntaxExpr(.name(tensorName), node.range))
-        if names.count == 2 {
-          if tensor.shape.cols == .one && tensor.shape.rows != .one {
-            throw MatcalcError.shapeMismatch(
-              "\(tensorName) is a vector: write \(tensorName)[i]", node.range)
-          }
-          if names[0] == names[1] {
-            return IndexedTensor(expr: try Expr.call(.diagonal, tensor), row: names[0], col: nil)
-          }
-          return IndexedTensor(expr: tensor, row: names[0], col: names[1])
-        }
-        guard tensor.shape.cols == .one else {
-          throw MatcalcError.shapeMismatch(
-            "\(tensorName) is \(checker.describe(tensor.shape)): write \(tensorName)[i,j]",
-            node.range)
-        }
-        return IndexedTensor(expr: tensor, row: names[0], col: nil)
+        return [Term(factors: [try entry(tensorName, names, node)])]
       default:
         throw MatcalcError.unsupported(
           "\(checker.text(node.range)) in an index formula", node.range)
       }
     }
 
-    func elementwise(_ t: IndexedTensor, _ f: (Expr) throws -> Expr) throws -> IndexedTensor {
-      IndexedTensor(expr: try f(t.expr), row: t.row, col: t.col)
+    /// An entry `W[i,k]` or `x[i]` (W[i,i] is diag(W)_i).
+    func entry(_ tensorName: String, _ names: [String], _ node: SyntaxExpr) throws
+      -> IndexedTensor
+    {
+      let tensor = try checker.expression(SyntaxExpr(.name(tensorName), node.range))
+      if names.count == 2 {
+        if tensor.shape.cols == .one && tensor.shape.rows != .one {
+          throw MatcalcError.shapeMismatch(
+            "\(tensorName) is a vector: write \(tensorName)[i]", node.range)
+        }
+        if names[0] == names[1] {
+          return IndexedTensor(expr: try Expr.call(.diagonal, tensor), row: names[0], col: nil)
+        }
+        return IndexedTensor(expr: tensor, row: names[0], col: names[1])
+      }
+      guard tensor.shape.cols == .one else {
+        throw MatcalcError.shapeMismatch(
+          "\(tensorName) is \(checker.describe(tensor.shape)): write \(tensorName)[i,j]",
+          node.range)
+      }
+      return IndexedTensor(expr: tensor, row: names[0], col: nil)
     }
 
-    /// The factors of a product `a*b*c` (flattened).
-    func factors(_ node: SyntaxExpr) -> [SyntaxExpr] {
-      if case .binary("*", let a, let b) = node.kind { return factors(a) + factors(b) }
-      return [node]
+    /// 𝟏_k, the vector of ones over k's range.
+    func ones(_ index: String, at node: SyntaxExpr) throws -> IndexedTensor {
+      guard let d = ranges[index] else {
+        throw MatcalcError.unsupported(
+          "summation index \(index) does not occur in the summand", node.range)
+      }
+      return IndexedTensor(expr: try Expr.ones(Shape(d, .one)), row: index, col: nil)
+    }
+
+    /// The terms of a product: every term of one side times every term of the other, bound
+    /// indices renamed apart.
+    func product(_ left: [Term], _ right: [Term]) throws -> [Term] {
+      var result: [Term] = []
+      for a in left {
+        for b in right {
+          var b = b
+          try rename(&b, avoiding: a.allIndices)
+          var a = a
+          try rename(&a, avoiding: Set(b.free))
+          result.append(
+            Term(
+              coefficient: a.coefficient * b.coefficient, summed: a.summed + b.summed,
+              factors: a.factors + b.factors))
+        }
+      }
+      return result
+    }
+
+    /// Renames the term's bound indices that occur in `taken` to fresh names.
+    func rename(_ term: inout Term, avoiding taken: Set<String>) throws {
+      for (position, index) in term.summed.enumerated() where taken.contains(index) {
+        var fresh = index + "'"
+        while taken.contains(fresh) || term.allIndices.contains(fresh) { fresh += "'" }
+        term.summed[position] = fresh
+        term.factors = term.factors.map { factor in
+          var factor = factor
+          if factor.row == index { factor.row = fresh }
+          if factor.col == index { factor.col = fresh }
+          return factor
+        }
+      }
+    }
+
+    /// The terms contracted to matrix form and added, each broadcast to `target` (or, when
+    /// `target` is nil, to every free index of any term, in order of appearance).
+    func raise(_ terms: [Term], to target: [String]? = nil, at node: SyntaxExpr) throws
+      -> IndexedTensor
+    {
+      var free: [String] = []
+      for term in terms { free += term.free.filter { !free.contains($0) } }
+      let indices = target ?? free
+      guard Set(free).isSubset(of: indices) else {
+        throw MatcalcError.shapeMismatch(
+          "the right side has free indices {\(free.sorted().joined(separator: ","))} but the "
+            + "left side has [\(indices.joined(separator: ","))]", node.range)
+      }
+      guard indices.count <= 2 else {
+        throw MatcalcError.unsupported(
+          "\(checker.text(node.range)): free indices {\(indices.joined(separator: ","))}: more "
+            + "than two free indices has no matrix form", node.range)
+      }
+      var raised: [IndexedTensor] = []
+      do {
+        for term in Self.merged(terms) {
+          var tensor = try IndexContraction.contract(term.factors, term.summed)
+          if term.coefficient != 1 {
+            tensor.expr = try Expr.constant(term.coefficient) * tensor.expr
+          }
+          raised.append(tensor)
+        }
+      } catch MatcalcError.unsupported(let message, nil) {
+        throw MatcalcError.unsupported(message, node.range)
+      }
+      if raised.isEmpty {
+        let shape =
+          indices.isEmpty
+          ? Shape.scalar
+          : Shape(
+            try range(indices[0], node), indices.count == 2 ? try range(indices[1], node) : .one)
+        return IndexedTensor(
+          expr: shape.isScalar ? .constant(0) : try Expr.zero(shape),
+          row: indices.first, col: indices.count == 2 ? indices[1] : nil)
+      }
+      // A scalar term is added to every entry by the sum itself, unless no term has the
+      // full set of indices.
+      let someTermIsFull = raised.contains { Set($0.indices) == Set(indices) }
+      var sum: Expr?
+      for var tensor in raised {
+        for index in indices where !tensor.indices.contains(index) {
+          if tensor.indices.isEmpty && someTermIsFull { break }
+          tensor = try IndexContraction.combine(
+            tensor,
+            IndexedTensor(
+              expr: try Expr.ones(Shape(try range(index, node), .one)), row: index, col: nil))
+        }
+        if !tensor.indices.isEmpty { tensor = try tensor.ordered(indices) }
+        if indices.count == 1 { tensor = try tensor.asColumn() }
+        sum = try sum.map { try $0 + tensor.expr } ?? tensor.expr
+      }
+      return IndexedTensor(
+        expr: sum ?? .constant(0), row: indices.first, col: indices.count == 2 ? indices[1] : nil)
+    }
+
+    /// Terms equal up to the order of their factors and the names of their bound indices
+    /// added into one (Σ_k X_ik X_jk and Σ_l X_jl X_il), in order of first appearance;
+    /// terms that cancel are dropped.
+    static func merged(_ terms: [Term]) -> [Term] {
+      var result: [Term] = []
+      var positions: [String: Int] = [:]
+      for term in terms {
+        let key = canonicalKey(term)
+        if let position = positions[key] {
+          result[position].coefficient += term.coefficient
+        } else {
+          positions[key] = result.count
+          result.append(term)
+        }
+      }
+      return result.filter { $0.coefficient != 0 }
+    }
+
+    /// The term spelled with its factors sorted and its bound indices renamed in order of
+    /// appearance (equal terms may still get different keys when factors tie; never the
+    /// reverse).
+    static func canonicalKey(_ term: Term) -> String {
+      func spelled(_ factor: IndexedTensor, _ names: [String: String]) -> String {
+        let indices = [factor.row, factor.col].map { index in
+          index.map { term.summed.contains($0) ? names[$0] ?? "_" : $0 } ?? "-"
+        }
+        let head = factor.isDelta ? "δ" : "\(factor.expr)"
+        return "\(head)[\(indices.joined(separator: ","))]"
+      }
+      let sorted = term.factors.sorted { spelled($0, [:]) < spelled($1, [:]) }
+      var names: [String: String] = [:]
+      for factor in sorted {
+        for index in factor.indices where term.summed.contains(index) && names[index] == nil {
+          names[index] = "#\(names.count)"
+        }
+      }
+      return sorted.map { spelled($0, names) }.joined(separator: " ")
+    }
+
+    func range(_ index: String, _ node: SyntaxExpr) throws -> Dim {
+      guard let d = ranges[index] else {
+        throw MatcalcError.shapeMismatch("the range of index \(index) is not known", node.range)
+      }
+      return d
+    }
+
+    func elementwise(_ t: IndexedTensor, _ f: (Expr) throws -> Expr) throws -> IndexedTensor {
+      IndexedTensor(expr: try f(t.expr), row: t.row, col: t.col)
     }
   }
 }

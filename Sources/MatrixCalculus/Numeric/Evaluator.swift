@@ -83,7 +83,7 @@ public struct Evaluator {
       let exponent = try evaluate(p).scalar
       return try evaluate(a).map { pow($0, exponent) }
     case .transpose(let a): return try evaluate(a).transposed
-    case .call(let function, let a): return try apply(function, try evaluate(a))
+    case .call(let function, let a): return try Self.apply(function, try evaluate(a))
     case .opaque(let name, let a):
       return Tensor(scalar: TestFunctions.opaque(name, try evaluate(a)))
     case .gradient(let name, let a): return TestFunctions.gradient(name, try evaluate(a))
@@ -95,28 +95,34 @@ public struct Evaluator {
     }
   }
 
-  private func apply(_ function: Function, _ x: Tensor) throws -> Tensor {
+  static func apply(_ function: Function, _ x: Tensor) throws -> Tensor {
     switch function {
     case .trace:
       var total = 0.0
       for i in 0..<min(x.rows, x.cols) { total += x[i, i] }
       return Tensor(scalar: total)
     case .det:
-      guard let lu = LUDecomposition(x) else { throw fail("det of a non-square matrix") }
+      guard let lu = LUDecomposition(x) else {
+        throw MatcalcError.numeric("det of a non-square matrix")
+      }
       return Tensor(scalar: lu.determinant)
     case .logdet:
       guard let lu = LUDecomposition(x), let value = lu.logDeterminant else {
-        throw fail("log det of a matrix whose determinant is not positive")
+        throw MatcalcError.numeric("log det of a matrix whose determinant is not positive")
+      }
+      // log det of a nearly singular matrix (XᵀX of a wide X) is rounding noise, not a value.
+      guard let inverse = lu.inverse, x.frobeniusNorm * inverse.frobeniusNorm < 1e8 else {
+        throw MatcalcError.numeric("log det of a nearly singular matrix")
       }
       return Tensor(scalar: value)
     case .inverse:
       guard let lu = LUDecomposition(x), let inverse = lu.inverse else {
-        throw fail("inverse of a singular matrix")
+        throw MatcalcError.numeric("inverse of a singular matrix")
       }
       // A nearly singular matrix (a rank-deficient XᵀAX at the sizes drawn) gives an inverse
       // of rounding noise; nothing evaluated through it can be trusted.
       let condition = x.frobeniusNorm * inverse.frobeniusNorm
-      if !(condition < 1e8) { throw fail("inverse of a nearly singular matrix") }
+      if !(condition < 1e8) { throw MatcalcError.numeric("inverse of a nearly singular matrix") }
       return inverse
     case .diag:
       var result = Tensor(rows: x.rows, cols: x.rows)

@@ -33,6 +33,9 @@ public struct Problem: Sendable {
   public private(set) var definitions: [Definition] = []
   /// Goals of a problem file.
   public internal(set) var goals: [Goal] = []
+  /// The problem as the user wrote it, for the certificate (`nil` for problems built from
+  /// rule files or with their definitions removed).
+  var written: WrittenProblem?
 
   /// Names to inputs and definitions, so lookups stay O(1) in problems with hundreds of
   /// definitions (a deep network).
@@ -67,6 +70,7 @@ public struct Problem: Sendable {
   /// Drops every definition (tests check formulas against inputs only).
   mutating func removeDefinitions() {
     definitions = []
+    written = nil
     definitionsByName = [:]
   }
 
@@ -80,4 +84,27 @@ public struct Problem: Sendable {
 
   /// Whether `name` is an input.
   func isInput(_ name: String) -> Bool { inputsByName[name] != nil }
+}
+
+/// A problem exactly as written: each definition's syntax with the ranges of its indices,
+/// and the objective's syntax. The certificate evaluates this, entry by entry for index
+/// definitions, so it never depends on how the engine read the input.
+struct WrittenProblem: Sendable {
+  /// `NAME = EXPR` or `NAME[i,j] = INDEX_EXPR` as written.
+  struct Definition: Sendable {
+    var name: String
+    /// The left side's indices (empty for a matrix definition or a scalar index formula).
+    var indices: [String]
+    var body: SyntaxExpr
+    /// Whether the body is an index formula (entries, sums over indices, deltas).
+    var isIndexFormula: Bool
+    /// The range of every index the formula uses.
+    var ranges: [String: Dim]
+  }
+
+  var definitions: [Definition] = []
+  /// The objective of `matcalc derive`, when there is one, with its typed form.
+  var objective: (syntax: SyntaxExpr, typed: Expr)?
+  /// The size of each bare `I`, by syntax node (inferred from where it is used).
+  var identitySizes: [ObjectIdentifier: Dim] = [:]
 }

@@ -28,6 +28,8 @@ struct TypeChecker {
   private var identitySizes: [ObjectIdentifier: Int] = [:]
   /// Index ranges while an index definition is being inferred.
   private var indexScope: [String: Int]?
+  /// Each index definition's ranges, by the definition's name, for the written form.
+  private var indexRanges: [String: [String: Int]] = [:]
   /// Raises an index definition to matrix form; supplied by the stage that owns index form.
   var raiseIndexDefinition:
     (
@@ -85,7 +87,40 @@ struct TypeChecker {
     try build(statements)
     let typed = try objective.map { try expression($0) }
     if let firstConflict { throw firstConflict }
+    problem.written = written(statements, objective: objective, typed: typed)
     return typed
+  }
+
+  /// The range of every index of an index definition, by index name.
+  func indexRanges(of name: String) -> [String: Dim] {
+    (indexRanges[name] ?? [:]).compactMapValues { unifier.value($0) }
+  }
+
+  /// The statements as written, with every index range and bare `I` size resolved.
+  private func written(_ statements: [Statement], objective: SyntaxExpr?, typed: Expr?)
+    -> WrittenProblem
+  {
+    var result = WrittenProblem()
+    for statement in statements {
+      switch statement {
+      case .definition(let name, let body, _):
+        result.definitions.append(
+          .init(
+            name: name, indices: [], body: body, isIndexFormula: body.usesIndexNotation,
+            ranges: indexRanges(of: name)))
+      case .indexDefinition(let name, let indices, let body, _):
+        result.definitions.append(
+          .init(
+            name: name, indices: indices, body: body, isIndexFormula: true,
+            ranges: indexRanges(of: name)))
+      case .declaration, .goal: continue
+      }
+    }
+    if let objective, let typed { result.objective = (objective, typed) }
+    for (node, term) in identitySizes {
+      if let size = unifier.value(term) { result.identitySizes[node] = size }
+    }
+    return result
   }
 
   // MARK: - Pass 1: inference
@@ -150,6 +185,7 @@ struct TypeChecker {
     _ = try infer(body)
     let map = indexScope ?? [:]
     indexScope = nil
+    indexRanges[name] = map
     for index in indices where map[index] == nil {
       throw MatcalcError.syntax(
         "index \(index) of \(name) does not occur on the right side", range)

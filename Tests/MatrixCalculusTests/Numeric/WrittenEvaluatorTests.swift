@@ -1,0 +1,132 @@
+import TensorKernel
+import Testing
+
+@testable import MatrixCalculus
+
+/// The problem as written (index definitions entry by entry) and the engine's raised matrix
+/// form agree on numbers, at two orderings of the dimensions.
+@Test(arguments: [
+  "D[i,j] = sum(k, A[i,k]*B[k,j])",
+  "D[i,j] = sum(k, A[i,k]*C[j,k]) + delta(i,j)",
+  "D[i,j] = S[i,j] - delta(i,j)",
+  "D[i,j] = 2*delta(i,j) + S[j,i]",
+  "D[i,j] = sum(k, (A[i,k] - A[j,k])*(A[i,k] - A[j,k]))",
+  "D[i,j] = exp(-sum(k, (A[i,k] - A[j,k])^2)/2)",
+  "D[i,j] = y[i] - y[j] + 1",
+  "D[i,j] = S[i,j] + x[j]",
+  "D[i] = sum(j, A[i,j]*x[j]) + 1",
+  "D = sum(i, sum(j, y[i]*A[i,j]*x[j]))",
+  "D[i,j] = sum(k, delta(i,k)*S[k,j])*x[j]",
+  "D[i] = sum(k, A[i,k]*C[i,k]) / y[i]",
+])
+func raisedFormAgreesWithTheWrittenForm(_ definition: String) throws {
+  let source =
+    "A : matrix(m, n); B : matrix(n, p); C : matrix(m, n); S : matrix(n, n); x : vector(n); "
+    + "y : vector(m); \(definition)"
+  let problem = try parseProblem(source)
+  let raised = try #require(problem.definitions.first { $0.name == "D" })
+  let written = try #require(problem.written)
+  for reversed in [false, true] {
+    let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape), reversed: reversed)
+    var generator = SplitMix64(seed: TestFunctions.stableHash(definition))
+    let values = try Sampler.draw(
+      inputsOf: problem, requirements: [:], sizes: sizes, generator: &generator)
+    var matrixForm = Evaluator(sizes: sizes, values: values)
+    let expected = try matrixForm.evaluate(raised.body)
+    var entryByEntry = WrittenEvaluator(
+      written, functions: problem.functions, sizes: sizes, values: values)
+    try entryByEntry.bindDefinitions()
+    let value = try #require(entryByEntry.values["D"])
+    #expect(value.rows == expected.rows && value.cols == expected.cols)
+    let difference = zip(value.storage, expected.storage).map { abs($0 - $1) }.max() ?? 0
+    #expect(difference < 1e-12, "\(definition) at \(sizes): raised \(raised.body)")
+  }
+}
+
+/// The certificate checks the printed formula against the input as written: a raiser that
+/// misreads a free delta as the scalar 1 (as one once did) is caught, although the engine's
+/// derivation from its own reading is self-consistent.
+@Test func misreadIndexDefinitionFailsTheCertificate() throws {
+  let statements = "A : matrix(m, n); Q[i,j] = sum(k, A[i,k]*A[j,k]) + delta(i,j)"
+  var parser = try Parser(statements)
+  let parsed = try parser.statements()
+  var expressionParser = try Parser("logdet(Q)", firstLine: 2)
+  let objective = try expressionParser.singleExpression()
+  var checker = TypeChecker(source: statements + "\nlogdet(Q)")
+  checker.raiseIndexDefinition = { name, indices, body, checker in
+    let right = try IndexDefinitionRaiser.raise(
+      name: name, indices: indices, body: body, checker: checker)
+    // The misreading: A Aᵀ + 1 instead of A Aᵀ + I.
+    guard case .add(let terms) = right.node else { return right }
+    return try Expr.add(
+      terms.map { term in
+        if case .identity = term.node { return .constant(1) }
+        return term
+      })
+  }
+  let typed = try #require(try checker.check(parsed, objective: objective))
+  let problem = checker.problem
+  let misread = try #require(problem.definitions.first { $0.name == "Q" })
+  #expect(MathRenderer(.text).render(misread.body) == "1 + A Aᵀ")
+  let derivation = try Derivation(of: typed, named: "f", withRespectTo: "A", in: problem)
+  #expect(!(try derivation.check()).passed)
+  // The same input read correctly passes.
+  #expect(try derive("logdet(Q)", wrt: "A", where: statements).check().passed)
+}
+
+/// Correct formulas whose objective is defined only on part of the space (log barriers,
+/// square roots of differences): the checker finds points inside the domain.
+@Test(arguments: [
+  ("-sum(log(b - A*x))", 1), ("-sum(log(b - A*x))", 2), ("log(1 - x'*x)", 1),
+  ("log(1 - x'*x)", 2), ("sum(sqrt(b - A*x))", 1),
+])
+func objectiveDefinedOnPartOfTheSpaceIsChecked(_ objective: String, order: Int) throws {
+  try derivedAndChecked(
+    objective, wrt: "x", where: "A : matrix(m, n); b : vector(m); x : vector(n)", order: order)
+}
+
+/// Nowhere defined: refused with a clear message, never a NaN comparison.
+@Test func objectiveDefinedNowhereIsRefused() throws {
+  let derivation = try derive("log(-1 - x'*x)", wrt: "x", where: "x : vector(n)")
+  #expect {
+    try derivation.check()
+  } throws: { error in
+    (error as? MatcalcError)?.message.contains("no point found where") == true
+  }
+}
+
+/// det(AB) with a thin inner dimension is identically 0; det(AB)(AB)⁻ᵀBᵀ is not its
+/// derivative there. With declared sizes it is refused; with symbolic sizes it is certified
+/// where AB is invertible and the certificate says where it is not.
+@Test func determinantOfAThinProductIsNeverInverted() throws {
+  let thin = try derive("det(A*B)", wrt: "A", where: "A : matrix(4, 2); B : matrix(2, 4)")
+  let refused = try thin.check()
+  #expect(!refused.passed)
+  #expect(refused.failure?.contains("the formula cannot be evaluated") == true)
+  let symbolic = try derive("det(A*B)", wrt: "A", where: "A : matrix(m, k); B : matrix(k, m)")
+  let certificate = try symbolic.check()
+  #expect(certificate.passed)
+  let undefined = try #require(certificate.undefinedAt)
+  #expect(undefined.sizes["k"] ?? 0 < undefined.sizes["m"] ?? 0)
+  #expect(certificate.description.contains("f is defined but the formula is not"))
+}
+
+/// Index input as wide as matrix input: a pairwise-distance kernel (terms with different
+/// free indices broadcast) and free deltas derive and pass the certificate.
+@Test(arguments: [
+  (
+    "sum(K)", "X",
+    "X : matrix(n, d); D[i,j] = sum(k, (X[i,k] - X[j,k])*(X[i,k] - X[j,k])); K[i,j] = exp(-D[i,j])"
+  ),
+  ("y'*K*y", "X", "X : matrix(n, d); y : vector(n); K[i,j] = exp(-sum(k, (X[i,k] - X[j,k])^2)/2)"),
+  ("logdet(Q)", "A", "A : matrix(m, n); Q[i,j] = sum(k, A[i,k]*A[j,k]) + delta(i,j)"),
+  ("sum(E .* E)", "X", "X : matrix(n, n); E[i,j] = X[i,j] - delta(i,j)"),
+  ("tr(E*X)", "X", "X : matrix(n, n); E[i,j] = delta(i,j)"),
+  ("tr(E*X)", "X", "X : matrix(n, n); E[i,j] = 2*delta(i,j)"),
+  ("sum(D .* D)", "x", "x : vector(n); D[i,j] = x[i] - x[j]"),
+])
+func broadcastAndDeltaIndexInputIsDerived(_ objective: String, wrt: String, statements: String)
+  throws
+{
+  try derivedAndChecked(objective, wrt: wrt, where: statements)
+}
