@@ -14,7 +14,7 @@ enum IndexDefinitionRaiser {
   ) throws -> Expr {
     guard indices.count <= 2, Set(indices).count == indices.count else {
       throw MatcalcError.unsupported(
-        "'\(name)[\(indices.joined(separator: ","))]': index definitions take one or two "
+        "'\(name)[\(indices.joined(separator: ","))]': index definitions take up to three "
           + "distinct indices", body.range)
     }
     let raiser = Raiser(checker: checker, ranges: checker.indexRanges(of: name))
@@ -140,10 +140,37 @@ enum IndexDefinitionRaiser {
         let argument = try raise(expand(arguments[0]), at: arguments[0])
         return [Term(factors: [try elementwise(argument) { try Expr.call(function, $0) }])]
       case .index(let tensorName, let names):
+        if let definition = checker.threeIndexDefinition(tensorName) {
+          return try inlined(definition.indices, definition.body, tensorName, as: names)
+        }
         return [Term(factors: [try entry(tensorName, names, node)])]
       default:
         throw MatcalcError.unsupported(
           "\(checker.text(node.range)) in an index formula", node.range)
+      }
+    }
+
+    /// The terms of a three-index definition's entry `T[a,b,c]`: its right side with its
+    /// indices renamed to a, b, c and its bound indices renamed apart.
+    func inlined(_ own: [String], _ body: SyntaxExpr, _ name: String, as names: [String])
+      throws -> [Term]
+    {
+      let inner = Raiser(checker: checker, ranges: checker.indexRanges(of: name))
+      var substitution: [String: String] = [:]
+      for (from, to) in zip(own, names) { substitution[from] = to }
+      return try inner.expand(body).map { term in
+        var term = term
+        try rename(&term, avoiding: Set(names).union(own))
+        term.factors = try term.factors.compactMap { factor in
+          var factor = factor
+          factor.row = factor.row.map { substitution[$0] ?? $0 }
+          factor.col = factor.col.map { substitution[$0] ?? $0 }
+          guard factor.row == factor.col, let index = factor.row else { return factor }
+          // T[i,i,k]: δ_ii = 1, A_ii = diag(A)_i.
+          if factor.isDelta { return nil }
+          return IndexedTensor(expr: try Expr.call(.diagonal, factor.expr), row: index, col: nil)
+        }
+        return term
       }
     }
 

@@ -12,6 +12,8 @@ struct WrittenEvaluator {
   let sizes: [String: Int]
   /// Inputs, then definitions as they are evaluated.
   var values: [String: Tensor]
+  /// Three-index definitions, which have no matrix value, over their own indices.
+  private var arrays: [String: IndexedArray] = [:]
   /// The largest magnitude met: the scale of the rounding error of a cancelling result.
   private(set) var largestMagnitude = 0.0
 
@@ -32,7 +34,14 @@ struct WrittenEvaluator {
   mutating func bindDefinitions() throws {
     for definition in written.definitions where values[definition.name] == nil {
       let value: Tensor
-      if definition.isIndexFormula {
+      if definition.indices.count == 3 {
+        let array = try indexed(definition.body, definition.ranges)
+        arrays[definition.name] = try Self.broadcast(array, to: definition.indices) { index in
+          guard let d = definition.ranges[index] else { throw fail("no range for \(index)") }
+          return try size(d)
+        }.transposed(to: definition.indices)
+        continue
+      } else if definition.isIndexFormula {
         value = try indexDefinition(definition)
       } else {
         value = try matrix(definition.body)
@@ -145,12 +154,11 @@ struct WrittenEvaluator {
 
   /// `NAME[i,j] = …` evaluated entry by entry: rows i, columns j (one index: a column).
   private mutating func indexDefinition(_ definition: WrittenProblem.Definition) throws -> Tensor {
-    var value = try indexed(definition.body, definition.ranges)
-    // An index of the left side the right side does not use: the value repeats along it.
-    for index in definition.indices where !value.indices.contains(index) {
+    let value = try Self.broadcast(
+      try indexed(definition.body, definition.ranges), to: definition.indices
+    ) { index in
       guard let d = definition.ranges[index] else { throw fail("no range for \(index)") }
-      value = try value.combined(
-        with: IndexedArray(indices: [index], sizes: [try size(d)], repeating: 1), *)
+      return try size(d)
     }
     guard Set(value.indices) == Set(definition.indices) else {
       throw fail("free indices \(value.indices) of \(definition.name)")
@@ -165,6 +173,18 @@ struct WrittenEvaluator {
       }
       return Tensor(rows: ordered.sizes[0], cols: ordered.sizes[1], storage: ordered.data)
     }
+  }
+
+  /// `value` repeated along each index of `indices` it does not use (x_i over j).
+  private static func broadcast(
+    _ value: IndexedArray, to indices: [String], size: (String) throws -> Int
+  ) throws -> IndexedArray {
+    var value = value
+    for index in indices where !value.indices.contains(index) {
+      value = try value.combined(
+        with: IndexedArray(indices: [index], sizes: [try size(index)], repeating: 1), *)
+    }
+    return value
   }
 
   /// The value of an index expression over its free indices (NumPy broadcasting by name).
@@ -228,6 +248,12 @@ struct WrittenEvaluator {
       result.data = try Evaluator.apply(function, table).storage
       return result
     case .index(let name, let names):
+      if let array = arrays[name] {
+        guard Set(names).count == names.count, names.count == array.indices.count else {
+          throw fail("\(name)[\(names.joined(separator: ","))] with a repeated index")
+        }
+        return IndexedArray(indices: names, sizes: array.sizes, data: array.data)
+      }
       guard let tensor = values[name] else { throw fail("no value for \(name)") }
       if names.count == 1 {
         guard tensor.cols == 1 else { throw fail("\(name)[\(names[0])] of a matrix") }

@@ -30,6 +30,9 @@ struct TypeChecker {
   private var indexScope: [String: Int]?
   /// Each index definition's ranges, by the definition's name, for the written form.
   private var indexRanges: [String: [String: Int]] = [:]
+  /// Definitions with three indices (`T[i,j,k] = …`): they have no matrix form and are
+  /// used through their entries in later index formulas, which expand them.
+  private var threeIndex: [String: (indices: [String], body: SyntaxExpr)] = [:]
   /// Raises an index definition to matrix form; supplied by the stage that owns index form.
   var raiseIndexDefinition:
     (
@@ -89,6 +92,11 @@ struct TypeChecker {
     if let firstConflict { throw firstConflict }
     problem.written = written(statements, objective: objective, typed: typed)
     return typed
+  }
+
+  /// A three-index definition's indices and right side, by its name.
+  func threeIndexDefinition(_ name: String) -> (indices: [String], body: SyntaxExpr)? {
+    threeIndex[name]
   }
 
   /// The range of every index of an index definition, by index name.
@@ -181,6 +189,12 @@ struct TypeChecker {
   private mutating func inferIndexDefinition(
     _ name: String, _ indices: [String], _ body: SyntaxExpr, _ range: SourceRange
   ) throws {
+    if indices.count == 3 {
+      if declared[name] != nil || definedShapes[name] != nil || threeIndex[name] != nil {
+        throw MatcalcError.syntax("'\(name)' is declared or defined twice", range)
+      }
+      threeIndex[name] = (indices, body)
+    }
     indexScope = [:]
     _ = try infer(body)
     let map = indexScope ?? [:]
@@ -190,6 +204,7 @@ struct TypeChecker {
       throw MatcalcError.syntax(
         "index \(index) of \(name) does not occur on the right side", range)
     }
+    if indices.count == 3 { return }
     let terms = indices.map { map[$0] ?? unifier.fixed(.one) }
     definedShapes[name] =
       terms.count == 0
@@ -261,6 +276,12 @@ struct TypeChecker {
     switch node.kind {
     case .number: return (one, one)
     case .name(let name):
+      if let definition = threeIndex[name] {
+        throw MatcalcError.shapeMismatch(
+          "\(name) has three indices and no matrix form: use its entries "
+            + "\(name)[\(definition.indices.joined(separator: ","))] in an index formula",
+          node.range)
+      }
       if let type = declared[name] {
         if type == .function || type == .elementwise {
           throw MatcalcError.syntax("'\(name)' is a function: write \(name)(…)", node.range)
@@ -318,6 +339,22 @@ struct TypeChecker {
         throw MatcalcError.syntax(
           "'\(name)[…]' is index notation: use it in an index definition 'D[i,j] = …'",
           node.range)
+      }
+      if let definition = threeIndex[name] {
+        guard names.count == 3 else {
+          throw MatcalcError.shapeMismatch(
+            "\(name) has three indices: write \(name)[\(definition.indices.joined(separator: ","))]",
+            node.range)
+        }
+        for (index, own) in zip(names, definition.indices) {
+          guard let dim = indexRanges[name]?[own] else { continue }
+          if let existing = indexScope?[index] {
+            try unify(existing, dim, at: node)
+          } else {
+            indexScope?[index] = dim
+          }
+        }
+        return (one, one)
       }
       let shape: (Int, Int)
       if let type = declared[name] {
@@ -439,6 +476,8 @@ struct TypeChecker {
           throw MatcalcError.unsupported("index definitions", range)
         }
         try define(name, try raise(name, [], body, self), range)
+      case .indexDefinition(_, let indices, _, _) where indices.count == 3:
+        continue  // expanded where its entries are used
       case .indexDefinition(let name, let indices, let body, let range):
         guard let raise = raiseIndexDefinition else {
           throw MatcalcError.unsupported("index definitions", range)

@@ -56,8 +56,9 @@ func indexDefinitionRaises(_ definition: String, matrixForm: String) throws {
 }
 
 @Test(arguments: [
-  "D[i,j,k] = A[i,j]*x[k]",
+  "D[i,j,k,l] = A[i,j]*S[k,l]",
   "D[i] = A[i,j]",
+  "D[i,j,k] = A[i,j]*x[k]; E = D*x",
 ])
 func indexDefinitionWithoutMatrixFormIsRefused(_ definition: String) {
   #expect(throws: MatcalcError.self) { try parseProblem(indexDeclarations + "; " + definition) }

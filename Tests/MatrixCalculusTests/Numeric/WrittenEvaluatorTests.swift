@@ -124,6 +124,21 @@ func objectiveDefinedOnPartOfTheSpaceIsChecked(_ objective: String, order: Int) 
   ("tr(E*X)", "X", "X : matrix(n, n); E[i,j] = delta(i,j)"),
   ("tr(E*X)", "X", "X : matrix(n, n); E[i,j] = 2*delta(i,j)"),
   ("sum(D .* D)", "x", "x : vector(n); D[i,j] = x[i] - x[j]"),
+  (
+    "l", "A",
+    "A : matrix(m, n); x : vector(p); B : matrix(m, n); y : vector(p); T[i,j,k] = A[i,j]*x[k]; "
+      + "l = sum(i, sum(j, sum(k, T[i,j,k]*B[i,j]*y[k])))"
+  ),
+  (
+    "l", "W",
+    "W : matrix(m, n); X : matrix(n, p); T[i,j,k] = W[i,k]*X[k,j]; D[i,j] = sum(k, T[i,j,k]); "
+      + "L : function; l = L(D)"
+  ),
+  (
+    "l", "W",
+    "W : matrix(m, n); T[i,j,k] = tanh(W[i,j])*W[i,k]; "
+      + "l = sum(i, sum(j, sum(k, T[i,j,k]*T[i,k,j])))"
+  ),
 ])
 func broadcastAndDeltaIndexInputIsDerived(_ objective: String, wrt: String, statements: String)
   throws
