@@ -93,10 +93,24 @@ public enum Checker {
       intermediates: [], points: points, custom: jacobian)
   }
 
+  /// Checks a derivative whose value comes from `jacobian` against central differences of
+  /// a function given by its values (a first derivative in index form, flattened to one
+  /// column); `objective` names the inputs' domains.
+  static func checkJacobian(
+    values function: @escaping (inout Evaluator) throws -> Tensor, requiring objective: Expr,
+    withRespectTo variable: Expr, in problem: Problem, points: Int = 2,
+    jacobian: @escaping (inout Evaluator) throws -> Tensor
+  ) throws -> Certificate {
+    try check(
+      of: objective, withRespectTo: variable, formula: variable, isJacobian: true, in: problem,
+      intermediates: [], points: points, custom: jacobian, function: function)
+  }
+
   private static func check(
     of objective: Expr, withRespectTo variable: Expr, formula gradient: Expr,
     isJacobian: Bool, in problem: Problem, intermediates: [Problem.Definition], points: Int,
-    custom: ((inout Evaluator) throws -> Tensor)? = nil
+    custom: ((inout Evaluator) throws -> Tensor)? = nil,
+    function: ((inout Evaluator) throws -> Tensor)? = nil
   ) throws -> Certificate {
     var worst = Certificate(
       maxRelativeError: 0, sizes: [:], worstEntry: "", passed: true, points: 0)
@@ -134,6 +148,13 @@ public enum Checker {
         func objectiveValue(at x: Tensor) throws -> Tensor {
           var inputs = values
           inputs[name] = x
+          if let function {
+            var evaluator = Evaluator(sizes: sizes, values: inputs)
+            try evaluator.bind(problem.definitions)
+            let result = try function(&evaluator)
+            magnitude = max(magnitude, evaluator.largestMagnitude)
+            return result
+          }
           return try Self.value(
             of: objective, in: problem, sizes: sizes, values: inputs, magnitude: &magnitude)
         }

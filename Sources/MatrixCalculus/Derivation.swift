@@ -86,6 +86,9 @@ public struct Derivation: Sendable {
   /// For a result with three or four indices (a matrix by a matrix, a vector by a matrix,
   /// a Hessian with respect to a matrix): its index form. `result` is then internal.
   public let tensor: TensorDerivative?
+  /// For a second derivative with five or six indices: the first derivative (three or four
+  /// indices) it differentiates.
+  public private(set) var firstTensor: TensorDerivative?
 
   /// Derives `∂objective/∂variable` over `problem`.
   ///
@@ -176,12 +179,34 @@ public struct Derivation: Sendable {
       steps = builder.simplifier.steps + builder.accumulation.steps
       propagations = []
       return
+    case (2, 1, 2), (2, 2, 1...2):
+      // Five or six indices: the first derivative in index form (three or four indices),
+      // differentiated again term by term.
+      let first = try Self.tensorDerivative(
+        of: objective, withRespectTo: variable, builder: &builder)
+      firstOrder = nil
+      tensor = try first.derivative(
+        withRespectTo: variable,
+        partial: { e in
+          try Self.tensorDerivative(of: e, withRespectTo: variable, builder: &builder)
+        },
+        gradient: { c in
+          try builder.gradient(of: c, withRespectTo: variable).inlined
+        })
+      firstTensor = first
+      result = objective
+      named = objective
+      intermediates = []
+      resultRank = objectiveRank + 2 * variableRank
+      steps = builder.simplifier.steps + builder.accumulation.steps
+      propagations = []
+      return
     default:
       let what = order == 2 ? "second derivatives" : "derivatives"
       throw MatcalcError.unsupported(
         "\(what) of \(objectiveName) (\(objective.shape)) with respect to \(variableName) "
           + "(\(variable.shape)): this combination of shapes (a "
-          + "\(objectiveRank + order * variableRank)-index result; up to 4 are built) is not "
+          + "\(objectiveRank + order * variableRank)-index result; up to 6 are built) is not "
           + "built yet", nil)
     }
     steps = builder.simplifier.steps + builder.accumulation.steps
@@ -189,6 +214,20 @@ public struct Derivation: Sendable {
   }
 
   /// 0 for a scalar, 1 for a vector, 2 for a matrix (the number of NumPy axes).
+  /// S_F + S_X (+ S_X for a second derivative), the result's axes as dimension names or
+  /// sizes (shared/LANGUAGE.md): `[]` for a scalar, `["n"]` for a vector.
+  public var resultShape: [String] {
+    func axes(_ shape: Shape) -> [String] {
+      switch Self.rank(of: shape) {
+      case 0: return []
+      case 1: return [(shape.cols == .one ? shape.rows : shape.cols).description]
+      default: return [shape.rows.description, shape.cols.description]
+      }
+    }
+    let variableAxes = axes(variable.shape)
+    return axes(objective.shape) + Array(repeating: variableAxes, count: order).flatMap { $0 }
+  }
+
   static func rank(of type: TypeSpec) -> Int {
     switch type {
     case .scalar, .function, .elementwise: return 0
@@ -223,6 +262,17 @@ public struct Derivation: Sendable {
   /// vector (or scalar) F by a vector or scalar x, and `∂F_ij/∂s` (shaped like F) of a matrix F
   /// by a scalar s. Reverse accumulation seeded with a symbolic U shaped like F gives
   /// Σ U_ij ∂F_ij/∂x; for a vector F that is Jᵀ u, whose coefficient of u is Jᵀ.
+  /// ∂F_ij/∂X_kl in index form: reverse accumulation seeded with a symbolic U shaped like F,
+  /// read term by term.
+  static func tensorDerivative(
+    of function: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder
+  ) throws -> TensorDerivative {
+    let seed = try Expr.variable("\u{2}U", function.shape)
+    let adjoint = try builder.gradient(of: function, withRespectTo: variable, seed: seed).inlined
+    return try TensorDerivative(
+      adjoint: adjoint, seed: seed, functionShape: function.shape, variableShape: variable.shape)
+  }
+
   private static func jacobian(
     of function: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder
   ) throws -> Expr {
@@ -355,6 +405,19 @@ public struct Derivation: Sendable {
   /// Checks the printed formulas (the inlined one and, when there is one, the backward
   /// recursion) against central finite differences of the objective.
   public func check(points: Int = 2) throws -> Certificate {
+    if let tensor, let firstTensor {
+      // The first derivative against f as written, then the second against the first.
+      let first = try Checker.checkJacobian(
+        of: objective, withRespectTo: variable, in: problem, points: points
+      ) { evaluator in try firstTensor.jacobian(&evaluator) }
+      let second = try Checker.checkJacobian(
+        values: { evaluator in
+          let value = try firstTensor.jacobian(&evaluator)
+          return Tensor(rows: value.count, cols: 1, storage: value.storage)
+        }, requiring: objective, withRespectTo: variable, in: problem, points: points
+      ) { evaluator in try tensor.jacobian(&evaluator) }
+      return !first.passed || first.maxRelativeError > second.maxRelativeError ? first : second
+    }
     if let tensor {
       let function = firstOrder ?? objective
       let value = try Checker.checkJacobian(
@@ -542,7 +605,7 @@ public struct Derivation: Sendable {
       var object: [String: Any] = [
         "of": objectiveName,
         "wrt": variableName,
-        "shape": [result.shape.rows.description, result.shape.cols.description],
+        "shape": resultShape,
         "order": order,
         "text": try formulaLine(MathRenderer(.text), layout: layout),
         "latex": try formulaLine(MathRenderer(.latex), layout: layout),

@@ -108,8 +108,8 @@ func expressionMayBeginWithMinus(_ expression: String, wrt: String, line: String
   ),
   (["derive", "x'*x", "--wrt", "q"], "cannot differentiate with respect to 'q'"),
   (
-    ["derive", "tanh(W*x)", "--wrt", "W", "--order", "2", "--where", "W : matrix(m, n)"],
-    "5-index result"
+    ["derive", "sum(T)", "--wrt", "W", "--where", "W : matrix(m, n); T[i,j,k] = W[i,j]*W[i,k]"],
+    "T has three indices and no matrix form"
   ),
   (["derive", "x'*x", "--wrt", "x", "--format", "numpy", "--where", "L : function; l = L(x)"], ""),
   (
@@ -182,4 +182,27 @@ func jacobianAndHessianFromTheCommandLine(_ arguments: [String], line: String) {
 @Test func outputIsByteIdenticalAcrossRuns() {
   let arguments = ["derive", "logdet(X) + x'*X*x", "--wrt", "X", "--format", "json"]
   #expect(run(arguments).output == run(arguments).output)
+}
+
+/// JSON's `shape` is S_F + S_X (+ S_X for a second derivative), as NumPy's array shape.
+@Test(arguments: [
+  ("A*X*B", "X", "1", ["m", "q", "n", "p"]),
+  ("x'*S*x", "x", "1", ["n"]),
+  ("x'*S*x", "x", "2", ["n", "n"]),
+  ("tanh(W*x)", "W", "2", ["m", "m", "n", "m", "n"]),
+  ("x'*x", "x", "1", ["n"]),
+])
+func jsonShapeIsTheResultsShape(_ expression: String, wrt: String, order: String, shape: [String])
+  throws
+{
+  let statements =
+    "A : matrix(m, n); X : matrix(n, p); B : matrix(p, q); x : vector(n); W : matrix(m, n); S : matrix(n, n)"
+  let result = run([
+    "derive", expression, "--wrt", wrt, "--order", order, "--where", statements, "--format",
+    "json",
+  ])
+  #expect(result.status == 0, "\(result.error)")
+  let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8))
+  let printed = (object as? [String: Any])?["shape"] as? [String]
+  #expect(printed == shape)
 }

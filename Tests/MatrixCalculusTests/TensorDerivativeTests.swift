@@ -46,6 +46,15 @@ let tensorCases: [(String, String, Int, String)] = [
   ("W*v", "v", 2, "∂f_ij/∂v_k = 0"),
   ("tanh(W*v)", "v", 2, ""),
   ("v*(v'*v)", "v", 2, ""),
+  // Five and six indices: a three- or four-index first derivative differentiated again.
+  ("tanh(W*v)", "W", 2, "∂f_ikl/∂W_pq = −2 δ_ki v_l δ_pk (tanh(W v))_p (1 − tanh(W v)^⊙2)_p v_q"),
+  ("W*v", "W", 2, "∂f_ikl/∂W_pq = 0"),
+  ("Y*Y", "Y", 2, "∂f_ijkl/∂Y_pq = δ_ki δ_lp δ_jq + δ_jl δ_ip δ_kq"),
+  ("exp(Y*Y)", "Y", 2, ""),
+  ("tanh(A*X)", "X", 2, ""),
+  ("inv(Y)", "Y", 2, ""),
+  ("v*v'", "v", 2, ""),
+  ("Y*v*v'", "v", 2, ""),
 ]
 
 @Test(arguments: tensorCases.indices)

@@ -11,13 +11,19 @@ public struct TensorDerivative: Sendable {
   /// summed inside a term (where no matrix product can absorb them: Σ_s A_is B_js C_ks).
   public enum Index: Int, Sendable, CaseIterable {
     case i, j, k, l
+    /// The second variable's row and column, in a second derivative of a three- or
+    /// four-index first derivative (∂(∂F/∂X)_ijkl/∂X_pq).
+    case p, q
     case s, t, u, v
 
-    /// The indices of the result: F's, then X's.
-    public static let free: [Index] = [.i, .j, .k, .l]
+    /// The indices of the result: F's, then X's (then X's again, for a second derivative).
+    public static let free: [Index] = [.i, .j, .k, .l, .p, .q]
+
+    /// The summed indices, in the order they are given out.
+    public static let summed: [Index] = [.s, .t, .u, .v]
 
     /// Whether the index is summed within its term.
-    public var isSummed: Bool { rawValue >= 4 }
+    public var isSummed: Bool { rawValue >= 6 }
   }
 
   /// One factor: an entry of a matrix expression, or δ between two indices.
@@ -42,11 +48,29 @@ public struct TensorDerivative: Sendable {
   public let functionShape: Shape
   /// X's shape.
   public let variableShape: Shape
+  /// For a second derivative of a three- or four-index first derivative: X's shape again,
+  /// for the indices p, q (F's indices are then i, j, k, l: the first derivative's).
+  public let secondVariableShape: Shape?
+
+  /// The indices of what is differentiated (F's, or the first derivative's), in order.
+  public var outputIndices: [Index] { secondVariableShape == nil ? [.i, .j] : [.i, .j, .k, .l] }
+
+  /// The indices of the variable, in order.
+  public var variableIndices: [Index] { secondVariableShape == nil ? [.k, .l] : [.p, .q] }
+
+  /// The terms of a second derivative.
+  init(terms: [Term], first: TensorDerivative) {
+    self.terms = terms
+    functionShape = first.functionShape
+    variableShape = first.variableShape
+    secondVariableShape = first.variableShape
+  }
 
   /// Reads the terms of `adjoint` (= Σ_ij U_ij ∂F_ij/∂X) with respect to the seed `u`.
   init(adjoint: Expr, seed u: Expr, functionShape: Shape, variableShape: Shape) throws {
     self.functionShape = functionShape
     self.variableShape = variableShape
+    secondVariableShape = nil
     var reader = Reader(u: u)
     do {
       terms = try reader.terms(adjoint, coefficient: .constant(1)).map(Self.normalized)
@@ -69,7 +93,7 @@ public struct TensorDerivative: Sendable {
         func index(_ name: String) throws -> Index {
           if let free = Index.free.first(where: { Self.letter($0) == name }) { return free }
           if let known = dummies[name] { return known }
-          let summed: [Index] = [.s, .t, .u, .v]
+          let summed = Index.summed
           guard dummies.count < summed.count else {
             throw MatcalcError.unsupported(
               "this derivative has a term with more than four summed indices", nil)
@@ -268,6 +292,8 @@ extension TensorDerivative {
     case .j: return functionShape.cols != .one
     case .k: return variableShape.rows != .one
     case .l: return variableShape.cols != .one
+    case .p: return secondVariableShape.map { $0.rows != .one } ?? false
+    case .q: return secondVariableShape.map { $0.cols != .one } ?? false
     case .s, .t, .u, .v: return true
     }
   }
@@ -295,6 +321,8 @@ extension TensorDerivative {
     case .j: return "j"
     case .k: return "k"
     case .l: return "l"
+    case .p: return "p"
+    case .q: return "q"
     case .s: return "s"
     case .t: return "t"
     case .u: return "u"

@@ -64,21 +64,28 @@ public struct NumpyRenderer {
     let fCols = try dimension(tensor.functionShape.cols)
     let xRows = try dimension(tensor.variableShape.rows)
     let xCols = try dimension(tensor.variableShape.cols)
+    let second = try tensor.secondVariableShape.map {
+      (try dimension($0.rows), try dimension($0.cols))
+    }
     func size(_ index: TensorDerivative.Index) -> String {
       switch index {
       case .i: return fRows
       case .j: return fCols
       case .k: return xRows
       case .l: return xCols
+      case .p: return second?.0 ?? "1"
+      case .q: return second?.1 ?? "1"
       // Never in a delta or the output: the contraction renames summed indices out of deltas.
       case .s, .t, .u, .v: return "1"
       }
     }
     // A size-1 axis gets a letter of its own (summed over one value).
     func label(_ index: TensorDerivative.Index) -> String {
-      tensor.isReal(index) ? TensorDerivative.letter(index) : ["a", "b", "c", "d"][index.rawValue]
+      tensor.isReal(index)
+        ? TensorDerivative.letter(index) : ["a", "b", "c", "d", "g", "h"][index.rawValue]
     }
-    let output = TensorDerivative.Index.free.filter(tensor.isReal).map(label).joined()
+    let axes = tensor.outputIndices + tensor.variableIndices
+    let output = axes.filter(tensor.isReal).map(label).joined()
     var uses: [Expr] = []
     var pieces: [String] = []
     for term in tensor.terms {
@@ -105,7 +112,7 @@ public struct NumpyRenderer {
     }
     let zero =
       "np.zeros(("
-      + TensorDerivative.Index.free.filter(tensor.isReal).map(size)
+      + axes.filter(tensor.isReal).map(size)
       .joined(separator: ", ") + ",))"
     let body = pieces.isEmpty ? zero : "(" + pieces.joined(separator: " + ") + ")"
     return shaped(try bindingDefinitions(in: body, uses: uses, bindings: []), rank: rank)

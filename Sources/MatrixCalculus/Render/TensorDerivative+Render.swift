@@ -7,8 +7,8 @@ extension TensorDerivative {
       if letters.isEmpty { return base }
       return latex ? "\(base)_{\(letters)}" : "\(base)_\(letters)"
     }
-    let fIndices = [Index.i, .j]
-    let xIndices = [Index.k, .l]
+    let fIndices = outputIndices
+    let xIndices = variableIndices
     let head =
       latex
       ? "\\frac{\\partial \(subscripted(function, fIndices))}{\\partial \(subscripted(variable, xIndices))}"
@@ -84,6 +84,7 @@ extension TensorDerivative {
   /// Reads a term as a matrix differential, or nil when it has another form.
   private func piece(_ term: Term) throws -> Piece? {
     if !Self.summed(in: term).isEmpty { return nil }  // a sum no matrix product absorbs
+    if secondVariableShape != nil { return nil }  // five or six indices
     var factors = term.factors
     func take(_ a: Index, _ b: Index) throws -> (found: Bool, matrix: Expr?)? {
       for (position, factor) in factors.enumerated() {
@@ -130,6 +131,7 @@ extension TensorDerivative {
   func differentialForm(_ renderer: MathRenderer, function: String, variable: String) throws
     -> [String]?
   {
+    if secondVariableShape != nil { return nil }  // five or six indices
     let latex = renderer.style == .latex
     let d = latex ? "\\mathrm{d}" : "d"
     let dX = "\(d)\(variable)"
