@@ -17,6 +17,8 @@ struct TypeChecker {
   private var unifier = Unifier()
   private var inferred: [String: (Int, Int)] = [:]
   private var inferredOrder: [String] = []
+  /// Where each inferred name is first used.
+  private var firstUses: [String: SourceRange] = [:]
   private var declared: [String: TypeSpec] = [:]
   private var definedShapes: [String: (Int, Int)] = [:]
   /// Pattern variables of a rule file may not be inferred; everything must be declared.
@@ -103,12 +105,15 @@ struct TypeChecker {
     for statement in statements {
       switch statement {
       case .declaration, .goal: continue
-      case .definition(let name, let body, _) where !body.usesIndexNotation:
+      case .definition(let name, let body, let range) where !body.usesIndexNotation:
         definedShapes[name] = try infer(body)
+        try requireDefinedBeforeUse(name, range)
       case .definition(let name, let body, let range):
         try inferIndexDefinition(name, [], body, range)
+        try requireDefinedBeforeUse(name, range)
       case .indexDefinition(let name, let indices, let body, let range):
         try inferIndexDefinition(name, indices, body, range)
+        try requireDefinedBeforeUse(name, range)
       }
     }
     if let objective { _ = try infer(objective) }
@@ -141,6 +146,19 @@ struct TypeChecker {
       if unifier.value(rows) == nil { try unifier.bind(rows, nextSymbol()) }
       if unifier.value(cols) == nil { try unifier.bind(cols, nextSymbol()) }
     }
+  }
+
+  /// A name defined after a use would otherwise have been inferred as an input there.
+  private func requireDefinedBeforeUse(_ name: String, _ definition: SourceRange) throws {
+    guard inferred[name] != nil, declared[name] == nil, let use = firstUses[name] else { return }
+    if (use.line, use.column) < (definition.line, definition.column) {
+      throw MatcalcError.syntax(
+        "'\(name)' is used at \(use) before its definition at \(definition); definitions must "
+          + "come before their use", use)
+    }
+    throw MatcalcError.syntax(
+      "'\(name)' is used in its own definition at \(definition); a definition may use only the "
+        + "names before it", use)
   }
 
   private mutating func inferIndexDefinition(
@@ -186,7 +204,27 @@ struct TypeChecker {
     return name == "I" ? Shape(dims[0], dims[0]) : Shape(dims[0], dims[1])
   }
 
-  static func unknownFunction(_ name: String, _ range: SourceRange) -> MatcalcError {
+  /// How this language writes a function of other tools, applied to `argument`; nil when
+  /// `name` is not one of them.
+  static func foreignFunction(_ name: String, _ argument: String) -> String? {
+    switch name {
+    case "trace", "Tr", "Trace": return "tr(\(argument)) for the trace"
+    case "norm", "Norm":
+      return "norm2(\(argument)) for the Euclidean (Frobenius) norm, or norm1(\(argument)) "
+        + "for the sum of absolute values"
+    case "transpose": return "\(argument)' for the transpose"
+    case "inverse": return "inv(\(argument)) for the inverse"
+    case "determinant": return "det(\(argument)) for the determinant"
+    default: return nil
+    }
+  }
+
+  static func unknownFunction(_ name: String, _ range: SourceRange, argument: String = "X")
+    -> MatcalcError
+  {
+    if let translation = foreignFunction(name, argument) {
+      return .syntax("unknown function '\(name)': write \(translation)", range)
+    }
     let known = Function.allCases.filter { $0 != .diagonal }.map(\.spelling).joined(separator: " ")
     return .syntax(
       "unknown function '\(name)'; the functions are \(known), or declare an opaque one with "
@@ -245,12 +283,21 @@ struct TypeChecker {
       let shape = (unifier.fresh(), unifier.fresh())
       inferred[name] = shape
       inferredOrder.append(name)
+      firstUses[name] = node.range
       return shape
     case .negate(let a): return try infer(a)
     case .transpose(let a):
       let (r, c) = try infer(a)
       return (c, r)
     case .binary(let op, let a, let b):
+      // `x^T` (LaTeX, NumPy's `.T`) is a transpose unless T is one of the user's names.
+      if op == "^", case .name("T") = b.kind, declared["T"] == nil, definedShapes["T"] == nil,
+        allowsInference
+      {
+        var base = text(a.range)
+        if case .name = a.kind {} else { base = "(\(base))" }
+        throw MatcalcError.syntax("\(base)^T: write \(base)' for the transpose", node.range)
+      }
       let left = try infer(a)
       let right = try infer(b)
       switch op {
@@ -292,6 +339,7 @@ struct TypeChecker {
         if inferred[name] == nil {
           inferred[name] = (unifier.fresh(), unifier.fresh())
           inferredOrder.append(name)
+          firstUses[name] = node.range
         }
         shape = inferred[name] ?? (one, one)
         if names.count == 1 { try unify(shape.1, one, at: node) }
@@ -348,7 +396,7 @@ struct TypeChecker {
       }
       if name == "d" && allowsDifferentials { return argument }
       guard let function = Function(rawValue: name), function != .diagonal else {
-        throw Self.unknownFunction(name, node.range)
+        throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       switch function {
       case .trace, .det, .logdet:
@@ -542,7 +590,7 @@ struct TypeChecker {
       }
       if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
       guard var function = Function(rawValue: name), function != .diagonal else {
-        throw Self.unknownFunction(name, node.range)
+        throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       let shape = argument.shape
       func square() -> String {
