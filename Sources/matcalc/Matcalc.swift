@@ -15,8 +15,12 @@ enum Matcalc {
   }
 
   /// Runs the tool on `arguments` (without the program name). 0 on success, 1 when the input
-  /// cannot be derived or checked, 2 on a usage error.
-  static func run(_ arguments: [String], output: inout Output) -> Int32 {
+  /// cannot be derived or checked, 2 on a usage error. `standardInput` is read only for
+  /// `matcalc -`.
+  static func run(
+    _ arguments: [String], output: inout Output,
+    standardInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }
+  ) -> Int32 {
     let options: Options
     do {
       options = try Options.parse(arguments)
@@ -62,10 +66,20 @@ enum Matcalc {
         output.error("error: \(error)")
         return 1
       }
-    case .file(let path):
+    case .file(let argument):
+      // `-` is the problem on standard input, named <stdin> in messages.
+      let path = argument == "-" ? "<stdin>" : argument
       let source: String
       do {
-        source = try String(contentsOfFile: path, encoding: .utf8)
+        if argument == "-" {
+          guard let text = String(data: standardInput(), encoding: .utf8) else {
+            output.error("error: standard input is not UTF-8 text")
+            return 1
+          }
+          source = text
+        } else {
+          source = try String(contentsOfFile: path, encoding: .utf8)
+        }
       } catch {
         output.error("error: cannot read \(path)")
         return 1

@@ -33,6 +33,7 @@ struct Options: Equatable {
                      [--max-depth N] [--max-input CHARACTERS] [--time-limit SECONDS]
       matcalc derive 'EXPR' --wrt NAME1,NAME2,…   (one backward pass for several variables)
       matcalc FILE.mc [--format …] [--steps] [--no-check]
+      matcalc - [--format …]     (the problem file read from standard input)
       matcalc --help | --version
 
     examples:

@@ -40,6 +40,13 @@ let badInputs: [BadInput] = [
   bad("x'1️⃣“x”", "unexpected character"), bad("x'*1️⃣λ", "unexpected character 'λ'"),
   bad("1️⃣∑(x)", "unexpected character"), bad("x'*x 1️⃣😀", "unexpected character"),
   bad("2 1️⃣3", "unexpected"), bad("1️⃣1e999", "out of range"), bad("x'*1️⃣1e400*x", "out of range"),
+  // Spellings of other tools, translated (the CLI refuses them with status 1).
+  bad("1️⃣x^T*Q*x", "x^T: write x' for the transpose"),
+  bad("x1️⃣.T*x", "x.T: write x' for the transpose"),
+  bad("x'*W1️⃣@x", "write W*x for the matrix product"), bad("x1️⃣**2", "write x.^2"),
+  bad("1️⃣||x||", "write norm2(x)"), bad("x'1️⃣x", "write x'*x"),
+  bad("1️⃣trace(Q)", "write tr(Q)"), bad("1️⃣norm(x)", "write norm2(x)"),
+  bad("x'*x", "definitions must come before their use", statements: "H = G*2; G = x"),
   // Unknown names and functions.
   bad("1️⃣max(x)", "unknown function 'max'"), bad("1️⃣foo(x) + 1", "unknown function 'foo'"),
   bad("x'*1️⃣exp2(x)", "unknown function"), bad("1️⃣Tr(Q)", "unknown function 'Tr'"),
@@ -101,7 +108,7 @@ func runGuarded(_ arguments: [String], seconds: Double = 20) throws -> (Int32?, 
   process.arguments = arguments
   let errorURL = FileManager.default.temporaryDirectory
     .appendingPathComponent("matcalc-bad-\(UUID().uuidString)")
-  FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
   defer { try? FileManager.default.removeItem(at: errorURL) }
   process.standardError = try FileHandle(forWritingTo: errorURL)
   process.standardOutput = FileHandle.nullDevice

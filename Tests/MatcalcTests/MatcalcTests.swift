@@ -206,3 +206,16 @@ func jsonShapeIsTheResultsShape(_ expression: String, wrt: String, order: String
   let printed = (object as? [String: Any])?["shape"] as? [String]
   #expect(printed == shape)
 }
+
+/// `matcalc -` reads the problem from standard input only, and reads it once.
+@Test func dashReadsTheProblemFromStandardInput() {
+  var output = Matcalc.Output()
+  var reads = 0
+  let status = Matcalc.run(["-", "--format", "numpy"], output: &output) {
+    reads += 1
+    return Data("s : scalar\nl = s^3\nderive l wrt s\n".utf8)
+  }
+  #expect(status == 0, "\(output.standardError)")
+  #expect(reads == 1)
+  #expect(output.standardOutput.contains("3.0 * np.power(s, 2.0)"), "\(output.standardOutput)")
+}

@@ -83,6 +83,13 @@ struct Lexer {
       if isLetter(v) {
         while index < scalars.count, isLetter(value(index)) || isDigit(value(index)) { index += 1 }
         let name = ascii(start, index)
+        if name == "w", value(index) == 46, value(index + 1) == 114, value(index + 2) == 46,
+          value(index + 3) == 116
+        {  // w.r.t.
+          let length = value(index + 4) == 46 ? 6 : 5
+          throw MatcalcError.syntax(
+            "write 'wrt' for 'w.r.t.' (derive NAME wrt NAME)", range(start, length))
+        }
         tokens.append(Token(kind: .name(name), range: range(start, index - start)))
         continue
       }
@@ -109,6 +116,11 @@ struct Lexer {
         continue
       }
       let next = value(index + 1)
+      if v == 42 && next == 42,  // **
+        let translation = Self.foreignSpelling(scalars, at: index, after: tokens.suffix(3))
+      {
+        throw MatcalcError.syntax(translation.message, range(start, translation.length))
+      }
       let two: String? =
         v == 46 && next == 42
         ? ".*"
@@ -132,10 +144,102 @@ struct Lexer {
         index += 1
         continue
       }
+      if let translation = Self.foreignSpelling(scalars, at: index, after: tokens.suffix(3)) {
+        throw MatcalcError.syntax(
+          translation.message, range(start, translation.length))
+      }
       let character = Unicode.Scalar(v).map { String(Character($0)) } ?? "?"
-      throw MatcalcError.syntax("unexpected character '\(character)'", range(start, 1))
+      let hint = v == 46 ? "; the element-wise operators are .* ./ .^" : ""
+      throw MatcalcError.syntax("unexpected character '\(character)'\(hint)", range(start, 1))
     }
     tokens.append(Token(kind: .end, range: range(index, 1)))
     return tokens
+  }
+
+  // MARK: - Spellings from other tools
+
+  /// The operand written before a foreign operator, as the user wrote it (`x`, `x'`), or
+  /// `fallback` when it is not a plain name.
+  private static func operand(before tokens: ArraySlice<Token>, _ fallback: String) -> String {
+    guard let last = tokens.last else { return fallback }
+    switch last.kind {
+    case .name(let name): return name
+    case .symbol(")"): return "(…)"
+    case .symbol("'"): return operand(before: tokens.dropLast(), fallback) + "'"
+    default: return fallback
+    }
+  }
+
+  /// Whether `token` can end an operand of a binary operator (`x'**x` is a missing operand).
+  private static func endsOperand(_ token: Token?) -> Bool {
+    switch token?.kind {
+    case .name, .number, .symbol(")"): return true
+    default: return false
+    }
+  }
+
+  /// The name or number written after `index` (spaces skipped), or `fallback`.
+  private static func operand(_ scalars: [UInt32], after index: Int, _ fallback: String)
+    -> String
+  {
+    var start = index
+    while start < scalars.count && (scalars[start] == 32 || scalars[start] == 9) { start += 1 }
+    var end = start
+    while end < scalars.count, isLetter(scalars[end]) || isDigit(scalars[end]) || scalars[end] == 46
+    {
+      end += 1
+    }
+    guard end > start else { return fallback }
+    return String(String.UnicodeScalarView(scalars[start..<end].compactMap(Unicode.Scalar.init)))
+  }
+
+  /// A message translating a spelling from NumPy, MATLAB or LaTeX at `index` into this
+  /// language (`x.T` → `x'`, `A@B` → `A*B`, `x**2` → `x.^2`, `||x||` → `norm2(x)`), and the
+  /// number of characters it covers; nil when the character has no known translation.
+  static func foreignSpelling(_ scalars: [UInt32], at index: Int, after previous: ArraySlice<Token>)
+    -> (message: String, length: Int)?
+  {
+    func value(_ i: Int) -> UInt32 { i < scalars.count ? scalars[i] : 0 }
+    let v = value(index)
+    switch v {
+    case 46
+    where value(index + 1) == 84 && !isLetter(value(index + 2))
+      && !isDigit(value(index + 2)):  // .T
+      let base = operand(before: previous, "A")
+      return ("\(base).T: write \(base)' for the transpose", 2)
+    case 64:  // @
+      let left = operand(before: previous, "A")
+      let right = operand(scalars, after: index + 1, "B")
+      return ("unexpected character '@': write \(left)*\(right) for the matrix product", 1)
+    case 42 where value(index + 1) == 42 && endsOperand(previous.last):  // x**2, (…)**2
+      let base = operand(before: previous, "x")
+      let exponent = operand(scalars, after: index + 2, "2")
+      return (
+        "\(base)**\(exponent): write \(base).^\(exponent) for the element-wise power, or "
+          + "\(base)^\(exponent) for a scalar or matrix power", 2
+      )
+    case 124:  // |
+      let bars = value(index + 1) == 124 ? 2 : 1
+      // The closing bars on the same line, if any: the inside is quoted in the translation.
+      var end = index + bars
+      while end < scalars.count && scalars[end] != 10 && scalars[end] != 124 { end += 1 }
+      let closed = (0..<bars).allSatisfy { value(end + $0) == 124 }
+      let inside =
+        closed && end > index + bars
+        ? String(
+          String.UnicodeScalarView(scalars[(index + bars)..<end].compactMap(Unicode.Scalar.init)))
+        : "x"
+      let length = closed ? end + bars - index : bars
+      return bars == 2
+        ? (
+          "||\(inside)||: write norm2(\(inside)) for the Euclidean (Frobenius) norm, or "
+            + "norm1(\(inside)) for the sum of absolute values", length
+        )
+        : (
+          "|\(inside)|: write abs(\(inside)) for the element-wise absolute value, or "
+            + "norm1(\(inside)) for the sum of absolute values", length
+        )
+    default: return nil
+    }
   }
 }

@@ -82,7 +82,8 @@ struct Parser {
       let (of, _) = try expectName("after 'derive'")
       let (word, wordRange) = try expectName("after 'derive \(of)'")
       guard word == "wrt" else {
-        throw MatcalcError.syntax("expected 'wrt', found '\(word)'", wordRange)
+        throw MatcalcError.syntax(
+          "expected 'wrt', found '\(word)': write derive \(of) wrt NAME", wordRange)
       }
       let (wrt, wrtRange) = try expectName("after 'wrt'")
       var order = 1
@@ -228,9 +229,31 @@ struct Parser {
 
   private mutating func postfix() throws -> SyntaxExpr {
     var node = try primary()
+    var quotes = 0
     while isSymbol("'") {
       let op = advance()
+      quotes += 1
       node = try bounded(SyntaxExpr(.transpose(node), node.range.joined(op.range)))
+    }
+    // `x'x` (MATLAB reads it as x'*x): a product needs its '*'.
+    if quotes > 0 {
+      let right: String?
+      switch current.kind {
+      case .name(let name): right = name
+      case .number(let value):
+        right = value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : current.text
+      case .symbol("("): right = "(…)"
+      default: right = nil
+      }
+      if let right {
+        var base = node
+        while case .transpose(let inner) = base.kind { base = inner }
+        let name: String
+        if case .name(let spelled) = base.kind { name = spelled } else { name = "(…)" }
+        let left = name + String(repeating: "'", count: quotes)
+        throw MatcalcError.syntax(
+          "\(left)\(right): write \(left)*\(right); a product needs '*'", current.range)
+      }
     }
     return node
   }

@@ -17,6 +17,8 @@ struct TypeChecker {
   private var unifier = Unifier()
   private var inferred: [String: (Int, Int)] = [:]
   private var inferredOrder: [String] = []
+  /// Where each inferred name is first used.
+  private var firstUses: [String: SourceRange] = [:]
   private var declared: [String: TypeSpec] = [:]
   private var definedShapes: [String: (Int, Int)] = [:]
   /// Pattern variables of a rule file may not be inferred; everything must be declared.
@@ -24,6 +26,10 @@ struct TypeChecker {
   /// Rules may write `d(E)`.
   var allowsDifferentials = false
   private var firstConflict: MatcalcError?
+  /// Inferred names read as scalar coefficients (see ``readCoefficientsAsScalars``).
+  private var coefficients: Set<String> = []
+  /// The shape terms of each operand of a product, by syntax node.
+  private var factorTerms: [ObjectIdentifier: (Int, Int)] = [:]
   /// The size term of each `I` written, by syntax node.
   private var identitySizes: [ObjectIdentifier: Int] = [:]
   /// Index ranges while an index definition is being inferred.
@@ -86,7 +92,9 @@ struct TypeChecker {
         declared[name] = type
       }
     }
+    let uninferred = self
     try inferShapes(statements, objective: objective)
+    try readCoefficientsAsScalars(statements, objective: objective, from: uninferred)
     try build(statements)
     let typed = try objective.map { try expression($0) }
     if let firstConflict { throw firstConflict }
@@ -146,12 +154,15 @@ struct TypeChecker {
     for statement in statements {
       switch statement {
       case .declaration, .goal: continue
-      case .definition(let name, let body, _) where !body.usesIndexNotation:
+      case .definition(let name, let body, let range) where !body.usesIndexNotation:
         definedShapes[name] = try infer(body)
+        try requireDefinedBeforeUse(name, range)
       case .definition(let name, let body, let range):
         try inferIndexDefinition(name, [], body, range)
+        try requireDefinedBeforeUse(name, range)
       case .indexDefinition(let name, let indices, let body, let range):
         try inferIndexDefinition(name, indices, body, range)
+        try requireDefinedBeforeUse(name, range)
       }
     }
     if let objective { _ = try infer(objective) }
@@ -184,6 +195,147 @@ struct TypeChecker {
       if unifier.value(rows) == nil { try unifier.bind(rows, nextSymbol()) }
       if unifier.value(cols) == nil { try unifier.bind(cols, nextSymbol()) }
     }
+  }
+
+  // MARK: - Coefficients
+
+  /// A coefficient of a scalar is a scalar (shared/LANGUAGE.md): an inferred name written at
+  /// an end of a product whose other factors multiply to a scalar (`c` in `c*x'*x`, `λ` in
+  /// `λ/2*w'*w`) could be any shape, since a scalar times anything is defined, and the
+  /// first pass reads it as a vector (`c xᵀ x` a vector, its derivative a Jacobian). Pass 1
+  /// is rerun with such names fixed to scalars when every use of the name is a coefficient;
+  /// a name that is a coefficient in one place and used otherwise in another has two
+  /// readings, and which one was meant is asked for.
+  private mutating func readCoefficientsAsScalars(
+    _ statements: [Statement], objective: SyntaxExpr?, from uninferred: TypeChecker
+  ) throws {
+    // Each round may expose one more coefficient (`a*b*x'*x`: b once a is a scalar).
+    for _ in 0..<4 {
+      guard allowsInference, !inferredOrder.isEmpty, firstConflict == nil else { return }
+      var uses = CoefficientUses()
+      for statement in statements {
+        switch statement {
+        case .definition(_, let body, _):
+          collectUses(body, &uses, products: !body.usesIndexNotation)
+        case .indexDefinition(_, _, let body, _): collectUses(body, &uses, products: false)
+        case .declaration, .goal: continue
+        }
+      }
+      if let objective { collectUses(objective, &uses, products: true) }
+      let candidates = inferredOrder.filter { name in
+        uses.asCoefficient[name] != nil && !coefficients.contains(name)
+          && !(inferred[name].map(isKnownScalar) ?? true)
+      }
+      let everywhere = candidates.filter {
+        uses.asCoefficient[$0]?.count == uses.total[$0]
+      }
+      if let name = candidates.first(where: { !everywhere.contains($0) }),
+        let use = uses.asCoefficient[name]?.first, let terms = inferred[name]
+      {
+        var scalar = uninferred
+        scalar.coefficients = coefficients.union(everywhere).union([name])
+        let consistent =
+          (try? scalar.inferShapes(statements, objective: objective)) != nil
+          && scalar.firstConflict == nil
+        if consistent {
+          let shape = resolved(terms)
+          let other =
+            shape.cols == .one
+            ? "vector(\(shape.rows))" : "matrix(\(shape.rows), \(shape.cols))"
+          throw MatcalcError.shapeMismatch(
+            "'\(name)' has two readings: a scalar coefficient in \(text(use.product)), or a "
+              + "\(shape.cols == .one ? "vector" : "matrix") as its other uses allow; declare "
+              + "'\(name) : scalar' or '\(name) : \(other)'", use.name)
+        }
+      }
+      guard !everywhere.isEmpty else { return }
+      var scalar = uninferred
+      scalar.coefficients = coefficients.union(everywhere)
+      do { try scalar.inferShapes(statements, objective: objective) } catch { return }
+      guard scalar.firstConflict == nil else { return }
+      self = scalar
+    }
+  }
+
+  /// Per inferred name: how often it is written, and where it is a coefficient.
+  private struct CoefficientUses {
+    var total: [String: Int] = [:]
+    var asCoefficient: [String: [(name: SourceRange, product: SourceRange)]] = [:]
+  }
+
+  /// The factors of a product chain `A*B*C` (a product is associative).
+  private func factors(_ node: SyntaxExpr, into chain: inout [SyntaxExpr]) {
+    guard case .binary("*", let a, let b) = node.kind else {
+      chain.append(node)
+      return
+    }
+    factors(a, into: &chain)
+    factors(b, into: &chain)
+  }
+
+  /// The inferred name a factor scales, through `-c`, `c'` and `c/2`.
+  private func coefficientName(_ node: SyntaxExpr) -> (String, SourceRange)? {
+    switch node.kind {
+    case .name(let name): return inferred[name] != nil ? (name, node.range) : nil
+    case .negate(let a), .transpose(let a): return coefficientName(a)
+    case .binary("/", let a, _): return coefficientName(a)
+    default: return nil
+    }
+  }
+
+  private func isScalarFactor(_ node: SyntaxExpr) -> Bool {
+    factorTerms[ObjectIdentifier(node)].map(isKnownScalar) ?? false
+  }
+
+  private func collectUses(_ node: SyntaxExpr, _ uses: inout CoefficientUses, products: Bool) {
+    switch node.kind {
+    case .name(let name):
+      if inferred[name] != nil { uses.total[name, default: 0] += 1 }
+    case .number, .index: return
+    case .negate(let a), .transpose(let a): collectUses(a, &uses, products: products)
+    case .call(_, let arguments):
+      for argument in arguments { collectUses(argument, &uses, products: products) }
+    case .binary("*", _, _) where products:
+      var chain: [SyntaxExpr] = []
+      factors(node, into: &chain)
+      // The non-scalar factors, in order: a factor is at an end when it is the first or the
+      // last of them, and the others then run from the next (or first) to the last (or
+      // previous) one.
+      let matrices = chain.indices.filter { !isScalarFactor(chain[$0]) }
+      for (position, factor) in chain.enumerated() {
+        collectUses(factor, &uses, products: products)
+        guard let (name, range) = coefficientName(factor) else { continue }
+        let firstOther = matrices.first == position ? matrices.dropFirst().first : matrices.first
+        let lastOther = matrices.last == position ? matrices.dropLast().last : matrices.last
+        let atAnEnd =
+          matrices.first.map { position <= $0 } ?? true
+          || matrices.last.map { position >= $0 } ?? true
+        guard atAnEnd else { continue }
+        if let first = firstOther, let last = lastOther {
+          guard let rows = factorTerms[ObjectIdentifier(chain[first])]?.0,
+            let cols = factorTerms[ObjectIdentifier(chain[last])]?.1,
+            unifier.value(rows) == .one, unifier.value(cols) == .one
+          else { continue }
+        }
+        uses.asCoefficient[name, default: []].append((range, node.range))
+      }
+    case .binary(_, let a, let b):
+      collectUses(a, &uses, products: products)
+      collectUses(b, &uses, products: products)
+    }
+  }
+
+  /// A name defined after a use would otherwise have been inferred as an input there.
+  private func requireDefinedBeforeUse(_ name: String, _ definition: SourceRange) throws {
+    guard inferred[name] != nil, declared[name] == nil, let use = firstUses[name] else { return }
+    if (use.line, use.column) < (definition.line, definition.column) {
+      throw MatcalcError.syntax(
+        "'\(name)' is used at \(use) before its definition at \(definition); definitions must "
+          + "come before their use", use)
+    }
+    throw MatcalcError.syntax(
+      "'\(name)' is used in its own definition at \(definition); a definition may use only the "
+        + "names before it", use)
   }
 
   private mutating func inferIndexDefinition(
@@ -237,7 +389,27 @@ struct TypeChecker {
     return name == "I" ? Shape(dims[0], dims[0]) : Shape(dims[0], dims[1])
   }
 
-  static func unknownFunction(_ name: String, _ range: SourceRange) -> MatcalcError {
+  /// How this language writes a function of other tools, applied to `argument`; nil when
+  /// `name` is not one of them.
+  static func foreignFunction(_ name: String, _ argument: String) -> String? {
+    switch name {
+    case "trace", "Tr", "Trace": return "tr(\(argument)) for the trace"
+    case "norm", "Norm":
+      return "norm2(\(argument)) for the Euclidean (Frobenius) norm, or norm1(\(argument)) "
+        + "for the sum of absolute values"
+    case "transpose": return "\(argument)' for the transpose"
+    case "inverse": return "inv(\(argument)) for the inverse"
+    case "determinant": return "det(\(argument)) for the determinant"
+    default: return nil
+    }
+  }
+
+  static func unknownFunction(_ name: String, _ range: SourceRange, argument: String = "X")
+    -> MatcalcError
+  {
+    if let translation = foreignFunction(name, argument) {
+      return .syntax("unknown function '\(name)': write \(translation)", range)
+    }
     let known = Function.allCases.filter { $0 != .diagonal }.map(\.spelling).joined(separator: " ")
     return .syntax(
       "unknown function '\(name)'; the functions are \(known), or declare an opaque one with "
@@ -300,19 +472,36 @@ struct TypeChecker {
       guard allowsInference else { throw MatcalcError.unknownName(name, node.range) }
       if let shape = inferred[name] { return shape }
       let shape = (unifier.fresh(), unifier.fresh())
+      if coefficients.contains(name) {
+        try unifier.bind(shape.0, .one)
+        try unifier.bind(shape.1, .one)
+      }
       inferred[name] = shape
       inferredOrder.append(name)
+      firstUses[name] = node.range
       return shape
     case .negate(let a): return try infer(a)
     case .transpose(let a):
       let (r, c) = try infer(a)
       return (c, r)
     case .binary(let op, let a, let b):
+      // `x^T` (LaTeX, NumPy's `.T`) is a transpose unless T is one of the user's names.
+      if op == "^", case .name("T") = b.kind, declared["T"] == nil, definedShapes["T"] == nil,
+        allowsInference
+      {
+        var base = text(a.range)
+        if case .name = a.kind {} else { base = "(\(base))" }
+        throw MatcalcError.syntax("\(base)^T: write \(base)' for the transpose", node.range)
+      }
       let left = try infer(a)
       let right = try infer(b)
       switch op {
       case "*":
         if indexScope != nil { return (one, one) }
+        if allowsInference {
+          factorTerms[ObjectIdentifier(a)] = left
+          factorTerms[ObjectIdentifier(b)] = right
+        }
         if isKnownScalar(left) { return right }
         if isKnownScalar(right) { return left }
         try unify(left.1, right.0, at: node)
@@ -365,6 +554,7 @@ struct TypeChecker {
         if inferred[name] == nil {
           inferred[name] = (unifier.fresh(), unifier.fresh())
           inferredOrder.append(name)
+          firstUses[name] = node.range
         }
         shape = inferred[name] ?? (one, one)
         if names.count == 1 { try unify(shape.1, one, at: node) }
@@ -421,7 +611,7 @@ struct TypeChecker {
       }
       if name == "d" && allowsDifferentials { return argument }
       guard let function = Function(rawValue: name), function != .diagonal else {
-        throw Self.unknownFunction(name, node.range)
+        throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       switch function {
       case .trace, .det, .logdet:
@@ -617,7 +807,7 @@ struct TypeChecker {
       }
       if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
       guard var function = Function(rawValue: name), function != .diagonal else {
-        throw Self.unknownFunction(name, node.range)
+        throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       let shape = argument.shape
       func square() -> String {

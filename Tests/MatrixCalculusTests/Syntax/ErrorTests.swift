@@ -83,3 +83,62 @@ func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: Stri
     Issue.record("\(error)")
   }
 }
+
+/// A spelling from NumPy, MATLAB or LaTeX is refused at its position (1️⃣) with its
+/// translation into this language.
+@Test(arguments: [
+  ("x1️⃣.T*x", "x.T: write x' for the transpose"),
+  ("1️⃣x^T*Q*x", "x^T: write x' for the transpose"),
+  ("W1️⃣@x", "write W*x for the matrix product"),
+  ("x1️⃣**2", "write x.^2 for the element-wise power, or x^2"),
+  ("1️⃣||W*x||", "write norm2(W*x)"),
+  ("x'1️⃣x", "x'x: write x'*x"),
+  ("1️⃣trace(Q)", "write tr(Q) for the trace"),
+  ("1️⃣Tr(Q)", "write tr(Q) for the trace"),
+  ("1️⃣norm(x)", "write norm2(x) for the Euclidean (Frobenius) norm, or norm1(x)"),
+])
+func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: String) {
+  let (text, column) = marked(input)
+  do {
+    _ = try derive(text, wrt: "x", where: shapes)
+    Issue.record("\(text) was accepted")
+  } catch let error as MatcalcError {
+    #expect(error.message.contains(translation), "\(error)")
+    #expect(error.range?.line == 2, "\(error)")
+    #expect(error.range?.column == column, "\(error)")
+  } catch {
+    Issue.record("untyped error \(error)")
+  }
+}
+
+/// `x^T` is a power when the user declares T.
+@Test func declaredTIsAnExponent() throws {
+  let derivation = try derive("s^T", wrt: "s", where: "s : scalar; T : scalar")
+  #expect(try derivation.check().passed)
+}
+
+/// Problem-file statements: `w.r.t.`, and a name used before (or in) its definition.
+@Test(arguments: [
+  ("x : vector(n)\nl = x'*x\nderive l 1️⃣w.r.t. x", 3, "write 'wrt' for 'w.r.t.'"),
+  ("x : vector(n)\nderive l 1️⃣of x", 2, "expected 'wrt', found 'of': write derive l wrt"),
+  (
+    "x : vector(n)\nl = 1️⃣H*2\nH = x'*x\nderive l wrt x", 2,
+    "'H' is used at 2:5 before its definition at 3:1; definitions must come before their use"
+  ),
+  ("x : vector(n)\nH = x'*1️⃣H\nderive H wrt x", 2, "'H' is used in its own definition"),
+])
+func problemFileErrorSaysHowToFixIt(_ input: String, line: Int, message: String) {
+  let lines = input.split(separator: "\n", omittingEmptySubsequences: false)
+  let column = lines.first { $0.contains("1️⃣") }.map { marked(String($0)).1 } ?? 0
+  let (text, _) = marked(input)
+  do {
+    _ = try parseProblem(text)
+    Issue.record("accepted")
+  } catch let error as MatcalcError {
+    #expect(error.message.contains(message), "\(error)")
+    #expect(error.range?.line == line, "\(error)")
+    #expect(error.range?.column == column, "\(error)")
+  } catch {
+    Issue.record("untyped error \(error)")
+  }
+}
