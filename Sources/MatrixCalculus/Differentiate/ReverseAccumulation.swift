@@ -132,21 +132,28 @@ struct ReverseAccumulation {
   /// Uses the differential rule for `node`: d(node) = R(d(operand₁), …); each operand gets the
   /// adjoint of R in its d(·).
   private mutating func propagateByRule(_ g: Expr, through node: Expr) throws -> [(Expr, Expr)] {
+    let (rule, differential) = try Self.differential(of: node, rules: rules)
+    steps.append(
+      Step(rule: rule.name, before: try Expr.make(.differential(node)), after: differential))
+    var directions: [Expr: Expr] = [:]
+    for operand in Set(node.children) {
+      directions[try Expr.make(.differential(operand))] = operand
+    }
+    let found = try adjoints(of: differential, seed: g, targets: Set(directions.keys))
+    return found.compactMap { key, adjoint in directions[key].map { ($0, adjoint) } }
+      .sorted { Expr.precedes($0.0, $1.0) }
+  }
+
+  /// d(node) from the first differential rule in Rules/ that matches: an expression linear
+  /// in d(operand) (d(inv(X)) = −X⁻¹ dX X⁻¹; element-wise rules lifted entry by entry).
+  static func differential(of node: Expr, rules: RuleSet) throws -> (rule: Rule, value: Expr) {
     for rule in rules.candidates(.differential, for: node) {
       guard case .differential(let pattern) = rule.left.node else { continue }
       let matcher = Matcher(rule)
       guard let bindings = matcher.match(pattern, node) else { continue }
       let differential = try matcher.instantiate(
         rule.right, bindings, elementwise: rule.isElementwise)
-      steps.append(
-        Step(rule: rule.name, before: try Expr.make(.differential(node)), after: differential))
-      var directions: [Expr: Expr] = [:]
-      for operand in Set(node.children) {
-        directions[try Expr.make(.differential(operand))] = operand
-      }
-      let found = try adjoints(of: differential, seed: g, targets: Set(directions.keys))
-      return found.compactMap { key, adjoint in directions[key].map { ($0, adjoint) } }
-        .sorted { Expr.precedes($0.0, $1.0) }
+      return (rule, differential)
     }
     throw MatcalcError.unsupported(
       "no differential rule in Rules/ matches \(node)", nil)

@@ -26,32 +26,13 @@ enum IndexDefinitionRaiser {
     return ordered.expr
   }
 
-  /// One term of the expansion: coefficient × Σ_summed Π factors.
-  struct Term {
-    var coefficient: Double = 1
-    var summed: [String] = []
-    var factors: [IndexedTensor] = []
-
-    var free: [String] {
-      var result: [String] = []
-      for factor in factors {
-        for index in factor.indices where !summed.contains(index) && !result.contains(index) {
-          result.append(index)
-        }
-      }
-      return result
-    }
-
-    var allIndices: Set<String> { Set(factors.flatMap(\.indices)).union(summed) }
-  }
-
   private struct Raiser {
     let checker: TypeChecker
     /// The range of each index of the definition.
     let ranges: [String: Dim]
 
     /// The terms of an index expression (products distributed over sums).
-    func expand(_ node: SyntaxExpr) throws -> [Term] {
+    func expand(_ node: SyntaxExpr) throws -> [IndexTerm] {
       if !node.usesIndexNotation {
         let value = try checker.expression(node)
         guard value.isScalar else {
@@ -59,8 +40,8 @@ enum IndexDefinitionRaiser {
             "in an index formula, write entries such as \(checker.text(node.range))[i,j]",
             node.range)
         }
-        if let c = value.constantValue { return c == 0 ? [] : [Term(coefficient: c)] }
-        return [Term(factors: [IndexedTensor(expr: value, row: nil, col: nil)])]
+        if let c = value.constantValue { return c == 0 ? [] : [IndexTerm(coefficient: c)] }
+        return [IndexTerm(factors: [IndexedTensor(expr: value, row: nil, col: nil)])]
       }
       switch node.kind {
       case .negate(let a):
@@ -84,7 +65,7 @@ enum IndexDefinitionRaiser {
           }
         }
         let reciprocal = try elementwise(divisor) { try Expr.power($0, .constant(-1)) }
-        return try product(expand(a), [Term(factors: [reciprocal])])
+        return try product(expand(a), [IndexTerm(factors: [reciprocal])])
       case .binary("^", let a, let b), .binary(".^", let a, let b):
         let exponent = try checker.expression(b)
         guard exponent.isScalar else {
@@ -98,7 +79,7 @@ enum IndexDefinitionRaiser {
           return result
         }
         let raised = try raise(base, at: a)
-        return [Term(factors: [try elementwise(raised) { try Expr.power($0, exponent) }])]
+        return [IndexTerm(factors: [try elementwise(raised) { try Expr.power($0, exponent) }])]
       case .call("sum", let arguments) where arguments.count == 2:
         guard case .name(let index) = arguments[0].kind else {
           throw MatcalcError.syntax("sum(k, …) needs an index name first", arguments[0].range)
@@ -121,7 +102,7 @@ enum IndexDefinitionRaiser {
         guard names.count == 2, arguments.count == 2 else {
           throw MatcalcError.syntax("delta takes two indices: delta(i, j)", node.range)
         }
-        if names[0] == names[1] { return [Term()] }  // δ_ii = 1
+        if names[0] == names[1] { return [IndexTerm()] }  // δ_ii = 1
         // A free δ_ij is the identity of the indices' range.
         guard let d = ranges[names[0]] ?? ranges[names[1]] else {
           throw MatcalcError.shapeMismatch(
@@ -130,7 +111,7 @@ enum IndexDefinitionRaiser {
         }
         let delta = IndexedTensor(
           expr: try Expr.identity(d), row: names[0], col: names[1], isDelta: true)
-        return [Term(factors: [delta])]
+        return [IndexTerm(factors: [delta])]
       case .call(let name, let arguments) where arguments.count == 1:
         guard let function = Function(rawValue: name), function.isElementwise else {
           throw MatcalcError.unsupported(
@@ -138,12 +119,12 @@ enum IndexDefinitionRaiser {
               + "entry", node.range)
         }
         let argument = try raise(expand(arguments[0]), at: arguments[0])
-        return [Term(factors: [try elementwise(argument) { try Expr.call(function, $0) }])]
+        return [IndexTerm(factors: [try elementwise(argument) { try Expr.call(function, $0) }])]
       case .index(let tensorName, let names):
         if let definition = checker.threeIndexDefinition(tensorName) {
           return try inlined(definition.indices, definition.body, tensorName, as: names)
         }
-        return [Term(factors: [try entry(tensorName, names, node)])]
+        return [IndexTerm(factors: [try entry(tensorName, names, node)])]
       default:
         throw MatcalcError.unsupported(
           "\(checker.text(node.range)) in an index formula", node.range)
@@ -153,7 +134,7 @@ enum IndexDefinitionRaiser {
     /// The terms of a three-index definition's entry `T[a,b,c]`: its right side with its
     /// indices renamed to a, b, c and its bound indices renamed apart.
     func inlined(_ own: [String], _ body: SyntaxExpr, _ name: String, as names: [String])
-      throws -> [Term]
+      throws -> [IndexTerm]
     {
       let inner = Raiser(checker: checker, ranges: checker.indexRanges(of: name))
       var substitution: [String: String] = [:]
@@ -208,25 +189,22 @@ enum IndexDefinitionRaiser {
 
     /// The terms of a product: every term of one side times every term of the other, bound
     /// indices renamed apart.
-    func product(_ left: [Term], _ right: [Term]) throws -> [Term] {
-      var result: [Term] = []
+    func product(_ left: [IndexTerm], _ right: [IndexTerm]) throws -> [IndexTerm] {
+      var result: [IndexTerm] = []
       for a in left {
         for b in right {
           var b = b
           try rename(&b, avoiding: a.allIndices)
           var a = a
           try rename(&a, avoiding: Set(b.free))
-          result.append(
-            Term(
-              coefficient: a.coefficient * b.coefficient, summed: a.summed + b.summed,
-              factors: a.factors + b.factors))
+          result.append(a * b)
         }
       }
       return result
     }
 
     /// Renames the term's bound indices that occur in `taken` to fresh names.
-    func rename(_ term: inout Term, avoiding taken: Set<String>) throws {
+    func rename(_ term: inout IndexTerm, avoiding taken: Set<String>) throws {
       for (position, index) in term.summed.enumerated() where taken.contains(index) {
         var fresh = index + "'"
         while taken.contains(fresh) || term.allIndices.contains(fresh) { fresh += "'" }
@@ -242,7 +220,7 @@ enum IndexDefinitionRaiser {
 
     /// The terms contracted to matrix form and added, each broadcast to `target` (or, when
     /// `target` is nil, to every free index of any term, in order of appearance).
-    func raise(_ terms: [Term], to target: [String]? = nil, at node: SyntaxExpr) throws
+    func raise(_ terms: [IndexTerm], to target: [String]? = nil, at node: SyntaxExpr) throws
       -> IndexedTensor
     {
       var free: [String] = []
@@ -303,8 +281,8 @@ enum IndexDefinitionRaiser {
     /// Terms equal up to the order of their factors and the names of their bound indices
     /// added into one (Σ_k X_ik X_jk and Σ_l X_jl X_il), in order of first appearance;
     /// terms that cancel are dropped.
-    static func merged(_ terms: [Term]) -> [Term] {
-      var result: [Term] = []
+    static func merged(_ terms: [IndexTerm]) -> [IndexTerm] {
+      var result: [IndexTerm] = []
       var positions: [String: Int] = [:]
       for term in terms {
         let key = canonicalKey(term)
@@ -321,7 +299,7 @@ enum IndexDefinitionRaiser {
     /// The term spelled with its factors sorted and its bound indices renamed in order of
     /// appearance (equal terms may still get different keys when factors tie; never the
     /// reverse).
-    static func canonicalKey(_ term: Term) -> String {
+    static func canonicalKey(_ term: IndexTerm) -> String {
       func spelled(_ factor: IndexedTensor, _ names: [String: String]) -> String {
         let indices = [factor.row, factor.col].map { index in
           index.map { term.summed.contains($0) ? names[$0] ?? "_" : $0 } ?? "-"

@@ -1,0 +1,103 @@
+/// Lowers a matrix expression to index form: `(AB)_ij = Σ_k A_ik B_kj`, `(Aᵀ)_ij = A_ji`,
+/// `tr A = Σ_k A_kk`, `sum A = Σ_kl A_kl`, `diag(v)_ij = δ_ij v_i`, `I_ij = δ_ij`; every other
+/// node (a variable, an inverse, an element-wise function, …) is an entry of an atom.
+/// Summed indices are fresh (`k1`, `k2`, …), so terms can be multiplied without renaming.
+struct Lowering {
+  private var counter = 0
+
+  /// A new summed index.
+  mutating func fresh() -> String {
+    counter += 1
+    return "k\(counter)"
+  }
+
+  /// `e_{row,col}` as a sum of terms. An axis of size one takes no index (`nil`), so a 1×1
+  /// term of a matrix sum broadcasts. `differential(M, r, c)` gives the terms of `d(M)_rc`
+  /// where the expression holds `d(M)` (a differential rule's right side).
+  mutating func lower(
+    _ e: Expr, _ row: String?, _ col: String?,
+    differential: ((inout Lowering, Expr, String?, String?) throws -> [IndexTerm])? = nil
+  ) throws -> [IndexTerm] {
+    let row = e.shape.rows == .one ? nil : row
+    let col = e.shape.cols == .one ? nil : col
+    func entry(_ atom: Expr) throws -> [IndexTerm] {
+      [IndexTerm(factors: [try Self.entry(atom, row, col)])]
+    }
+    switch e.node {
+    case .constant(let c):  // a 1×1 constant, added to every entry of a matrix sum
+      return c == 0 ? [] : [IndexTerm(coefficient: c)]
+    case .zero: return []
+    case .identity, .ones, .variable, .opaque, .gradient, .mapped, .power:
+      return try entry(e)
+    case .add(let terms):  // (A + B)_ij = A_ij + B_ij
+      var result: [IndexTerm] = []
+      for term in terms { result += try lower(term, row, col, differential: differential) }
+      return result
+    case .product(let a, let b):
+      if a.isScalar || b.isScalar {  // (s A)_ij = s A_ij
+        return Self.product(
+          try lower(a, row, col, differential: differential),
+          try lower(b, row, col, differential: differential))
+      }
+      // (AB)_ij = Σ_k A_ik B_kj (no index when the inner dimension is 1: an outer product)
+      let k = a.shape.cols == .one ? nil : fresh()
+      var terms = Self.product(
+        try lower(a, row, k, differential: differential),
+        try lower(b, k, col, differential: differential))
+      if let k { for index in terms.indices { terms[index].summed.append(k) } }
+      return terms
+    case .hadamard(let a, let b):  // (A ⊙ B)_ij = A_ij B_ij
+      return Self.product(
+        try lower(a, row, col, differential: differential),
+        try lower(b, row, col, differential: differential))
+    case .transpose(let a):  // (Aᵀ)_ij = A_ji
+      return try lower(a, col, row, differential: differential)
+    case .call(.trace, let a):  // tr A = Σ_k A_kk
+      let k = fresh()
+      return try lower(a, k, k, differential: differential).map { term in
+        var term = term
+        term.summed.append(k)
+        return term
+      }
+    case .call(.sum, let a):  // sum A = Σ_kl A_kl
+      let k = a.shape.rows == .one ? nil : fresh()
+      let l = a.shape.cols == .one ? nil : fresh()
+      return try lower(a, k, l, differential: differential).map { term in
+        var term = term
+        term.summed += [k, l].compactMap { $0 }
+        return term
+      }
+    case .call(.diag, let v):  // diag(v)_ij = δ_ij v_i
+      let delta = try lower(try Expr.identity(v.shape.rows), row, col)
+      return Self.product(delta, try lower(v, row, nil, differential: differential))
+    case .call(.diagonal, let a):  // diag(A)_i = A_ii
+      return try lower(a, row, row, differential: differential)
+    case .call:
+      return try entry(e)
+    case .differential(let m):
+      guard let differential else {
+        throw MatcalcError.internalError("d(\(m)) outside a differential rule")
+      }
+      return try differential(&self, m, row, col)
+    }
+  }
+
+  /// `atom_{row,col}`; an entry whose two indices are one (A_kk) is read on the diagonal.
+  static func entry(_ atom: Expr, _ row: String?, _ col: String?) throws -> IndexedTensor {
+    if let row, row == col {
+      if case .identity(let d) = atom.node {  // δ_kk = 1 for each k
+        return IndexedTensor(expr: try Expr.ones(Shape(d, .one)), row: row, col: nil)
+      }
+      return IndexedTensor(expr: try Expr.call(.diagonal, atom), row: row, col: nil)
+    }
+    if case .identity = atom.node {
+      return IndexedTensor(expr: atom, row: row, col: col, isDelta: row != nil && col != nil)
+    }
+    return IndexedTensor(expr: atom, row: row, col: col)
+  }
+
+  /// Every term of one sum times every term of the other.
+  static func product(_ left: [IndexTerm], _ right: [IndexTerm]) -> [IndexTerm] {
+    left.flatMap { a in right.map { b in a * b } }
+  }
+}
