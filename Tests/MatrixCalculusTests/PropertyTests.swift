@@ -105,6 +105,16 @@ struct ExpressionGenerator {
     }
   }
 
+  /// A random expression and one of its inputs to differentiate by (nil when it has none).
+  mutating func problem(_ kind: Kind) throws -> (text: String, wrt: String)? {
+    let text = expression(kind, depth: 3)
+    let problem = try parseProblem(Self.declarations + "\nF = " + text)
+    guard let body = problem.definitions.last?.body else { return nil }
+    let candidates = names(in: body).sorted()
+    guard !candidates.isEmpty else { return nil }
+    return (text, pick(candidates))
+  }
+
   mutating func leaf(_ kind: Kind) -> String {
     switch kind {
     case .scalar: return pick(["s", "t", "2", "0.5", "s", "t"])
@@ -207,12 +217,7 @@ func exercise(_ text: String, wrt: String, tally: inout PropertyTally) throws {
   var tally = PropertyTally()
   for index in 0..<count {
     let kind: ExpressionGenerator.Kind = index % 5 == 4 ? .vectorN : .scalar
-    let text = generator.expression(kind, depth: 3)
-    let problem = try parseProblem(ExpressionGenerator.declarations + "\nF = " + text)
-    let body = try #require(problem.definitions.last).body
-    let candidates = names(in: body).sorted()
-    guard !candidates.isEmpty else { continue }
-    let wrt = generator.pick(candidates)
+    guard let (text, wrt) = try generator.problem(kind) else { continue }
     try exercise(text, wrt: wrt, tally: &tally)
   }
   // Nearly every random expression must be derivable: 3/4-index results print in index

@@ -80,12 +80,7 @@ func matrixFormEqualsIndexForm(_ expression: String, wrt: String) throws {
   var compared = 0
   for round in 0..<300 {
     let kind: ExpressionGenerator.Kind = round % 3 == 2 ? .vectorN : .scalar
-    let text = generator.expression(kind, depth: 3)
-    let problem = try parseProblem(ExpressionGenerator.declarations + "\nF = " + text)
-    let body = try #require(problem.definitions.last).body
-    let candidates = names(in: body).sorted()
-    guard !candidates.isEmpty else { continue }
-    let wrt = generator.pick(candidates)
+    guard let (text, wrt) = try generator.problem(kind) else { continue }
     do {
       try expectMatrixFormEqualsIndexForm(text, wrt: wrt, where: ExpressionGenerator.declarations)
       compared += 1
