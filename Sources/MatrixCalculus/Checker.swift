@@ -162,7 +162,11 @@ public enum Checker {
         // drawn again closer to 0 until F is finite there, with one more halving as margin.
         var shrinks = 0
         while shrinks < 16 {
-          if let v = try? objectiveValue(at: point), v.storage.allSatisfy(\.isFinite) { break }
+          do {
+            if try objectiveValue(at: point).storage.allSatisfy(\.isFinite) { break }
+          } catch MatcalcError.numeric {
+            // outside the domain (log det of a matrix with a negative determinant)
+          }
           point = point.map { $0 / 2 }
           shrinks += 1
         }
