@@ -167,13 +167,12 @@ public struct Derivation: Sendable {
         firstOrder = nil
         function = objective
       }
-      let seed = try Expr.variable("\u{2}U", function.shape)
-      let adjoint = try builder.gradient(of: function, withRespectTo: variable, seed: seed).inlined
-      tensor = try TensorDerivative(
-        adjoint: adjoint, seed: seed, functionShape: function.shape,
-        variableShape: variable.shape)
-      result = adjoint
-      named = adjoint
+      tensor = try Self.tensorDerivative(
+        of: function, withRespectTo: variable, in: problem, rules: rules
+      )
+      .tensor
+      result = function
+      named = function
       intermediates = []
       resultRank = Self.rank(of: function.shape) + variableRank
       steps = builder.simplifier.steps + builder.accumulation.steps
@@ -182,17 +181,14 @@ public struct Derivation: Sendable {
     case (2, 1, 2), (2, 2, 1...2):
       // Five or six indices: the first derivative in index form (three or four indices),
       // differentiated again term by term.
-      let first = try Self.tensorDerivative(
-        of: objective, withRespectTo: variable, builder: &builder)
+      let (first, firstTerms, firstIndex) = try Self.tensorDerivative(
+        of: objective, withRespectTo: variable, in: problem, rules: rules)
       firstOrder = nil
-      tensor = try first.derivative(
-        withRespectTo: variable,
-        partial: { e in
-          try Self.tensorDerivative(of: e, withRespectTo: variable, builder: &builder)
-        },
-        gradient: { c in
-          try builder.gradient(of: c, withRespectTo: variable).inlined
-        })
+      var second = IndexDerivative(withRespectTo: variable, indices: "p", "q", rules: rules)
+      second.lowering = firstIndex.lowering  // fresh summed indices stay fresh
+      tensor = try TensorDerivative(
+        indexTerms: try second.derivative(of: firstTerms), functionShape: objective.shape,
+        variableShape: variable.shape, secondVariableShape: variable.shape)
       firstTensor = first
       result = objective
       named = objective
@@ -262,15 +258,22 @@ public struct Derivation: Sendable {
   /// vector (or scalar) F by a vector or scalar x, and `∂F_ij/∂s` (shaped like F) of a matrix F
   /// by a scalar s. Reverse accumulation seeded with a symbolic U shaped like F gives
   /// Σ U_ij ∂F_ij/∂x; for a vector F that is Jᵀ u, whose coefficient of u is Jᵀ.
-  /// ∂F_ij/∂X_kl in index form: reverse accumulation seeded with a symbolic U shaped like F,
-  /// read term by term.
+  /// ∂F_ij/∂X_kl in index form: F lowered entry by entry and differentiated element-wise
+  /// (``IndexDerivative``), deltas contracted and matrix products raised. Returns the raw
+  /// index terms too, for a second derivative.
   static func tensorDerivative(
-    of function: Expr, withRespectTo variable: Expr, builder: inout GradientBuilder
-  ) throws -> TensorDerivative {
-    let seed = try Expr.variable("\u{2}U", function.shape)
-    let adjoint = try builder.gradient(of: function, withRespectTo: variable, seed: seed).inlined
-    return try TensorDerivative(
-      adjoint: adjoint, seed: seed, functionShape: function.shape, variableShape: variable.shape)
+    of function: Expr, withRespectTo variable: Expr, in problem: Problem, rules: RuleSet
+  ) throws -> (tensor: TensorDerivative, terms: [IndexTerm], index: IndexDerivative) {
+    // Definitions are inlined: the index form sees through every name to the inputs.
+    var bodies: [Expr: Expr] = [:]
+    for definition in problem.definitions {
+      bodies[definition.variable] = try definition.body.substituting(bodies)
+    }
+    var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: rules)
+    let terms = try index.derivative(of: try function.substituting(bodies), "i", "j")
+    let tensor = try TensorDerivative(
+      indexTerms: terms, functionShape: function.shape, variableShape: variable.shape)
+    return (tensor, terms, index)
   }
 
   private static func jacobian(

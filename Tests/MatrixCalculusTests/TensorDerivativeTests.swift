@@ -12,18 +12,18 @@ let tensorDeclarations =
 /// numbers and its NumPy einsum run by Python.
 let tensorCases: [(String, String, Int, String)] = [
   ("A*X*B", "X", 1, "∂f_ij/∂X_kl = A_ik B_lj"),  // Cookbook: d(AXB) = A dX B
-  ("X'", "X", 1, "∂f_ij/∂X_kl = δ_kj δ_il"),
+  ("X'", "X", 1, "∂f_ij/∂X_kl = δ_kj δ_li"),
   ("W*v", "W", 1, "∂f_i/∂W_kl = δ_ki v_l"),
   ("inv(Y)", "Y", 1, "∂f_ij/∂Y_kl = −(Y⁻¹)_ik (Y⁻¹)_lj"),  // Cookbook (59)
-  ("Y*Y", "Y", 1, "∂f_ij/∂Y_kl = δ_ki Y_lj + Y_ik δ_jl"),
-  ("tr(Y)*Y", "Y", 1, "∂f_ij/∂Y_kl = Y_ij δ_kl + tr(Y) δ_ki δ_jl"),
-  ("X .* X", "X", 1, "∂f_ij/∂X_kl = 2 δ_ki δ_jl X_kl"),
+  ("Y*Y", "Y", 1, "∂f_ij/∂Y_kl = δ_ki Y_lj + Y_ik δ_lj"),
+  ("tr(Y)*Y", "Y", 1, "∂f_ij/∂Y_kl = δ_lk Y_ij + tr(Y) δ_ki δ_lj"),
+  ("X .* X", "X", 1, "∂f_ij/∂X_kl = 2 X_kl δ_ki δ_lj"),
   ("tanh(W)", "W", 1, ""),
   ("x'*x*X", "X", 1, ""),
   ("W'*W", "W", 1, ""),
   ("tr(Y^3)", "Y", 2, ""),
   ("logdet(Y)", "Y", 2, ""),
-  ("sum(W .* W)", "W", 2, "∂f_ij/∂W_kl = 2 δ_ki δ_jl"),
+  ("sum(W .* W)", "W", 2, "∂f_ij/∂W_kl = 2 δ_ki δ_lj"),
   // Read entry by entry (summed indices contracted): element-wise functions of products,
   // vectors by matrices through a left factor, diag both ways.
   ("tanh(Y*Y)", "Y", 1, ""),
@@ -31,7 +31,7 @@ let tensorCases: [(String, String, Int, String)] = [
   ("sin(Y*Y')", "Y", 1, ""),
   ("tanh(A*Y)", "Y", 1, ""),
   ("tanh(A*Y*v)", "Y", 1, ""),
-  ("sin(A*X*x)", "X", 1, "∂f_i/∂X_kl = A_ik (cos(A X x))_i x_l"),
+  ("sin(A*X*x)", "X", 1, "∂f_i/∂X_kl = (cos(A X x))_i A_ik x_l"),
   ("diag(Y)", "Y", 1, ""),
   ("diag(Y*Y)", "Y", 1, ""),
   ("diag(S)", "S", 1, ""),
@@ -47,9 +47,9 @@ let tensorCases: [(String, String, Int, String)] = [
   ("tanh(W*v)", "v", 2, ""),
   ("v*(v'*v)", "v", 2, ""),
   // Five and six indices: a three- or four-index first derivative differentiated again.
-  ("tanh(W*v)", "W", 2, "∂f_ikl/∂W_pq = −2 δ_ki v_l δ_pk (tanh(W v))_p (1 − tanh(W v)^⊙2)_p v_q"),
+  ("tanh(W*v)", "W", 2, "∂f_ikl/∂W_pq = −2 (tanh(W v))_p (1 − tanh(W v)^⊙2)_p δ_pi v_q δ_ki v_l"),
   ("W*v", "W", 2, "∂f_ikl/∂W_pq = 0"),
-  ("Y*Y", "Y", 2, "∂f_ijkl/∂Y_pq = δ_ki δ_lp δ_jq + δ_jl δ_ip δ_kq"),
+  ("Y*Y", "Y", 2, "∂f_ijkl/∂Y_pq = δ_ki δ_pl δ_qj + δ_pi δ_kq δ_lj"),
   ("exp(Y*Y)", "Y", 2, ""),
   ("tanh(A*X)", "X", 2, ""),
   ("inv(Y)", "Y", 2, ""),

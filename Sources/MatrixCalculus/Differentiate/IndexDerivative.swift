@@ -11,19 +11,32 @@ struct IndexDerivative {
   let a: String?
   let b: String?
   var lowering = Lowering()
-  private var occurrence: Occurrence
+  private let finder: Finder
+
+  /// Whether an expression holds the variable (memoized across the derivation).
+  private final class Finder {
+    var occurrence: Occurrence
+    init(_ variable: Expr) { occurrence = Occurrence(of: variable) }
+    func isIn(_ e: Expr) -> Bool { occurrence.isIn(e) }
+  }
 
   init(withRespectTo variable: Expr, indices a: String?, _ b: String?, rules: RuleSet) {
     self.variable = variable
     self.rules = rules
     self.a = variable.shape.rows == .one ? nil : a
     self.b = variable.shape.cols == .one ? nil : b
-    occurrence = Occurrence(of: variable)
+    finder = Finder(variable)
+  }
+
+  /// The lowered form of F_rc, with the subexpressions that do not hold X kept whole.
+  mutating func lowered(_ e: Expr, _ row: String?, _ col: String?) throws -> [IndexTerm] {
+    let finder = self.finder
+    return try lowering.lower(e, row, col, atom: { !finder.isIn($0) })
   }
 
   /// ∂F_rc/∂X_ab for a matrix expression F.
   mutating func derivative(of e: Expr, _ row: String?, _ col: String?) throws -> [IndexTerm] {
-    try derivative(of: try lowering.lower(e, row, col))
+    try derivative(of: try lowered(e, row, col))
   }
 
   /// The product rule over each term's factors.
@@ -31,11 +44,15 @@ struct IndexDerivative {
     var result: [IndexTerm] = []
     for term in terms {
       for (position, factor) in term.factors.enumerated() {
-        if factor.isDelta || !occurrence.isIn(factor.expr) { continue }
-        var rest = term
-        rest.factors.remove(at: position)
+        if factor.isDelta || !finder.isIn(factor.expr) { continue }
+        // The factor's derivative takes its place: δ_ka Y_lj for ∂(Y Y)_ij, read in order.
         for inner in try entryDerivative(factor.expr, factor.row, factor.col) {
-          result.append(rest * inner)
+          var factors = term.factors
+          factors.replaceSubrange(position...position, with: inner.factors)
+          result.append(
+            IndexTerm(
+              coefficient: term.coefficient * inner.coefficient,
+              summed: term.summed + inner.summed, factors: factors))
         }
       }
     }
@@ -52,10 +69,10 @@ struct IndexDerivative {
       // ∂X_rc/∂X_ab = δ_ra δ_cb
       var factors: [IndexedTensor] = []
       if let row, let a {
-        factors.append(try Lowering.entry(try Expr.identity(e.shape.rows), row, a))
+        factors.append(try Lowering.entry(try Expr.identity(e.shape.rows), a, row))
       }
       if let col, let b {
-        factors.append(try Lowering.entry(try Expr.identity(e.shape.cols), col, b))
+        factors.append(try Lowering.entry(try Expr.identity(e.shape.cols), b, col))
       }
       return [IndexTerm(factors: factors)]
     case .call(.diagonal, let m):  // diag(M)_r = M_rr
@@ -80,8 +97,11 @@ struct IndexDerivative {
     case .call, .power:
       // d(e) from Rules/, lowered with each d(M)_rc replaced by ∂M_rc/∂X_ab.
       let differential = try ReverseAccumulation.differential(of: e, rules: rules).value
+      // The rule's right side is linear in d(·): what holds no d(·) is a coefficient, whole.
       var derivative = self
-      let terms = try lowering.lower(differential, row, col) { lowering, m, r, c in
+      let terms = try lowering.lower(
+        differential, row, col, atom: { !$0.holdsDifferential }
+      ) { lowering, m, r, c in
         derivative.lowering = lowering
         let inner = try derivative.derivative(of: m, r, c)
         lowering = derivative.lowering

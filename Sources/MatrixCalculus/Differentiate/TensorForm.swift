@@ -2,12 +2,12 @@
 /// of index-form terms: `D_ijkl = ∂F_ij/∂X_kl = Σ_t c_t · Π factors`, each factor an entry
 /// of a matrix expression (`L_ki`, `R_jl`, `M_kl`) or a Kronecker delta.
 ///
-/// Reverse accumulation seeded with a symbolic U shaped like F gives G = Σ_ij U_ij ∂F_ij/∂X,
-/// linear in U; each canonical term of G is read as index form:
-/// L U R → L_ki R_jl; L Uᵀ R → L_kj R_il; (L U R) ⊙ M → L_ki R_jl M_kl; s(U) N with s linear
-/// in U (tr(Uᵀ M), uᵀ m) → M_ij N_kl. Anything else is refused, not guessed.
+/// The terms come from element-wise differentiation in index form (``IndexDerivative``):
+/// F lowered entry by entry, differentiated by the product rule and the differentials of
+/// Rules/, deltas contracted and matrix products raised; a second derivative differentiates
+/// the first's index form again (indices p, q).
 public struct TensorDerivative: Sendable {
-  /// The four index roles: F's row and column, X's row and column; and up to four indices
+  /// The index roles: F's row and column, X's row and column (and again); and up to four indices
   /// summed inside a term (where no matrix product can absorb them: Σ_s A_is B_js C_ks).
   public enum Index: Int, Sendable, CaseIterable {
     case i, j, k, l
@@ -58,63 +58,53 @@ public struct TensorDerivative: Sendable {
   /// The indices of the variable, in order.
   public var variableIndices: [Index] { secondVariableShape == nil ? [.k, .l] : [.p, .q] }
 
-  /// The terms of a second derivative.
-  init(terms: [Term], first: TensorDerivative) {
-    self.terms = terms
-    functionShape = first.functionShape
-    variableShape = first.variableShape
-    secondVariableShape = first.variableShape
-  }
-
-  /// Reads the terms of `adjoint` (= Σ_ij U_ij ∂F_ij/∂X) with respect to the seed `u`.
-  init(adjoint: Expr, seed u: Expr, functionShape: Shape, variableShape: Shape) throws {
+  /// The derivative from its index form, whose free indices are named i, j (F's), k, l
+  /// (X's) and, for a second derivative, p, q (X's again): Kronecker deltas over summed
+  /// indices contracted, sums a matrix product absorbs raised (Σ_s A_is B_sk → (AB)_ik),
+  /// equal terms added, and what remains summed named s, t, u, v.
+  ///
+  /// - Throws: ``MatcalcError/unsupported(_:_:)`` for a term with more than four sums left.
+  init(
+    indexTerms: [IndexTerm], functionShape: Shape, variableShape: Shape,
+    secondVariableShape: Shape? = nil
+  ) throws {
     self.functionShape = functionShape
     self.variableShape = variableShape
-    secondVariableShape = nil
-    var reader = Reader(u: u)
-    do {
-      terms = try reader.terms(adjoint, coefficient: .constant(1)).map(Self.normalized)
-    } catch MatcalcError.unsupported {
-      // Not one of the canonical shapes: read G entry by entry, contracting summed indices.
-      var entries = SeedReader(seed: u)
-      let read: [(coefficient: Expr, factors: [IndexedTensor])]
-      do {
-        read = try entries.derivativeTerms(of: adjoint, keepingSums: true)
-      } catch MatcalcError.unsupported(let message, _) {
-        throw MatcalcError.unsupported(
-          "this derivative has three or four indices and a form the engine cannot read entry "
-            + "by entry (\(message))", nil)
-      }
-      terms = try read.map { term in
-        var coefficient = term.coefficient
-        var factors: [Factor] = []
-        // Indices still summed (shared by three factors) become s, t, u, v in this term.
-        var dummies: [String: Index] = [:]
-        func index(_ name: String) throws -> Index {
-          if let free = Index.free.first(where: { Self.letter($0) == name }) { return free }
-          if let known = dummies[name] { return known }
-          let summed = Index.summed
-          guard dummies.count < summed.count else {
-            throw MatcalcError.unsupported(
-              "this derivative has a term with more than four summed indices", nil)
-          }
-          let next = summed[dummies.count]
-          dummies[name] = next
-          return next
+    self.secondVariableShape = secondVariableShape
+    var contracted: [IndexTerm] = []
+    for term in indexTerms {
+      var kept: [String] = []
+      let factors = try IndexContraction.contractSums(term.factors, term.summed, keeping: &kept)
+      contracted.append(IndexTerm(coefficient: term.coefficient, summed: kept, factors: factors))
+    }
+    terms = try IndexTerm.merged(contracted).map { term in
+      var coefficient = Expr.constant(term.coefficient)
+      var factors: [Factor] = []
+      // Indices still summed (shared by three factors) become s, t, u, v in this term.
+      var dummies: [String: Index] = [:]
+      func index(_ name: String) throws -> Index {
+        if let free = Index.free.first(where: { Self.letter($0) == name }) { return free }
+        if let known = dummies[name] { return known }
+        guard dummies.count < Index.summed.count else {
+          throw MatcalcError.unsupported(
+            "this derivative has a term with more than four summed indices", nil)
         }
-        for factor in term.factors {
-          let row = try factor.row.map(index)
-          let col = try factor.col.map(index)
-          if factor.isDelta, let row, let col {
-            factors.append(.delta(row, col))
-          } else if row == nil && col == nil {
-            coefficient = try coefficient * factor.expr
-          } else {
-            factors.append(.entry(factor.expr, row: row, col: col))
-          }
-        }
-        return Self.normalized(Term(coefficient: coefficient, factors: factors))
+        let next = Index.summed[dummies.count]
+        dummies[name] = next
+        return next
       }
+      for factor in term.factors {
+        let row = try factor.row.map(index)
+        let col = try factor.col.map(index)
+        if factor.isDelta, let row, let col {
+          factors.append(.delta(row, col))
+        } else if row == nil && col == nil {
+          coefficient = try coefficient * factor.expr
+        } else {
+          factors.append(.entry(factor.expr, row: row, col: col))
+        }
+      }
+      return Self.normalized(Term(coefficient: coefficient, factors: factors))
     }
   }
 
@@ -127,6 +117,22 @@ public struct TensorDerivative: Sendable {
       if case .identity = e.node, let row, let col { return .delta(row, col) }
       if let inner = untransposed(e) { return .entry(inner, row: col, col: row) }
       return factor
+    }
+    // δ_ki X_ij = δ_ki X_kj: where a delta ties F's index to X's, the other factors use X's
+    // (so ∂(X ⊙ X)_ij/∂X_kl reads 2 δ_ki δ_lj X_kl, and its differential 2 (X ⊙ dX)).
+    var substitution: [Index: Index] = [:]
+    for case .delta(let a, let b) in term.factors {
+      let (f, x) = a.rawValue < b.rawValue ? (a, b) : (b, a)
+      if [.i, .j].contains(f), [.k, .l, .p, .q].contains(x), substitution[f] == nil {
+        substitution[f] = x
+      }
+    }
+    if !substitution.isEmpty {
+      term.factors = term.factors.map { factor in
+        guard case .entry(let e, let row, let col) = factor else { return factor }
+        return .entry(
+          e, row: row.map { substitution[$0] ?? $0 }, col: col.map { substitution[$0] ?? $0 })
+      }
     }
     return term
   }
@@ -150,136 +156,6 @@ public struct TensorDerivative: Sendable {
     }
   }
 
-  private struct Reader {
-    let u: Expr
-    var occurrence: Occurrence
-
-    init(u: Expr) {
-      self.u = u
-      occurrence = Occurrence(of: u)
-    }
-
-    mutating func contains(_ e: Expr) -> Bool { occurrence.isIn(e) }
-
-    func refuse(_ e: Expr) -> MatcalcError {
-      .unsupported(
-        "this derivative has three or four indices and a form (\(e)) the engine does not read "
-          + "yet", nil)
-    }
-
-    /// G (shaped like X, linear in U) as index-form terms.
-    mutating func terms(_ e: Expr, coefficient: Expr) throws -> [Term] {
-      if !contains(e) { return [] }
-      switch e.node {
-      case .add(let parts):
-        return try parts.flatMap { try terms($0, coefficient: coefficient) }
-      case .product(let a, let b) where a.isScalar || b.isScalar:
-        let (s, rest) = a.isScalar ? (a, b) : (b, a)
-        if !contains(s) { return try terms(rest, coefficient: try coefficient * s) }
-        if contains(rest) { throw refuse(e) }
-        // s linear in U (tr(Uᵀ M), uᵀ m): D_ijkl = M_ij N_kl with N = rest.
-        guard let m = try scalarCoefficient(s) else { throw refuse(e) }
-        return [
-          Term(
-            coefficient: coefficient,
-            factors: [
-              .entry(m, row: .i, col: .j), .entry(rest, row: .k, col: .l),
-            ])
-        ]
-      case .hadamard(let a, let b):
-        if contains(a) && contains(b) { throw refuse(e) }
-        let (free, linear) = contains(a) ? (b, a) : (a, b)
-        return try terms(linear, coefficient: coefficient).map { term in
-          var term = term
-          term.factors.append(.entry(free, row: .k, col: .l))
-          return term
-        }
-      case .product, .variable, .transpose:
-        let factors = e.matrixFactors
-        let holders = factors.indices.filter { contains(factors[$0]) }
-        guard holders.count == 1, let index = holders.first else { throw refuse(e) }
-        let left = try Expr.product(of: factors[..<index])
-        let right = try Expr.product(of: factors[(index + 1)...])
-        let middle = factors[index]
-        // G_kl = Σ_ij L_ki U_ij R_jl → D_ijkl = L_ki R_jl (no L: δ_ki; no R: δ_jl).
-        let leftFactor: (Index) -> Factor = { index in
-          left.map { .entry($0, row: .k, col: index) } ?? .delta(.k, index)
-        }
-        let rightFactor: (Index) -> Factor = { index in
-          right.map { .entry($0, row: index, col: .l) } ?? .delta(index, .l)
-        }
-        if middle == u {
-          return [Term(coefficient: coefficient, factors: [leftFactor(.i), rightFactor(.j)])]
-        }
-        if case .transpose(let inner) = middle.node, inner == u {
-          // G_kl = Σ_ij L_kj U_ij R_il → D_ijkl = L_kj R_il.
-          return [Term(coefficient: coefficient, factors: [leftFactor(.j), rightFactor(.i)])]
-        }
-        if left == nil, let right, middle.shape.cols == .one, case .hadamard = middle.node {
-          // G_kl = c_k R_l with c a column linear in U (an element-wise function's
-          // derivative, (U ⊙ f′(W x)) xᵀ): read c with its column index of size one, then
-          // append R's entries along l.
-          return try terms(middle, coefficient: coefficient).map { term in
-            var term = term
-            term.factors = term.factors.compactMap { factor in
-              switch factor {
-              case .entry(let e, let row, let col):
-                return .entry(e, row: row == .l ? nil : row, col: col == .l ? nil : col)
-              case .delta(let a, let b):
-                return a == .l || b == .l ? nil : factor
-              }
-            }
-            term.factors.append(.entry(right, row: nil, col: .l))
-            return term
-          }
-        }
-        throw refuse(e)
-      default:
-        throw refuse(e)
-      }
-    }
-
-    /// For a scalar s linear in U, the matrix M with s = Σ_ij U_ij M_ij.
-    mutating func scalarCoefficient(_ s: Expr) throws -> Expr? {
-      switch s.node {
-      case .call(.trace, let inner):
-        return try traceCoefficient(inner)
-      case .product(let a, let b) where !a.isScalar && !b.isScalar:
-        // aᵀ U b and friends: a 1×1 matrix product, read as its own trace.
-        return try traceCoefficient(s)
-      case .call(.sum, let inner) where inner == u:
-        return try Expr.ones(u.shape)
-      case .product(let a, let b):
-        let (c, rest) = a.isScalar && !contains(a) ? (a, b) : (b, a)
-        guard !contains(c) else { return nil }
-        return try scalarCoefficient(rest).map { try c * $0 }
-      default:
-        return nil
-      }
-    }
-
-    /// For tr(E) with E linear in U, the matrix M with tr(E) = Σ_ij U_ij M_ij.
-    mutating func traceCoefficient(_ inner: Expr) throws -> Expr? {
-      do {
-        // tr(L U R) = Σ U_ij ((R L)ᵀ)_ij; tr(L Uᵀ R) = Σ U_ij (R L)_ij.
-        let factors = inner.matrixFactors
-        let holders = factors.indices.filter { contains(factors[$0]) }
-        guard holders.count == 1, let index = holders.first else { return nil }
-        let left = try Expr.product(of: factors[..<index])
-        let right = try Expr.product(of: factors[(index + 1)...])
-        let middle = factors[index]
-        // tr(L M R) = tr(R L M): the cyclic product around M (tr(U) alone gives I).
-        var around: Expr?
-        for factor in [right, left].compactMap({ $0 }) {
-          around = try around.map { try $0 * factor } ?? factor
-        }
-        let identity = try Expr.identity(u.shape.rows)
-        if middle == u { return try around.map { try Expr.transpose($0) } ?? identity }
-        if case .transpose(let inner) = middle.node, inner == u { return around ?? identity }
-        return nil
-      }
-    }
-  }
 }
 
 // MARK: - Index names and rendering

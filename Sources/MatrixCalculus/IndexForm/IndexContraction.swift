@@ -77,7 +77,9 @@ enum IndexContraction {
       } else if holders.count == 1 {
         let t = factors[holders[0]]
         let reduced: IndexedTensor
-        if t.row == k {
+        if case .call(.diagonal, let m) = t.expr.node, t.indices == [k] {
+          reduced = IndexedTensor(expr: try Expr.call(.trace, m), row: nil, col: nil)  // Σ_k M_kk
+        } else if t.row == k {
           let ones = try Expr.ones(Shape(.one, t.expr.shape.rows))
           reduced = IndexedTensor(expr: try ones * t.expr, row: nil, col: t.col)
         } else {

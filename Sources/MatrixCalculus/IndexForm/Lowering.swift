@@ -14,14 +14,26 @@ struct Lowering {
   /// `e_{row,col}` as a sum of terms. An axis of size one takes no index (`nil`), so a 1×1
   /// term of a matrix sum broadcasts. `differential(M, r, c)` gives the terms of `d(M)_rc`
   /// where the expression holds `d(M)` (a differential rule's right side).
+  ///
+  /// `atom` marks subexpressions to keep whole (those a derivative does not reach), so the
+  /// result stays as compact as the input: (A B)_ik, not Σ_s A_is B_sk.
   mutating func lower(
-    _ e: Expr, _ row: String?, _ col: String?,
+    _ e: Expr, _ row: String?, _ col: String?, atom: (Expr) -> Bool = { _ in false },
     differential: ((inout Lowering, Expr, String?, String?) throws -> [IndexTerm])? = nil
   ) throws -> [IndexTerm] {
     let row = e.shape.rows == .one ? nil : row
     let col = e.shape.cols == .one ? nil : col
     func entry(_ atom: Expr) throws -> [IndexTerm] {
       [IndexTerm(factors: [try Self.entry(atom, row, col)])]
+    }
+    func lower(_ e: Expr, _ row: String?, _ col: String?) throws -> [IndexTerm] {
+      try self.lower(e, row, col, atom: atom, differential: differential)
+    }
+    switch e.node {
+    case .add, .product, .hadamard, .transpose, .call:
+      // A constant factor comes out (−(Y⁻¹)_ik, not (−Y⁻¹)_ik).
+      if atom(e) && e.coefficientAndBase.0 == 1 { return try entry(e) }
+    default: break
     }
     switch e.node {
     case .constant(let c):  // a 1×1 constant, added to every entry of a matrix sum
@@ -31,30 +43,30 @@ struct Lowering {
       return try entry(e)
     case .add(let terms):  // (A + B)_ij = A_ij + B_ij
       var result: [IndexTerm] = []
-      for term in terms { result += try lower(term, row, col, differential: differential) }
+      for term in terms { result += try lower(term, row, col) }
       return result
     case .product(let a, let b):
       if a.isScalar || b.isScalar {  // (s A)_ij = s A_ij
         return Self.product(
-          try lower(a, row, col, differential: differential),
-          try lower(b, row, col, differential: differential))
+          try lower(a, row, col),
+          try lower(b, row, col))
       }
       // (AB)_ij = Σ_k A_ik B_kj (no index when the inner dimension is 1: an outer product)
       let k = a.shape.cols == .one ? nil : fresh()
       var terms = Self.product(
-        try lower(a, row, k, differential: differential),
-        try lower(b, k, col, differential: differential))
+        try lower(a, row, k),
+        try lower(b, k, col))
       if let k { for index in terms.indices { terms[index].summed.append(k) } }
       return terms
     case .hadamard(let a, let b):  // (A ⊙ B)_ij = A_ij B_ij
       return Self.product(
-        try lower(a, row, col, differential: differential),
-        try lower(b, row, col, differential: differential))
+        try lower(a, row, col),
+        try lower(b, row, col))
     case .transpose(let a):  // (Aᵀ)_ij = A_ji
-      return try lower(a, col, row, differential: differential)
+      return try lower(a, col, row)
     case .call(.trace, let a):  // tr A = Σ_k A_kk
       let k = fresh()
-      return try lower(a, k, k, differential: differential).map { term in
+      return try lower(a, k, k).map { term in
         var term = term
         term.summed.append(k)
         return term
@@ -62,16 +74,16 @@ struct Lowering {
     case .call(.sum, let a):  // sum A = Σ_kl A_kl
       let k = a.shape.rows == .one ? nil : fresh()
       let l = a.shape.cols == .one ? nil : fresh()
-      return try lower(a, k, l, differential: differential).map { term in
+      return try lower(a, k, l).map { term in
         var term = term
         term.summed += [k, l].compactMap { $0 }
         return term
       }
     case .call(.diag, let v):  // diag(v)_ij = δ_ij v_i
       let delta = try lower(try Expr.identity(v.shape.rows), row, col)
-      return Self.product(delta, try lower(v, row, nil, differential: differential))
+      return Self.product(delta, try lower(v, row, nil))
     case .call(.diagonal, let a):  // diag(A)_i = A_ii
-      return try lower(a, row, row, differential: differential)
+      return try lower(a, row, row)
     case .call:
       return try entry(e)
     case .differential(let m):
