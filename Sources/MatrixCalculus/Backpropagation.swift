@@ -28,7 +28,8 @@ public struct Backpropagation: Sendable {
   ) throws {
     guard objective.isScalar else {
       throw MatcalcError.unsupported(
-        "several variables at once need a scalar \(objectiveName); it is \(objective.shape)", nil)
+        "several variables at once (--wrt A,B) need a scalar \(objectiveName); it is "
+          + "\(objective.shape)", nil)
     }
     variables = try variableNames.map { name in
       guard let input = problem.inputs.first(where: { $0.name == name }) else {

@@ -204,7 +204,7 @@ public struct Derivation: Sendable {
       propagations = []
       return
     default:
-      let what = order == 2 ? "second derivatives" : "derivatives"
+      let what = order == 2 ? "second derivatives (--order 2)" : "derivatives"
       throw MatcalcError.unsupported(
         "\(what) of \(objectiveName) (\(objective.shape)) with respect to \(variableName) "
           + "(\(variable.shape)): this combination of shapes (a "

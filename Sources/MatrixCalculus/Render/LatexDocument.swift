@@ -139,6 +139,11 @@ public struct LatexDocument {
     lines.append(
       "\\paragraph{Result.} \(escaped(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst()))."
     )
+    if derivation.isSymmetrized {
+      lines.append(
+        "The gradient on symmetric matrices: $G + G^\\top - \\operatorname{diag}(G)$ of the "
+          + "gradient $G$ with every entry independent (The Matrix Cookbook (141)).")
+    }
     lines.append(display(try derivation.formulaLine(renderer, layout: layout)))
     if let certificate {
       lines.append(
