@@ -231,20 +231,22 @@ public struct Backpropagation: Sendable {
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variables.map(\.name),
-      "gradients": try zip(variables, gradients).map { variable, gradient in
+      "gradients": zip(variables, gradients).map { variable, gradient in
         [
           "wrt": variable.name,
           "text": "\(partial(variable.name, text)) = \(text.render(gradient))",
           "latex": "\(partial(variable.name, latex)) = \(latex.render(gradient))",
-          "numpy": try numpy.render(
-            gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings),
+          "numpy":
+            (try? numpy.render(
+              gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings))
+            ?? NSNull(),
           "shape": shape(of: variable.expr, in: layout),
         ] as [String: Any]
       },
       "shape": variables.map { shape(of: $0.expr, in: layout) },
       "text": try render(.text, layout: layout),
       "latex": try render(.latex, layout: layout),
-      "numpy": try render(.numpy, layout: layout),
+      "numpy": (try? render(.numpy, layout: layout)) ?? NSNull(),
       "layout": layout.rawValue,
       "inferred": problem.inferredJSON,
       "backward": intermediates.map { ["name": $0.name, "text": text.render($0.value)] },
