@@ -28,7 +28,8 @@ public struct Backpropagation: Sendable {
   ) throws {
     guard objective.isScalar else {
       throw MatcalcError.unsupported(
-        "several variables at once need a scalar \(objectiveName); it is \(objective.shape)", nil)
+        "several variables at once (--wrt A,B) need a scalar \(objectiveName); it is "
+          + "\(objective.shape)", nil)
     }
     variables = try variableNames.map { name in
       guard let input = problem.inputs.first(where: { $0.name == name }) else {
@@ -122,8 +123,20 @@ public struct Backpropagation: Sendable {
     return worst
   }
 
-  /// The backward recursion, then one line per variable.
-  public func render(_ format: OutputFormat, certificate: Certificate? = nil) throws -> String {
+  /// The gradients in a layout: numerator layout transposes each (∂f/∂X shaped like Xᵀ).
+  public func laidOut(_ layout: Layout) throws -> [Expr] {
+    guard layout == .numerator else { return gradients }
+    var simplifier = Simplifier(rules: .embedded)
+    return try gradients.map { try simplifier.simplified(try Expr.transpose($0)) }
+  }
+
+  /// The backward recursion, then one line per variable; NumPy gives a tuple in the order of
+  /// the variables, a standalone LaTeX document one section.
+  public func render(
+    _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
+    standalone: Bool = false
+  ) throws -> String {
+    let gradients = try laidOut(layout)
     switch format {
     case .markdown:
       let renderer = MathRenderer(.latex)
@@ -137,15 +150,21 @@ public struct Backpropagation: Sendable {
           "$$\\frac{\\partial \(renderer.name(objectiveName))}{\\partial \(renderer.name(name))} = "
             + "\(renderer.render(gradient))$$")
       }
+      if let inferred = problem.inferredList(renderer) {
+        blocks.append("Inferred (not declared): $\(inferred)$.")
+      }
+      blocks.append(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst() + ".")
+      if let certificate {
+        blocks.append(
+          certificate.description.prefix(1).uppercased() + certificate.description.dropFirst()
+            + " (all gradients jointly, random directions).")
+      }
       return blocks.joined(separator: "\n\n")
+    case .latex where standalone:
+      return LatexDocument.document(
+        sections: [try latexSection(certificate: certificate, layout: layout)])
     case .text, .latex:
       let renderer = MathRenderer(format == .text ? .text : .latex)
-      let of = renderer.name(objectiveName)
-      func partial(_ name: String) -> String {
-        format == .text
-          ? "∂\(of)/∂\(renderer.name(name))"
-          : "\\frac{\\partial \(of)}{\\partial \(renderer.name(name))}"
-      }
       var lines: [String] = []
       if format == .text && !intermediates.isEmpty { lines.append("backward:") }
       for intermediate in intermediates {
@@ -154,34 +173,152 @@ public struct Backpropagation: Sendable {
           (format == .text ? "  " : "") + "\(name) = \(renderer.render(intermediate.value))")
       }
       for ((name, _), gradient) in zip(variables, gradients) {
-        lines.append("\(partial(name)) = \(renderer.render(gradient))")
+        lines.append("\(partial(name, renderer)) = \(renderer.render(gradient))")
       }
-      if let certificate, format == .text {
-        lines.append(certificate.description + " (all gradients jointly, random directions)")
+      if format == .text {
+        if let inferred = problem.inferredTextLine { lines.append(inferred) }
+        if layout != .standard { lines.append("  " + layout.statement) }
+        if let certificate {
+          lines.append(certificate.description + " (all gradients jointly, random directions)")
+        }
+      } else if let inferred = problem.inferredLatexLine {
+        lines.append(inferred)
       }
       return lines.joined(separator: format == .text ? "\n" : " \\\\\n")
     case .numpy:
-      throw MatcalcError.unsupported(
-        "NumPy output for several variables at once; ask for one --wrt at a time", nil)
-    case .json:
-      let renderer = MathRenderer(.text)
-      var object: [String: Any] = [
-        "of": objectiveName,
-        "wrt": variables.map(\.name),
-        "gradients": zip(variables, gradients).map {
-          ["wrt": $0.0.name, "text": renderer.render($0.1)]
-        },
-        "backward": intermediates.map { ["name": $0.name, "text": renderer.render($0.value)] },
-      ]
-      if let certificate {
-        object["check"] = [
-          "passed": certificate.passed, "max_relative_error": certificate.maxRelativeError,
-        ]
+      let renderer = NumpyRenderer(problem: problem)
+      let bindings = intermediates.map { ($0.variable, $0.value) }
+      let lines = try zip(variables, gradients).map { variable, gradient in
+        try renderer.render(
+          gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings)
       }
-      let data = try JSONSerialization.data(
-        withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-      return String(decoding: data, as: UTF8.self)
+      return "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
+    case .json:
+      return try Derivation.serialized(jsonObject(certificate: certificate, layout: layout))
     }
+  }
+
+  /// `∂f/∂X` in a notation.
+  private func partial(_ name: String, _ renderer: MathRenderer) -> String {
+    let of = renderer.name(objectiveName)
+    return renderer.style == .text
+      ? "∂\(of)/∂\(renderer.name(name))"
+      : "\\frac{\\partial \(of)}{\\partial \(renderer.name(name))}"
+  }
+
+  /// The shape of ∂f/∂X in a layout: X's axes, swapped in numerator layout.
+  private func shape(of variable: Expr, in layout: Layout) -> [String] {
+    let shape = variable.shape
+    switch Derivation.rank(of: shape) {
+    case 0: return []
+    case 1: return [(shape.cols == .one ? shape.rows : shape.cols).description]
+    default:
+      let axes = [shape.rows.description, shape.cols.description]
+      return layout == .numerator ? axes.reversed() : axes
+    }
+  }
+
+  /// The JSON object of ``render(_:certificate:layout:standalone:)``: one entry per
+  /// gradient (text, LaTeX, NumPy, shape), the backward recursion, and the NumPy tuple.
+  public func jsonObject(certificate: Certificate? = nil, layout: Layout = .standard) throws
+    -> [String: Any]
+  {
+    let gradients = try laidOut(layout)
+    let text = MathRenderer(.text)
+    let latex = MathRenderer(.latex)
+    let numpy = NumpyRenderer(problem: problem)
+    let bindings = intermediates.map { ($0.variable, $0.value) }
+    var object: [String: Any] = [
+      "of": objectiveName,
+      "wrt": variables.map(\.name),
+      "gradients": zip(variables, gradients).map { variable, gradient in
+        [
+          "wrt": variable.name,
+          "text": "\(partial(variable.name, text)) = \(text.render(gradient))",
+          "latex": "\(partial(variable.name, latex)) = \(latex.render(gradient))",
+          "numpy":
+            (try? numpy.render(
+              gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings))
+            ?? NSNull(),
+          "shape": shape(of: variable.expr, in: layout),
+        ] as [String: Any]
+      },
+      "shape": variables.map { shape(of: $0.expr, in: layout) },
+      "text": try render(.text, layout: layout),
+      "latex": try render(.latex, layout: layout),
+      "numpy": (try? render(.numpy, layout: layout)) ?? NSNull(),
+      "layout": layout.rawValue,
+      "inferred": problem.inferredJSON,
+      "backward": intermediates.map { ["name": $0.name, "text": text.render($0.value)] },
+    ]
+    if let certificate {
+      object["check"] = [
+        "passed": certificate.passed, "max_relative_error": certificate.maxRelativeError,
+        "sizes": certificate.sizes, "points": certificate.points,
+      ]
+    }
+    return object
+  }
+
+  /// The gradients as one section of a standalone LaTeX document (ASCII).
+  public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
+    -> String
+  {
+    let renderer = MathRenderer(.latex)
+    let of = renderer.name(objectiveName)
+    let wrt = variables.map { "$\(renderer.name($0.name))$" }.joined(separator: ", ")
+    var lines = [
+      "\\section*{Gradients of $\(of)$ with respect to \(wrt)}", "\\paragraph{Problem.}",
+    ]
+    var declarations: [String] = []
+    for input in problem.inputs where !input.name.hasPrefix("δ") {
+      declarations.append(
+        "$\(renderer.name(input.name)) \\in \(LatexDocument.shape(input.type, renderer))$")
+    }
+    for (name, type) in problem.functions.sorted(by: { $0.key < $1.key }) {
+      declarations.append(
+        "$\(renderer.name(name))$ is an opaque "
+          + (type == .function ? "scalar function" : "element-wise function"))
+    }
+    lines.append(declarations.joined(separator: ", ") + ".")
+    if let inferred = problem.inferredLatexLine { lines.append(LatexDocument.display(inferred)) }
+    if !problem.definitions.isEmpty {
+      lines.append("Definitions:")
+      for definition in problem.definitions {
+        lines.append(
+          LatexDocument.display(
+            "\(renderer.name(definition.name)) = \(renderer.render(definition.body))"))
+      }
+    }
+    if problem.expr(named: objectiveName) == nil {
+      lines.append("Objective:")
+      lines.append(LatexDocument.display("\(of) = \(renderer.render(objective))"))
+    }
+    if !intermediates.isEmpty {
+      lines.append(
+        "\\paragraph{Backward pass.} One adjoint $\\delta_D = \\partial \(of) / \\partial D$ per "
+          + "definition, the last one first; every gradient is stated through them.")
+      for intermediate in intermediates {
+        lines.append(
+          LatexDocument.display(
+            "\(renderer.name("δ" + intermediate.name)) = \(renderer.render(intermediate.value))"))
+      }
+    }
+    lines.append(
+      "\\paragraph{Result.} "
+        + LatexDocument.escaped(
+          layout.statement.prefix(1).uppercased() + layout.statement.dropFirst()) + ".")
+    for ((name, _), gradient) in zip(variables, try laidOut(layout)) {
+      lines.append(
+        LatexDocument.display("\(partial(name, renderer)) = \(renderer.render(gradient))"))
+    }
+    if let certificate {
+      lines.append(
+        "\\paragraph{Numeric certificate.} \(LatexDocument.escaped(certificate.description)): "
+          + "all gradients together were compared with central finite differences of the "
+          + "objective along random directions.")
+    }
+    return lines.joined(separator: "\n")
   }
 }
 

@@ -68,11 +68,13 @@ public struct Derivation: Sendable {
   /// The variable's name.
   public let variableName: String
   /// The derivative in matrix form, in terms of the inputs and definitions.
-  public let result: Expr
+  public private(set) var result: Expr
   /// The derivative in terms of the intermediates.
-  public let named: Expr
+  public private(set) var named: Expr
   /// The backward recursion, in the order derived (last definition first).
-  public let intermediates: [Intermediate]
+  public private(set) var intermediates: [Intermediate]
+  /// Whether `result` is the gradient on symmetric matrices (``symmetrized()``).
+  public private(set) var isSymmetrized = false
   /// Every rule that fired, in order.
   public let steps: [Step]
   /// Every adjoint pushed through a node, in order (explained by ``renderSteps(_:)``).
@@ -198,7 +200,7 @@ public struct Derivation: Sendable {
       propagations = []
       return
     default:
-      let what = order == 2 ? "second derivatives" : "derivatives"
+      let what = order == 2 ? "second derivatives (--order 2)" : "derivatives"
       throw MatcalcError.unsupported(
         "\(what) of \(objectiveName) (\(objective.shape)) with respect to \(variableName) "
           + "(\(variable.shape)): this combination of shapes (a "
@@ -373,14 +375,32 @@ public struct Derivation: Sendable {
   public func symmetricGradient() throws -> Expr {
     guard isSymmetricVariable, objective.isScalar, order == 1, tensor == nil else {
       throw MatcalcError.unsupported(
-        "the symmetric-gradient convention applies to the gradient of a scalar with respect "
-          + "to a variable declared symmetric(n)", nil)
+        "--symmetric-gradient applies to the first derivative (not --order 2) of a scalar "
+          + "with respect to a variable declared symmetric(n)", nil)
     }
     var simplifier = Simplifier(rules: .embedded)
     let g = result
     return try simplifier.simplified(
       try g + Expr.transpose(g) - Expr.call(.diag, try Expr.call(.diagonal, g)))
   }
+
+  /// The derivation with ``symmetricGradient()`` as its result, so that every format prints
+  /// the gradient on symmetric matrices (the backward recursion of G is dropped).
+  ///
+  /// - Throws: ``MatcalcError/unsupported(_:_:)`` unless the variable is symmetric and the
+  ///   derivative a first-order gradient of a scalar.
+  public func symmetrized() throws -> Derivation {
+    var copy = self
+    copy.result = try symmetricGradient()
+    copy.named = copy.result
+    copy.intermediates = []
+    copy.isSymmetrized = true
+    return copy
+  }
+
+  /// The convention of ``symmetrized()``, stated in outputs.
+  static let symmetrizedConvention =
+    "convention: the gradient on symmetric matrices, G + Gᵀ − diag(G) (The Matrix Cookbook (141))"
 
   /// The convention a symmetric variable's gradient follows, stated in outputs.
   static let symmetricConvention =
@@ -390,16 +410,25 @@ public struct Derivation: Sendable {
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
   /// layout transposes Jacobians; the standard one is the result as derived.
   public func laidOut(_ layout: Layout) throws -> Expr {
-    if tensor != nil { return result }
-    let transposes: Bool
-    switch layout {
-    case .standard: transposes = false
-    case .numerator: transposes = objective.isScalar && order == 1
-    case .denominator: transposes = !objective.isScalar && order == 1
-    }
-    guard transposes else { return result }
+    guard transposes(in: layout) else { return result }
     var simplifier = Simplifier(rules: .embedded)
     return try simplifier.simplified(try Expr.transpose(result))
+  }
+
+  /// Whether `layout` prints the transpose of the standard result.
+  private func transposes(in layout: Layout) -> Bool {
+    if tensor != nil { return false }
+    switch layout {
+    case .standard: return false
+    case .numerator: return objective.isScalar && order == 1
+    case .denominator: return !objective.isScalar && order == 1
+    }
+  }
+
+  /// ``resultShape`` in a layout: the two axes swapped where the layout transposes.
+  public func resultShape(in layout: Layout) -> [String] {
+    let shape = resultShape
+    return transposes(in: layout) && shape.count == 2 ? shape.reversed() : shape
   }
 
   /// The intermediates as definitions, for evaluation.
@@ -513,7 +542,10 @@ public struct Derivation: Sendable {
   /// matrix), or its Jacobian (∂f/∂x) (a vector's second derivative).
   private func tensorFunctionName(_ renderer: MathRenderer) -> String {
     guard order == 2 else { return renderer.name(objectiveName) }
-    if objective.isScalar { return renderer.name("∇" + objectiveName) }
+    if objective.isScalar {
+      return renderer.style == .text
+        ? renderer.name("∇" + objectiveName) : "\\nabla " + renderer.name(objectiveName)
+    }
     let jacobian = partial(renderer, order: 1)
     return renderer.style == .text ? "(\(jacobian))" : "\\left(\(jacobian)\\right)"
   }
@@ -526,14 +558,21 @@ public struct Derivation: Sendable {
       return renderer.style == .text
         ? "∂²\(of)/∂\(wrt)²" : "\\frac{\\partial^2 \(of)}{\\partial \(wrt)^2}"
     }
+    if isSymmetrized {
+      return renderer.style == .text
+        ? "∂\(of)/∂\(wrt) (symmetric)"
+        : "\\left.\\frac{\\partial \(of)}{\\partial \(wrt)}\\right|_{\\text{symmetric}}"
+    }
     return renderer.style == .text
       ? "∂\(of)/∂\(wrt)" : "\\frac{\\partial \(of)}{\\partial \(wrt)}"
   }
 
-  /// The formula in a format; `certificate` adds the check line (text) or object (JSON).
+  /// The formula in a format; `certificate` adds the check line (text) or object (JSON);
+  /// `steps` adds the derivation entry by entry (Markdown, and JSON's `steps`; text prints
+  /// ``renderSteps(_:)`` after it, a standalone LaTeX document always has it).
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
-    standalone: Bool = false
+    standalone: Bool = false, steps: Bool = false
   ) throws -> String {
     switch format {
     case .text:
@@ -548,7 +587,11 @@ public struct Derivation: Sendable {
       {
         lines += differential.map { "  " + $0 }
       }
-      if isSymmetricVariable && tensor == nil { lines.append("  " + Self.symmetricConvention) }
+      if isSymmetrized {
+        lines.append("  " + Self.symmetrizedConvention)
+      } else if isSymmetricVariable && tensor == nil {
+        lines.append("  " + Self.symmetricConvention)
+      }
       let used = definitionsUsed
       if !used.isEmpty {
         lines.append(
@@ -565,6 +608,7 @@ public struct Derivation: Sendable {
         }
         lines.append("    \(partial(renderer)) = \(renderer.render(named))")
       }
+      if let inferred = problem.inferredTextLine { lines.append(inferred) }
       if tensor == nil && !(objective.isScalar && variable.isScalar) {
         lines.append("  " + layout.statement)
       }
@@ -572,12 +616,21 @@ public struct Derivation: Sendable {
       return lines.joined(separator: "\n")
     case .latex:
       if standalone {
-        return try LatexDocument(derivation: self).render(certificate: certificate, layout: layout)
+        return LatexDocument.document(
+          sections: [try latexSection(certificate: certificate, layout: layout)])
       }
-      return try formulaLine(MathRenderer(.latex), layout: layout)
+      let formula = try formulaLine(MathRenderer(.latex), layout: layout)
+      // Lines of a fragment end in \\ (as in gather*); inside \[ \] they run on.
+      return ([formula] + [problem.inferredLatexLine].compactMap { $0 })
+        .joined(separator: " \\\\\n")
     case .markdown:
       let renderer = MathRenderer(.latex)
       var blocks = ["$$\(try formulaLine(renderer, layout: layout))$$"]
+      if isSymmetrized {
+        blocks.append(
+          "Convention: the gradient on symmetric matrices, $G + G^\\top - \\operatorname{diag}(G)$."
+        )
+      }
       let used = definitionsUsed
       if !used.isEmpty {
         blocks.append(
@@ -592,48 +645,103 @@ public struct Derivation: Sendable {
             "$$\(renderer.name("δ" + $0.name)) = \(renderer.render($0.value))$$"
           }.joined(separator: "\n"))
       }
+      if let inferred = problem.inferredList(renderer) {
+        blocks.append("Inferred (not declared): $\(inferred)$.")
+      }
       blocks.append(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst() + ".")
       if let certificate {
         blocks.append(
           certificate.description.prefix(1).uppercased() + certificate.description.dropFirst() + "."
         )
       }
+      if steps { blocks += try markdownSteps() }
       return blocks.joined(separator: "\n\n")
     case .numpy:
       if let tensor {
         return try NumpyRenderer(problem: problem).render(tensor: tensor, rank: resultRank)
       }
-      return try NumpyRenderer(problem: problem).render(result, rank: resultRank)
+      return try NumpyRenderer(problem: problem).render(try laidOut(layout), rank: resultRank)
     case .json:
-      var object: [String: Any] = [
-        "of": objectiveName,
-        "wrt": variableName,
-        "shape": resultShape,
-        "order": order,
-        "text": try formulaLine(MathRenderer(.text), layout: layout),
-        "latex": try formulaLine(MathRenderer(.latex), layout: layout),
-        "layout": layout.rawValue,
-        "where": definitionsUsed.map {
-          ["name": $0.name, "text": MathRenderer(.text).render($0.body)]
-        },
-        "backward": intermediates.map {
-          ["name": $0.name, "text": MathRenderer(.text).render($0.value)]
-        },
-        "rules": steps.map(\.rule),
-      ]
-      object["numpy"] = (try? render(.numpy)) ?? NSNull()
-      if let certificate {
-        object["check"] = [
-          "passed": certificate.passed,
-          "max_relative_error": certificate.maxRelativeError,
-          "sizes": certificate.sizes,
-          "points": certificate.points,
-        ]
-      }
-      let data = try JSONSerialization.data(
-        withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-      return String(decoding: data, as: UTF8.self)
+      return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
     }
+  }
+
+  /// The JSON object of ``render(_:certificate:layout:standalone:steps:)`` (a problem file
+  /// with several goals prints an array of them).
+  public func jsonObject(
+    certificate: Certificate? = nil, layout: Layout = .standard, steps: Bool = false
+  )
+    throws -> [String: Any]
+  {
+    var object: [String: Any] = [
+      "of": objectiveName,
+      "wrt": variableName,
+      "shape": resultShape(in: layout),
+      "order": order,
+      "text": try formulaLine(MathRenderer(.text), layout: layout),
+      "latex": try formulaLine(MathRenderer(.latex), layout: layout),
+      "layout": layout.rawValue,
+      "inferred": problem.inferredJSON,
+      "where": definitionsUsed.map {
+        ["name": $0.name, "text": MathRenderer(.text).render($0.body)]
+      },
+      "backward": intermediates.map {
+        ["name": $0.name, "text": MathRenderer(.text).render($0.value)]
+      },
+      "rules": self.steps.map(\.rule),
+    ]
+    object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
+    if isSymmetrized { object["symmetric_gradient"] = true }
+    if steps {
+      let explained = try renderSteps()
+      object["steps"] =
+        explained.isEmpty ? [] : explained.split(separator: "\n").map(String.init)
+    }
+    if let certificate {
+      object["check"] = [
+        "passed": certificate.passed,
+        "max_relative_error": certificate.maxRelativeError,
+        "sizes": certificate.sizes,
+        "points": certificate.points,
+      ]
+    }
+    return object
+  }
+
+  /// A JSON value as printed: keys sorted, indented, slashes unescaped.
+  public static func serialized(_ value: Any) throws -> String {
+    let data = try JSONSerialization.data(
+      withJSONObject: value, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// The derivation as one section of a standalone LaTeX document (ASCII); a problem file's
+  /// goals are sections of one document (``LatexDocument/document(sections:)``).
+  public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
+    -> String
+  {
+    try LatexDocument(derivation: self).section(certificate: certificate, layout: layout)
+  }
+
+  /// ``renderSteps(_:)`` for Markdown: a paragraph per step, `$$` display math, the rules.
+  private func markdownSteps() throws -> [String] {
+    var blocks: [String] = []
+    for line in try renderSteps(.latex).split(separator: "\n").map(String.init) {
+      if line.hasPrefix("\\paragraph{"), let close = line.firstIndex(of: "}") {
+        let title = line[line.index(line.startIndex, offsetBy: 11)..<close]
+        blocks.append("**\(title)**" + line[line.index(after: close)...])
+      } else if line.hasPrefix("\\["), line.hasSuffix("\\]") {
+        blocks.append("$$" + line.dropFirst(2).dropLast(2) + "$$")
+      } else {
+        blocks.append(line)
+      }
+    }
+    var seen = Set<String>()
+    let rules = steps.map(\.rule).filter { seen.insert($0).inserted }
+    if !rules.isEmpty {
+      blocks.append("Rules applied: " + rules.map { "`\($0)`" }.joined(separator: ", ") + ".")
+    }
+    return blocks
   }
 }
 

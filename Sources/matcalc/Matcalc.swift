@@ -58,7 +58,11 @@ enum Matcalc {
         }
         let derivation = try derive(
           expression, wrt: wrt, where: options.statements, order: options.order, rules: rules)
-        return try emit(derivation, options: options, output: &output)
+        guard let piece = try emit(derivation, options: options, output: &output) else {
+          return 1
+        }
+        output.print(try joined([piece], options: options))
+        return 0
       } catch let error as MatcalcError {
         output.error(report(error, statements: options.statements, expression: expression))
         return 1
@@ -90,8 +94,9 @@ enum Matcalc {
           output.error("error: \(path) has no goal; add a line such as 'derive l wrt W'")
           return 1
         }
-        for (index, goal) in problem.goals.enumerated() {
-          if index > 0 && options.format != .numpy { output.print("") }
+        // Every goal first, then one output: one JSON array, one LaTeX document, one tuple.
+        var pieces: [Piece] = []
+        for goal in problem.goals {
           guard let objective = problem.expr(named: goal.of) else {
             throw MatcalcError.unknownName(
               goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
@@ -99,9 +104,12 @@ enum Matcalc {
           let derivation = try Derivation(
             of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem,
             order: max(goal.order, options.order), rules: rules)
-          let status = try emit(derivation, options: options, output: &output)
-          if status != 0 { return status }
+          guard let piece = try emit(derivation, options: options, output: &output) else {
+            return 1
+          }
+          pieces.append(piece)
         }
+        output.print(try joined(pieces, options: options))
         return 0
       } catch let error as MatcalcError {
         var text = error.rendered(source: source)
@@ -150,38 +158,85 @@ enum Matcalc {
       options, output: &output, subject: "the gradients", withheld: "nothing is printed"
     ) { try backpropagation.check() }
     guard passed else { return 1 }
-    output.print(try backpropagation.render(options.format, certificate: certificate))
+    let piece: Piece
+    switch (options.format, options.standalone) {
+    case (.json, _):
+      piece = .json(
+        try backpropagation.jsonObject(certificate: certificate, layout: options.layout))
+    case (.latex, true):
+      piece = .section(
+        try backpropagation.latexSection(certificate: certificate, layout: options.layout))
+    default:
+      piece = .formatted(
+        try backpropagation.render(
+          options.format, certificate: certificate, layout: options.layout))
+    }
+    output.print(try joined([piece], options: options))
     return 0
   }
 
-  /// Checks and prints one derivation.
+  /// One goal's output, before it is joined with the other goals of a problem file.
+  enum Piece {
+    /// Printed as it is (several: text and Markdown blank-line separated, LaTeX fragments
+    /// one per line, NumPy one tuple).
+    case formatted(String)
+    /// An element of the JSON array.
+    case json([String: Any])
+    /// A section of the one standalone LaTeX document.
+    case section(String)
+  }
+
+  /// The goals' output as one document of the format.
+  static func joined(_ pieces: [Piece], options: Options) throws -> String {
+    var objects: [[String: Any]] = []
+    var sections: [String] = []
+    var formatted: [String] = []
+    for piece in pieces {
+      switch piece {
+      case .json(let object): objects.append(object)
+      case .section(let section): sections.append(section)
+      case .formatted(let text): formatted.append(text)
+      }
+    }
+    if !objects.isEmpty {
+      return try Derivation.serialized(objects.count == 1 ? objects[0] : objects)
+    }
+    if !sections.isEmpty { return LatexDocument.document(sections: sections) }
+    switch options.format {
+    case .numpy:
+      return formatted.count == 1 ? formatted[0] : "(" + formatted.joined(separator: ", ") + ")"
+    case .latex: return formatted.joined(separator: " \\\\\n")
+    case .text, .markdown, .json: return formatted.joined(separator: "\n\n")
+    }
+  }
+
+  /// Checks one derivation and renders it; `nil` when the check failed (reported).
   private static func emit(_ derivation: Derivation, options: Options, output: inout Output)
-    throws -> Int32
+    throws -> Piece?
   {
     let (passed, certificate) = try certify(
       options, output: &output,
       subject: "∂\(derivation.objectiveName)/∂\(derivation.variableName)",
       withheld: "the formula is not printed"
     ) { try derivation.check() }
-    guard passed else { return 1 }
-    if options.symmetricGradient {
-      // G + Gᵀ − diag(G) of the checked G: an exact identity applied to a checked formula.
-      let symmetric = try derivation.symmetricGradient()
-      let renderer = MathRenderer(options.format == .latex ? .latex : .text)
-      output.print(
-        "∂\(derivation.objectiveName)/∂\(derivation.variableName) (symmetric) = "
-          + renderer.render(symmetric))
-      if let certificate { output.print(certificate.description) }
-      return 0
+    guard passed else { return nil }
+    // G + Gᵀ − diag(G) of the checked G: an exact identity applied to a checked formula.
+    let derivation = options.symmetricGradient ? try derivation.symmetrized() : derivation
+    switch (options.format, options.standalone) {
+    case (.json, _):
+      return .json(
+        try derivation.jsonObject(
+          certificate: certificate, layout: options.layout, steps: options.steps))
+    case (.latex, true):
+      return .section(try derivation.latexSection(certificate: certificate, layout: options.layout))
+    default:
+      var text = try derivation.render(
+        options.format, certificate: certificate, layout: options.layout, steps: options.steps)
+      if options.steps && options.format == .text {
+        text += "\n" + (try derivation.renderSteps())
+      }
+      return .formatted(text)
     }
-    output.print(
-      try derivation.render(
-        options.format, certificate: certificate, layout: options.layout,
-        standalone: options.standalone))
-    if options.steps && options.format == .text {
-      output.print(try derivation.renderSteps())
-    }
-    return 0
   }
 
   /// An error with its position in the expression argument or in --where.

@@ -31,7 +31,8 @@ struct Options: Equatable {
                      [--steps]
                      [--check | --no-check] [--rules DIR]
                      [--max-depth N] [--max-input CHARACTERS] [--time-limit SECONDS]
-      matcalc derive 'EXPR' --wrt NAME1,NAME2,…   (one backward pass for several variables)
+      matcalc derive 'EXPR' --wrt NAME1,NAME2,…   (one backward pass for several variables;
+                                                 --format numpy gives a tuple in that order)
       matcalc FILE.mc [--format …] [--steps] [--no-check]
       matcalc - [--format …]     (the problem file read from standard input)
       matcalc --help | --version
@@ -58,6 +59,35 @@ struct Options: Equatable {
     let names = T.allCases.map(\.rawValue)
     let listed = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
     throw UsageError(message: "\(flag) takes \(listed), not '\(text)'")
+  }
+
+  /// Refuses flags that no output of the format can honour, naming both.
+  func requireCompatibleFlags(several: Bool) throws {
+    let format = "--format \(self.format.rawValue)"
+    if standalone && self.format != .latex {
+      throw UsageError(message: "--standalone goes with --format latex, not \(format)")
+    }
+    if steps && self.format == .numpy {
+      throw UsageError(
+        message: "--steps cannot go with --format numpy (one line of Python); use text, "
+          + "markdown, json or latex --standalone")
+    }
+    if steps && self.format == .latex && !standalone {
+      throw UsageError(
+        message: "--steps with --format latex needs --standalone (a math fragment has no room "
+          + "for the steps)")
+    }
+    guard several else { return }
+    if steps {
+      throw UsageError(message: "--steps explains one variable at a time, not several --wrt names")
+    }
+    if symmetricGradient {
+      throw UsageError(
+        message: "--symmetric-gradient takes one variable at a time, not several --wrt names")
+    }
+    if order == 2 {
+      throw UsageError(message: "--order 2 takes one variable at a time, not several --wrt names")
+    }
   }
 
   /// Parses arguments (without the program name).
@@ -127,6 +157,7 @@ struct Options: Equatable {
       options.mode = .version
       return options
     }
+    try options.requireCompatibleFlags(several: wrt?.contains(",") ?? false)
     if positionals.first == "derive" {
       guard positionals.count == 2 else {
         throw UsageError(

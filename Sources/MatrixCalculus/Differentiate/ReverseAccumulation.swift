@@ -122,7 +122,8 @@ struct ReverseAccumulation {
       return [(argument, try Expr.hadamard(g, try Expr.make(.mapped(name, order + 1, argument))))]
     case .gradient(let name, _):
       throw MatcalcError.unsupported(
-        "second derivatives through the opaque function \(name) (its Hessian is not symbolic)",
+        "second derivatives (--order 2) through the opaque function \(name) (its Hessian is not "
+          + "symbolic)",
         nil)
     case .power, .call:
       return try propagateByRule(g, through: node)

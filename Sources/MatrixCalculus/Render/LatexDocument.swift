@@ -1,11 +1,28 @@
-/// A standalone LaTeX document for one derivation: the problem with its shapes, the
-/// definitions, the backward pass (one adjoint per definition), the rules applied, the
-/// result, and the numeric certificate. Compiles with pdflatex from texlive-latex-base.
-struct LatexDocument {
+/// A standalone LaTeX document: one section per derivation with the problem and its shapes,
+/// the definitions, the backward pass (one adjoint per definition), the rules applied, the
+/// result, and the numeric certificate. ASCII; compiles with pdflatex from texlive-latex-base.
+public struct LatexDocument {
   let derivation: Derivation
 
+  /// One document holding `sections` (from ``Derivation/latexSection(certificate:layout:)``
+  /// or ``Backpropagation/latexSection(certificate:layout:)``), in order.
+  ///
+  /// - Parameter sections: the body of each section.
+  /// - Returns: the document, from `\documentclass` to `\end{document}`.
+  public static func document(sections: [String]) -> String {
+    let preamble = [
+      "\\documentclass[11pt]{article}",
+      "\\usepackage[T1]{fontenc}",
+      "\\usepackage{amsmath,amssymb,graphicx}",
+      "\\usepackage[margin=2.2cm]{geometry}",
+      "\\allowdisplaybreaks",
+      "\\begin{document}",
+    ]
+    return (preamble + sections + ["\\end{document}"]).joined(separator: "\n") + "\n"
+  }
+
   /// Wide displays are scaled to the line width, so nothing runs off the page.
-  private func display(_ math: String) -> String {
+  static func display(_ math: String) -> String {
     let visible = math.filter { $0.isLetter || $0.isNumber }.count
     if visible > 40 {
       return
@@ -14,7 +31,9 @@ struct LatexDocument {
     return "\\[\(math)\\]"
   }
 
-  private func escaped(_ text: String) -> String {
+  private func display(_ math: String) -> String { Self.display(math) }
+
+  static func escaped(_ text: String) -> String {
     var result = ""
     for character in text {
       switch character {
@@ -34,7 +53,9 @@ struct LatexDocument {
     return result
   }
 
-  private func shape(_ type: TypeSpec, _ renderer: MathRenderer) -> String {
+  private func escaped(_ text: String) -> String { Self.escaped(text) }
+
+  static func shape(_ type: TypeSpec, _ renderer: MathRenderer) -> String {
     switch type {
     case .scalar: return "\\mathbb{R}"
     case .vector(let d): return "\\mathbb{R}^{\(renderer.name(d.description))}"
@@ -47,19 +68,18 @@ struct LatexDocument {
     }
   }
 
-  func render(certificate: Certificate?, layout: Layout) throws -> String {
+  private func shape(_ type: TypeSpec, _ renderer: MathRenderer) -> String {
+    Self.shape(type, renderer)
+  }
+
+  /// The derivation's section of a document.
+  func section(certificate: Certificate?, layout: Layout) throws -> String {
     let renderer = MathRenderer(.latex)
     let of = renderer.name(derivation.objectiveName)
     let wrt = renderer.name(derivation.variableName)
     let order = derivation.order == 2 ? "^2" : ""
     let partial = "\\frac{\\partial\(order) \(of)}{\\partial \(wrt)\(order)}"
     var lines: [String] = [
-      "\\documentclass[11pt]{article}",
-      "\\usepackage[T1]{fontenc}",
-      "\\usepackage{amsmath,amssymb,graphicx}",
-      "\\usepackage[margin=2.2cm]{geometry}",
-      "\\allowdisplaybreaks",
-      "\\begin{document}",
       "\\section*{Derivative of $\(of)$ with respect to $\(wrt)$}",
       "\\paragraph{Problem.}",
     ]
@@ -73,6 +93,7 @@ struct LatexDocument {
       )
     }
     lines.append(declarations.joined(separator: ", ") + ".")
+    if let inferred = derivation.problem.inferredLatexLine { lines.append(display(inferred)) }
     if !derivation.problem.definitions.isEmpty {
       lines.append("Definitions:")
       for definition in derivation.problem.definitions {
@@ -118,13 +139,17 @@ struct LatexDocument {
     lines.append(
       "\\paragraph{Result.} \(escaped(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst()))."
     )
+    if derivation.isSymmetrized {
+      lines.append(
+        "The gradient on symmetric matrices: $G + G^\\top - \\operatorname{diag}(G)$ of the "
+          + "gradient $G$ with every entry independent (The Matrix Cookbook (141)).")
+    }
     lines.append(display(try derivation.formulaLine(renderer, layout: layout)))
     if let certificate {
       lines.append(
         "\\paragraph{Numeric certificate.} \(escaped(certificate.description)): the formula was "
           + "compared with central finite differences of the objective on random inputs.")
     }
-    lines.append("\\end{document}")
-    return lines.joined(separator: "\n") + "\n"
+    return lines.joined(separator: "\n")
   }
 }

@@ -248,7 +248,8 @@ public struct NumpyRenderer {
       }
     case .opaque(let f, _), .gradient(let f, _), .mapped(let f, _, _):
       throw MatcalcError.unsupported(
-        "NumPy output cannot evaluate the opaque function \(f); use --format text or latex", nil)
+        "NumPy output cannot evaluate the opaque function \(f) (--format numpy); use --format "
+          + "text, latex, markdown or json", nil)
     case .differential:
       throw MatcalcError.internalError("a differential in a formula")
     }

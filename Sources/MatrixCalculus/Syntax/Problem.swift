@@ -33,6 +33,9 @@ public struct Problem: Sendable {
   public private(set) var definitions: [Definition] = []
   /// Goals of a problem file.
   public internal(set) var goals: [Goal] = []
+  /// The inputs that were used but not declared, in order of first use: their types were
+  /// inferred (every output states them).
+  public internal(set) var inferredNames: [String] = []
   /// The problem as the user wrote it, for the certificate (`nil` for problems built from
   /// rule files or with their definitions removed).
   var written: WrittenProblem?
@@ -77,6 +80,13 @@ public struct Problem: Sendable {
   /// The input or definition named `name` (a definition wins over an input).
   public func expr(named name: String) -> Expr? {
     definitionsByName[name] ?? inputsByName[name]
+  }
+
+  /// The inferred inputs with their types, in order of first use.
+  public var inferred: [(name: String, type: TypeSpec)] {
+    inferredNames.compactMap { name in
+      inputs.first(where: { $0.name == name }).map { (name, $0.type) }
+    }
   }
 
   /// Whether `name` is a definition.

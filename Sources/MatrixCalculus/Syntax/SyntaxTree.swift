@@ -59,6 +59,20 @@ public enum TypeSpec: Hashable, Sendable {
   case elementwise
 }
 
+extension TypeSpec: CustomStringConvertible {
+  /// The type as written in a declaration: `scalar`, `vector(n)`, `matrix(m, n)`.
+  public var description: String {
+    switch self {
+    case .scalar: return "scalar"
+    case .vector(let d): return "vector(\(d))"
+    case .matrix(let r, let c): return "matrix(\(r), \(c))"
+    case .symmetric(let d): return "symmetric(\(d))"
+    case .function: return "function"
+    case .elementwise: return "elementwise"
+    }
+  }
+}
+
 /// One statement of a problem.
 enum Statement: Sendable {
   case declaration(name: String, type: TypeSpec, range: SourceRange)

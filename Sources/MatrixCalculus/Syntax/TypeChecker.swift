@@ -655,6 +655,7 @@ struct TypeChecker {
           ? .vector(shape.rows)
           : .matrix(shape.rows, shape.cols)
       try addInput(name, type)
+      problem.inferredNames.append(name)
     }
     for statement in statements {
       switch statement {
