@@ -266,16 +266,21 @@ public struct Derivation: Sendable {
   static func tensorDerivative(
     of function: Expr, withRespectTo variable: Expr, in problem: Problem, rules: RuleSet
   ) throws -> (tensor: TensorDerivative, terms: [IndexTerm], index: IndexDerivative) {
-    // Definitions are inlined: the index form sees through every name to the inputs.
+    var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: rules)
+    let terms = try index.derivative(of: try inlined(function, in: problem), "i", "j")
+    let tensor = try TensorDerivative(
+      indexTerms: terms, functionShape: function.shape, variableShape: variable.shape)
+    return (tensor, terms, index)
+  }
+
+  /// `e` with every definition replaced by its body: the index form sees through every
+  /// name to the inputs.
+  private static func inlined(_ e: Expr, in problem: Problem) throws -> Expr {
     var bodies: [Expr: Expr] = [:]
     for definition in problem.definitions {
       bodies[definition.variable] = try definition.body.substituting(bodies)
     }
-    var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: rules)
-    let terms = try index.derivative(of: try function.substituting(bodies), "i", "j")
-    let tensor = try TensorDerivative(
-      indexTerms: terms, functionShape: function.shape, variableShape: variable.shape)
-    return (tensor, terms, index)
+    return try e.substituting(bodies)
   }
 
   private static func jacobian(
@@ -293,35 +298,19 @@ public struct Derivation: Sendable {
         return try builder.simplifier.simplified(try Expr.transpose(coefficient))
       }
     }
-    // Read the adjoint entry by entry and raise the two free indices to matrix form: F's
-    // (i, j), then x's k (x is a scalar or a column here).
+    // Entry by entry: F's (i, j) differentiated by x's k in index form, raised to matrix
+    // form (x is a scalar or a column here).
     let free = [("i", column.shape.rows), ("j", column.shape.cols), ("k", variable.shape.rows)]
       .filter { $0.1 != .one }
-    var reader = SeedReader(seed: seed)
-    var parts: [Expr] = []
-    for term in try reader.derivativeTerms(of: adjoint) {
-      var entry = try IndexContraction.contract(term.factors, [])
-      // An index the term does not carry: the term is constant along it (a product with 𝟏).
-      for (index, dim) in free where !entry.indices.contains(index) {
-        entry = try IndexContraction.combine(
-          entry, IndexedTensor(expr: try Expr.ones(Shape(dim, .one)), row: index, col: nil))
-      }
-      let matrix: Expr
-      switch free.count {
-      case 2: matrix = try entry.ordered(free.map(\.0)).expr
-      // One index: a column, except ∂f/∂x of a scalar f, a row (1×n, rows the outputs).
-      case 1:
-        matrix =
-          free[0].0 == "k" ? try entry.asColumn().transposed().expr : try entry.asColumn().expr
-      default: matrix = entry.expr
-      }
-      parts.append(try term.coefficient * matrix)
-    }
-    let shape =
-      free.count == 2
-      ? Shape(free[0].1, free[1].1)
-      : free.first.map { $0.0 == "k" ? Shape(.one, $0.1) : Shape($0.1, .one) } ?? Shape(.one, .one)
-    let jacobian = parts.isEmpty ? try Expr.zero(shape) : try Expr.add(parts)
+    var index = IndexDerivative(
+      withRespectTo: variable, indices: "k", nil, rules: builder.accumulation.rules)
+    let terms = try index.derivative(
+      of: try inlined(column, in: builder.problem), "i", "j")
+    let raised = try IndexRaising.raise(
+      terms, to: free.map(\.0), ranges: Dictionary(uniqueKeysWithValues: free))
+    // One index: a column, except ∂f/∂x of a scalar f, a row (1×n, rows the outputs).
+    let jacobian =
+      free.count == 1 && free[0].0 == "k" ? try raised.transposed().expr : raised.expr
     return try builder.simplifier.simplified(jacobian)
   }
 

@@ -91,9 +91,7 @@ struct IndexDerivative {
       let prime = try Lowering.entry(try Expr.make(.mapped(name, order + 1, argument)), row, col)
       return try derivative(of: argument, row, col).map { IndexTerm(factors: [prime]) * $0 }
     case .gradient(let name, _):
-      throw MatcalcError.unsupported(
-        "second derivatives through the opaque function \(name) (its Hessian is not symbolic)",
-        nil)
+      throw ReverseAccumulation.opaqueHessian(name)
     case .call, .power:
       // d(e) from Rules/, lowered with each d(M)_rc replaced by ∂M_rc/∂X_ab.
       let differential = try ReverseAccumulation.differential(of: e, rules: rules).value

@@ -121,10 +121,7 @@ struct ReverseAccumulation {
       }
       return [(argument, try Expr.hadamard(g, try Expr.make(.mapped(name, order + 1, argument))))]
     case .gradient(let name, _):
-      throw MatcalcError.unsupported(
-        "second derivatives (--order 2) through the opaque function \(name) (its Hessian is not "
-          + "symbolic)",
-        nil)
+      throw Self.opaqueHessian(name)
     case .power, .call:
       return try propagateByRule(g, through: node)
     }
@@ -143,6 +140,13 @@ struct ReverseAccumulation {
     let found = try adjoints(of: differential, seed: g, targets: Set(directions.keys))
     return found.compactMap { key, adjoint in directions[key].map { ($0, adjoint) } }
       .sorted { Expr.precedes($0.0, $1.0) }
+  }
+
+  /// The refusal of a second derivative through an opaque function.
+  static func opaqueHessian(_ name: String) -> MatcalcError {
+    .unsupported(
+      "second derivatives (--order 2) through the opaque function \(name) (its Hessian is not "
+        + "symbolic)", nil)
   }
 
   /// d(node) from the first differential rule in Rules/ that matches: an expression linear

@@ -218,8 +218,8 @@ enum IndexDefinitionRaiser {
       }
     }
 
-    /// The terms contracted to matrix form and added, each broadcast to `target` (or, when
-    /// `target` is nil, to every free index of any term, in order of appearance).
+    /// The terms raised to matrix form over `target` (or every free index, in order of
+    /// appearance), errors placed at `node`.
     func raise(_ terms: [IndexTerm], to target: [String]? = nil, at node: SyntaxExpr) throws
       -> IndexedTensor
     {
@@ -236,46 +236,11 @@ enum IndexDefinitionRaiser {
           "\(checker.text(node.range)): free indices {\(indices.joined(separator: ","))}: more "
             + "than two free indices has no matrix form", node.range)
       }
-      var raised: [IndexedTensor] = []
       do {
-        for term in IndexTerm.merged(terms) {
-          var tensor = try IndexContraction.contract(term.factors, term.summed)
-          if term.coefficient != 1 {
-            tensor.expr = try Expr.constant(term.coefficient) * tensor.expr
-          }
-          raised.append(tensor)
-        }
+        return try IndexRaising.raise(terms, to: indices, ranges: ranges)
       } catch MatcalcError.unsupported(let message, nil) {
         throw MatcalcError.unsupported(message, node.range)
       }
-      if raised.isEmpty {
-        let shape =
-          indices.isEmpty
-          ? Shape.scalar
-          : Shape(
-            try range(indices[0], node), indices.count == 2 ? try range(indices[1], node) : .one)
-        return IndexedTensor(
-          expr: shape.isScalar ? .constant(0) : try Expr.zero(shape),
-          row: indices.first, col: indices.count == 2 ? indices[1] : nil)
-      }
-      // A scalar term is added to every entry by the sum itself, unless no term has the
-      // full set of indices.
-      let someTermIsFull = raised.contains { Set($0.indices) == Set(indices) }
-      var sum: Expr?
-      for var tensor in raised {
-        for index in indices where !tensor.indices.contains(index) {
-          if tensor.indices.isEmpty && someTermIsFull { break }
-          tensor = try IndexContraction.combine(
-            tensor,
-            IndexedTensor(
-              expr: try Expr.ones(Shape(try range(index, node), .one)), row: index, col: nil))
-        }
-        if !tensor.indices.isEmpty { tensor = try tensor.ordered(indices) }
-        if indices.count == 1 { tensor = try tensor.asColumn() }
-        sum = try sum.map { try $0 + tensor.expr } ?? tensor.expr
-      }
-      return IndexedTensor(
-        expr: sum ?? .constant(0), row: indices.first, col: indices.count == 2 ? indices[1] : nil)
     }
 
     func range(_ index: String, _ node: SyntaxExpr) throws -> Dim {
