@@ -275,7 +275,7 @@ public struct Derivation: Sendable {
 
   /// `e` with every definition replaced by its body: the index form sees through every
   /// name to the inputs.
-  private static func inlined(_ e: Expr, in problem: Problem) throws -> Expr {
+  static func inlined(_ e: Expr, in problem: Problem) throws -> Expr {
     var bodies: [Expr: Expr] = [:]
     for definition in problem.definitions {
       bodies[definition.variable] = try definition.body.substituting(bodies)
@@ -314,10 +314,106 @@ public struct Derivation: Sendable {
     return try builder.simplifier.simplified(jacobian)
   }
 
-  /// The derivation entry by entry: for each reverse step, the node in index form, the chain
-  /// rule per entry, the elementary derivative with its deltas, their contraction and the
-  /// matrix form recognised; then the rules that fired.
+  /// The derivation of a Jacobian or a three- or four-index result in index form, as the
+  /// index path computes it: F entry by entry, the differential rules used, the product
+  /// rule with the elementary derivatives (∂X_ab/∂X_kl = δ_ka δ_lb), then deltas contracted.
+  struct IndexSteps {
+    var function: [IndexTerm]
+    var rules: [(rule: String, before: Expr, after: Expr)]
+    var derivative: [IndexTerm]
+    var contracted: [IndexTerm]
+    /// F's indices, then X's (nil for an axis of size one).
+    var free: [String?]
+  }
+
+  /// The index-form steps of a first derivative of a vector or matrix F, or nil for
+  /// another kind of result.
+  func indexSteps() throws -> IndexSteps? {
+    guard order == 1, !objective.isScalar else { return nil }
+    let rows = objective.shape.rows == .one ? nil : "i"
+    let cols = objective.shape.cols == .one ? nil : "j"
+    var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: .embedded)
+    let function = try index.lowered(try Self.inlined(objective, in: problem), rows, cols)
+    let derivative = try index.derivative(of: function)
+    var contracted: [IndexTerm] = []
+    for term in derivative {
+      var kept: [String] = []
+      let factors = try IndexContraction.contractSums(term.factors, term.summed, keeping: &kept)
+      contracted.append(IndexTerm(coefficient: term.coefficient, summed: kept, factors: factors))
+    }
+    return IndexSteps(
+      function: function, rules: index.rulesUsed, derivative: derivative,
+      contracted: IndexTerm.merged(contracted), free: [rows, cols, index.a, index.b])
+  }
+
+  /// The index-form steps as lines (text) or display equations (LaTeX).
+  private func renderIndexSteps(_ steps: IndexSteps, _ style: MathRenderer.Style) -> [String] {
+    let renderer = MathRenderer(style)
+    var terms = IndexTermRenderer(renderer)
+    let latex = style == .latex
+    let f = renderer.name(objectiveName)
+    let x = renderer.name(variableName)
+    func sub(_ base: String, _ indices: [String?]) -> String {
+      let text = indices.compactMap { $0 }.joined()
+      return text.isEmpty ? base : latex ? "\(base)_{\(text)}" : "\(base)_\(text)"
+    }
+    let entry = sub(f, Array(steps.free.prefix(2)))
+    let variableEntry = sub(x, Array(steps.free.suffix(2)))
+    let partial =
+      latex
+      ? "\\frac{\\partial \(entry)}{\\partial \(variableEntry)}" : "∂\(entry)/∂\(variableEntry)"
+    // ∂X_ab/∂X_kl = δ_ka δ_lb (for a vector, ∂x_a/∂x_k = δ_ka)
+    let pairs = [("a", "k", steps.free[2]), ("b", "l", steps.free[3])].filter { $0.2 != nil }
+    let own = pairs.map(\.0).joined()
+    let theirs = pairs.map(\.1).joined()
+    let deltas = pairs.map { latex ? "\\delta_{\($0.1)\($0.0)}" : "δ_\($0.1)\($0.0)" }
+      .joined(separator: " ")
+    let elementary =
+      latex
+      ? "$\\partial \(x)_{\(own)}/\\partial \(x)_{\(theirs)} = \(deltas)$"
+      : "∂\(x)_\(own)/∂\(x)_\(theirs) = \(deltas)"
+    var lines: [(String, String)] = []
+    lines.append(("entry by entry", "\(entry) = \(terms.render(steps.function))"))
+    for (rule, before, after) in steps.rules {
+      lines.append(
+        ("by the rule \(rule)", "\(renderer.render(before)) = \(renderer.render(after))"))
+    }
+    lines.append(
+      (
+        "each factor differentiated (product rule; \(elementary))",
+        "\(partial) = \(terms.render(steps.derivative))"
+      ))
+    lines.append(
+      (
+        "the deltas contracted, matrix products recognised",
+        "\(partial) = \(terms.render(steps.contracted))"
+      ))
+    if resultRank <= 2 {
+      // Two indices or fewer: the matrix form printed above, entry (i, k).
+      let matrix = renderer.render(result)
+      let indices = (steps.free.prefix(2) + steps.free.suffix(2)).compactMap { $0 }.joined()
+      let text =
+        latex ? "\\left(\(matrix)\\right)_{\(indices)}" : "(\(matrix))_\(indices)"
+      lines.append(("in matrix form", "\(partial) = \(text)"))
+    }
+    if latex {
+      return lines.flatMap { text, math in ["\\paragraph{\(text)}", "\\[\(math)\\]"] }
+    }
+    return lines.enumerated().flatMap { index, line in
+      ["step \(index + 1): \(line.0)", "  \(line.1)"]
+    }
+  }
+
+  /// The derivation step by step: for a gradient, each reverse step entry by entry (the
+  /// node in index form, the chain rule per entry, the elementary derivative with its deltas,
+  /// their contraction, the matrix form); for a Jacobian or a result with three or more
+  /// indices, the index-form computation (``indexSteps()``); then the rules applied.
+  ///
+  /// - Returns: lines of text, or LaTeX paragraphs and display equations.
   public func renderSteps(_ style: MathRenderer.Style = .text) throws -> String {
+    if let steps = try indexSteps() {
+      return renderIndexSteps(steps, style).joined(separator: "\n")
+    }
     let renderer = MathRenderer(style)
     var names: [Expr: String] = [:]
     var simplifier = Simplifier(rules: .embedded)

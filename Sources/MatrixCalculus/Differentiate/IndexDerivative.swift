@@ -12,6 +12,8 @@ struct IndexDerivative {
   let b: String?
   var lowering = Lowering()
   private let finder: Finder
+  /// Every differential rule used, in order: (rule, d(atom), its differential).
+  private(set) var rulesUsed: [(rule: String, before: Expr, after: Expr)] = []
 
   /// Whether an expression holds the variable (memoized across the derivation).
   private final class Finder {
@@ -94,7 +96,8 @@ struct IndexDerivative {
       throw ReverseAccumulation.opaqueHessian(name)
     case .call, .power:
       // d(e) from Rules/, lowered with each d(M)_rc replaced by ∂M_rc/∂X_ab.
-      let differential = try ReverseAccumulation.differential(of: e, rules: rules).value
+      let (rule, differential) = try ReverseAccumulation.differential(of: e, rules: rules)
+      rulesUsed.append((rule.name, try Expr.make(.differential(e)), differential))
       // The rule's right side is linear in d(·): what holds no d(·) is a coefficient, whole.
       var derivative = self
       let terms = try lowering.lower(
@@ -105,6 +108,7 @@ struct IndexDerivative {
         lowering = derivative.lowering
         return inner
       }
+      rulesUsed = derivative.rulesUsed
       return terms
     case .constant, .identity, .ones, .zero, .differential:
       return []

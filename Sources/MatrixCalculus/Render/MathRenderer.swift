@@ -179,7 +179,13 @@ public struct MathRenderer: Sendable {
         ? ("\(name(f))\(primes)(\(render(a, 0)))", 4)
         : ("\(name(f))\(primes)\\left(\(render(a, 0))\\right)", 4)
     case .differential(let a):
-      return style == .text ? ("d\(render(a, 4))", 4) : ("\\mathrm{d}\(render(a, 4))", 4)
+      // dX for a name, d(tanh(W x)) for anything else.
+      var inner = render(a, 4)
+      if case .variable = a.node {
+      } else {
+        inner = style == .text ? "(\(render(a)))" : "\\left(\(render(a))\\right)"
+      }
+      return style == .text ? ("d\(inner)", 4) : ("\\mathrm{d}\(inner)", 4)
     }
   }
 }

@@ -40,6 +40,8 @@ let documentProblems: [(String, String, String, Int)] = [
   ("l", "W1", SeedTests.mlp, 1),
   ("logdet(X) - tr(S*X) + lambda*norm1(X)", "X", "S : symmetric(n); X : matrix(n, n)", 1),
   ("softmax(x)", "x", "x : vector(n)", 1),
+  ("A*X*B", "X", "A : matrix(m, n); X : matrix(n, p); B : matrix(p, q)", 1),
+  ("tanh(W*x)", "W", "W : matrix(m, n); x : vector(n)", 1),
   ("-y'*log(sigmoid(A*w)) - (1 - y)'*log(1 - sigmoid(A*w))", "w", "", 2),
 ]
 

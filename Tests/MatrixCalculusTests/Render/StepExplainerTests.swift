@@ -89,3 +89,63 @@ func everyEntryStepIsNumericallyTrue(_ index: Int) throws {
   }
   if expression == "l" { #expect(checked > 0) }
 }
+
+/// Jacobians and three- or four-index results are explained in index form, as the index
+/// path computes them: entry by entry, the rule used, the product rule with its deltas, the
+/// contraction. Each step is an equality on numbers.
+@Test(arguments: [
+  ("A*X*B", "X", "A : matrix(m, n); X : matrix(n, p); B : matrix(p, q)"),
+  ("tanh(W*x)", "W", "W : matrix(m, n); x : vector(n)"),
+  ("tanh(W*x)", "x", "W : matrix(m, n); x : vector(n)"),
+  ("inv(Y)*Y*Y", "Y", "Y : matrix(n, n)"),
+  ("softmax(W*x)", "x", "W : matrix(m, n); x : vector(n)"),
+])
+func indexStepsAreEqualities(_ expression: String, wrt: String, statements: String) throws {
+  let derivation = try derive(expression, wrt: wrt, where: statements)
+  let steps = try #require(try derivation.indexSteps())
+  let (sizes, values) = try sampledInputs(derivation, seed: 7)
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  var extents: [String: Int] = [:]
+  let shapes = [
+    derivation.objective.shape.rows, derivation.objective.shape.cols,
+    derivation.variable.shape.rows, derivation.variable.shape.cols,
+  ]
+  for (name, dim) in zip(steps.free, shapes) {
+    if let name { extents[name] = try evaluator.size(dim) }
+  }
+  let functionIndices = Array(steps.free.prefix(2)).compactMap { $0 }
+  let all = steps.free.compactMap { $0 }
+  // Step 1: the lowered form is F.
+  let lowered = try steps.function.evaluated(free: functionIndices, sizes: extents, &evaluator)
+  let f = try evaluator.evaluate(derivation.objective)
+  #expect(zip(lowered.data, f.storage).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
+  // The product rule and the contraction give the same derivative, the one printed.
+  let raw = try steps.derivative.evaluated(free: all, sizes: extents, &evaluator)
+  let contracted = try steps.contracted.evaluated(free: all, sizes: extents, &evaluator)
+  #expect(zip(raw.data, contracted.data).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+  let printed: [Double]
+  if let tensor = derivation.tensor {
+    printed = try tensor.jacobian(&evaluator).storage
+  } else {
+    printed = try evaluator.evaluate(derivation.result).storage
+  }
+  #expect(raw.data.count == printed.count)
+  #expect(zip(raw.data, printed).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+  let text = try derivation.renderSteps()
+  #expect(text.contains("step 1: entry by entry"))
+  #expect(text.contains("the deltas contracted"))
+}
+
+@Test func matrixProductStepsReadAsByHand() throws {
+  let derivation = try derive(
+    "A*X*B", wrt: "X", where: "A : matrix(m, n); X : matrix(n, p); B : matrix(p, q)")
+  #expect(
+    try derivation.renderSteps() == """
+      step 1: entry by entry
+        f_ij = Σ_st A_is X_st B_tj
+      step 2: each factor differentiated (product rule; ∂X_ab/∂X_kl = δ_ka δ_lb)
+        ∂f_ij/∂X_kl = Σ_st A_is δ_ks δ_lt B_tj
+      step 3: the deltas contracted, matrix products recognised
+        ∂f_ij/∂X_kl = A_ik B_lj
+      """)
+}

@@ -1,0 +1,63 @@
+/// Index notation for sums of index terms (`Σ_st A_is X_st B_tj`), with the engine's fresh
+/// summed indices (k1, k2, …) given letters of their own, the same in every step shown.
+struct IndexTermRenderer {
+  let renderer: MathRenderer
+  /// Letters given so far, by index name.
+  private(set) var letters: [String: String] = [:]
+  private static let spare = ["s", "t", "u", "v", "w", "r", "a", "b", "c", "d", "e", "g", "h"]
+
+  init(_ renderer: MathRenderer) { self.renderer = renderer }
+
+  private mutating func letter(_ index: String) -> String {
+    if index.count == 1 { return index }
+    if let known = letters[index] { return known }
+    let used = Set(letters.values)
+    let next = Self.spare.first { !used.contains($0) } ?? index
+    letters[index] = next
+    return next
+  }
+
+  private mutating func subscripted(_ base: String, _ indices: [String]) -> String {
+    let text = indices.map { letter($0) }.joined()
+    if text.isEmpty { return base }
+    return renderer.style == .latex ? "\(base)_{\(text)}" : "\(base)_\(text)"
+  }
+
+  /// The sum, `0` when it has no terms.
+  mutating func render(_ terms: [IndexTerm]) -> String {
+    let latex = renderer.style == .latex
+    var text = ""
+    for (position, term) in terms.enumerated() {
+      var pieces: [String] = []
+      let magnitude = abs(term.coefficient)
+      if magnitude != 1 { pieces.append(MathRenderer.number(magnitude)) }
+      let summed = term.summed.map { letter($0) }.joined()
+      if !summed.isEmpty { pieces.append(latex ? "\\sum_{\(summed)}" : "Σ_\(summed)") }
+      for factor in term.factors {
+        if factor.isDelta {
+          pieces.append(subscripted(latex ? "\\delta" : "δ", factor.indices))
+          continue
+        }
+        let base: String
+        if case .variable = factor.expr.node {
+          base = renderer.render(factor.expr)
+        } else if factor.indices.isEmpty {
+          base = renderer.operand(factor.expr)
+        } else {
+          let inner = renderer.render(factor.expr)
+          base = latex ? "\\left(\(inner)\\right)" : "(\(inner))"
+        }
+        pieces.append(subscripted(base, factor.indices))
+      }
+      let product = pieces.isEmpty ? "1" : pieces.joined(separator: latex ? " \\, " : " ")
+      let negative = term.coefficient < 0
+      let minus = latex ? "-" : "−"
+      if position == 0 {
+        text = (negative ? minus : "") + product
+      } else {
+        text += (negative ? " \(minus) " : " + ") + product
+      }
+    }
+    return text.isEmpty ? "0" : text
+  }
+}
