@@ -334,7 +334,9 @@ public func derive(
   _ expression: String, wrt variables: [String], where statements: String = "",
   rules: RuleSet = .embedded
 ) throws -> Backpropagation {
-  let (problem, objective, name) = try parsedObjective(expression, statements)
-  return try Backpropagation(
-    of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
+  try relocatingErrors(statements) {
+    let (problem, objective, name) = try parsedObjective(expression, statements)
+    return try Backpropagation(
+      of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
+  }
 }

@@ -783,18 +783,32 @@ public func parseProblem(_ source: String) throws -> Problem {
 ///   - expression: a scalar expression in the language of shared/LANGUAGE.md.
 ///   - wrt: the variable, an input or a defined name.
 ///   - order: 1, or 2 for the Hessian of a scalar with respect to a vector or scalar.
-///   - statements: declarations and definitions, separated by `;` or newlines. Positions in
-///     errors count the statements' lines first, then the expression's line.
+///   - statements: declarations and definitions, separated by `;` or newlines.
 ///   - rules: the rule set; by default the embedded Rules/.
 /// - Returns: the unchecked ``Derivation``; call ``Derivation/check(points:)``.
-/// - Throws: ``MatcalcError``.
+/// - Throws: ``MatcalcError``. Its position counts in the text it falls in:
+///   ``SourceRange/Part/expression`` (line 1 is the expression's first line) or
+///   ``SourceRange/Part/statements``; ``MatcalcError/rendered(expression:statements:)``
+///   prints that line with a caret.
 public func derive(
   _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
   rules: RuleSet = .embedded
 ) throws -> Derivation {
-  let (problem, objective, name) = try parsedObjective(expression, statements)
-  return try Derivation(
-    of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
+  try relocatingErrors(statements) {
+    let (problem, objective, name) = try parsedObjective(expression, statements)
+    return try Derivation(
+      of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
+  }
+}
+
+/// Runs `body`, moving the position of a ``MatcalcError`` it throws into the text it falls in
+/// (``SourceRange/Part/statements`` or ``SourceRange/Part/expression``, each counted from 1).
+func relocatingErrors<T>(_ statements: String, _ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as MatcalcError {
+    throw error.relocated(statementLines: statements.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 })
+  }
 }
 
 /// The problem of `statements` with `expression` typed in it: the problem, the objective,

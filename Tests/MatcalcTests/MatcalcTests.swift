@@ -219,3 +219,19 @@ func jsonShapeIsTheResultsShape(_ expression: String, wrt: String, order: String
   #expect(reads == 1)
   #expect(output.standardOutput.contains("3.0 * np.power(s, 2.0)"), "\(output.standardOutput)")
 }
+
+/// Positions as the CLI prints them: a --where error on its own line of --where, an
+/// expression error on line 1 of the expression, each with its line and a caret.
+@Test func errorPositionsAreRelativeToTheArgument() {
+  let inWhere = run(["derive", "x'*x", "--wrt", "x", "--where", "x : vector(n)\nW : matrx(m, n)"])
+  #expect(inWhere.error.hasPrefix("error: --where 2:5: unknown type 'matrx'"), "\(inWhere.error)")
+  #expect(inWhere.error.hasSuffix("\n  W : matrx(m, n)\n      ^^^^^\n"), "\(inWhere.error)")
+  let inExpression = run([
+    "derive", "x'*(W*x", "--wrt", "x", "--where", "x : vector(n); W : matrix(n, n)",
+  ])
+  #expect(
+    inExpression.error
+      == "error: 1:8: expected ')' to close '(' at 1:4, found 'end of input'\n  x'*(W*x\n"
+      + "         ^\n",
+    "\(inExpression.error)")
+}
