@@ -425,6 +425,48 @@ public struct Derivation: Sendable {
     }
   }
 
+  /// The result in the input language (shared/LANGUAGE.md): it parses back, as the body of a
+  /// definition `G = …` next to the same declarations and definitions, to the same values.
+  ///
+  /// `G_ij = (∂f/∂X)_ij` in the layout's matrix form. A result with three to six indices has
+  /// no matrix form, and an opaque function's upstream gradient `∇L` no spelling: then `nil`
+  /// (``plainUnavailableReason(layout:)`` says why).
+  ///
+  /// - Parameter layout: the layout of the result spelled, as in ``laidOut(_:)``.
+  /// - Returns: the spelling, or `nil`.
+  /// - Throws: ``MatcalcError`` if the layout's transpose cannot be simplified.
+  ///
+  /// ```swift
+  /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+  /// try d.plain()  // "(A + A')*x"
+  /// ```
+  public func plain(layout: Layout = .standard) throws -> String? {
+    try plainSpelling(layout).text
+  }
+
+  /// Why ``plain(layout:)`` is `nil`, or `nil` when it is not.
+  ///
+  /// - Parameter layout: the layout, as in ``plain(layout:)``.
+  /// - Returns: one sentence, e.g. `a 4-index result has no matrix form; text and latex give
+  ///   its index form`.
+  /// - Throws: ``MatcalcError`` as ``plain(layout:)``.
+  public func plainUnavailableReason(layout: Layout = .standard) throws -> String? {
+    try plainSpelling(layout).reason
+  }
+
+  /// ``plain(layout:)`` and, when there is none, the reason.
+  private func plainSpelling(_ layout: Layout) throws -> (text: String?, reason: String?) {
+    if tensor != nil {
+      return (
+        nil,
+        "a \(resultRank)-index result has no matrix form; text and latex give its index form"
+      )
+    }
+    let result = try laidOut(layout)
+    if let obstacle = PlainSpelling.obstacle(in: result) { return (nil, obstacle) }
+    return (result.description, nil)
+  }
+
   /// ``resultShape`` in a layout: the two axes swapped where the layout transposes.
   public func resultShape(in layout: Layout) -> [String] {
     let shape = resultShape
@@ -691,6 +733,9 @@ public struct Derivation: Sendable {
       "rules": self.steps.map(\.rule),
     ]
     object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
+    let plain = try plainSpelling(layout)
+    object["plain"] = plain.text ?? NSNull()
+    if let reason = plain.reason { object["plain_reason"] = reason }
     if isSymmetrized { object["symmetric_gradient"] = true }
     if steps {
       let explained = try renderSteps()
