@@ -361,12 +361,23 @@ public struct Backpropagation: Sendable {
 
 /// Derives `expression` with respect to several variables in one backward pass.
 ///
+/// `(∂f/∂X_v)_ij = ∂f/∂(X_v)_ij` for each variable X_v, through one adjoint
+/// `δD = ∂f/∂D` per definition D, derived once and shared by every gradient.
+///
 /// - Parameters:
 ///   - expression: a scalar expression.
 ///   - variables: inputs of the problem.
 ///   - statements: declarations and definitions, as for ``derive(_:wrt:where:order:rules:)``.
-/// - Returns: the unchecked ``Backpropagation``.
-/// - Throws: ``MatcalcError``.
+///   - rules: the rule set; by default the embedded Rules/.
+/// - Returns: the unchecked ``Backpropagation``; call ``Backpropagation/check(points:directions:)``.
+/// - Throws: ``MatcalcError`` for a non-scalar objective or a variable that is not an input;
+///   positions count as for ``derive(_:wrt:where:order:rules:)``.
+///
+/// ```swift
+/// let b = try derive("x'*A*x", wrt: ["x", "A"], where: "x : vector(n); A : matrix(n, n)")
+/// try b.render(.text)   // "∂f/∂x = (A + Aᵀ) x\n∂f/∂A = x xᵀ"
+/// try b.check().passed  // true
+/// ```
 public func derive(
   _ expression: String, wrt variables: [String], where statements: String = "",
   rules: RuleSet = .embedded

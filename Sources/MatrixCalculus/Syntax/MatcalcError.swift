@@ -59,9 +59,9 @@ public enum MatcalcError: Error, Sendable, Equatable, CustomStringConvertible {
   ///   `error: message` without a position.
   ///
   /// ```swift
-  /// MatcalcError.syntax("expected ')'", SourceRange(line: 1, column: 9, length: 1))
+  /// MatcalcError.syntax("expected ')'", SourceRange(line: 1, column: 7, length: 1))
   ///   .rendered(source: "tr(W*x")
-  /// // "error: 1:9: expected ')'\n  tr(W*x\n          ^"
+  /// // "error: 1:7: expected ')'\n  tr(W*x\n        ^"
   /// ```
   public func rendered(source: String) -> String {
     guard let range else { return "error: \(message)" }
