@@ -108,3 +108,23 @@ func severalVariablesPlainParsesBack(_ expression: String, wrt: [String], statem
   #expect(try derivation.plain() == nil)
   #expect(try derivation.plainUnavailableReason()?.contains("upstream gradient") == true)
 }
+
+/// A second derivative and the numerator layout: `plain` is the printed (laid-out) result.
+@Test(arguments: [
+  ("x'*A*x + sum(exp(x))", "x", "x : vector(n); A : matrix(n, n)", 2, Layout.standard),
+  ("sum(sigmoid(W*x))", "x", "W : matrix(m, n); x : vector(n)", 2, Layout.standard),
+  ("tr(X*A)", "X", "X : matrix(m, n); A : matrix(n, m)", 1, Layout.numerator),
+  ("tanh(W*x)", "x", "W : matrix(m, n); x : vector(n)", 1, Layout.denominator),
+])
+func plainIsTheLaidOutResult(
+  _ expression: String, wrt: String, statements: String, order: Int, layout: Layout
+) throws {
+  let derivation = try derive(expression, wrt: wrt, where: statements, order: order)
+  let plain = try #require(try derivation.plain(layout: layout))
+  let (sizes, values) = try sampledInputs(derivation, seed: 3)
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  try evaluator.bind(derivation.problem.definitions)
+  let expected = try evaluator.evaluate(try derivation.laidOut(layout))
+  let actual = try value(ofPlain: plain, statements: statements, sizes: sizes, values: values)
+  expectClose(actual, expected, "\(expression) (\(layout)): \(plain)")
+}
