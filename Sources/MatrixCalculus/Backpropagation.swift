@@ -228,11 +228,13 @@ public struct Backpropagation: Sendable {
     let latex = MathRenderer(.latex)
     let numpy = NumpyRenderer(problem: problem)
     let bindings = intermediates.map { ($0.variable, $0.value) }
+    let plain = try plainSpellings(gradients)
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variables.map(\.name),
-      "gradients": zip(variables, gradients).map { variable, gradient in
-        [
+      "gradients": zip(zip(variables, gradients), plain).map { pair, plain in
+        let (variable, gradient) = pair
+        var entry: [String: Any] = [
           "wrt": variable.name,
           "text": "\(partial(variable.name, text)) = \(text.render(gradient))",
           "latex": "\(partial(variable.name, latex)) = \(latex.render(gradient))",
@@ -241,8 +243,12 @@ public struct Backpropagation: Sendable {
               gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings))
             ?? NSNull(),
           "shape": shape(of: variable.expr, in: layout),
-        ] as [String: Any]
+          "plain": plain.text ?? NSNull(),
+        ]
+        if let reason = plain.reason { entry["plain_reason"] = reason }
+        return entry
       },
+      "plain": plain.map { $0.text ?? NSNull() as Any },
       "shape": variables.map { shape(of: $0.expr, in: layout) },
       "text": try render(.text, layout: layout),
       "latex": try render(.latex, layout: layout),
@@ -258,6 +264,37 @@ public struct Backpropagation: Sendable {
       ]
     }
     return object
+  }
+
+  /// Each gradient in the input language (shared/LANGUAGE.md), in the order of the variables:
+  /// the backward recursion's δ's inlined, so that each parses back, as the body of a
+  /// definition next to the same declarations and definitions, to the same values; `nil`
+  /// where a gradient has no spelling (an opaque function's upstream gradient `∇L`).
+  ///
+  /// - Parameter layout: the layout, as in ``laidOut(_:)``.
+  /// - Returns: one spelling (or `nil`) per variable.
+  /// - Throws: ``MatcalcError`` if inlining fails.
+  ///
+  /// ```swift
+  /// let b = try derive("x'*A*x", wrt: ["x", "A"], where: "x : vector(n); A : matrix(n, n)")
+  /// try b.plain()  // ["(A + A')*x", "x*x'"]
+  /// ```
+  public func plain(layout: Layout = .standard) throws -> [String?] {
+    try plainSpellings(try laidOut(layout)).map(\.text)
+  }
+
+  /// ``plain(layout:)`` of `gradients` (laid out), each with the reason when it has none.
+  private func plainSpellings(_ gradients: [Expr]) throws -> [(text: String?, reason: String?)] {
+    // Each δ uses only the ones derived before it: substitute in that order.
+    var values: [Expr: Expr] = [:]
+    for intermediate in intermediates {
+      values[intermediate.variable] = try intermediate.value.substituting(values)
+    }
+    return try gradients.map { gradient in
+      let inlined = try gradient.substituting(values)
+      if let obstacle = PlainSpelling.obstacle(in: inlined) { return (nil, obstacle) }
+      return (inlined.description, nil)
+    }
   }
 
   /// The gradients as one section of a standalone LaTeX document (ASCII).
@@ -324,17 +361,30 @@ public struct Backpropagation: Sendable {
 
 /// Derives `expression` with respect to several variables in one backward pass.
 ///
+/// `(∂f/∂X_v)_ij = ∂f/∂(X_v)_ij` for each variable X_v, through one adjoint
+/// `δD = ∂f/∂D` per definition D, derived once and shared by every gradient.
+///
 /// - Parameters:
 ///   - expression: a scalar expression.
 ///   - variables: inputs of the problem.
 ///   - statements: declarations and definitions, as for ``derive(_:wrt:where:order:rules:)``.
-/// - Returns: the unchecked ``Backpropagation``.
-/// - Throws: ``MatcalcError``.
+///   - rules: the rule set; by default the embedded Rules/.
+/// - Returns: the unchecked ``Backpropagation``; call ``Backpropagation/check(points:directions:)``.
+/// - Throws: ``MatcalcError`` for a non-scalar objective or a variable that is not an input;
+///   positions count as for ``derive(_:wrt:where:order:rules:)``.
+///
+/// ```swift
+/// let b = try derive("x'*A*x", wrt: ["x", "A"], where: "x : vector(n); A : matrix(n, n)")
+/// try b.render(.text)   // "∂f/∂x = (A + Aᵀ) x\n∂f/∂A = x xᵀ"
+/// try b.check().passed  // true
+/// ```
 public func derive(
   _ expression: String, wrt variables: [String], where statements: String = "",
   rules: RuleSet = .embedded
 ) throws -> Backpropagation {
-  let (problem, objective, name) = try parsedObjective(expression, statements)
-  return try Backpropagation(
-    of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
+  try relocatingErrors(statements) {
+    let (problem, objective, name) = try parsedObjective(expression, statements)
+    return try Backpropagation(
+      of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
+  }
 }

@@ -46,9 +46,9 @@ public struct Certificate: Sendable, CustomStringConvertible {
 }
 
 /// Compares derived formulas with central finite differences.
-public enum Checker {
+enum Checker {
   /// Largest accepted relative error for central differences.
-  public static let tolerance = 1e-6
+  static let tolerance = 1e-6
 
   /// Checks that `gradient` is ∂objective/∂variable at `points` random points.
   ///
@@ -60,7 +60,7 @@ public enum Checker {
   ///   - intermediates: named values the formula uses beyond the definitions (adjoints δD).
   ///   - points: how many random points to check.
   /// - Returns: the certificate (passed or not); throws only when nothing can be evaluated.
-  public static func checkGradient(
+  static func checkGradient(
     of objective: Expr, withRespectTo variable: Expr, gradient: Expr, in problem: Problem,
     intermediates: [Problem.Definition] = [], points: Int = 2
   ) throws -> Certificate {
@@ -73,7 +73,7 @@ public enum Checker {
   /// respect to a vector or scalar variable: `J_ij = ∂F_i/∂x_j`, rows the entries of F.
   ///
   /// - Returns: the certificate, comparing J v with (F(x + hv) − F(x − hv)) / 2h.
-  public static func checkJacobian(
+  static func checkJacobian(
     of function: Expr, withRespectTo variable: Expr, jacobian: Expr, in problem: Problem,
     points: Int = 2
   ) throws -> Certificate {

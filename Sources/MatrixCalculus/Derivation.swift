@@ -1,7 +1,7 @@
 import Foundation
 import TensorKernel
 
-/// The output formats of ``Derivation/render(_:)``.
+/// The output formats of ``Derivation/render(_:certificate:layout:standalone:steps:)``.
 public enum OutputFormat: String, Sendable, CaseIterable {
   /// Unicode text for the terminal.
   case text
@@ -42,10 +42,20 @@ public enum Layout: String, Sendable, CaseIterable {
 
 /// A derived formula with everything needed to print and check it.
 ///
-/// `∂f/∂X` for a scalar f: shaped like X (shared/LANGUAGE.md), in matrix form, with the
-/// backward recursion through the definitions it passed and the rules that fired. For a
-/// vector F of a vector or scalar x, the Jacobian (rows the outputs); with order 2, the
-/// Hessian of a scalar.
+/// The derivative of F (shape S_F) with respect to X (shape S_X) has shape S_F + S_X
+/// (shared/LANGUAGE.md): `(∂f/∂X)_ij = ∂f/∂X_ij` for a scalar f, shaped like X, with the
+/// backward recursion through the definitions it passed and the rules that fired; for a
+/// vector F of a vector or scalar x, the Jacobian `J_ij = ∂F_i/∂x_j` (rows the outputs); with
+/// order 2, the derivative of the first derivative (the Hessian of a scalar). A result with
+/// at most two indices is a matrix formula, ``result``; one with three to six indices has no
+/// matrix form and is ``tensor``, in index notation (`∂F_ij/∂X_kl = …`).
+///
+/// ```swift
+/// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+/// d.result.description  // "(A + A')*x"
+/// d.resultShape         // ["n"]
+/// try d.check().passed  // true
+/// ```
 public struct Derivation: Sendable {
   /// One intermediate adjoint of the backward recursion: `δD = ∂f/∂D`.
   public struct Intermediate: Sendable {
@@ -85,8 +95,19 @@ public struct Derivation: Sendable {
   public let firstOrder: Expr?
   /// The number of axes of the result: S_F + S_X (shared/LANGUAGE.md).
   public let resultRank: Int
-  /// For a result with three or four indices (a matrix by a matrix, a vector by a matrix,
-  /// a Hessian with respect to a matrix): its index form. `result` is then internal.
+  /// For a result with three to six indices, which has no matrix form: its index form,
+  /// `∂F_ij/∂X_kl = Σ_terms coefficient · factors` (three or four indices: a matrix by a
+  /// matrix, a vector or a matrix by a matrix, a Hessian with respect to a matrix; five or
+  /// six: the second derivative of a vector or matrix by a matrix). `result` is then the
+  /// function differentiated, not the derivative; ``render(_:certificate:layout:standalone:steps:)``
+  /// prints this form (`∂f_i/∂W_kl = δ_ki x_l`) and ``plain(layout:)`` is `nil`.
+  ///
+  /// ```swift
+  /// let d = try derive("W*x", wrt: "W", where: "W : matrix(m, n); x : vector(n)")
+  /// d.tensor != nil         // true
+  /// try d.render(.text)     // "f = W x\n∂f_i/∂W_kl = δ_ki x_l"
+  /// d.resultShape           // ["m", "m", "n"]
+  /// ```
   public let tensor: TensorDerivative?
   /// For a second derivative with five or six indices: the first derivative (three or four
   /// indices) it differentiates.
@@ -510,6 +531,48 @@ public struct Derivation: Sendable {
     }
   }
 
+  /// The result in the input language (shared/LANGUAGE.md): it parses back, as the body of a
+  /// definition `G = …` next to the same declarations and definitions, to the same values.
+  ///
+  /// `G_ij = (∂f/∂X)_ij` in the layout's matrix form. A result with three to six indices has
+  /// no matrix form, and an opaque function's upstream gradient `∇L` no spelling: then `nil`
+  /// (``plainUnavailableReason(layout:)`` says why).
+  ///
+  /// - Parameter layout: the layout of the result spelled, as in ``laidOut(_:)``.
+  /// - Returns: the spelling, or `nil`.
+  /// - Throws: ``MatcalcError`` if the layout's transpose cannot be simplified.
+  ///
+  /// ```swift
+  /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+  /// try d.plain()  // "(A + A')*x"
+  /// ```
+  public func plain(layout: Layout = .standard) throws -> String? {
+    try plainSpelling(layout).text
+  }
+
+  /// Why ``plain(layout:)`` is `nil`, or `nil` when it is not.
+  ///
+  /// - Parameter layout: the layout, as in ``plain(layout:)``.
+  /// - Returns: one sentence, e.g. `a 4-index result has no matrix form; text and latex give
+  ///   its index form`.
+  /// - Throws: ``MatcalcError`` as ``plain(layout:)``.
+  public func plainUnavailableReason(layout: Layout = .standard) throws -> String? {
+    try plainSpelling(layout).reason
+  }
+
+  /// ``plain(layout:)`` and, when there is none, the reason.
+  private func plainSpelling(_ layout: Layout) throws -> (text: String?, reason: String?) {
+    if tensor != nil {
+      return (
+        nil,
+        "a \(resultRank)-index result has no matrix form; text and latex give its index form"
+      )
+    }
+    let result = try laidOut(layout)
+    if let obstacle = PlainSpelling.obstacle(in: result) { return (nil, obstacle) }
+    return (result.description, nil)
+  }
+
   /// ``resultShape`` in a layout: the two axes swapped where the layout transposes.
   public func resultShape(in layout: Layout) -> [String] {
     let shape = resultShape
@@ -519,8 +582,28 @@ public struct Derivation: Sendable {
   /// The intermediates as definitions, for evaluation.
   var intermediateDefinitions: [Problem.Definition] { intermediates.asDefinitions }
 
-  /// Checks the printed formulas (the inlined one and, when there is one, the backward
-  /// recursion) against central finite differences of the objective.
+  /// Checks the printed formulas against central finite differences of the objective as the
+  /// user wrote it.
+  ///
+  /// The objective is evaluated from the parsed input (index definitions entry by entry), not
+  /// from the engine's rewritten form; the derivative exactly as printed: the inlined formula
+  /// and, when there is one, the backward recursion; for a second derivative, the first
+  /// against f and the second against the first; for a result with three to six indices, its
+  /// index form entry by entry. Each point draws new inputs inside the objective's domain
+  /// (positive, invertible, positive definite where the formula needs it) and the dimension
+  /// symbols get pairwise-distinct sizes, in a different order at alternate points.
+  ///
+  /// - Parameter points: how many random points (size assignments and inputs) to check.
+  /// - Returns: the worst ``Certificate``; `passed` is false when a formula disagrees
+  ///   (relative error above 1e-6) or cannot be evaluated where the objective can.
+  /// - Throws: ``MatcalcError`` when nothing can be evaluated (no point in the domain).
+  ///
+  /// ```swift
+  /// let d = try derive("logdet(X)", wrt: "X", where: "X : matrix(n, n)")
+  /// let certificate = try d.check()
+  /// certificate.passed  // true
+  /// certificate.points  // 2
+  /// ```
   public func check(points: Int = 2) throws -> Certificate {
     if let tensor, let firstTensor {
       // The first derivative against f as written, then the second against the first.
@@ -655,6 +738,28 @@ public struct Derivation: Sendable {
   /// The formula in a format; `certificate` adds the check line (text) or object (JSON);
   /// `steps` adds the derivation entry by entry (Markdown, and JSON's `steps`; text prints
   /// ``renderSteps(_:)`` after it, a standalone LaTeX document always has it).
+  ///
+  /// Text states the objective (when it is not a name), the formula, the definitions it uses,
+  /// the backward recursion, what was inferred and the layout; LaTeX is one ASCII math
+  /// fragment (or, `standalone`, a whole document); NumPy one line of Python
+  /// (shared/LANGUAGE.md); JSON one object with `text`, `latex`, `numpy`, `plain`, `shape`,
+  /// `inferred`, `layout` and, given a certificate, `check`.
+  ///
+  /// - Parameters:
+  ///   - format: the output format.
+  ///   - certificate: the result of ``check(points:)``, printed with the formula.
+  ///   - layout: the layout convention; numerator layout transposes a gradient.
+  ///   - standalone: for LaTeX, a complete document.
+  ///   - steps: include the derivation step by step.
+  /// - Returns: the text.
+  /// - Throws: ``MatcalcError`` when the format cannot express the result (NumPy output of
+  ///   an opaque function).
+  ///
+  /// ```swift
+  /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+  /// try d.render(.latex)  // "\\frac{\\partial f}{\\partial x} = \\left(A + A^\\top\\right) x"
+  /// try d.render(.numpy)  // "np.reshape(((A + A.T) @ x[:, None]), (-1,))"
+  /// ```
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false
@@ -776,6 +881,9 @@ public struct Derivation: Sendable {
       "rules": self.steps.map(\.rule),
     ]
     object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
+    let plain = try plainSpelling(layout)
+    object["plain"] = plain.text ?? NSNull()
+    if let reason = plain.reason { object["plain_reason"] = reason }
     if isSymmetrized { object["symmetric_gradient"] = true }
     if steps {
       let explained = try renderSteps()
@@ -845,9 +953,19 @@ extension [Derivation.Intermediate] {
 
 /// Parses problem text (declarations, definitions, index definitions, goals).
 ///
+/// Index definitions become matrix definitions where they can be raised
+/// (`D[i,j] = sum(k, W[i,k]*X[k,j])` is `D = W*X`); names used but not declared are inferred
+/// where that is unambiguous (``Problem/inferred``).
+///
 /// - Parameter source: statements separated by newlines or `;`.
 /// - Returns: the type-checked ``Problem``.
-/// - Throws: ``MatcalcError`` with the position of the first problem.
+/// - Throws: ``MatcalcError`` with the position of the first problem, counted in `source`.
+///
+/// ```swift
+/// let problem = try parseProblem("W : matrix(m, n); x : vector(n); l = sum(W*x)\nderive l wrt W")
+/// problem.goals.map(\.wrt)                  // ["W"]
+/// problem.definitions.map(\.body.description)  // ["sum(W*x)"]
+/// ```
 public func parseProblem(_ source: String) throws -> Problem {
   var parser = try Parser(source)
   let statements = try parser.statements()
@@ -859,27 +977,54 @@ public func parseProblem(_ source: String) throws -> Problem {
 
 /// Derives `∂expression/∂wrt` where the statements declare and define the names used.
 ///
+/// `(∂F/∂X)` has shape S_F + S_X (shared/LANGUAGE.md): `(∂f/∂X)_ij = ∂f/∂X_ij` for a scalar
+/// f, `J_ij = ∂F_i/∂x_j` for a vector F of a vector x.
+///
 /// ```swift
 /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
-/// try d.render(.text)  // "f = xᵀ A x\n∂f/∂x = (A + Aᵀ) x"
+/// try d.render(.text)
+/// // "f = xᵀ A x\n∂f/∂x = (A + Aᵀ) x\n  layout: a gradient has the shape of the variable, …"
+/// try d.check().passed  // true
+/// let h = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)", order: 2)
+/// h.result.description  // "A + A'"
 /// ```
 ///
 /// - Parameters:
-///   - expression: a scalar expression in the language of shared/LANGUAGE.md.
-///   - wrt: the variable, an input or a defined name.
-///   - order: 1, or 2 for the Hessian of a scalar with respect to a vector or scalar.
-///   - statements: declarations and definitions, separated by `;` or newlines. Positions in
-///     errors count the statements' lines first, then the expression's line.
+///   - expression: a scalar, vector or matrix expression in the language of
+///     shared/LANGUAGE.md.
+///   - wrt: the variable, an input or a defined name (then held free).
+///   - order: 1 for the first derivative, 2 for the derivative of the first derivative (the
+///     Hessian of a scalar). A result with at most two indices is a matrix formula
+///     (``Derivation/result``); one with three to six indices (a matrix or vector by a
+///     matrix, a Hessian with respect to a matrix, second derivatives of vectors and
+///     matrices) is in index form (``Derivation/tensor``). Any other order, and results with
+///     more than six indices, throw ``MatcalcError/unsupported(_:_:)``.
+///   - statements: declarations and definitions, separated by `;` or newlines.
 ///   - rules: the rule set; by default the embedded Rules/.
 /// - Returns: the unchecked ``Derivation``; call ``Derivation/check(points:)``.
-/// - Throws: ``MatcalcError``.
+/// - Throws: ``MatcalcError``. Its position counts in the text it falls in:
+///   ``SourceRange/Part/expression`` (line 1 is the expression's first line) or
+///   ``SourceRange/Part/statements``; ``MatcalcError/rendered(expression:statements:)``
+///   prints that line with a caret.
 public func derive(
   _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
   rules: RuleSet = .embedded
 ) throws -> Derivation {
-  let (problem, objective, name) = try parsedObjective(expression, statements)
-  return try Derivation(
-    of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
+  try relocatingErrors(statements) {
+    let (problem, objective, name) = try parsedObjective(expression, statements)
+    return try Derivation(
+      of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
+  }
+}
+
+/// Runs `body`, moving the position of a ``MatcalcError`` it throws into the text it falls in
+/// (``SourceRange/Part/statements`` or ``SourceRange/Part/expression``, each counted from 1).
+func relocatingErrors<T>(_ statements: String, _ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as MatcalcError {
+    throw error.relocated(statementLines: statements.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 })
+  }
 }
 
 /// The problem of `statements` with `expression` typed in it: the problem, the objective,

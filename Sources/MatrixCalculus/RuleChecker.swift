@@ -9,7 +9,7 @@ extension Checker {
   ///   - rule: the rule.
   ///   - points: how many random points.
   /// - Returns: the certificate; `passed` is false when any point disagrees.
-  public static func check(_ rule: Rule, points: Int = 3) throws -> Certificate {
+  static func check(_ rule: Rule, points: Int = 3) throws -> Certificate {
     let variables = rule.variables.sorted { $0.key < $1.key }
     let sizes = Sampler.sizes(for: variables.map(\.value.shape))
     var requirements: [String: Set<Sampler.Requirement>] = [:]

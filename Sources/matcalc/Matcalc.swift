@@ -239,24 +239,13 @@ enum Matcalc {
     }
   }
 
-  /// An error with its position in the expression argument or in --where.
+  /// An error with its position in the expression argument or in --where (the library
+  /// counts each from its own first line).
   static func report(_ error: MatcalcError, statements: String, expression: String) -> String {
-    let whereLines = statements.split(separator: "\n", omittingEmptySubsequences: false).count
-    guard var range = error.range, range.line >= 1 else { return "error: \(error.message)" }
-    let inWhere = range.line <= whereLines
-    if !inWhere { range.line -= whereLines }
-    let source = inWhere ? statements : expression
-    let relocated: MatcalcError
-    switch error {
-    case .syntax(let text, _): relocated = .syntax(text, range)
-    case .unknownName(let text, _): relocated = .unknownName(text, range)
-    case .shapeMismatch(let text, _): relocated = .shapeMismatch(text, range)
-    case .unsupported(let text, _): relocated = .unsupported(text, range)
-    case .limit(let text, _): relocated = .limit(text, range)
-    default: relocated = error
-    }
-    let text = relocated.rendered(source: source)
-    return inWhere
-      ? text.replacingOccurrences(of: "error: ", with: "error: --where ", options: .anchored) : text
+    guard let range = error.range, range.line >= 1 else { return "error: \(error.message)" }
+    let text = error.rendered(expression: expression, statements: statements)
+    guard range.part == .statements else { return text }
+    return text.replacingOccurrences(
+      of: "error: where ", with: "error: --where ", options: .anchored)
   }
 }

@@ -219,3 +219,49 @@ func jsonShapeIsTheResultsShape(_ expression: String, wrt: String, order: String
   #expect(reads == 1)
   #expect(output.standardOutput.contains("3.0 * np.power(s, 2.0)"), "\(output.standardOutput)")
 }
+
+/// Positions as the CLI prints them: a --where error on its own line of --where, an
+/// expression error on line 1 of the expression, each with its line and a caret.
+@Test func errorPositionsAreRelativeToTheArgument() {
+  let inWhere = run(["derive", "x'*x", "--wrt", "x", "--where", "x : vector(n)\nW : matrx(m, n)"])
+  #expect(inWhere.error.hasPrefix("error: --where 2:5: unknown type 'matrx'"), "\(inWhere.error)")
+  #expect(inWhere.error.hasSuffix("\n  W : matrx(m, n)\n      ^^^^^\n"), "\(inWhere.error)")
+  let inExpression = run([
+    "derive", "x'*(W*x", "--wrt", "x", "--where", "x : vector(n); W : matrix(n, n)",
+  ])
+  #expect(
+    inExpression.error
+      == "error: 1:8: expected ')' to close '(' at 1:4, found 'end of input'\n  x'*(W*x\n"
+      + "         ^\n",
+    "\(inExpression.error)")
+}
+
+/// `--format json` carries `plain` (shared/LANGUAGE.md): a string for one variable, a list in
+/// `--wrt` order for several, `null` with `plain_reason` for a four-index result.
+@Test(arguments: [(["--wrt", "x"], ["(A + A')*x"]), (["--wrt", "x,A"], ["(A + A')*x", "x*x'"])])
+func jsonCarriesPlain(_ wrt: [String], plain: [String]) throws {
+  let result = run(
+    ["derive", "x'*A*x"] + wrt + ["--format", "json", "--where", "x : vector(n); A : matrix(n, n)"])
+  #expect(result.status == 0, "\(result.error)")
+  let object = try #require(
+    try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+  if plain.count == 1 {
+    #expect(object["plain"] as? String == plain[0])
+  } else {
+    #expect(object["plain"] as? [String] == plain)
+  }
+}
+
+@Test func jsonPlainOfAFourIndexResultIsNullWithAReason() throws {
+  let result = run([
+    "derive", "A*X", "--wrt", "X", "--format", "json", "--where",
+    "A : matrix(m, n); X : matrix(n, p)",
+  ])
+  #expect(result.status == 0, "\(result.error)")
+  let object = try #require(
+    try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+  #expect(object["plain"] is NSNull)
+  #expect(
+    object["plain_reason"] as? String
+      == "a 4-index result has no matrix form; text and latex give its index form")
+}

@@ -2,7 +2,7 @@
 /// of index-form terms: `D_ijkl = ∂F_ij/∂X_kl = Σ_t c_t · Π factors`, each factor an entry
 /// of a matrix expression (`L_ki`, `R_jl`, `M_kl`) or a Kronecker delta.
 ///
-/// The terms come from element-wise differentiation in index form (``IndexDerivative``):
+/// The terms come from element-wise differentiation in index form (`IndexDerivative`):
 /// F lowered entry by entry, differentiated by the product rule and the differentials of
 /// Rules/, deltas contracted and matrix products raised; a second derivative differentiates
 /// the first's index form again (indices p, q).

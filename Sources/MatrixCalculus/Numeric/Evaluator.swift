@@ -5,26 +5,26 @@ import TensorKernel
 ///
 /// Inputs are bound by name, definitions are evaluated in order, dimension symbols have
 /// sizes, and `d(X)` evaluates to a bound direction. Opaque functions use ``TestFunctions``.
-public struct Evaluator {
+struct Evaluator {
   /// Sizes of the dimension symbols.
-  public var sizes: [String: Int]
+  var sizes: [String: Int]
   /// Values by variable name (inputs, then definitions as they are evaluated).
-  public var values: [String: Tensor]
+  var values: [String: Tensor]
   /// Directions for `d(X)` nodes, by the differentiated expression.
   var directions: [Expr: Tensor] = [:]
   private var memo: [Expr: Tensor] = [:]
   /// The largest magnitude of any value computed so far: the scale of the rounding error
   /// in a result whose terms cancel.
-  public private(set) var largestMagnitude = 0.0
+  private(set) var largestMagnitude = 0.0
 
   /// An evaluator with the given sizes and values.
-  public init(sizes: [String: Int], values: [String: Tensor]) {
+  init(sizes: [String: Int], values: [String: Tensor]) {
     self.sizes = sizes
     self.values = values
   }
 
   /// The size of a dimension.
-  public func size(_ d: Dim) throws -> Int {
+  func size(_ d: Dim) throws -> Int {
     switch d {
     case .size(let n): return n
     case .symbol(let name):
@@ -34,14 +34,14 @@ public struct Evaluator {
   }
 
   /// Evaluates the definitions of a problem in order, binding each by name.
-  public mutating func bind(_ definitions: [Problem.Definition]) throws {
+  mutating func bind(_ definitions: [Problem.Definition]) throws {
     for definition in definitions {
       values[definition.name] = try evaluate(definition.body)
     }
   }
 
   /// The value of `e`.
-  public mutating func evaluate(_ e: Expr) throws -> Tensor {
+  mutating func evaluate(_ e: Expr) throws -> Tensor {
     if let known = memo[e] { return known }
     let result = try compute(e)
     memo[e] = result

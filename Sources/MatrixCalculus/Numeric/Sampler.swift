@@ -2,18 +2,18 @@ import TensorKernel
 
 /// Draws inputs for numeric checks: pairwise-distinct sizes for the dimension symbols (so a
 /// wrong transpose fails loudly) and values inside the domains the expressions need.
-public struct Sampler {
+struct Sampler {
   /// What an input must satisfy.
-  public enum Requirement: Sendable {
+  enum Requirement: Sendable {
     case positive, posdef, symmetric, nonzero
   }
 
   /// How many dimension symbols get pairwise-distinct sizes.
-  public static let distinctSizes = 12
+  static let distinctSizes = 12
 
   /// Sizes 2, 3, 4, 5, … in order of the symbols' first appearance (or the reverse order,
   /// for expressions such as log det(XᵀX) that need a tall X).
-  public static func sizes(for shapes: [Shape], reversed: Bool = false) -> [String: Int] {
+  static func sizes(for shapes: [Shape], reversed: Bool = false) -> [String: Int] {
     var symbols: [String] = []
     for shape in shapes {
       for dim in [shape.rows, shape.cols] {
@@ -40,7 +40,7 @@ public struct Sampler {
   }
 
   /// The requirements the expressions put on the inputs named in them.
-  public static func requirements(of expressions: [Expr], definitions: [Problem.Definition])
+  static func requirements(of expressions: [Expr], definitions: [Problem.Definition])
     -> [String: Set<Requirement>]
   {
     var result: [String: Set<Requirement>] = [:]

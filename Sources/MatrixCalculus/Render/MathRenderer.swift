@@ -21,7 +21,7 @@ public struct MathRenderer: Sendable {
   public func render(_ e: Expr) -> String { render(e, 0) }
 
   /// Renders `e` as one factor of a product (parenthesised unless it binds tighter).
-  public func operand(_ e: Expr) -> String { factor(e) }
+  func operand(_ e: Expr) -> String { factor(e) }
 
   /// Renders a name.
   public func name(_ name: String) -> String {

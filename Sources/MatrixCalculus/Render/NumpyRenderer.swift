@@ -5,13 +5,13 @@
 ///
 /// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
 /// is given the shape of the derivative at the end.
-public struct NumpyRenderer {
+struct NumpyRenderer {
   /// The problem whose inputs and definitions the formula uses.
-  public let problem: Problem
+  let problem: Problem
   private var dimensionSources: [String: String] = [:]
 
   /// A renderer for formulas over `problem`.
-  public init(problem: Problem) {
+  init(problem: Problem) {
     self.problem = problem
     for input in problem.inputs {
       let axes: [(Dim, Int)] = [(input.expr.shape.rows, 0), (input.expr.shape.cols, 1)]
@@ -51,7 +51,7 @@ public struct NumpyRenderer {
   ///
   /// - Parameter bindings: named intermediates (adjoints) `variable = value` the formula
   ///   uses, in order; each may use the ones before it.
-  public func render(_ e: Expr, rank: Int, bindings: [(Expr, Expr)] = []) throws -> String {
+  func render(_ e: Expr, rank: Int, bindings: [(Expr, Expr)] = []) throws -> String {
     let text = try bindingDefinitions(
       in: try withSharedSubexpressions(e), uses: [e], bindings: bindings)
     return shaped(text, rank: rank)
@@ -59,7 +59,7 @@ public struct NumpyRenderer {
 
   /// A derivative with three or four indices as a sum of `np.einsum` terms, axes in the
   /// order of F's indices then X's (shared/LANGUAGE.md).
-  public func render(tensor: TensorDerivative, rank: Int) throws -> String {
+  func render(tensor: TensorDerivative, rank: Int) throws -> String {
     let fRows = try dimension(tensor.functionShape.rows)
     let fCols = try dimension(tensor.functionShape.cols)
     let xRows = try dimension(tensor.variableShape.rows)

@@ -12,7 +12,7 @@ public struct Step: Sendable, CustomStringConvertible {
 }
 
 /// How a fixpoint ended.
-public enum FixpointOutcome: Sendable, Equatable {
+enum FixpointOutcome: Sendable, Equatable {
   /// No rule applies any more.
   case saturated
   /// The limit was reached with rules still applying.

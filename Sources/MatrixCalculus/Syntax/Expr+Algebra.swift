@@ -6,14 +6,14 @@ import Foundation
 /// products, matrix products associate to the left, zeros and identities vanish.
 extension Expr {
   /// A declared or defined name.
-  public static func variable(_ name: String, _ shape: Shape, symmetric: Bool = false) throws
+  static func variable(_ name: String, _ shape: Shape, symmetric: Bool = false) throws
     -> Expr
   {
     try ExprPool.intern(.variable(name, shape, symmetric: symmetric && shape.isSquare))
   }
 
   /// A 1×1 constant (−0 is stored as 0).
-  public static func constant(_ value: Double) -> Expr {
+  static func constant(_ value: Double) -> Expr {
     // Interning a constant cannot fail: its shape is always 1×1.
     (try? ExprPool.intern(.constant(value == 0 ? 0 : value))) ?? unreachableConstant
   }
@@ -25,17 +25,17 @@ extension Expr {
   }()
 
   /// The zero of a shape (the constant 0 for 1×1).
-  public static func zero(_ shape: Shape) throws -> Expr {
+  static func zero(_ shape: Shape) throws -> Expr {
     shape.isScalar ? constant(0) : try ExprPool.intern(.zero(shape))
   }
 
   /// All ones of a shape (the constant 1 for 1×1).
-  public static func ones(_ shape: Shape) throws -> Expr {
+  static func ones(_ shape: Shape) throws -> Expr {
     shape.isScalar ? constant(1) : try ExprPool.intern(.ones(shape))
   }
 
   /// The d×d identity (the constant 1 for d = 1).
-  public static func identity(_ d: Dim) throws -> Expr {
+  static func identity(_ d: Dim) throws -> Expr {
     d == .one ? constant(1) : try ExprPool.intern(.identity(d))
   }
 
@@ -49,7 +49,7 @@ extension Expr {
   }
 
   /// `Σ terms`, flattened, like terms collected, zeros dropped, canonically ordered.
-  public static func add(_ terms: [Expr]) throws -> Expr {
+  static func add(_ terms: [Expr]) throws -> Expr {
     // A single term is already canonical (a zero included).
     if terms.count == 1 { return terms[0] }
     var flat: [Expr] = []
@@ -84,16 +84,16 @@ extension Expr {
   }
 
   /// `a + b`.
-  public static func + (a: Expr, b: Expr) throws -> Expr { try add([a, b]) }
+  static func + (a: Expr, b: Expr) throws -> Expr { try add([a, b]) }
 
   /// `a − b`.
-  public static func - (a: Expr, b: Expr) throws -> Expr { try add([a, try scale(-1, b)]) }
+  static func - (a: Expr, b: Expr) throws -> Expr { try add([a, try scale(-1, b)]) }
 
   /// `−a`.
-  public static prefix func - (a: Expr) throws -> Expr { try scale(-1, a) }
+  static prefix func - (a: Expr) throws -> Expr { try scale(-1, a) }
 
   /// `c·a` for a constant c.
-  public static func scale(_ c: Double, _ a: Expr) throws -> Expr {
+  static func scale(_ c: Double, _ a: Expr) throws -> Expr {
     if c == 0 { return try zero(a.shape) }
     if c == 1 { return a }
     switch a.node {
@@ -112,10 +112,10 @@ extension Expr {
   // MARK: - Products
 
   /// The language's `*`: matrix product, or scaling when an operand is 1×1.
-  public static func * (a: Expr, b: Expr) throws -> Expr { try multiply(a, b) }
+  static func * (a: Expr, b: Expr) throws -> Expr { try multiply(a, b) }
 
   /// See ``*(_:_:)``.
-  public static func multiply(_ a: Expr, _ b: Expr) throws -> Expr {
+  static func multiply(_ a: Expr, _ b: Expr) throws -> Expr {
     if a.isScalar && b.isScalar {
       if let x = a.constantValue, let y = b.constantValue { return constant(x * y) }
       if let x = a.constantValue { return try scale(x, b) }
@@ -189,7 +189,7 @@ extension Expr {
   }
 
   /// `A ⊙ B`; scaling when an operand is 1×1.
-  public static func hadamard(_ a: Expr, _ b: Expr) throws -> Expr {
+  static func hadamard(_ a: Expr, _ b: Expr) throws -> Expr {
     if a.isScalar || b.isScalar { return try multiply(a, b) }
     if a.isZero { return a }
     if b.isZero { return b }
@@ -215,7 +215,7 @@ extension Expr {
   }
 
   /// Element-wise power `A^⊙p`.
-  public static func power(_ a: Expr, _ p: Expr) throws -> Expr {
+  static func power(_ a: Expr, _ p: Expr) throws -> Expr {
     if let exponent = p.constantValue {
       if exponent == 1 { return a }
       if exponent == 0 { return try ones(a.shape) }
@@ -247,7 +247,7 @@ extension Expr {
   }
 
   /// `Aᵀ`; scalars, symmetric names, identities and double transposes simplify at once.
-  public static func transpose(_ a: Expr) throws -> Expr {
+  static func transpose(_ a: Expr) throws -> Expr {
     switch a.node {
     case .constant, .identity: return a
     case .zero(let shape): return try zero(shape.transposed)
@@ -307,7 +307,7 @@ extension Expr {
   }
 
   /// A built-in function applied to `a`.
-  public static func call(_ function: Function, _ a: Expr) throws -> Expr {
+  static func call(_ function: Function, _ a: Expr) throws -> Expr {
     switch function {
     case .trace where a.isScalar, .sum where a.isScalar: return a
     case .inverse:

@@ -39,6 +39,9 @@ extension Node {
   /// The pool looks every node up before making it. Inner nodes, nearly all of them, hash
   /// their kind and their children's addresses with a cheap mix; leaves (which carry names
   /// and shapes) use the standard hasher.
+  ///
+  /// Public only because it implements `Hashable`'s underscored requirement and ``Node`` is
+  /// public: the compiler rejects a less visible witness. Not API; use `hash(into:)`.
   public func _rawHashValue(seed: Int) -> Int {
     var bits = UInt64(UInt(bitPattern: seed))
     func mix(_ value: UInt64) {
@@ -89,9 +92,9 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   /// The shape, computed when the node is made.
   public let shape: Shape
   /// Height of the tree (a leaf has height 1).
-  public let height: Int
+  let height: Int
   /// Whether a `d(X)` occurs in it (only a differential rule's right side has one).
-  public let holdsDifferential: Bool
+  let holdsDifferential: Bool
 
   fileprivate init(node: Node, shape: Shape) {
     self.node = node
@@ -129,6 +132,9 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   /// The hash tables keyed by expressions (memo tables, adjoints, the pool's nodes) call this
   /// rather than `hash(into:)`; the default seeds, feeds and finalizes a SipHash, about a fifth
   /// of a derivation. An address is already unique, so one multiply-xorshift mix suffices.
+  ///
+  /// Public only because it implements `Hashable`'s underscored requirement and ``Expr`` is
+  /// public: the compiler rejects a less visible witness. Not API; use `hash(into:)`.
   public func _rawHashValue(seed: Int) -> Int {
     var bits = UInt64(UInt(bitPattern: ObjectIdentifier(self))) ^ UInt64(UInt(bitPattern: seed))
     bits = (bits ^ (bits >> 31)) &* 0x7fb5_d329_728e_a185

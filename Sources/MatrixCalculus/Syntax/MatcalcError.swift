@@ -53,6 +53,16 @@ public enum MatcalcError: Error, Sendable, Equatable, CustomStringConvertible {
   }
 
   /// The message followed by the offending source line and a caret under the position.
+  ///
+  /// - Parameter source: the text the position counts in (its ``SourceRange/part``).
+  /// - Returns: `error: line:column: message`, then the line and a caret line; just
+  ///   `error: message` without a position.
+  ///
+  /// ```swift
+  /// MatcalcError.syntax("expected ')'", SourceRange(line: 1, column: 7, length: 1))
+  ///   .rendered(source: "tr(W*x")
+  /// // "error: 1:7: expected ')'\n  tr(W*x\n        ^"
+  /// ```
   public func rendered(source: String) -> String {
     guard let range else { return "error: \(message)" }
     let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
@@ -71,5 +81,58 @@ public enum MatcalcError: Error, Sendable, Equatable, CustomStringConvertible {
       text += "\n  \(shown)\n  \(pad)\(marks)"
     }
     return text
+  }
+
+  /// An error of ``derive(_:wrt:where:order:rules:)`` rendered against what was passed: the
+  /// expression's line or the statements' line, with a caret (statements say `where`).
+  ///
+  /// - Parameters:
+  ///   - expression: the expression passed to `derive`.
+  ///   - statements: the `where:` statements passed to `derive`.
+  /// - Returns: as ``rendered(source:)``, with `error: where line:column:` for a position in
+  ///   the statements.
+  ///
+  /// ```swift
+  /// do {
+  ///   _ = try derive("x'*x", wrt: "x", where: "x : vectr(n)")
+  /// } catch let error as MatcalcError {
+  ///   error.rendered(expression: "x'*x", statements: "x : vectr(n)")
+  ///   // "error: where 1:5: unknown type 'vectr' …\n  x : vectr(n)\n      ^^^^^"
+  /// }
+  /// ```
+  public func rendered(expression: String, statements: String) -> String {
+    switch range?.part {
+    case .expression: return rendered(source: expression)
+    case .statements:
+      let text = rendered(source: statements)
+      return "error: where " + text.dropFirst("error: ".count)
+    case .problem, nil: return rendered(source: statements + "\n" + expression)
+    }
+  }
+
+  /// The error with `range` in place of its position.
+  func replacingRange(_ range: SourceRange) -> MatcalcError {
+    switch self {
+    case .syntax(let text, _): return .syntax(text, range)
+    case .unknownName(let text, _): return .unknownName(text, range)
+    case .shapeMismatch(let text, _): return .shapeMismatch(text, range)
+    case .unsupported(let text, _): return .unsupported(text, range)
+    case .limit(let text, _): return .limit(text, range)
+    case .rule, .checkFailed, .numeric, .internalError: return self
+    }
+  }
+
+  /// A position in `statements + "\n" + expression` (how `derive` checks them together)
+  /// moved into the text it falls in: the statements' first `statementLines` lines, or the
+  /// expression after them.
+  func relocated(statementLines: Int) -> MatcalcError {
+    guard var range, range.part == .problem, range.line >= 1 else { return self }
+    if range.line <= statementLines {
+      range.part = .statements
+    } else {
+      range.line -= statementLines
+      range.part = .expression
+    }
+    return replacingRange(range)
   }
 }

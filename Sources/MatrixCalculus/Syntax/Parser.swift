@@ -7,9 +7,13 @@ struct Parser {
   private var tokens: [Token]
   private var position = 0
   private var nesting = 0
+  /// Lines before the source's first (an expression checked after `where:` statements):
+  /// positions quoted in messages count from the source's own first line.
+  private let linesBefore: Int
 
   init(_ source: String, firstLine: Int = 1) throws {
     tokens = try Lexer.tokens(source, line: firstLine)
+    linesBefore = firstLine - 1
   }
 
   private var current: Token { tokens[min(position, tokens.count - 1)] }
@@ -292,7 +296,8 @@ struct Parser {
     case .symbol("("):
       _ = advance()
       let inner = try expression()
-      _ = try expect(")", "to close '(' at \(token.range)")
+      _ = try expect(
+        ")", "to close '(' at \(token.range.line - linesBefore):\(token.range.column)")
       return inner
     default:
       throw MatcalcError.syntax("expected an expression, found '\(token.text)'", token.range)

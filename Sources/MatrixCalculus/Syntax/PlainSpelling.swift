@@ -3,6 +3,36 @@
 enum PlainSpelling {
   static func spell(_ e: Expr) -> String { spell(e, 0) }
 
+  /// Why ``spell(_:)`` of `e` would not parse back in the input language (a node the language
+  /// has no word for), or `nil` when it does.
+  static func obstacle(in e: Expr) -> String? {
+    var visited = Set<Expr>()
+    var found: String?
+    func walk(_ e: Expr) {
+      guard found == nil, visited.insert(e).inserted else { return }
+      switch e.node {
+      case .variable(let name, _, _):
+        let isName =
+          name.first.map { $0.isASCII && ($0.isLetter || $0 == "_") } == true
+          && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        if !isName { found = "'\(name)' is not a name of the input language" }
+      case .constant(let value):
+        if !value.isFinite { found = "the constant \(value) has no spelling" }
+      case .gradient(let f, _):
+        found = "the upstream gradient ∇\(f) of the opaque function \(f) has no spelling"
+      case .mapped(let f, let order, _) where order > 0:
+        found = "the derivative of the opaque element-wise function \(f) has no spelling"
+      case .differential: found = "a differential d(…) has no spelling outside the rules"
+      case .identity, .ones, .zero, .add, .product, .hadamard, .power, .transpose, .call,
+        .opaque, .mapped:
+        break
+      }
+      e.forEachChild(walk)
+    }
+    walk(e)
+    return found
+  }
+
   // Precedence: 0 sum, 1 product, 2 unary, 3 power, 4 postfix/atom.
   private static func spell(_ e: Expr, _ context: Int) -> String {
     let (text, level) = raw(e)

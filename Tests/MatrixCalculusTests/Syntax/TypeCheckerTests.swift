@@ -62,7 +62,7 @@ func twoReadingsAreAnError(_ input: String, wrt: String, message: String, declar
   } catch let error as MatcalcError {
     #expect(error.message.contains(message), "\(error)")
     #expect(error.message.contains(declarations), "\(error)")
-    #expect(error.range?.line == 2, "\(error)")
+    #expect(error.range?.line == 1 && error.range?.part == .expression, "\(error)")
     #expect(error.range?.column == column, "\(error)")
   } catch {
     Issue.record("untyped error \(error)")
