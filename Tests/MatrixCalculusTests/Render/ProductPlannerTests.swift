@@ -140,3 +140,57 @@ func emittedLineIsCheapAndKeepsItsValue(_ problem: EmissionCase) throws {
   let derivation = try derive("x'*\(factors)*x", wrt: "x", where: "A : matrix(n, n); x : vector(n)")
   _ = try checkedLine(derivation)
 }
+
+/// Random expressions and their Jacobians: every emitted line (reordered, distributed,
+/// solved) has the value of the formula. One Python process runs them all.
+@Test func randomExpressionsEmitLinesWithTheirValues() throws {
+  var generator = ExpressionGenerator(random: SplitMix64(seed: 14_2026))
+  var script = "import numpy as np, json\nresults = []\n"
+  var expectations: [(line: String, values: [Double], scale: Double)] = []
+  for index in 0..<400 {
+    let kinds: [ExpressionGenerator.Kind] = [.scalar, .vectorN, .vectorM, .matrixMN, .squareN]
+    guard let (text, wrt) = try generator.problem(kinds[index % kinds.count]) else { continue }
+    guard let derivation = try? derive(text, wrt: wrt, where: ExpressionGenerator.declarations),
+      derivation.tensor == nil, let line = try? derivation.render(.numpy)
+    else { continue }
+    let problem = derivation.problem
+    let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
+    let requirements = Sampler.requirements(
+      of: [derivation.objective, derivation.result], definitions: problem.definitions)
+    var random = SplitMix64(seed: UInt64(index))
+    guard
+      let values = try? Sampler.draw(
+        inputsOf: problem, requirements: requirements, sizes: sizes, generator: &random)
+    else { continue }
+    var evaluator = Evaluator(sizes: sizes, values: values)
+    guard let expected = try? evaluator.evaluate(derivation.result),
+      expected.storage.allSatisfy(\.isFinite)
+    else { continue }
+    for input in problem.inputs {
+      guard let value = values[input.name] else { continue }
+      script += "globals()['\(input.name)'] = \(PythonRunner.literal(value, input.type))\n"
+    }
+    script += "results.append(np.asarray(\(line), dtype=float).ravel().tolist())\n"
+    expectations.append((line, expected.storage, max(1, expected.maxAbs)))
+  }
+  script += "print(json.dumps(results))\n"
+  #expect(expectations.count >= 150, "only \(expectations.count) lines")
+  // Too long for an argument: Python reads it from a file.
+  let file = FileManager.default.temporaryDirectory
+    .appendingPathComponent("emitted-\(ProcessInfo.processInfo.processIdentifier).py")
+  try Data(script.utf8).write(to: file)
+  defer { try? FileManager.default.removeItem(at: file) }
+  let printed = try PythonRunner.run("exec(open('\(file.path)').read())")
+  let results = try JSONDecoder().decode([[Double]].self, from: Data(printed.utf8))
+  try #require(results.count == expectations.count)
+  let lines = expectations.map(\.line)
+  print(
+    "emitted lines: \(lines.count), with solves \(lines.filter { $0.contains("solve") }.count),"
+      + " outer products \(lines.filter { $0.contains("np.outer") }.count),"
+      + " inverses \(lines.filter { $0.contains("linalg.inv") }.count)")
+  for (numbers, expectation) in zip(results, expectations) {
+    #expect(numbers.count == expectation.values.count, "\(expectation.line)")
+    let gap = zip(numbers, expectation.values).map { abs($0 - $1) }.max() ?? 0
+    #expect(gap <= 1e-8 * expectation.scale, "\(expectation.line)")
+  }
+}
