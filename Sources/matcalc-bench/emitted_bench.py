@@ -7,6 +7,7 @@ For every problem and size the values are compared first (a wrong line is report
 timed); then each version runs `--repeats` times, interleaved, and the best time counts.
 With --before, the line of another matcalc build (e.g. the main branch) is timed too.
 Prints a table of milliseconds and emitted/hand ratios, and their geometric mean per size.
+On a loaded machine (shared cores) sub-millisecond rows vary by 2x between runs; run it twice.
 """
 
 import argparse

@@ -134,7 +134,7 @@ func emittedLineIsCheapAndKeepsItsValue(_ problem: EmissionCase) throws {
   #expect(4 * model.solve(n, n) > model.inverse(n) + 4 * model.product(n, n, n))
 }
 
-/// A chain of a hundred factors plans without searching (it keeps its order) and stays correct.
+/// A chain of sixty factors keeps its order (the search is cubic) and stays correct.
 @Test func longChainsKeepTheirOrder() throws {
   let factors = Array(repeating: "A", count: 60).joined(separator: "*")
   let derivation = try derive("x'*\(factors)*x", wrt: "x", where: "A : matrix(n, n); x : vector(n)")
