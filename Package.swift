@@ -42,7 +42,7 @@ let package = Package(
     .executableTarget(
       name: "matcalc-bench",
       dependencies: ["MatrixCalculus", "TensorKernel", "TensorKernelAVX512"],
-      exclude: ["sympy_bench.py"]),
+      exclude: ["sympy_bench.py", "emitted_bench.py"]),
     .executableTarget(
       name: "FuzzTarget", dependencies: ["MatrixCalculus"],
       swiftSettings: fuzzing ? fuzzSettings + [.define("FUZZING")] : [],

@@ -1,7 +1,14 @@
 /// Renders a formula as one Python expression over NumPy (shared/LANGUAGE.md): `np` is
 /// NumPy, every declared input is bound to an array (a scalar is a float, a `vector(n)` has
-/// shape (n,), a matrix two axes), and nothing else is bound. Definitions are bound inside
-/// the line with lambdas, so the text stays linear in the depth of the problem.
+/// shape (n,), a matrix two axes), and nothing else is bound. Definitions are substituted and
+/// every subexpression used more than once is bound inside the line with a lambda, so the text
+/// stays linear in the size of the problem.
+///
+/// The line is cheap to run (``ProductPlanner``, ``CostModel``): product chains are evaluated
+/// in their cheapest order, a sum times a vector is distributed when that is cheaper,
+/// `diag(d) B` is written `d * B` and `A diag(d)` `A * dᵀ` (never `np.diag(d) @ B`), an inverse
+/// applied to a few columns is a solve (`np.linalg.solve(A, b)`), and an outer product is
+/// `np.outer(u, v)`.
 ///
 /// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
 /// is given the shape of the derivative at the end.
@@ -9,10 +16,17 @@ struct NumpyRenderer {
   /// The problem whose inputs and definitions the formula uses.
   let problem: Problem
   private var dimensionSources: [String: String] = [:]
+  private let model: CostModel
 
   /// A renderer for formulas over `problem`.
-  init(problem: Problem) {
+  ///
+  /// - Parameters:
+  ///   - problem: declares the inputs and definitions.
+  ///   - sizes: sizes of symbolic dimensions to plan the evaluation order for; the others
+  ///     are taken as large (``CostModel``).
+  init(problem: Problem, sizes: [String: Int] = [:]) {
     self.problem = problem
+    self.model = CostModel(sizes: sizes)
     for input in problem.inputs {
       let axes: [(Dim, Int)] = [(input.expr.shape.rows, 0), (input.expr.shape.cols, 1)]
       let isVector: Bool
@@ -49,12 +63,29 @@ struct NumpyRenderer {
 
   /// One line of Python that evaluates to `e` with `rank` axes (0 a float, 1 a 1-D array).
   ///
+  /// Definitions and `bindings` are substituted, the result is put in its cheapest order
+  /// (``ProductPlanner``), and what is used more than once is computed once, bound by a lambda
+  /// named after its definition where it has one.
+  ///
   /// - Parameter bindings: named intermediates (adjoints) `variable = value` the formula
   ///   uses, in order; each may use the ones before it.
   func render(_ e: Expr, rank: Int, bindings: [(Expr, Expr)] = []) throws -> String {
-    let text = try bindingDefinitions(
-      in: try withSharedSubexpressions(e), uses: [e], bindings: bindings)
-    return shaped(text, rank: rank)
+    var replacements: [Expr: Expr] = [:]
+    var definitions: [(value: Expr, name: String)] = []
+    for (variable, body) in problem.definitions.map({ ($0.variable, $0.body) }) + bindings {
+      let value = try body.substituting(replacements)
+      replacements[variable] = value
+      if case .variable(let name, _, _) = variable.node { definitions.append((value, name)) }
+    }
+    let planner = ProductPlanner(model: model)
+    let planned = try planner.planned(try e.substituting(replacements))
+    var names: [Expr: String] = [:]
+    for (value, name) in definitions {
+      if let form = planner.plannedForm(of: value), names[form] == nil {
+        names[form] = Self.parameter(name)
+      }
+    }
+    return shaped(try withSharedSubexpressions(planned, preferredNames: names), rank: rank)
   }
 
   /// A derivative with three or four indices as a sum of `np.einsum` terms, axes in the
@@ -158,13 +189,17 @@ struct NumpyRenderer {
   }
 
   /// The expression with every compound subexpression that occurs more than once computed
-  /// once and bound by a lambda (`(lambda _t0: … _t0 … _t0 …)(np.exp(x))`).
-  private func withSharedSubexpressions(_ e: Expr) throws -> String {
+  /// once and bound by a lambda (`(lambda _t0: … _t0 … _t0 …)(np.exp(x))`), named from
+  /// `preferredNames` where it has a name there.
+  private func withSharedSubexpressions(_ e: Expr, preferredNames: [Expr: String] = [:])
+    throws -> String
+  {
+    var emission = Emission(solved: solvedInverses(in: e))
     var uses: [Expr: Int] = [:]
     var order: [Expr] = []  // children before parents
     var visited = Set<Expr>()
     func count(_ e: Expr) {
-      for child in e.children {
+      for child in operands(of: e, emission) {
         uses[child, default: 0] += 1
         if visited.insert(child).inserted { count(child) }
       }
@@ -172,24 +207,109 @@ struct NumpyRenderer {
     }
     visited.insert(e)
     count(e)
-    var names: [Expr: String] = [:]
+    var taken = Set(preferredNames.values)
+    var counter = 0
     var bindings: [(String, String)] = []
     for node in order where node != e && (uses[node] ?? 0) >= 2 && !node.children.isEmpty {
       if case .transpose(let inner) = node.node, inner.children.isEmpty { continue }
-      let name = "_t\(bindings.count)"
-      bindings.append((name, try expression(node, names)))
-      names[node] = name
+      var name = preferredNames[node] ?? ""
+      while name.isEmpty || (preferredNames[node] == nil && taken.contains(name)) {
+        name = "_t\(counter)"
+        counter += 1
+      }
+      taken.insert(name)
+      bindings.append((name, try expression(node, emission)))
+      emission.names[node] = name
     }
-    var text = try expression(e, names)
+    var text = try expression(e, emission)
     for (name, value) in bindings.reversed() {
       text = "(lambda \(name): \(text))(\(value))"
     }
     return text
   }
 
-  private func expression(_ e: Expr, _ names: [Expr: String] = [:]) throws -> String {
-    if let name = names[e] { return name }
-    func expression(_ child: Expr) throws -> String { try self.expression(child, names) }
+  /// What the line computes once and names, and which inverses it applies as solves.
+  private struct Emission {
+    var names: [Expr: String] = [:]
+    var solved: Set<Expr> = []
+  }
+
+  /// `d` when `e` is `diag(d)` of a column, which a product applies as a scaling.
+  private static func diagonalVector(_ e: Expr) -> Expr? {
+    if case .call(.diag, let d) = e.node, d.shape.isColumn { return d }
+    return nil
+  }
+
+  /// The subexpressions `expression` writes for `e` (its children, except that a product
+  /// with `diag(d)` writes d and a solve writes the matrix and the transposed operands).
+  private func operands(of e: Expr, _ emission: Emission) -> [Expr] {
+    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else {
+      return e.children
+    }
+    func untransposed(_ x: Expr) -> Expr {
+      if case .transpose(let inner) = x.node { return inner }
+      return x
+    }
+    if let d = Self.diagonalVector(a) { return [d, b] }
+    if let d = Self.diagonalVector(b) { return [a, d] }
+    if case .call(.inverse, let m) = a.node, emission.solved.contains(a) { return [m, b] }
+    if case .call(.inverse, let m) = b.node, emission.solved.contains(b) {
+      return [untransposed(m), untransposed(a)]
+    }
+    return [a, b]
+  }
+
+  /// The inverses in `root` to apply as solves rather than compute: those used only as a
+  /// factor of products, when k solves cost less than the inverse and k products
+  /// (Σ solve(n, kᵢ) < inv(n) + Σ 2n²kᵢ in ``CostModel``).
+  private func solvedInverses(in root: Expr) -> Set<Expr> {
+    var widths: [Expr: [Double]] = [:]
+    var others: Set<Expr> = []
+    var candidates: [Expr] = []
+    func note(_ child: Expr, width: Double?) {
+      guard case .call(.inverse, _) = child.node else { return }
+      if widths[child] == nil && !others.contains(child) { candidates.append(child) }
+      if let width { widths[child, default: []].append(width) } else { others.insert(child) }
+    }
+    var visited: Set<Expr> = [root]
+    func visit(_ e: Expr) {
+      if case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar,
+        Self.diagonalVector(a) == nil, Self.diagonalVector(b) == nil
+      {
+        note(a, width: model.size(b.shape.cols))
+        // Both inverses: the left one is the solve, the right one its right side.
+        let leftIsInverse: Bool
+        if case .call(.inverse, _) = a.node { leftIsInverse = true } else { leftIsInverse = false }
+        note(b, width: leftIsInverse ? nil : model.size(a.shape.rows))
+      } else {
+        e.forEachChild { note($0, width: nil) }
+      }
+      e.forEachChild { child in
+        if visited.insert(child).inserted { visit(child) }
+      }
+    }
+    visit(root)
+    var solved: Set<Expr> = []
+    for inverse in candidates where !others.contains(inverse) {
+      let n = model.size(inverse.shape.rows)
+      let ks = widths[inverse] ?? []
+      let solves = ks.reduce(0) { $0 + model.solve(n, $1) }
+      let materialised = ks.reduce(model.inverse(n)) { $0 + model.product(n, n, $1) }
+      if solves < materialised { solved.insert(inverse) }
+    }
+    return solved
+  }
+
+  private func expression(_ e: Expr, _ emission: Emission = Emission()) throws -> String {
+    if let name = emission.names[e] { return name }
+    func expression(_ child: Expr) throws -> String { try self.expression(child, emission) }
+    // Xᵀ, written without `.T.T` when X is itself a transpose.
+    func transposed(_ x: Expr) throws -> String {
+      if case .transpose(let inner) = x.node, emission.names[x] == nil {
+        return try expression(inner)
+      }
+      return "\(try expression(x)).T"
+    }
     switch e.node {
     case .variable(let name, let shape, _):
       guard let input = problem.inputs.first(where: { $0.name == name }) else {
@@ -220,8 +340,20 @@ struct NumpyRenderer {
       }
       return "(" + text + ")"
     case .product(let a, let b):
-      let op = a.isScalar || b.isScalar ? "*" : "@"
-      return "(\(try expression(a)) \(op) \(try expression(b)))"
+      if a.isScalar || b.isScalar { return "(\(try expression(a)) * \(try expression(b)))" }
+      // (diag(d) B)_ij = d_i B_ij and (A diag(d))_ij = A_ij d_j: scalings, never np.diag.
+      if let d = Self.diagonalVector(a) { return "(\(try expression(d)) * \(try expression(b)))" }
+      if let d = Self.diagonalVector(b) { return "(\(try expression(a)) * \(try transposed(d)))" }
+      // A⁻¹ B = solve(A, B) and B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ.
+      if case .call(.inverse, let m) = a.node, emission.solved.contains(a) {
+        return "np.linalg.solve(\(try expression(m)), \(try expression(b)))"
+      }
+      if case .call(.inverse, let m) = b.node, emission.solved.contains(b) {
+        return "np.linalg.solve(\(try transposed(m)), \(try transposed(a))).T"
+      }
+      // (u vᵀ)_ij = u_i v_j for a column u.
+      if a.shape.cols == .one { return "np.outer(\(try expression(a)), \(try expression(b)))" }
+      return "(\(try expression(a)) @ \(try expression(b)))"
     case .hadamard(let a, let b): return "(\(try expression(a)) * \(try expression(b)))"
     case .power(let a, let p): return "np.power(\(try expression(a)), \(try expression(p)))"
     case .transpose(let a): return "\(try expression(a)).T"

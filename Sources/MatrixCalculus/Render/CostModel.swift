@@ -1,0 +1,82 @@
+/// The estimated cost of evaluating a formula with NumPy: floating-point operations plus a
+/// charge for every element read or written, over the dimension symbols of the problem.
+///
+/// A symbolic dimension is taken as large (``largeDimension``) unless ``sizes`` gives it; an
+/// integer dimension is its value. Memory traffic matters as much as arithmetic: a
+/// matrix-vector product does 2n² flops but reads n² elements, and `A + Aᵀ` reads and writes
+/// 3n² (strided) elements, so element moves are charged ``memoryWeight`` flops each.
+///
+/// - cost(A B) = 2 m k n + w (m k + k n + m n) for A m×k, B k×n
+/// - cost(solve(A, B)) = ⅔ n³ + 2 n² k + w (n² + 2 n k) for A n×n, B n×k
+/// - cost(inv(A)) = 2 n³ + 2 w n²
+struct CostModel {
+  /// The size a symbolic dimension stands for when none is given.
+  static let largeDimension = 1000.0
+  /// Flops charged per element moved to or from memory.
+  static let memoryWeight = 8.0
+
+  /// Sizes of symbolic dimensions, where known (`--sizes n=2000`).
+  var sizes: [String: Int] = [:]
+
+  /// The size of a dimension.
+  func size(_ d: Dim) -> Double {
+    switch d {
+    case .size(let n): return Double(n)
+    case .symbol(let name): return sizes[name].map(Double.init) ?? Self.largeDimension
+    }
+  }
+
+  /// The number of entries of a shape.
+  func elements(_ shape: Shape) -> Double { size(shape.rows) * size(shape.cols) }
+
+  /// `(A B)_ij = Σ_k A_ik B_kj` for A m×k, B k×n.
+  func product(_ m: Double, _ k: Double, _ n: Double) -> Double {
+    2 * m * k * n + Self.memoryWeight * (m * k + k * n + m * n)
+  }
+
+  /// `A⁻¹ B` by an LU solve, A n×n, B n×k.
+  func solve(_ n: Double, _ k: Double) -> Double {
+    2 * n * n * n / 3 + 2 * n * n * k + Self.memoryWeight * (n * n + 2 * n * k)
+  }
+
+  /// `A⁻¹` materialised, A n×n.
+  func inverse(_ n: Double) -> Double { 2 * n * n * n + 2 * Self.memoryWeight * n * n }
+
+  /// An entry-by-entry operation with `operands` inputs producing `count` entries
+  /// (a sum, a Hadamard product, a scaling, a row or column scaling by a vector).
+  func elementwise(_ count: Double, operands: Int) -> Double {
+    count * (1 + Self.memoryWeight * Double(operands + 1))
+  }
+
+  /// The cost of computing `e` from its (already computed) children.
+  func local(_ e: Expr) -> Double {
+    let count = elements(e.shape)
+    switch e.node {
+    case .variable, .constant, .differential: return 0
+    case .identity, .ones, .zero: return Self.memoryWeight * count
+    case .add(let terms): return elementwise(count, operands: terms.count)
+    case .product(let a, let b):
+      if a.isScalar || b.isScalar { return elementwise(count, operands: 1) }
+      return product(size(a.shape.rows), size(a.shape.cols), size(b.shape.cols))
+    case .hadamard, .power: return elementwise(count, operands: 2)
+    // A transpose is a view; what reads it pays.
+    case .transpose: return 0
+    case .call(let f, let a):
+      let n = size(a.shape.rows)
+      switch f {
+      case .inverse: return inverse(n)
+      case .det, .logdet: return 2 * n * n * n / 3 + Self.memoryWeight * n * n
+      case .trace, .diagonal: return 2 * n
+      case .diag: return Self.memoryWeight * n * n
+      case .sum, .norm1, .norm2, .softmax, .logsumexp:
+        return elementwise(elements(a.shape), operands: 1)
+      // Transcendental functions cost a few tens of flops an entry.
+      case .exp, .log, .sin, .cos, .tanh, .sigmoid, .sqrt:
+        return count * 20 + elementwise(count, operands: 1)
+      case .relu, .abs, .step, .sign: return elementwise(count, operands: 1)
+      }
+    case .opaque(_, let a), .gradient(_, let a), .mapped(_, _, let a):
+      return elementwise(elements(a.shape), operands: 1)
+    }
+  }
+}
