@@ -376,7 +376,8 @@ public struct Derivation: Sendable {
     let x = renderer.name(variableName)
     func sub(_ base: String, _ indices: [String?]) -> String {
       let text = indices.compactMap { $0 }.joined()
-      return text.isEmpty ? base : latex ? "\(base)_{\(text)}" : "\(base)_\(text)"
+      if text.isEmpty { return base }
+      return latex ? "\(base.contains("_") ? "{\(base)}" : base)_{\(text)}" : "\(base)_\(text)"
     }
     let entry = sub(f, Array(steps.free.prefix(2)))
     let variableEntry = sub(x, Array(steps.free.suffix(2)))
@@ -391,7 +392,7 @@ public struct Derivation: Sendable {
       .joined(separator: " ")
     let elementary =
       latex
-      ? "$\\partial \(x)_{\(own)}/\\partial \(x)_{\(theirs)} = \(deltas)$"
+      ? "$\\partial \(sub(x, [own]))/\\partial \(sub(x, [theirs])) = \(deltas)$"
       : "∂\(x)_\(own)/∂\(x)_\(theirs) = \(deltas)"
     var lines: [(String, String)] = []
     lines.append(("entry by entry", "\(entry) = \(terms.render(steps.function))"))
@@ -758,7 +759,7 @@ public struct Derivation: Sendable {
   /// ```swift
   /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
   /// try d.render(.latex)  // "\\frac{\\partial f}{\\partial x} = \\left(A + A^\\top\\right) x"
-  /// try d.render(.numpy)  // "np.reshape(((A + A.T) @ x[:, None]), (-1,))"
+  /// try d.render(.numpy)  // "np.reshape(((A @ x[:, None]) + (A.T @ x[:, None])), (-1,))"
   /// ```
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,

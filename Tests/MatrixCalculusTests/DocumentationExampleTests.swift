@@ -43,7 +43,7 @@ let quadratic = "x : vector(n); A : matrix(n, n)"
   let d = try derive("x'*A*x", wrt: "x", where: quadratic)
   #expect(
     try d.render(.latex) == "\\frac{\\partial f}{\\partial x} = \\left(A + A^\\top\\right) x")
-  #expect(try d.render(.numpy) == "np.reshape(((A + A.T) @ x[:, None]), (-1,))")
+  #expect(try d.render(.numpy) == "np.reshape(((A @ x[:, None]) + (A.T @ x[:, None])), (-1,))")
   #expect(try d.plain() == "(A + A')*x")
 }
 
@@ -95,7 +95,7 @@ let quadratic = "x : vector(n); A : matrix(n, n)"
       == "\\frac{\\partial f}{\\partial W} = 2 \\left(W x - y\\right) x^\\top")
   #expect(
     try d.render(.numpy)
-      == "np.asarray((2.0 * (((W @ x[:, None]) - y[:, None]) @ x[:, None].T)))")
+      == "np.asarray(np.outer((2.0 * ((W @ x[:, None]) - y[:, None])), x[:, None].T))")
   let b = try derive("norm2(W*x - y)^2", wrt: ["W", "x"], where: shapes)
   #expect(try b.check().passed)
 }

@@ -370,3 +370,40 @@ func outsideStyleProblemsAreDerivedAndCertified(_ shard: Int) throws {
     }
   }
 }
+
+/// The standalone LaTeX document of every outside-style problem compiles with pdflatex (one
+/// run over all of them, their bodies after the shared preamble); on a failure, each is
+/// compiled alone to name the one that breaks.
+@Test func outsideStyleDocumentsCompile() throws {
+  var preamble: String?
+  var bodies: [(label: String, document: String, body: String)] = []
+  for problem in outsideStyleProblems {
+    let label = "∂\(problem.order == 2 ? "²" : "")(\(problem.expression))/∂\(problem.wrt)"
+    let derivation = try derive(
+      problem.expression, wrt: problem.wrt, where: problem.statements, order: problem.order)
+    let certificate = try derivation.check(points: 1)
+    let document = try derivation.render(.latex, certificate: certificate, standalone: true)
+    let ascii = document.unicodeScalars.allSatisfy(\.isASCII)
+    #expect(ascii, "\(label): non-ASCII LaTeX")
+    guard let begin = document.range(of: "\\begin{document}\n"),
+      let end = document.range(of: "\\end{document}", options: .backwards)
+    else {
+      Issue.record("\(label): not a document")
+      continue
+    }
+    let head = String(document[..<begin.upperBound])
+    if preamble == nil { preamble = head }
+    #expect(head == preamble, "\(label): another preamble")
+    bodies.append((label, document, String(document[begin.upperBound..<end.lowerBound])))
+  }
+  let all =
+    (preamble ?? "") + bodies.map(\.body).joined(separator: "\n\\clearpage\n")
+    + "\\end{document}\n"
+  let (status, log) = try compileLatex(all)
+  if status != 0 {
+    for (label, document, _) in bodies where try compileLatex(document).status != 0 {
+      Issue.record("\(label): pdflatex failed")
+    }
+    Issue.record("pdflatex failed on the combined document:\n\(log.suffix(1500))")
+  }
+}

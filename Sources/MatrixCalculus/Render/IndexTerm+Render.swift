@@ -20,7 +20,9 @@ struct IndexTermRenderer {
   private mutating func subscripted(_ base: String, _ indices: [String]) -> String {
     let text = indices.map { letter($0) }.joined()
     if text.isEmpty { return base }
-    return renderer.style == .latex ? "\(base)_{\(text)}" : "\(base)_\(text)"
+    // W_{1} subscripted again is {W_{1}}_{is} (TeX refuses a double subscript).
+    let latexBase = base.contains("_") ? "{\(base)}" : base
+    return renderer.style == .latex ? "\(latexBase)_{\(text)}" : "\(base)_\(text)"
   }
 
   /// The sum, `0` when it has no terms.

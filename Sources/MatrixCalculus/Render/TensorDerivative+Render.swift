@@ -5,7 +5,9 @@ extension TensorDerivative {
     func subscripted(_ base: String, _ indices: [Index]) -> String {
       let letters = indices.filter(isReal).map(Self.letter).joined()
       if letters.isEmpty { return base }
-      return latex ? "\(base)_{\(letters)}" : "\(base)_\(letters)"
+      // W_{1} subscripted again is {W_{1}}_{kl} (TeX refuses a double subscript).
+      return latex
+        ? "\(base.contains("_") ? "{\(base)}" : base)_{\(letters)}" : "\(base)_\(letters)"
     }
     let fIndices = outputIndices
     let xIndices = variableIndices
