@@ -69,7 +69,9 @@ enum IndexContraction {
           : (factors[holders[0]], factors[holders[1]])
         let a = try first.withColumn(k)
         let b = try second.withRow(k)
-        let product = IndexedTensor(expr: try a.expr * b.expr, row: a.row, col: b.col)
+        let product = IndexedTensor(
+          expr: try RaiseRules.apply("matmul", ["A": a.expr, "B": b.expr]), row: a.row,
+          col: b.col)
         factors.remove(at: holders[1])
         factors.remove(at: holders[0])
         factors.append(product)
@@ -78,13 +80,14 @@ enum IndexContraction {
         let t = factors[holders[0]]
         let reduced: IndexedTensor
         if case .call(.diagonal, let m) = t.expr.node, t.indices == [k] {
-          reduced = IndexedTensor(expr: try Expr.call(.trace, m), row: nil, col: nil)  // Σ_k M_kk
+          reduced = IndexedTensor(
+            expr: try RaiseRules.apply("trace", ["S": m]), row: nil, col: nil)
         } else if t.row == k {
-          let ones = try Expr.ones(Shape(.one, t.expr.shape.rows))
-          reduced = IndexedTensor(expr: try ones * t.expr, row: nil, col: t.col)
+          reduced = IndexedTensor(
+            expr: try RaiseRules.apply("row-sum", ["M": t.expr]), row: nil, col: t.col)
         } else {
-          let ones = try Expr.ones(Shape(t.expr.shape.cols, .one))
-          reduced = IndexedTensor(expr: try t.expr * ones, row: t.row, col: nil)
+          reduced = IndexedTensor(
+            expr: try RaiseRules.apply("column-sum", ["M": t.expr]), row: t.row, col: nil)
         }
         factors[holders[0]] = reduced
         pending.removeFirst()
@@ -120,7 +123,8 @@ enum IndexContraction {
     if t.row == k { t.row = kept }
     if t.col == k { t.col = kept }
     if !t.isDelta, t.row == t.col, let index = t.row {
-      t = IndexedTensor(expr: try Expr.call(.diagonal, t.expr), row: index, col: nil)
+      t = IndexedTensor(
+        expr: try RaiseRules.apply("diagonal", ["S": t.expr]), row: index, col: nil)
     }
     return t
   }
@@ -154,7 +158,9 @@ enum IndexContraction {
 
   static func hadamard(_ a: IndexedTensor, _ b: IndexedTensor) throws -> IndexedTensor {
     let aligned = try align(b, to: a)
-    return IndexedTensor(expr: try Expr.hadamard(a.expr, aligned.expr), row: a.row, col: a.col)
+    return IndexedTensor(
+      expr: try RaiseRules.apply("hadamard", ["M": a.expr, "N": aligned.expr]), row: a.row,
+      col: a.col)
   }
 
   /// A free δ_ik times `other`, whose indices are among i and k: s I, diag(v), diag(diag(M)).
@@ -168,12 +174,12 @@ enum IndexContraction {
     let matrix: Expr
     switch other.indices.count {
     case 0:
-      guard case .identity = delta.expr.node else { return nil }
-      matrix = try other.expr * delta.expr
+      guard case .identity(let d) = delta.expr.node else { return nil }
+      matrix = try RaiseRules.apply("scaled-identity", ["s": other.expr], dimensions: ["m": d])
     case 1:
-      matrix = try Expr.call(.diag, try other.asColumn().expr)
+      matrix = try RaiseRules.apply("diag", ["u": try other.asColumn().expr])
     default:
-      matrix = try Expr.call(.diag, try Expr.call(.diagonal, other.expr))
+      matrix = try RaiseRules.apply("diagonal-part", ["S": other.expr])
     }
     return IndexedTensor(expr: matrix, row: row, col: col)
   }
@@ -188,18 +194,22 @@ enum IndexContraction {
         "a delta whose indices are not summed; contract it with sum(k, …)", nil)
     }
     if a.indices.isEmpty {
-      return IndexedTensor(expr: try a.expr * b.expr, row: b.row, col: b.col)
+      return IndexedTensor(
+        expr: try RaiseRules.apply("scale", ["s": a.expr, "M": b.expr]), row: b.row, col: b.col)
     }
     if b.indices.isEmpty {
-      return IndexedTensor(expr: try b.expr * a.expr, row: a.row, col: a.col)
+      return IndexedTensor(
+        expr: try RaiseRules.apply("scale", ["s": b.expr, "M": a.expr]), row: a.row, col: a.col)
     }
     if Set(a.indices) == Set(b.indices) { return try hadamard(a, b) }
     let shared = Set(a.indices).intersection(b.indices)
     if shared.isEmpty && a.indices.count == 1 && b.indices.count == 1 {
       // a_i b_j = (a bᵀ)_ij
       let column = try a.asColumn()
-      let row = try b.asColumn().transposed()
-      return IndexedTensor(expr: try column.expr * row.expr, row: column.row, col: row.col)
+      let other = try b.asColumn()
+      return IndexedTensor(
+        expr: try RaiseRules.apply("outer", ["u": column.expr, "v": other.expr]), row: column.row,
+        col: other.row)
     }
     if shared.count == 1, let i = shared.first {
       // x_i A_ij = (diag(x) A)_ij and A_ij y_j = (A diag(y))_ij
@@ -207,11 +217,15 @@ enum IndexContraction {
       guard vector.indices.count == 1, matrix.indices.count == 2 else {
         throw MatcalcError.unsupported("a product with no matrix form", nil)
       }
-      let d = try Expr.call(.diag, try vector.asColumn().expr)
+      let v = try vector.asColumn().expr
       if matrix.col == i {
-        return IndexedTensor(expr: try matrix.expr * d, row: matrix.row, col: matrix.col)
+        return IndexedTensor(
+          expr: try RaiseRules.apply("column-scaling", ["M": matrix.expr, "v": v]),
+          row: matrix.row, col: matrix.col)
       }
-      return IndexedTensor(expr: try d * matrix.expr, row: matrix.row, col: matrix.col)
+      return IndexedTensor(
+        expr: try RaiseRules.apply("row-scaling", ["u": v, "M": matrix.expr]), row: matrix.row,
+        col: matrix.col)
     }
     throw MatcalcError.unsupported(
       "a product with free indices {\((a.indices + b.indices).joined(separator: ","))}: more "

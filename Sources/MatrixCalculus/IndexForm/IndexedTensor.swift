@@ -10,7 +10,8 @@ struct IndexedTensor {
   var indices: [String] { [row, col].compactMap { $0 } }
 
   func transposed() throws -> IndexedTensor {
-    IndexedTensor(expr: try Expr.transpose(expr), row: col, col: row, isDelta: isDelta)
+    IndexedTensor(
+      expr: try RaiseRules.apply("transpose", ["M": expr]), row: col, col: row, isDelta: isDelta)
   }
 
   /// The same tensor with `index` on the column axis (for a left operand of a product).

@@ -42,7 +42,9 @@ public struct RuleSet: Sendable {
   /// The rules compiled into the binary from Rules/*.rules.
   public static let embedded: RuleSet = {
     do {
-      return try RuleSet(EmbeddedRules.files.flatMap { try RuleFile.parse($0.text, file: $0.name) })
+      // raise.rules holds index-to-matrix identities, read by IndexForm/RaiseRules.
+      let files = EmbeddedRules.files.filter { $0.name != RaiseRules.fileName }
+      return try RuleSet(files.flatMap { try RuleFile.parse($0.text, file: $0.name) })
     } catch {
       // The embedded rules are validated by the test suite; a broken build still must not
       // trap, so it runs with no rules and every derivation reports what it cannot do.
@@ -60,7 +62,7 @@ public struct RuleSet: Sendable {
   /// Loads every `*.rules` file of a directory (sorted by name), after the embedded ones.
   public static func embedded(plus directory: String) throws -> RuleSet {
     let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-      .filter { $0.hasSuffix(".rules") }.sorted()
+      .filter { $0.hasSuffix(".rules") && $0 != RaiseRules.fileName }.sorted()
     var rules = RuleSet.embedded.rules
     for name in names {
       let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
