@@ -43,21 +43,9 @@ enum RaiseRules {
   ///
   /// - Throws: ``MatcalcError/rule(_:file:line:)`` naming the file and line.
   static func parse(_ text: String, file: String) throws -> [RaiseRule] {
-    var lets: [String] = []
     var rules: [RaiseRule] = []
     var names = Set<String>()
-    for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false)
-      .enumerated()
-    {
-      let line = offset + 1
-      var content = String(rawLine)
-      if let hash = content.firstIndex(of: "#") { content = String(content[..<hash]) }
-      content = content.trimmingCharacters(in: .whitespaces)
-      if content.isEmpty { continue }
-      if content.hasPrefix("let ") {
-        lets.append(String(content.dropFirst(4)))
-        continue
-      }
+    for (line, content, lets) in RuleLines.read(text) {
       func fail(_ message: String) -> MatcalcError { .rule(message, file: file, line: line) }
       guard let colon = content.firstIndex(of: ":"),
         let arrow = content.range(of: "=>"),

@@ -78,20 +78,8 @@ public enum RuleFile {
   ///
   /// - Throws: ``MatcalcError/rule(_:file:line:)`` with the file and line of the first problem.
   public static func parse(_ text: String, file: String) throws -> [Rule] {
-    var lets: [String] = []
     var rules: [Rule] = []
-    for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false)
-      .enumerated()
-    {
-      let line = offset + 1
-      var content = String(rawLine)
-      if let hash = content.firstIndex(of: "#") { content = String(content[..<hash]) }
-      content = content.trimmingCharacters(in: .whitespaces)
-      if content.isEmpty { continue }
-      if content.hasPrefix("let ") {
-        lets.append(String(content.dropFirst(4)))
-        continue
-      }
+    for (line, content, lets) in RuleLines.read(text) {
       guard let colon = content.firstIndex(of: ":") else {
         throw MatcalcError.rule("expected 'name: left => right'", file: file, line: line)
       }
