@@ -342,6 +342,10 @@ public struct Derivation: Sendable {
     var function: [IndexTerm]
     var rules: [(rule: String, before: Expr, after: Expr)]
     var derivative: [IndexTerm]
+    /// The derivative with only the sums a delta holds contracted (Σ_t A_kt x_t stays).
+    var deltasContracted: [IndexTerm]
+    /// Each contribution as an entry of a matrix expression (at most two indices).
+    var terms: [(coefficient: Double, matrix: Expr)]?
     var contracted: [IndexTerm]
     /// F's indices, then X's (nil for an axis of size one).
     var free: [String?]
@@ -350,21 +354,52 @@ public struct Derivation: Sendable {
   /// The index-form steps of a first derivative of a vector or matrix F, or nil for
   /// another kind of result.
   func indexSteps() throws -> IndexSteps? {
-    guard order == 1, !objective.isScalar else { return nil }
+    // A gradient through definitions is explained by its backward pass (δ per definition).
+    guard order == 1, !objective.isScalar || problem.definitions.isEmpty else { return nil }
     let rows = objective.shape.rows == .one ? nil : "i"
     let cols = objective.shape.cols == .one ? nil : "j"
     var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: .embedded)
     let function = try index.lowered(try Self.inlined(objective, in: problem), rows, cols)
     let derivative = try index.derivative(of: function)
+    var deltasContracted: [IndexTerm] = []
     var contracted: [IndexTerm] = []
     for term in derivative {
+      // Σ_s δ_ks B_s… = B_k…: the sums a delta holds, alone first.
+      let held = term.summed.filter { k in
+        term.factors.contains { $0.isDelta && $0.indices.contains(k) }
+      }
+      var rest: [String] = []
+      let renamed = try IndexContraction.contractSums(term.factors, held, keeping: &rest)
+      deltasContracted.append(
+        IndexTerm(
+          coefficient: term.coefficient, summed: term.summed.filter { !held.contains($0) },
+          factors: renamed))
       var kept: [String] = []
       let factors = try IndexContraction.contractSums(term.factors, term.summed, keeping: &kept)
       contracted.append(IndexTerm(coefficient: term.coefficient, summed: kept, factors: factors))
     }
+    let free = [rows, cols, index.a, index.b]
+    // With at most two indices, each contribution is an entry of a matrix expression.
+    var terms: [(coefficient: Double, matrix: Expr)]?
+    let names = free.compactMap { $0 }
+    if names.count <= 2 {
+      var ranges: [String: Dim] = [:]
+      let dims = [
+        objective.shape.rows, objective.shape.cols, variable.shape.rows, variable.shape.cols,
+      ]
+      for (name, dim) in zip(free, dims) { if let name { ranges[name] = dim } }
+      var simplifier = Simplifier(rules: .embedded)
+      terms = try IndexTerm.merged(deltasContracted).map { term in
+        var unit = term
+        unit.coefficient = 1
+        let raised = try IndexRaising.raise([unit], to: names, ranges: ranges)
+        return (term.coefficient, try simplifier.simplified(raised.expr))
+      }
+    }
     return IndexSteps(
       function: function, rules: index.rulesUsed, derivative: derivative,
-      contracted: IndexTerm.merged(contracted), free: [rows, cols, index.a, index.b])
+      deltasContracted: IndexTerm.merged(deltasContracted), terms: terms,
+      contracted: IndexTerm.merged(contracted), free: free)
   }
 
   /// The index-form steps as lines (text) or display equations (LaTeX).
@@ -405,19 +440,39 @@ public struct Derivation: Sendable {
         "each factor differentiated (product rule; \(elementary))",
         "\(partial) = \(terms.render(steps.derivative))"
       ))
-    lines.append(
-      (
-        "the deltas contracted, matrix products recognised",
-        "\(partial) = \(terms.render(steps.contracted))"
-      ))
-    if resultRank <= 2 {
-      // Two indices or fewer: the matrix form printed above, entry (i, k).
+    lines.append(("the deltas contracted", "\(partial) = \(terms.render(steps.deltasContracted))"))
+    if let contributions = steps.terms {
+      // (A x)_k + (Aᵀ x)_k: each sum recognised as an entry of a matrix expression.
+      let indices = Array(steps.free.prefix(2) + steps.free.suffix(2))
+      var text = contributions.isEmpty ? "0" : ""
+      for (position, (coefficient, matrix)) in contributions.enumerated() {
+        let magnitude = abs(coefficient) == 1 ? "" : MathRenderer.number(abs(coefficient)) + " "
+        let inner = renderer.render(matrix)
+        let entry = sub(latex ? "\\left(\(inner)\\right)" : "(\(inner))", indices)
+        let minus = latex ? "-" : "−"
+        if position == 0 {
+          text = (coefficient < 0 ? minus : "") + magnitude + entry
+        } else {
+          text += (coefficient < 0 ? " \(minus) " : " + ") + magnitude + entry
+        }
+      }
+      lines.append(("each sum recognised as a matrix product", "\(partial) = \(text)"))
+    } else {
+      lines.append(
+        ("matrix products recognised", "\(partial) = \(terms.render(steps.contracted))"))
+    }
+    // The matrix form printed above, entry (i, k), when it says more than the last line.
+    if resultRank <= 2 && (steps.terms.map { $0.count > 1 } ?? true) {
       let matrix = renderer.render(result)
       let indices = (steps.free.prefix(2) + steps.free.suffix(2)).compactMap { $0 }.joined()
       let text =
         latex ? "\\left(\(matrix)\\right)_{\(indices)}" : "(\(matrix))_\(indices)"
-      lines.append(("in matrix form", "\(partial) = \(text)"))
+      let label = (steps.terms?.count ?? 0) > 1 ? "the contributions added" : "in matrix form"
+      lines.append((label, "\(partial) = \(text)"))
     }
+    // A step that changes nothing is not shown (the contraction may already be the product).
+    lines = lines.enumerated().filter { $0.offset == 0 || $0.element.1 != lines[$0.offset - 1].1 }
+      .map(\.element)
     if latex {
       return lines.flatMap { text, math in ["\\paragraph{\(text)}", "\\[\(math)\\]"] }
     }

@@ -61,6 +61,23 @@ struct IndexDerivative {
     return result
   }
 
+  /// A differential as shown in steps: d(c) of a constant is 0 (d(x^2) = 2 x dx, without the
+  /// x² log(x) d(2) of the general power rule), then simplified.
+  private func shown(_ differential: Expr) throws -> Expr {
+    var zeros: [Expr: Expr] = [:]
+    var seen = Set<Expr>()
+    func walk(_ e: Expr) {
+      guard seen.insert(e).inserted else { return }
+      if case .differential(let x) = e.node, x.constantValue != nil {
+        zeros[e] = .constant(0)
+      }
+      e.children.forEach(walk)
+    }
+    walk(differential)
+    var simplifier = Simplifier(rules: rules)
+    return try simplifier.simplified(try differential.substituting(zeros))
+  }
+
   /// ∂e_rc/∂X_ab for an atom e (the terms of a lowered expression are entries of atoms).
   private mutating func entryDerivative(_ e: Expr, _ row: String?, _ col: String?) throws
     -> [IndexTerm]
@@ -97,7 +114,7 @@ struct IndexDerivative {
     case .call, .power:
       // d(e) from Rules/, lowered with each d(M)_rc replaced by ∂M_rc/∂X_ab.
       let (rule, differential) = try ReverseAccumulation.differential(of: e, rules: rules)
-      rulesUsed.append((rule.name, try Expr.make(.differential(e)), differential))
+      rulesUsed.append((rule.name, try Expr.make(.differential(e)), try shown(differential)))
       // The rule's right side is linear in d(·): what holds no d(·) is a coefficient, whole.
       var derivative = self
       let terms = try lowering.lower(

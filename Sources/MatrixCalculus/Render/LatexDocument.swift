@@ -121,10 +121,15 @@ public struct LatexDocument {
     }
     let entrySteps = try derivation.renderSteps(.latex)
     if !entrySteps.isEmpty {
-      lines.append(
-        "\\paragraph{Entry by entry.} Each reverse step: the node in index form, the chain rule "
-          + "per entry, the elementary derivative with its Kronecker deltas, their contraction, "
-          + "and the matrix form recognised.")
+      let summary =
+        try derivation.indexSteps() != nil
+        ? "The function entry by entry, each factor differentiated (the product rule, with the "
+          + "differentials of the rules), the Kronecker deltas contracted, and the matrix form "
+          + "recognised."
+        : "Each reverse step: the node in index form, the chain rule per entry, the elementary "
+          + "derivative with its Kronecker deltas, their contraction, and the matrix form "
+          + "recognised."
+      lines.append("\\paragraph{Entry by entry.} " + summary)
       lines.append(entrySteps)
     }
     var seen = Set<String>()

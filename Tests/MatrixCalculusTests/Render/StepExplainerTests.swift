@@ -97,8 +97,13 @@ func everyEntryStepIsNumericallyTrue(_ index: Int) throws {
   ("A*X*B", "X", "A : matrix(m, n); X : matrix(n, p); B : matrix(p, q)"),
   ("tanh(W*x)", "W", "W : matrix(m, n); x : vector(n)"),
   ("tanh(W*x)", "x", "W : matrix(m, n); x : vector(n)"),
-  ("inv(Y)*Y*Y", "Y", "Y : matrix(n, n)"),
+  ("Y'*inv(Y)", "Y", "Y : matrix(n, n)"),
   ("softmax(W*x)", "x", "W : matrix(m, n); x : vector(n)"),
+  // Gradients of scalars without definitions: the contributions, then their sum.
+  ("x'*A*x", "x", "A : matrix(n, n); x : vector(n)"),
+  ("logdet(X)", "X", "X : matrix(n, n)"),
+  ("tr(A*X*B)", "X", "A : matrix(p, m); X : matrix(m, n); B : matrix(n, p)"),
+  ("norm2(A*x - b)^2", "x", "A : matrix(m, n); x : vector(n); b : vector(m)"),
 ])
 func indexStepsAreEqualities(_ expression: String, wrt: String, statements: String) throws {
   let derivation = try derive(expression, wrt: wrt, where: statements)
@@ -123,6 +128,20 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
   let raw = try steps.derivative.evaluated(free: all, sizes: extents, &evaluator)
   let contracted = try steps.contracted.evaluated(free: all, sizes: extents, &evaluator)
   #expect(zip(raw.data, contracted.data).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+  let deltas = try steps.deltasContracted.evaluated(free: all, sizes: extents, &evaluator)
+  #expect(zip(raw.data, deltas.data).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+  if let terms = steps.terms {
+    // The contributions as matrix expressions add up to the derivative (entry (i, k)).
+    var sum = [Double](repeating: 0, count: raw.data.count)
+    for (coefficient, matrix) in terms {
+      let value = try evaluator.evaluate(matrix).storage
+      #expect(value.count == sum.count)
+      for index in sum.indices where index < value.count {
+        sum[index] += coefficient * value[index]
+      }
+    }
+    #expect(zip(raw.data, sum).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+  }
   let printed: [Double]
   if let tensor = derivation.tensor {
     printed = try tensor.jacobian(&evaluator).storage
@@ -145,7 +164,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
         f_ij = Σ_st A_is X_st B_tj
       step 2: each factor differentiated (product rule; ∂X_ab/∂X_kl = δ_ka δ_lb)
         ∂f_ij/∂X_kl = Σ_st A_is δ_ks δ_lt B_tj
-      step 3: the deltas contracted, matrix products recognised
+      step 3: the deltas contracted
         ∂f_ij/∂X_kl = A_ik B_lj
       """)
 }
