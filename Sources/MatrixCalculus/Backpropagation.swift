@@ -134,7 +134,7 @@ public struct Backpropagation: Sendable {
   /// the variables, a standalone LaTeX document one section.
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
-    standalone: Bool = false
+    standalone: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
     let gradients = try laidOut(layout)
     switch format {
@@ -186,13 +186,27 @@ public struct Backpropagation: Sendable {
       }
       return lines.joined(separator: format == .text ? "\n" : " \\\\\n")
     case .numpy:
-      let renderer = NumpyRenderer(problem: problem)
+      let renderer = NumpyRenderer(problem: problem, sizes: sizes)
       let bindings = intermediates.map { ($0.variable, $0.value) }
       let lines = try zip(variables, gradients).map { variable, gradient in
         try renderer.render(
           gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings)
       }
       return "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
+    case .python, .jax:
+      let renderer = NumpyRenderer(
+        problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
+      let code = try renderer.code(
+        zip(variables, gradients).map { ($1, Derivation.rank(of: $0.expr.shape)) },
+        bindings: intermediates.map { ($0.variable, $0.value) })
+      let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
+      let returns = variables.map {
+        "∂\(objectiveName)/∂\($0.name): "
+          + NumpyRenderer.shapeText(shape(of: $0.expr, in: layout))
+      }
+      return renderer.function(
+        named: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
+        summary: summary, returns: "tuple of " + returns.joined(separator: ", "), code: code)
     case .json:
       return try Derivation.serialized(jsonObject(certificate: certificate, layout: layout))
     }
@@ -218,7 +232,7 @@ public struct Backpropagation: Sendable {
     }
   }
 
-  /// The JSON object of ``render(_:certificate:layout:standalone:)``: one entry per
+  /// The JSON object of ``render(_:certificate:layout:standalone:sizes:)``: one entry per
   /// gradient (text, LaTeX, NumPy, shape), the backward recursion, and the NumPy tuple.
   public func jsonObject(certificate: Certificate? = nil, layout: Layout = .standard) throws
     -> [String: Any]

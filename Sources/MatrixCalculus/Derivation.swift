@@ -1,7 +1,7 @@
 import Foundation
 import TensorKernel
 
-/// The output formats of ``Derivation/render(_:certificate:layout:standalone:steps:)``.
+/// The output formats of ``Derivation/render(_:certificate:layout:standalone:steps:sizes:)``.
 public enum OutputFormat: String, Sendable, CaseIterable {
   /// Unicode text for the terminal.
   case text
@@ -9,6 +9,10 @@ public enum OutputFormat: String, Sendable, CaseIterable {
   case latex
   /// One line of Python over NumPy (shared/LANGUAGE.md).
   case numpy
+  /// A self-contained Python function over NumPy: inputs as parameters, named intermediates.
+  case python
+  /// The same function over `jax.numpy`, traceable under `jax.jit`.
+  case jax
   /// A JSON object for tools.
   case json
   /// Markdown with `$$` display math.
@@ -99,7 +103,7 @@ public struct Derivation: Sendable {
   /// `∂F_ij/∂X_kl = Σ_terms coefficient · factors` (three or four indices: a matrix by a
   /// matrix, a vector or a matrix by a matrix, a Hessian with respect to a matrix; five or
   /// six: the second derivative of a vector or matrix by a matrix). `result` is then the
-  /// function differentiated, not the derivative; ``render(_:certificate:layout:standalone:steps:)``
+  /// function differentiated, not the derivative; ``render(_:certificate:layout:standalone:steps:sizes:)``
   /// prints this form (`∂f_i/∂W_kl = δ_ki x_l`) and ``plain(layout:)`` is `nil`.
   ///
   /// ```swift
@@ -807,6 +811,8 @@ public struct Derivation: Sendable {
   ///   - layout: the layout convention; numerator layout transposes a gradient.
   ///   - standalone: for LaTeX, a complete document.
   ///   - steps: include the derivation step by step.
+  ///   - sizes: sizes of dimension symbols that emitted code is planned for (``CostModel``);
+  ///     the others are taken as large.
   /// - Returns: the text.
   /// - Throws: ``MatcalcError`` when the format cannot express the result (NumPy output of
   ///   an opaque function).
@@ -818,7 +824,7 @@ public struct Derivation: Sendable {
   /// ```
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
-    standalone: Bool = false, steps: Bool = false
+    standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
     switch format {
     case .text:
@@ -904,15 +910,27 @@ public struct Derivation: Sendable {
       return blocks.joined(separator: "\n\n")
     case .numpy:
       if let tensor {
-        return try NumpyRenderer(problem: problem).render(tensor: tensor, rank: resultRank)
+        return try NumpyRenderer(problem: problem, sizes: sizes).render(
+          tensor: tensor, rank: resultRank)
       }
-      return try NumpyRenderer(problem: problem).render(try laidOut(layout), rank: resultRank)
+      return try NumpyRenderer(problem: problem, sizes: sizes).render(
+        try laidOut(layout), rank: resultRank)
+    case .python, .jax:
+      let renderer = NumpyRenderer(
+        problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
+      let code =
+        try tensor.map { try renderer.code(tensor: $0, rank: resultRank) }
+        ?? renderer.code([(try laidOut(layout), resultRank)])
+      let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
+      return renderer.function(
+        named: NumpyRenderer.functionName(["grad", objectiveName, variableName]),
+        summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)), code: code)
     case .json:
       return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
     }
   }
 
-  /// The JSON object of ``render(_:certificate:layout:standalone:steps:)`` (a problem file
+  /// The JSON object of ``render(_:certificate:layout:standalone:steps:sizes:)`` (a problem file
   /// with several goals prints an array of them).
   public func jsonObject(
     certificate: Certificate? = nil, layout: Layout = .standard, steps: Bool = false

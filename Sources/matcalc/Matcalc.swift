@@ -169,7 +169,8 @@ enum Matcalc {
     default:
       piece = .formatted(
         try backpropagation.render(
-          options.format, certificate: certificate, layout: options.layout))
+          options.format, certificate: certificate, layout: options.layout,
+          sizes: options.sizes))
     }
     output.print(try joined([piece], options: options))
     return 0
@@ -205,6 +206,12 @@ enum Matcalc {
     switch options.format {
     case .numpy:
       return formatted.count == 1 ? formatted[0] : "(" + formatted.joined(separator: ", ") + ")"
+    case .python, .jax:
+      // One import line for all the functions.
+      let functions = formatted.enumerated().map { index, text in
+        index == 0 ? text : String(text.drop { $0 != "\n" }.drop { $0 == "\n" })
+      }
+      return functions.joined(separator: "\n\n\n")
     case .latex: return formatted.joined(separator: " \\\\\n")
     case .text, .markdown, .json: return formatted.joined(separator: "\n\n")
     }
@@ -231,7 +238,8 @@ enum Matcalc {
       return .section(try derivation.latexSection(certificate: certificate, layout: options.layout))
     default:
       var text = try derivation.render(
-        options.format, certificate: certificate, layout: options.layout, steps: options.steps)
+        options.format, certificate: certificate, layout: options.layout, steps: options.steps,
+        sizes: options.sizes)
       if options.steps && options.format == .text {
         text += "\n" + (try derivation.renderSteps())
       }

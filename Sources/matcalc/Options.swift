@@ -1,3 +1,4 @@
+import Foundation
 import MatrixCalculus
 
 /// The parsed command line (shared/LANGUAGE.md, "CLI contract").
@@ -20,15 +21,17 @@ struct Options: Equatable {
   var standalone = false
   var symmetricGradient = false
   var limits = Limits()
+  /// Sizes of symbolic dimensions that emitted code is planned for (`--sizes n=2000,m=8000`).
+  var sizes: [String: Int] = [:]
 
   static let usage = """
     matcalc — symbolic matrix calculus, every formula checked on numbers
 
     usage:
       matcalc derive 'EXPR' --wrt NAME [--where 'STATEMENTS'] [--order 1|2]
-                     [--format text|latex|numpy|json|markdown] [--standalone]
+                     [--format text|latex|numpy|python|jax|json|markdown] [--standalone]
                      [--layout standard|numerator|denominator] [--symmetric-gradient]
-                     [--steps]
+                     [--steps] [--sizes n=2000,m=8000]
                      [--check | --no-check] [--rules DIR]
                      [--max-depth N] [--max-input CHARACTERS] [--time-limit SECONDS]
       matcalc derive 'EXPR' --wrt NAME1,NAME2,…   (one backward pass for several variables;
@@ -61,15 +64,35 @@ struct Options: Equatable {
     throw UsageError(message: "\(flag) takes \(listed), not '\(text)'")
   }
 
+  /// `n=2000,m=8000` as sizes of dimension symbols, or an error naming `--sizes`.
+  static func sizes(_ text: String) throws -> [String: Int] {
+    var sizes: [String: Int] = [:]
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let parts = item.split(separator: "=", omittingEmptySubsequences: false)
+      let name = parts.first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+      guard parts.count == 2, let first = name.first, first.isLetter || first == "_",
+        name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+        let size = Int(parts[1].trimmingCharacters(in: .whitespaces)), size > 0
+      else {
+        throw UsageError(
+          message: "--sizes takes NAME=SIZE pairs separated by ',' with positive integer "
+            + "sizes (--sizes n=2000,m=8000), not '\(text)'")
+      }
+      sizes[name] = size
+    }
+    return sizes
+  }
+
   /// Refuses flags that no output of the format can honour, naming both.
   func requireCompatibleFlags(several: Bool) throws {
     let format = "--format \(self.format.rawValue)"
     if standalone && self.format != .latex {
       throw UsageError(message: "--standalone goes with --format latex, not \(format)")
     }
-    if steps && self.format == .numpy {
+    if steps && [.numpy, .python, .jax].contains(self.format) {
       throw UsageError(
-        message: "--steps cannot go with --format numpy (one line of Python); use text, "
+        message:
+          "--steps cannot go with \(format) (\(self.format == .numpy ? "one line of Python" : "Python code")); use text, "
           + "markdown, json or latex --standalone")
     }
     if steps && self.format == .latex && !standalone {
@@ -140,6 +163,7 @@ struct Options: Equatable {
       case "--check": options.check = true
       case "--no-check": options.check = false
       case "--rules": options.rulesDirectory = try value(argument)
+      case "--sizes": options.sizes = try sizes(try value(argument))
       default:
         // An expression may itself begin with '-' (`-y'*log(p)`): only known flags are flags.
         if argument.hasPrefix("--") {

@@ -73,6 +73,10 @@ func readmeExampleIsRealOutput(_ example: ReadmeExample) throws {
   (["derive", "x'*x", "--wrt", "x", "--frobnicate"], "unknown option"),
   (["derive", "x'*x", "--wrt"], "--wrt needs a value"),
   (["a.mc", "b.mc"], "expected 'derive' or one problem file"),
+  (["derive", "x'*x", "--wrt", "x", "--sizes", "n=0"], "--sizes takes"),
+  (["derive", "x'*x", "--wrt", "x", "--sizes", "n"], "--sizes takes"),
+  (["derive", "x'*x", "--wrt", "x", "--sizes", "n=2,=3"], "--sizes takes"),
+  (["derive", "x'*x", "--wrt", "x", "--sizes"], "--sizes needs a value"),
 ])
 func usageErrorsExitTwo(_ arguments: [String], message: String) {
   let result = run(arguments)
@@ -264,4 +268,36 @@ func jsonCarriesPlain(_ wrt: [String], plain: [String]) throws {
   #expect(
     object["plain_reason"] as? String
       == "a 4-index result has no matrix form; text and latex give its index form")
+}
+
+/// ‖T − U Vᵀ‖² wrt U is −2 (T − U Vᵀ) V: large r multiplies U Vᵀ first, n = 2000 and r = 10
+/// take Vᵀ V (r × r) first. Both lines have the same value in Python.
+@Test func sizesChooseTheEmittedOrder() throws {
+  let problem = [
+    "derive", "norm2(T - U*V')^2", "--wrt", "U", "--format", "numpy", "--where",
+    "T : matrix(n, n); U : matrix(n, r); V : matrix(n, r)",
+  ]
+  let large = run(problem)
+  let small = run(problem + ["--sizes", "n=2000,r=10"])
+  #expect(large.status == 0 && small.status == 0, "\(large.error) \(small.error)")
+  #expect(small.output.contains("(V.T @ V)"), "\(small.output)")
+  #expect(!large.output.contains("(V.T @ V)"), "\(large.output)")
+  let script = """
+    import numpy as np, json
+    rng = np.random.default_rng(3)
+    T = rng.uniform(-1, 1, (5, 5)); U = rng.uniform(-1, 1, (5, 2)); V = rng.uniform(-1, 1, (5, 2))
+    a = np.asarray(\(large.output.trimmingCharacters(in: .newlines)))
+    b = np.asarray(\(small.output.trimmingCharacters(in: .newlines)))
+    print(json.dumps([float(np.max(np.abs(a - b))), float(np.max(np.abs(a)))]))
+    """
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3", "-c", script]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  let numbers = try JSONDecoder().decode([Double].self, from: data)
+  #expect(numbers.count == 2 && numbers[0] <= 1e-9 * max(1, numbers[1]), "\(numbers)")
 }

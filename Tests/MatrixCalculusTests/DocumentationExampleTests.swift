@@ -37,7 +37,7 @@ let quadratic = "x : vector(n); A : matrix(n, n)"
   #expect(certificate.points == 2)
 }
 
-/// ``Derivation/render(_:certificate:layout:standalone:steps:)`` and
+/// ``Derivation/render(_:certificate:layout:standalone:steps:sizes:)`` and
 /// ``Derivation/plain(layout:)``.
 @Test func renderAndPlainExamples() throws {
   let d = try derive("x'*A*x", wrt: "x", where: quadratic)

@@ -13,10 +13,22 @@
 /// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
 /// is given the shape of the derivative at the end.
 struct NumpyRenderer {
+  /// What the code is: one line, or the body of a function (``function(named:summary:returns:code:)``).
+  enum Style {
+    /// One NumPy expression over the inputs bound as globals.
+    case line
+    /// Statements of a function over NumPy (`np`), its inputs as parameters.
+    case numpyFunction
+    /// Statements of a function over `jax.numpy` (`jnp`), traceable under `jax.jit`.
+    case jaxFunction
+  }
+
   /// The problem whose inputs and definitions the formula uses.
   let problem: Problem
+  /// What the code is.
+  let style: Style
   private var dimensionSources: [String: String] = [:]
-  private let model: CostModel
+  let model: CostModel
 
   /// A renderer for formulas over `problem`.
   ///
@@ -24,8 +36,10 @@ struct NumpyRenderer {
   ///   - problem: declares the inputs and definitions.
   ///   - sizes: sizes of symbolic dimensions to plan the evaluation order for; the others
   ///     are taken as large (``CostModel``).
-  init(problem: Problem, sizes: [String: Int] = [:]) {
+  ///   - style: one line, or the body of a function over NumPy or JAX.
+  init(problem: Problem, sizes: [String: Int] = [:], style: Style = .line) {
     self.problem = problem
+    self.style = style
     self.model = CostModel(sizes: sizes)
     for input in problem.inputs {
       let axes: [(Dim, Int)] = [(input.expr.shape.rows, 0), (input.expr.shape.cols, 1)]
@@ -34,7 +48,7 @@ struct NumpyRenderer {
       for (dim, axis) in axes {
         guard case .symbol(let name) = dim, dimensionSources[name] == nil else { continue }
         if isVector && axis == 1 { continue }
-        dimensionSources[name] = "\(input.name).shape[\(axis)]"
+        dimensionSources[name] = "\(inputReference(input.name)).shape[\(axis)]"
       }
     }
   }
@@ -57,8 +71,47 @@ struct NumpyRenderer {
     "while", "with", "yield", "np",
   ]
 
-  private static func parameter(_ name: String) -> String {
-    name.hasPrefix("δ") ? "_d_" + name.dropFirst() : "_" + name
+  /// How the code names a definition or an adjoint: `_H`, `_d_H` in a line; `H` in a function
+  /// where that is a plain identifier.
+  func parameter(_ name: String) -> String {
+    if style != .line, Self.isIdentifier(name), !name.hasPrefix("_"),
+      !Self.pythonKeywords.contains(name), name != "jnp"
+    {
+      return name
+    }
+    return name.hasPrefix("δ") ? "_d_" + name.dropFirst() : "_" + name
+  }
+
+  /// Whether `name` is an ASCII Python identifier.
+  static func isIdentifier(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else {
+      return false
+    }
+    return name.unicodeScalars.allSatisfy {
+      $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
+    }
+  }
+
+  /// How the code refers to an input: a function parameter (a keyword gets a trailing `_`),
+  /// or in a line a global (a keyword read from `globals()`).
+  func inputReference(_ name: String) -> String {
+    guard Self.pythonKeywords.contains(name) || (style != .line && name == "jnp") else {
+      return name
+    }
+    return style == .line ? "globals()['\(name)']" : name + "_"
+  }
+
+  /// Statements binding what is computed once (`name = value`, in order), then the
+  /// expressions of the results.
+  struct Code {
+    var statements: [(name: String, value: String)] = []
+    var results: [(text: String, rank: Int)] = []
+  }
+
+  /// The names already used in generated code, and the next `_t` number.
+  private struct Naming {
+    var taken: Set<String> = []
+    var counter = 0
   }
 
   /// One line of Python that evaluates to `e` with `rank` axes (0 a float, 1 a 1-D array).
@@ -70,6 +123,17 @@ struct NumpyRenderer {
   /// - Parameter bindings: named intermediates (adjoints) `variable = value` the formula
   ///   uses, in order; each may use the ones before it.
   func render(_ e: Expr, rank: Int, bindings: [(Expr, Expr)] = []) throws -> String {
+    let code = try code([(e, rank)], bindings: bindings)
+    var text = code.results[0].text
+    for (name, value) in code.statements.reversed() {
+      text = "(lambda \(name): \(text))(\(value))"
+    }
+    return shaped(text, rank: rank)
+  }
+
+  /// The code of several results planned together (each subexpression they share computed
+  /// once), as ``render(_:rank:bindings:)`` plans one.
+  func code(_ roots: [(Expr, Int)], bindings: [(Expr, Expr)] = []) throws -> Code {
     var replacements: [Expr: Expr] = [:]
     var definitions: [(value: Expr, name: String)] = []
     for (variable, body) in problem.definitions.map({ ($0.variable, $0.body) }) + bindings {
@@ -78,19 +142,44 @@ struct NumpyRenderer {
       if case .variable(let name, _, _) = variable.node { definitions.append((value, name)) }
     }
     let planner = ProductPlanner(model: model)
-    let planned = try planner.planned(try e.substituting(replacements))
+    let planned = try planner.planned(try roots.map { try $0.0.substituting(replacements) })
     var names: [Expr: String] = [:]
     for (value, name) in definitions {
       if let form = planner.plannedForm(of: value), names[form] == nil {
-        names[form] = Self.parameter(name)
+        names[form] = parameter(name)
       }
     }
-    return shaped(try withSharedSubexpressions(planned, preferredNames: names), rank: rank)
+    var naming = Naming(taken: Set(problem.inputs.map { inputReference($0.name) }))
+    let (statements, texts) = try sharedSubexpressions(
+      planned, preferredNames: names, naming: &naming)
+    return Code(statements: statements, results: zip(texts, roots).map { ($0, $1.1) })
   }
 
   /// A derivative with three or four indices as a sum of `np.einsum` terms, axes in the
   /// order of F's indices then X's (shared/LANGUAGE.md).
   func render(tensor: TensorDerivative, rank: Int) throws -> String {
+    let (body, uses) = try einsumSum(tensor)
+    return shaped(try bindingDefinitions(in: body, uses: uses, bindings: []), rank: rank)
+  }
+
+  /// The code of ``render(tensor:rank:)``: a statement per definition it uses, then the sum.
+  func code(tensor: TensorDerivative, rank: Int) throws -> Code {
+    let (body, uses) = try einsumSum(tensor)
+    var naming = Naming(taken: Set(problem.inputs.map { inputReference($0.name) }))
+    var code = Code()
+    for (variable, value) in try neededDefinitions(uses: uses, bindings: []) {
+      guard case .variable(let name, _, _) = variable.node else { continue }
+      let (statements, texts) = try sharedSubexpressions(
+        [value], preferredNames: [:], naming: &naming)
+      code.statements += statements + [(parameter(name), texts[0])]
+    }
+    code.results = [(body, rank)]
+    return code
+  }
+
+  /// The `np.einsum` terms of a derivative with three or four indices, and the
+  /// subexpressions they use.
+  private func einsumSum(_ tensor: TensorDerivative) throws -> (String, [Expr]) {
     let fRows = try dimension(tensor.functionShape.rows)
     let fCols = try dimension(tensor.functionShape.cols)
     let xRows = try dimension(tensor.variableShape.rows)
@@ -146,12 +235,13 @@ struct NumpyRenderer {
       + axes.filter(tensor.isReal).map(size)
       .joined(separator: ", ") + ",))"
     let body = pieces.isEmpty ? zero : "(" + pieces.joined(separator: " + ") + ")"
-    return shaped(try bindingDefinitions(in: body, uses: uses, bindings: []), rank: rank)
+    return (body, uses)
   }
 
-  private func shaped(_ text: String, rank: Int) -> String {
+  /// `text` with `rank` axes: a float (under JAX a 0-d array), a 1-D array or an array.
+  func shaped(_ text: String, rank: Int) -> String {
     switch rank {
-    case 0: return "float(np.squeeze(\(text)))"
+    case 0: return style == .jaxFunction ? "np.squeeze(\(text))" : "float(np.squeeze(\(text)))"
     case 1: return "np.reshape(\(text), (-1,))"
     default: return "np.asarray(\(text))"
     }
@@ -162,6 +252,16 @@ struct NumpyRenderer {
   private func bindingDefinitions(in text: String, uses: [Expr], bindings: [(Expr, Expr)])
     throws -> String
   {
+    var text = text
+    for (variable, body) in try neededDefinitions(uses: uses, bindings: bindings).reversed() {
+      guard case .variable(let name, _, _) = variable.node else { continue }
+      text = "(lambda \(parameter(name)): \(text))(\(try withSharedSubexpressions(body)))"
+    }
+    return text
+  }
+
+  /// The definitions (and extra bindings) that `uses` need, in dependency order.
+  private func neededDefinitions(uses: [Expr], bindings: [(Expr, Expr)]) throws -> [(Expr, Expr)] {
     var needed = Set<Expr>()
     var definitionBodies: [Expr: Expr] = [:]
     for definition in problem.definitions {
@@ -178,23 +278,31 @@ struct NumpyRenderer {
       e.children.forEach(collect)
     }
     uses.forEach(collect)
-    var text = text
     let ordered: [(Expr, Expr)] =
       problem.definitions.map { ($0.variable, $0.body) } + bindings
-    for (variable, body) in ordered.reversed() where needed.contains(variable) {
-      guard case .variable(let name, _, _) = variable.node else { continue }
-      text = "(lambda \(Self.parameter(name)): \(text))(\(try withSharedSubexpressions(body)))"
-    }
-    return text
+    return ordered.filter { needed.contains($0.0) }
   }
 
   /// The expression with every compound subexpression that occurs more than once computed
   /// once and bound by a lambda (`(lambda _t0: … _t0 … _t0 …)(np.exp(x))`), named from
   /// `preferredNames` where it has a name there.
-  private func withSharedSubexpressions(_ e: Expr, preferredNames: [Expr: String] = [:])
-    throws -> String
-  {
-    var emission = Emission(solved: solvedInverses(in: e))
+  private func withSharedSubexpressions(_ e: Expr) throws -> String {
+    var naming = Naming()
+    let (bindings, texts) = try sharedSubexpressions([e], preferredNames: [:], naming: &naming)
+    var text = texts[0]
+    for (name, value) in bindings.reversed() {
+      text = "(lambda \(name): \(text))(\(value))"
+    }
+    return text
+  }
+
+  /// The compound subexpressions that occur more than once in `roots` (a root counts as one
+  /// occurrence), each `name = value` in dependency order, and the roots' expressions in
+  /// terms of them; names from `preferredNames`, else `_t0`, `_t1`, … not in `naming`.
+  private func sharedSubexpressions(
+    _ roots: [Expr], preferredNames: [Expr: String], naming: inout Naming
+  ) throws -> (bindings: [(name: String, value: String)], texts: [String]) {
+    var emission = Emission(solved: solvedInverses(in: roots))
     var uses: [Expr: Int] = [:]
     var order: [Expr] = []  // children before parents
     var visited = Set<Expr>()
@@ -205,27 +313,24 @@ struct NumpyRenderer {
       }
       order.append(e)
     }
-    visited.insert(e)
-    count(e)
-    var taken = Set(preferredNames.values)
-    var counter = 0
-    var bindings: [(String, String)] = []
-    for node in order where node != e && (uses[node] ?? 0) >= 2 && !node.children.isEmpty {
+    for root in roots {
+      uses[root, default: 0] += 1
+      if visited.insert(root).inserted { count(root) }
+    }
+    naming.taken.formUnion(preferredNames.values)
+    var bindings: [(name: String, value: String)] = []
+    for node in order where (uses[node] ?? 0) >= 2 && !node.children.isEmpty {
       if case .transpose(let inner) = node.node, inner.children.isEmpty { continue }
       var name = preferredNames[node] ?? ""
-      while name.isEmpty || (preferredNames[node] == nil && taken.contains(name)) {
-        name = "_t\(counter)"
-        counter += 1
+      while name.isEmpty || (preferredNames[node] == nil && naming.taken.contains(name)) {
+        name = "_t\(naming.counter)"
+        naming.counter += 1
       }
-      taken.insert(name)
+      naming.taken.insert(name)
       bindings.append((name, try expression(node, emission)))
       emission.names[node] = name
     }
-    var text = try expression(e, emission)
-    for (name, value) in bindings.reversed() {
-      text = "(lambda \(name): \(text))(\(value))"
-    }
-    return text
+    return (bindings, try roots.map { try expression($0, emission) })
   }
 
   /// What the line computes once and names, and which inverses it applies as solves.
@@ -262,7 +367,7 @@ struct NumpyRenderer {
   /// The inverses in `root` to apply as solves rather than compute: those used only as a
   /// factor of products, when k solves cost less than the inverse and k products
   /// (Σ solve(n, kᵢ) < inv(n) + Σ 2n²kᵢ in ``CostModel``).
-  private func solvedInverses(in root: Expr) -> Set<Expr> {
+  private func solvedInverses(in roots: [Expr]) -> Set<Expr> {
     var widths: [Expr: [Double]] = [:]
     var others: Set<Expr> = []
     var candidates: [Expr] = []
@@ -271,7 +376,7 @@ struct NumpyRenderer {
       if widths[child] == nil && !others.contains(child) { candidates.append(child) }
       if let width { widths[child, default: []].append(width) } else { others.insert(child) }
     }
-    var visited: Set<Expr> = [root]
+    var visited = Set(roots)
     func visit(_ e: Expr) {
       if case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar,
         Self.diagonalVector(a) == nil, Self.diagonalVector(b) == nil
@@ -288,7 +393,7 @@ struct NumpyRenderer {
         if visited.insert(child).inserted { visit(child) }
       }
     }
-    visit(root)
+    roots.forEach(visit)
     var solved: Set<Expr> = []
     for inverse in candidates where !others.contains(inverse) {
       let n = model.size(inverse.shape.rows)
@@ -313,10 +418,10 @@ struct NumpyRenderer {
     switch e.node {
     case .variable(let name, let shape, _):
       guard let input = problem.inputs.first(where: { $0.name == name }) else {
-        return Self.parameter(name)
+        return parameter(name)
       }
-      // A Python keyword (`lambda`) cannot be written as a name; read it from the globals.
-      let name = Self.pythonKeywords.contains(name) ? "globals()['\(name)']" : name
+      // A Python keyword (`lambda`) cannot be written as a name.
+      let name = inputReference(name)
       switch input.type {
       case .vector: return shape.isScalar ? "\(name)[0]" : "\(name)[:, None]"
       case .matrix, .symmetric: return shape.isScalar ? "\(name)[0, 0]" : name

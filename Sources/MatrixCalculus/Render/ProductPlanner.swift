@@ -45,28 +45,30 @@ final class ProductPlanner {
   init(model: CostModel) { self.model = model }
 
   /// `root` rewritten into its cheapest order.
-  func planned(_ root: Expr) throws -> Expr {
-    shared = Self.sharedNodes(of: root)
+  func planned(_ root: Expr) throws -> Expr { try planned([root])[0] }
+
+  /// `roots` rewritten into their cheapest order, planned together: what they share stays a
+  /// single operand, so it is still computed once.
+  func planned(_ roots: [Expr]) throws -> [Expr] {
+    shared = Self.sharedNodes(of: roots)
     memo = [:]
-    return try plan(root).expr
+    return try roots.map { try plan($0).expr }
   }
 
   /// The planned form of a subexpression of the last root, if it was planned.
   func plannedForm(of e: Expr) -> Expr? { memo[e]?.expr }
 
-  /// The compound subexpressions of `root` used more than once.
-  static func sharedNodes(of root: Expr) -> Set<Expr> {
+  /// The compound subexpressions of `roots` used more than once (a root counts as one use).
+  static func sharedNodes(of roots: [Expr]) -> Set<Expr> {
     var uses: [Expr: Int] = [:]
-    var visited: Set<Expr> = [root]
+    var visited: Set<Expr> = []
     var result: Set<Expr> = []
-    func count(_ e: Expr) {
-      e.forEachChild { child in
-        uses[child, default: 0] += 1
-        if uses[child] == 2 && !child.children.isEmpty { result.insert(child) }
-        if visited.insert(child).inserted { count(child) }
-      }
+    func use(_ e: Expr) {
+      uses[e, default: 0] += 1
+      if uses[e] == 2 && !e.children.isEmpty { result.insert(e) }
+      if visited.insert(e).inserted { e.forEachChild(use) }
     }
-    count(root)
+    roots.forEach(use)
     return result
   }
 
