@@ -353,13 +353,23 @@ public struct Derivation: Sendable {
     var contracted: [IndexTerm]
     /// F's indices, then X's (nil for an axis of size one).
     var free: [String?]
+    /// What is differentiated, as printed (`f`, or `∇f` for a Hessian's second step).
+    var functionName: String
+    /// The derivative in matrix form, when it has one.
+    var matrix: Expr?
   }
 
   /// The index-form steps of a first derivative of a vector or matrix F, or nil for
   /// another kind of result.
   func indexSteps() throws -> IndexSteps? {
-    // A gradient through definitions is explained by its backward pass (δ per definition).
-    guard order == 1, !objective.isScalar || problem.definitions.isEmpty else { return nil }
+    guard order == 1 else { return nil }
+    return try indexSteps(of: objective, named: objectiveName, matrix: tensor == nil ? result : nil)
+  }
+
+  /// The index-form steps of ∂F/∂X for F (the objective, or a Hessian's gradient), or nil
+  /// for a gradient through definitions (explained by its backward pass, a δ per definition).
+  func indexSteps(of objective: Expr, named name: String, matrix: Expr?) throws -> IndexSteps? {
+    guard !objective.isScalar || problem.definitions.isEmpty else { return nil }
     let rows = objective.shape.rows == .one ? nil : "i"
     let cols = objective.shape.cols == .one ? nil : "j"
     var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: .embedded)
@@ -403,15 +413,31 @@ public struct Derivation: Sendable {
     return IndexSteps(
       function: function, rules: index.rulesUsed, derivative: derivative,
       deltasContracted: IndexTerm.merged(deltasContracted), terms: terms,
-      contracted: IndexTerm.merged(contracted), free: free)
+      contracted: IndexTerm.merged(contracted), free: free, functionName: name, matrix: matrix)
   }
+
+  /// Whether ``renderSteps(_:)`` explains this derivative from its index form (not from the
+  /// backward pass's templates).
+  var explainsInIndexForm: Bool {
+    get throws {
+      if try indexSteps() != nil { return true }
+      return order == 2 && tensor == nil && firstOrder != nil && problem.definitions.isEmpty
+    }
+  }
+
+  /// Marks where a long sum of index terms may break (between two terms).
+  private static let termBreak = "\u{1}"
 
   /// The index-form steps as lines (text) or display equations (LaTeX).
   private func renderIndexSteps(_ steps: IndexSteps, _ style: MathRenderer.Style) -> [String] {
     let renderer = MathRenderer(style)
     var terms = IndexTermRenderer(renderer)
     let latex = style == .latex
-    let f = renderer.name(objectiveName)
+    var f = renderer.name(steps.functionName)
+    if steps.functionName.hasPrefix("∇") {  // (∇f)_i
+      let inner = latex ? "\\nabla " + renderer.name(String(steps.functionName.dropFirst())) : f
+      f = latex ? "\\left(\(inner)\\right)" : "(\(inner))"
+    }
     let x = renderer.name(variableName)
     func sub(_ base: String, _ indices: [String?]) -> String {
       let text = indices.compactMap { $0 }.joined()
@@ -434,7 +460,11 @@ public struct Derivation: Sendable {
       ? "$\\partial \(sub(x, [own]))/\\partial \(sub(x, [theirs])) = \(deltas)$"
       : "∂\(x)_\(own)/∂\(x)_\(theirs) = \(deltas)"
     var lines: [(String, String)] = []
-    lines.append(("entry by entry", "\(entry) = \(terms.render(steps.function))"))
+    lines.append(
+      (
+        "entry by entry",
+        "\(entry) = \(terms.pieces(steps.function).joined(separator: Self.termBreak))"
+      ))
     for (rule, before, after) in steps.rules {
       lines.append(
         ("by the rule \(rule)", "\(renderer.render(before)) = \(renderer.render(after))"))
@@ -442,9 +472,13 @@ public struct Derivation: Sendable {
     lines.append(
       (
         "each factor differentiated (product rule; \(elementary))",
-        "\(partial) = \(terms.render(steps.derivative))"
+        "\(partial) = \(terms.pieces(steps.derivative).joined(separator: Self.termBreak))"
       ))
-    lines.append(("the deltas contracted", "\(partial) = \(terms.render(steps.deltasContracted))"))
+    lines.append(
+      (
+        "the deltas contracted",
+        "\(partial) = \(terms.pieces(steps.deltasContracted).joined(separator: Self.termBreak))"
+      ))
     if let contributions = steps.terms {
       // (A x)_k + (Aᵀ x)_k: each sum recognised as an entry of a matrix expression.
       let indices = Array(steps.free.prefix(2) + steps.free.suffix(2))
@@ -457,17 +491,19 @@ public struct Derivation: Sendable {
         if position == 0 {
           text = (coefficient < 0 ? minus : "") + magnitude + entry
         } else {
-          text += (coefficient < 0 ? " \(minus) " : " + ") + magnitude + entry
+          text += Self.termBreak + (coefficient < 0 ? "\(minus) " : "+ ") + magnitude + entry
         }
       }
       lines.append(("each sum recognised as a matrix product", "\(partial) = \(text)"))
     } else {
       lines.append(
-        ("matrix products recognised", "\(partial) = \(terms.render(steps.contracted))"))
+        (
+          "matrix products recognised",
+          "\(partial) = \(terms.pieces(steps.contracted).joined(separator: Self.termBreak))"
+        ))
     }
     // The matrix form printed above, entry (i, k), when it says more than the last line.
-    if resultRank <= 2 && (steps.terms.map { $0.count > 1 } ?? true) {
-      let matrix = renderer.render(result)
+    if let matrix = steps.matrix.map(renderer.render), steps.terms.map({ $0.count > 1 }) ?? true {
       let indices = (steps.free.prefix(2) + steps.free.suffix(2)).compactMap { $0 }.joined()
       let text =
         latex ? "\\left(\(matrix)\\right)_{\(indices)}" : "(\(matrix))_\(indices)"
@@ -478,8 +514,19 @@ public struct Derivation: Sendable {
     lines = lines.enumerated().filter { $0.offset == 0 || $0.element.1 != lines[$0.offset - 1].1 }
       .map(\.element)
     if latex {
-      return lines.flatMap { text, math in ["\\paragraph{\(text)}", "\\[\(math)\\]"] }
+      return lines.flatMap { text, math in
+        // A long sum breaks between its terms (multline*), so no step runs off the page.
+        let terms = math.components(separatedBy: Self.termBreak)
+        if terms.count > 1 && math.count > 160 {
+          return [
+            "\\paragraph{\(text)}",
+            "\\begin{multline*}\n" + terms.joined(separator: " \\\\\n") + "\n\\end{multline*}",
+          ]
+        }
+        return ["\\paragraph{\(text)}", "\\[\(terms.joined(separator: " "))\\]"]
+      }
     }
+    lines = lines.map { ($0.0, $0.1.replacingOccurrences(of: Self.termBreak, with: " ")) }
     return lines.enumerated().flatMap { index, line in
       ["step \(index + 1): \(line.0)", "  \(line.1)"]
     }
@@ -494,6 +541,20 @@ public struct Derivation: Sendable {
   public func renderSteps(_ style: MathRenderer.Style = .text) throws -> String {
     if let steps = try indexSteps() {
       return renderIndexSteps(steps, style).joined(separator: "\n")
+    }
+    // A second derivative in matrix form: the first derivative, then its derivative.
+    if order == 2, tensor == nil, let firstOrder,
+      let first = try indexSteps(of: objective, named: objectiveName, matrix: firstOrder),
+      let second = try indexSteps(
+        of: firstOrder, named: objective.isScalar ? "∇" + objectiveName : "J", matrix: result)
+    {
+      let heads =
+        style == .latex
+        ? ["\\paragraph{The first derivative.}", "\\paragraph{Its derivative.}"]
+        : ["the first derivative:", "its derivative:"]
+      return
+        ([heads[0]] + renderIndexSteps(first, style) + [heads[1]]
+        + renderIndexSteps(second, style)).joined(separator: "\n")
     }
     let renderer = MathRenderer(style)
     var names: [Expr: String] = [:]

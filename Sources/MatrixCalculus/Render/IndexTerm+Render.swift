@@ -27,8 +27,14 @@ struct IndexTermRenderer {
 
   /// The sum, `0` when it has no terms.
   mutating func render(_ terms: [IndexTerm]) -> String {
+    pieces(terms).joined(separator: " ")
+  }
+
+  /// The sum's terms, each with its sign (`−2 Σ_s …`, `+ A_ik B_lj`), so a long sum can be
+  /// broken between terms; `["0"]` for no terms.
+  mutating func pieces(_ terms: [IndexTerm]) -> [String] {
     let latex = renderer.style == .latex
-    var text = ""
+    var result: [String] = []
     for (position, term) in terms.enumerated() {
       var pieces: [String] = []
       let magnitude = abs(term.coefficient)
@@ -55,11 +61,11 @@ struct IndexTermRenderer {
       let negative = term.coefficient < 0
       let minus = latex ? "-" : "−"
       if position == 0 {
-        text = (negative ? minus : "") + product
+        result.append((negative ? minus : "") + product)
       } else {
-        text += (negative ? " \(minus) " : " + ") + product
+        result.append((negative ? "\(minus) " : "+ ") + product)
       }
     }
-    return text.isEmpty ? "0" : text
+    return result.isEmpty ? ["0"] : result
   }
 }

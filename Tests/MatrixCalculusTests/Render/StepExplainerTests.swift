@@ -168,3 +168,22 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
         ∂f_ij/∂X_kl = A_ik B_lj
       """)
 }
+
+/// A Hessian in matrix form is explained as two derivatives in index form: the gradient,
+/// then the gradient's Jacobian; the second's steps add up to the printed Hessian.
+@Test func hessianStepsAreTwoDerivatives() throws {
+  let derivation = try derive("logsumexp(x)", wrt: "x", where: "x : vector(n)", order: 2)
+  let text = try derivation.renderSteps()
+  #expect(text.contains("the first derivative:\nstep 1: entry by entry\n  f = logsumexp(x)"))
+  #expect(text.contains("its derivative:\nstep 1: entry by entry\n  (∇f)_i = (softmax(x))_i"))
+  let first = try #require(derivation.firstOrder)
+  let second = try #require(
+    try derivation.indexSteps(of: first, named: "∇f", matrix: derivation.result))
+  let (sizes, values) = try sampledInputs(derivation, seed: 3)
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  let n = try evaluator.size(derivation.variable.shape.rows)
+  let contracted = try second.contracted.evaluated(
+    free: ["i", "k"], sizes: ["i": n, "k": n], &evaluator)
+  let hessian = try evaluator.evaluate(derivation.result)
+  #expect(zip(contracted.data, hessian.storage).allSatisfy { abs($0 - $1) <= 1e-10 })
+}
