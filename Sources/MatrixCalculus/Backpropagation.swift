@@ -68,9 +68,30 @@ public struct Backpropagation: Sendable {
       worst.checkedSizes.append(sizes)
       var generator = SplitMix64(
         seed: TestFunctions.stableHash("\(objective) jointly") &+ UInt64(point))
-      let values = try Sampler.draw(
+      var values = try Sampler.draw(
         inputsOf: problem, requirements: requirements, sizes: sizes,
         generator: &generator)
+      // Inside the domain (a log barrier): each variable in turn is halved until f is finite
+      // there (x before b in −Σ log(b − A x)), with one more halving as margin, as in
+      // ``Checker``.
+      func inside() -> Bool {
+        var magnitude = 0.0
+        let value = try? Checker.value(
+          of: objective, in: problem, sizes: sizes, values: values, magnitude: &magnitude)
+        return value?.storage.allSatisfy(\.isFinite) == true
+      }
+      var found = inside()
+      for (name, _) in variables where !found {
+        for _ in 0..<16 where !found {
+          values[name] = values[name]?.map { $0 / 2 }
+          found = inside()
+        }
+        if found { values[name] = values[name]?.map { $0 / 2 } }
+      }
+      if !found {
+        throw MatcalcError.numeric(
+          "no point found where \(objectiveName) is defined (at sizes \(Checker.describe(sizes)))")
+      }
       var evaluator = Evaluator(sizes: sizes, values: values)
       try evaluator.bind(definitions)
       let formulas = try gradients.map { try evaluator.evaluate($0) }

@@ -43,3 +43,12 @@ import Testing
     #expect(gap <= 1e-12 * max(1, expected.maxAbs), "\(weight)")
   }
 }
+
+/// Several variables of an objective defined on part of the space (a log barrier): the
+/// joint check moves the point inside the domain, variable by variable.
+@Test func logBarrierGradientsAreCheckedJointly() throws {
+  let derivation = try derive(
+    "-sum(log(b - A*x))", wrt: ["x", "b"],
+    where: "A : matrix(m, n); b : vector(m); x : vector(n)")
+  #expect(try derivation.check().passed)
+}
