@@ -666,17 +666,29 @@ struct TypeChecker {
         guard let raise = raiseIndexDefinition else {
           throw MatcalcError.unsupported("index definitions", range)
         }
-        try define(name, try raise(name, [], body, self), range)
+        try define(name, try raisingReportsConflicts { try raise(name, [], body, self) }, range)
       case .indexDefinition(_, let indices, _, _) where indices.count == 3:
         continue  // expanded where its entries are used
       case .indexDefinition(let name, let indices, let body, let range):
         guard let raise = raiseIndexDefinition else {
           throw MatcalcError.unsupported("index definitions", range)
         }
-        try define(name, try raise(name, indices, body, self), range)
+        try define(
+          name, try raisingReportsConflicts { try raise(name, indices, body, self) }, range)
       case .goal(let of, let wrt, let order, let range):
         problem.goals.append(Problem.Goal(of: of, wrt: wrt, order: order, range: range))
       }
+    }
+  }
+
+  /// Raises an index definition; when inference met a conflict (an index ranging over n in
+  /// one entry and p in another), that conflict, with its position, is the error rather than
+  /// what raising then stumbles on.
+  private func raisingReportsConflicts(_ raise: () throws -> Expr) throws -> Expr {
+    do {
+      return try raise()
+    } catch {
+      throw firstConflict ?? error
     }
   }
 

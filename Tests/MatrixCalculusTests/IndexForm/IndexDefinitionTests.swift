@@ -63,3 +63,16 @@ func indexDefinitionRaises(_ definition: String, matrixForm: String) throws {
 func indexDefinitionWithoutMatrixFormIsRefused(_ definition: String) {
   #expect(throws: MatcalcError.self) { try parseProblem(indexDeclarations + "; " + definition) }
 }
+
+/// An index ranging over two different dimensions is reported where inference found it,
+/// not as an internal error of raising.
+@Test func indexWithTwoRangesIsReportedAtItsEntry() throws {
+  let statements =
+    "C : matrix(p, n); x : vector(n); z : vector(p); D[j] = sum(k, x[k]*C[k,j]*z[k])"
+  #expect {
+    _ = try parseProblem(statements)
+  } throws: { error in
+    guard case .shapeMismatch(let message, let range) = error as? MatcalcError else { return false }
+    return message.contains("does not match") && range.column > 49
+  }
+}

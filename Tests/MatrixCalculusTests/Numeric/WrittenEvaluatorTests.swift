@@ -145,3 +145,72 @@ func broadcastAndDeltaIndexInputIsDerived(_ objective: String, wrt: String, stat
 {
   try derivedAndChecked(objective, wrt: wrt, where: statements)
 }
+
+/// Random index definitions (sums of broadcast terms, products, powers, deltas, element-wise
+/// functions): every one the raiser accepts agrees with its entry-by-entry evaluation.
+@Test func randomIndexDefinitionsRaiseToTheirValues() throws {
+  var random = SplitMix64(seed: 20_261_202)
+  func pick<T>(_ options: [T]) -> T { options[Int(random.next() % UInt64(options.count))] }
+  func summand() -> String {
+    pick([
+      "A[i,k]*C[k,j]", "A[i,k]*A[j,k]", "z[k]*C[k,j]*z[k]", "(A[i,k] - A[j,k])^2",
+      "delta(i,k)*B[k,j]", "A[i,k]*z[k]", "exp(A[i,k])*C[k,j]", "A[j,k]*z[k]*z[k]",
+    ])
+  }
+  func factor(_ depth: Int) -> String {
+    if depth == 0 || random.next() % 3 == 0 {
+      return pick([
+        "B[i,j]", "B[j,i]", "x[i]", "x[j]", "sum(k, \(summand()))", "delta(i,j)", "2",
+      ])
+    }
+    switch random.next() % 6 {
+    case 0: return "(\(factor(depth - 1)) + \(factor(depth - 1)))"
+    case 1: return "(\(factor(depth - 1)) - \(factor(depth - 1)))"
+    case 2: return "\(factor(depth - 1))*\(factor(depth - 1))"
+    case 3: return "tanh(\(factor(depth - 1)))"
+    case 4: return "(\(factor(depth - 1)))^2"
+    default: return "0.5*\(factor(depth - 1))"
+    }
+  }
+  let declarations =
+    "A : matrix(n, p); C : matrix(p, n); B : matrix(n, n); x : vector(n); z : vector(p)"
+  var raised = 0
+  var refused = 0
+  for _ in 0..<200 {
+    let body = factor(3)
+    let source = declarations + "; D[i,j] = " + body
+    let problem: Problem
+    do {
+      problem = try parseProblem(source)
+    } catch MatcalcError.internalError(let message) {
+      Issue.record("\(body): internal error \(message)")
+      continue
+    } catch is MatcalcError {
+      refused += 1  // no matrix form, or an index of D missing on the right
+      continue
+    }
+    let definition = try #require(problem.definitions.first { $0.name == "D" })
+    let written = try #require(problem.written)
+    for reversed in [false, true] {
+      let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape), reversed: reversed)
+      var generator = SplitMix64(seed: TestFunctions.stableHash(body))
+      let values = try Sampler.draw(
+        inputsOf: problem, requirements: [:], sizes: sizes, generator: &generator)
+      var matrixForm = Evaluator(sizes: sizes, values: values)
+      let expected = try matrixForm.evaluate(definition.body)
+      var entries = WrittenEvaluator(
+        written, functions: problem.functions, sizes: sizes, values: values)
+      try entries.bindDefinitions()
+      let value = try #require(entries.values["D"])
+      // A term without i or j broadcasts: the matrix form may be a scalar added to every entry.
+      let broadcast =
+        expected.isScalar
+        ? Tensor(rows: value.rows, cols: value.cols, repeating: expected.scalar) : expected
+      #expect(value.rows == broadcast.rows && value.cols == broadcast.cols, "\(body)")
+      let gap = zip(value.storage, broadcast.storage).map { abs($0 - $1) }.max() ?? 0
+      #expect(gap <= 1e-9 * max(1, value.maxAbs), "\(body): raised \(definition.body)")
+    }
+    raised += 1
+  }
+  #expect(raised >= 100, "raised \(raised), refused \(refused)")
+}
