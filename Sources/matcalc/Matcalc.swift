@@ -58,6 +58,7 @@ enum Matcalc {
         }
         let derivation = try derive(
           expression, wrt: wrt, where: options.statements, order: options.order, rules: rules)
+        try checkSizes(options.sizes, of: derivation.problem)
         guard let piece = try emit(derivation, options: options, output: &output) else {
           return 1
         }
@@ -90,6 +91,7 @@ enum Matcalc {
       }
       do {
         let problem = try parseProblem(source)
+        try checkSizes(options.sizes, of: problem)
         guard !problem.goals.isEmpty else {
           output.error("error: \(path) has no goal; add a line such as 'derive l wrt W'")
           return 1
@@ -101,9 +103,15 @@ enum Matcalc {
             throw MatcalcError.unknownName(
               goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
           }
-          let derivation = try Derivation(
-            of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem,
-            order: max(goal.order, options.order), rules: rules)
+          let derivation: Derivation
+          do {
+            derivation = try Derivation(
+              of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem,
+              order: max(goal.order, options.order), rules: rules)
+          } catch MatcalcError.unsupported(let message, nil) {
+            // The goal's own line and column (derive l wrt y: y unknown).
+            throw MatcalcError.unsupported(message, goal.range)
+          }
           guard let piece = try emit(derivation, options: options, output: &output) else {
             return 1
           }
@@ -120,6 +128,24 @@ enum Matcalc {
         output.error("error: \(error)")
         return 1
       }
+    }
+  }
+
+  /// Every name of `--sizes` must be a dimension symbol of the problem (a typo would
+  /// otherwise be ignored silently).
+  private static func checkSizes(_ sizes: [String: Int], of problem: Problem) throws {
+    var symbols = Set<String>()
+    for input in problem.inputs {
+      for case .symbol(let name) in [input.expr.shape.rows, input.expr.shape.cols] {
+        symbols.insert(name)
+      }
+    }
+    for name in sizes.keys.sorted() where !symbols.contains(name) {
+      let known =
+        symbols.isEmpty
+        ? "it has none" : "its dimensions: " + symbols.sorted().joined(separator: ", ")
+      throw MatcalcError.unsupported(
+        "--sizes names \(name), which is not a dimension of the problem (\(known))", nil)
     }
   }
 
@@ -154,6 +180,7 @@ enum Matcalc {
     }
     let backpropagation = try derive(
       expression, wrt: names, where: options.statements, rules: rules)
+    try checkSizes(options.sizes, of: backpropagation.problem)
     let (passed, certificate) = try certify(
       options, output: &output, subject: "the gradients", withheld: "nothing is printed"
     ) { try backpropagation.check() }

@@ -78,6 +78,9 @@ struct Options: Equatable {
           message: "--sizes takes NAME=SIZE pairs separated by ',' with positive integer "
             + "sizes (--sizes n=2000,m=8000), not '\(text)'")
       }
+      guard sizes[name] == nil else {
+        throw UsageError(message: "--sizes gives \(name) twice")
+      }
       sizes[name] = size
     }
     return sizes
@@ -182,6 +185,12 @@ struct Options: Equatable {
       return options
     }
     try options.requireCompatibleFlags(several: wrt?.contains(",") ?? false)
+    if let wrt {
+      var seen = Set<String>()
+      for name in wrt.split(separator: ",").map(String.init) where !seen.insert(name).inserted {
+        throw UsageError(message: "--wrt names \(name) twice")
+      }
+    }
     if positionals.first == "derive" {
       guard positionals.count == 2 else {
         throw UsageError(

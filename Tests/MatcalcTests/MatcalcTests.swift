@@ -301,3 +301,30 @@ func jsonCarriesPlain(_ wrt: [String], plain: [String]) throws {
   let numbers = try JSONDecoder().decode([Double].self, from: data)
   #expect(numbers.count == 2 && numbers[0] <= 1e-9 * max(1, numbers[1]), "\(numbers)")
 }
+
+/// Repeated or unknown names in --wrt and --sizes are errors, not silently ignored.
+@Test(arguments: [
+  (["derive", "x'*x", "--wrt", "x,x", "--where", "x : vector(n)"], "--wrt names x twice", 2),
+  (["derive", "x'*x", "--wrt", "x", "--sizes", "n=2,n=3", "--format", "numpy"], "twice", 2),
+  (
+    ["derive", "x'*x", "--wrt", "x", "--sizes", "zz=5", "--format", "numpy"],
+    "--sizes names zz, which is not a dimension", 1
+  ),
+])
+func repeatedOrUnknownNamesAreErrors(_ arguments: [String], message: String, status: Int32) {
+  let result = run(arguments)
+  #expect(result.status == status)
+  #expect(result.error.contains(message), "\(result.error)")
+}
+
+/// A goal of a problem file whose variable is unknown points at the goal.
+@Test func unknownGoalVariableHasItsPosition() throws {
+  let file = FileManager.default.temporaryDirectory
+    .appendingPathComponent("matcalc-goal-\(UUID().uuidString).mc")
+  try "x : vector(n)\nf = x'*x\nderive f wrt y\n".write(
+    to: file, atomically: true, encoding: .utf8)
+  defer { try? FileManager.default.removeItem(at: file) }
+  let result = run([file.path])
+  #expect(result.status == 1)
+  #expect(result.error.contains(":3:1: "), "\(result.error)")
+}

@@ -40,9 +40,30 @@ struct Evaluator {
     }
   }
 
+  /// The most entries one value of a numeric check may have (160 MB of doubles): a fixed size
+  /// such as `x : vector(1000000)` makes x xᵀ too large to check, an error, not a crash.
+  static let maximumEntries = 20_000_000
+
+  /// Throws a limit error when an array of `dimensions` would exceed ``maximumEntries``.
+  static func ensureAllocatable(_ dimensions: [Int]) throws {
+    var count = 1
+    for d in dimensions {
+      let (product, overflow) = count.multipliedReportingOverflow(by: max(d, 1))
+      guard !overflow, product <= maximumEntries else {
+        throw MatcalcError.limit(
+          "the numeric check would need an array of "
+            + dimensions.map(String.init).joined(separator: "×")
+            + " entries (at most \(maximumEntries)); check at smaller sizes, or pass --no-check",
+          nil)
+      }
+      count = product
+    }
+  }
+
   /// The value of `e`.
   mutating func evaluate(_ e: Expr) throws -> Tensor {
     if let known = memo[e] { return known }
+    try Self.ensureAllocatable([try size(e.shape.rows), try size(e.shape.cols)])
     let result = try compute(e)
     memo[e] = result
     largestMagnitude = max(largestMagnitude, result.maxAbs)

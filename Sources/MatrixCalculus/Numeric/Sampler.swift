@@ -12,7 +12,7 @@ struct Sampler {
   static let distinctSizes = 12
 
   /// Sizes 2, 3, 4, 5, … in order of the symbols' first appearance (or the reverse order,
-  /// for expressions such as log det(XᵀX) that need a tall X).
+  /// for expressions such as log det(XᵀX) that need a tall X; a single symbol then gets 3).
   static func sizes(for shapes: [Shape], reversed: Bool = false) -> [String: Int] {
     var symbols: [String] = []
     for shape in shapes {
@@ -25,7 +25,9 @@ struct Sampler {
     // `distinctSizes` symbols (a deep network) the sizes repeat in order, so symbols that
     // appear together (neighbouring layers) still differ and the check stays cheap.
     var available: [Int] = []
-    var candidate = 2
+    // One symbol reversed is the same assignment: the second ordering takes the next size
+    // (n = 3 after n = 2), so no identity of 2×2 matrices alone can pass.
+    var candidate = reversed && symbols.count == 1 ? 3 : 2
     while available.count < min(symbols.count, distinctSizes) {
       if !shapes.contains(where: { $0.rows == .size(candidate) || $0.cols == .size(candidate) }) {
         available.append(candidate)
@@ -95,6 +97,7 @@ struct Sampler {
     }
     let rows = try size(shape.rows)
     let cols = try size(shape.cols)
+    try Evaluator.ensureAllocatable([rows, cols])
     var t = Tensor(rows: rows, cols: cols)
     for index in t.storage.indices { t.storage[index] = generator.symmetricUnit() }
     if requirements.contains(.posdef) && rows == cols {

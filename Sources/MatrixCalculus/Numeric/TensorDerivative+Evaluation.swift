@@ -22,6 +22,7 @@ extension TensorDerivative {
     let colIndices = variableIndices
     let rowCount = rowIndices.reduce(1) { $0 * (extent[$1] ?? 1) }
     let colCount = colIndices.reduce(1) { $0 * (extent[$1] ?? 1) }
+    try Evaluator.ensureAllocatable([rowCount, colCount])
     var result = TensorKernel.Tensor(rows: rowCount, cols: colCount)
     let free = rowIndices + colIndices
     for term in terms {

@@ -27,7 +27,9 @@ struct WrittenEvaluator {
     self.values = values
   }
 
-  private func fail(_ text: String) -> MatcalcError { .numeric(text) }
+  /// What the written form cannot evaluate is unsupported (not a point outside the domain,
+  /// which the checker would move away from).
+  private func fail(_ text: String) -> MatcalcError { .unsupported(text, nil) }
 
   /// Evaluates every definition in order; one already bound (a definition held free as the
   /// variable) keeps its value.
@@ -110,6 +112,7 @@ struct WrittenEvaluator {
       case ".^": return try elementwise { pow($0, $1) }
       case "*":
         if left.isScalar || right.isScalar { return try elementwise(*) }
+        try Evaluator.ensureAllocatable([left.rows, right.cols])
         guard let product = left.matmul(right) else { throw fail("product shapes") }
         return product
       default:  // ^: a scalar power, or an integer matrix power
@@ -133,9 +136,15 @@ struct WrittenEvaluator {
         }
       }
       switch name {
-      case "I": return Tensor.identity(dims[0])
-      case "ones": return Tensor(rows: dims[0], cols: dims[1], repeating: 1)
-      default: return Tensor(rows: dims[0], cols: dims[1])
+      case "I":
+        try Evaluator.ensureAllocatable([dims[0], dims[0]])
+        return Tensor.identity(dims[0])
+      case "ones":
+        try Evaluator.ensureAllocatable([dims[0], dims[1]])
+        return Tensor(rows: dims[0], cols: dims[1], repeating: 1)
+      default:
+        try Evaluator.ensureAllocatable([dims[0], dims[1]])
+        return Tensor(rows: dims[0], cols: dims[1])
       }
     case .call(let name, let arguments):
       guard arguments.count == 1 else { throw fail("\(name) with \(arguments.count) arguments") }
@@ -249,10 +258,11 @@ struct WrittenEvaluator {
       return result
     case .index(let name, let names):
       if let array = arrays[name] {
-        guard Set(names).count == names.count, names.count == array.indices.count else {
-          throw fail("\(name)[\(names.joined(separator: ","))] with a repeated index")
+        guard names.count == array.indices.count else {
+          throw fail(
+            "\(name)[\(names.joined(separator: ","))]: \(name) has \(array.indices.count) indices")
         }
-        return IndexedArray(indices: names, sizes: array.sizes, data: array.data)
+        return try array.diagonal(names)
       }
       guard let tensor = values[name] else { throw fail("no value for \(name)") }
       if names.count == 1 {
@@ -348,6 +358,7 @@ struct IndexedArray {
         extents.append(extent)
       }
     }
+    try Evaluator.ensureAllocatable(extents)
     let left = offsets(over: names, sizes: extents)
     let right = other.offsets(over: names, sizes: extents)
     var data = [Double](repeating: 0, count: left.count)
@@ -355,6 +366,42 @@ struct IndexedArray {
       data[position] = f(self.data[left[position]], other.data[right[position]])
     }
     return IndexedArray(indices: names, sizes: extents, data: data)
+  }
+
+  /// The entries with the axes named `names`; a name given twice reads the diagonal of those
+  /// axes (T[i,k,k] over i and k).
+  func diagonal(_ names: [String]) throws -> IndexedArray {
+    var unique: [String] = []
+    var extents: [Int] = []
+    for (name, extent) in zip(names, sizes) {
+      if let position = unique.firstIndex(of: name) {
+        guard extents[position] == extent else {
+          throw MatcalcError.unsupported(
+            "index \(name) ranges over \(extents[position]) and \(extent)", nil)
+        }
+      } else {
+        unique.append(name)
+        extents.append(extent)
+      }
+    }
+    if unique.count == names.count { return IndexedArray(indices: names, sizes: sizes, data: data) }
+    var result = IndexedArray(indices: unique, sizes: extents, repeating: 0)
+    let own = strides
+    let axisOf = names.map { name in unique.firstIndex(of: name) ?? 0 }
+    var counter = [Int](repeating: 0, count: unique.count)
+    for position in result.data.indices {
+      var offset = 0
+      for (axis, owner) in axisOf.enumerated() { offset += counter[owner] * own[axis] }
+      result.data[position] = data[offset]
+      var axis = unique.count - 1
+      while axis >= 0 {
+        counter[axis] += 1
+        if counter[axis] < extents[axis] { break }
+        counter[axis] = 0
+        axis -= 1
+      }
+    }
+    return result
   }
 
   /// Σ over one index.

@@ -470,6 +470,17 @@ struct TypeChecker {
         throw MatcalcError.syntax("'\(name)' is a function: write \(name)(…)", node.range)
       }
       guard allowsInference else { throw MatcalcError.unknownName(name, node.range) }
+      if inferred[name] == nil,
+        let owner = declared.sorted(by: { $0.key < $1.key }).first(where: {
+          Self.dimensionSymbols($0.value).contains(name)
+        })
+      {
+        // `sum(x)/n` with x : vector(n): a dimension is not a value, and reading it as a new
+        // scalar input would change the problem.
+        throw MatcalcError.syntax(
+          "'\(name)' is a dimension (of \(owner.key)), not a value: declare a scalar for it "
+            + "(e.g. 'N : scalar'), or write the size as sum(ones(\(name), 1))", node.range)
+      }
       if let shape = inferred[name] { return shape }
       let shape = (unifier.fresh(), unifier.fresh())
       if coefficients.contains(name) {

@@ -37,7 +37,7 @@ func raiseRuleHolds(_ rule: RaiseRule) throws -> Bool {
     let values = try Sampler.draw(
       inputsOf: problem, requirements: [:], sizes: sizes, generator: &generator)
     var entries = WrittenEvaluator(written, functions: [:], sizes: sizes, values: values)
-    do { try entries.bindDefinitions() } catch MatcalcError.numeric { return false }
+    do { try entries.bindDefinitions() } catch is MatcalcError { return false }
     let pattern = try #require(entries.values["R"])
     var evaluator = Evaluator(sizes: sizes, values: values)
     let matrix = try evaluator.evaluate(rule.right)

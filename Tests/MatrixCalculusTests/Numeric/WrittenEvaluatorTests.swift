@@ -134,6 +134,7 @@ func objectiveDefinedOnPartOfTheSpaceIsChecked(_ objective: String, order: Int) 
     "W : matrix(m, n); X : matrix(n, p); T[i,j,k] = W[i,k]*X[k,j]; D[i,j] = sum(k, T[i,j,k]); "
       + "L : function; l = L(D)"
   ),
+  ("sum(G)", "A", "A : matrix(n, n); T[i,j,k] = A[i,j]*A[j,k]; G[i,k] = T[i,k,k]"),
   (
     "l", "W",
     "W : matrix(m, n); T[i,j,k] = tanh(W[i,j])*W[i,k]; "

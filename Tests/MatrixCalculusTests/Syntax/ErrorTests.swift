@@ -142,3 +142,13 @@ func problemFileErrorSaysHowToFixIt(_ input: String, line: Int, message: String)
     Issue.record("untyped error \(error)")
   }
 }
+
+/// A dimension used as a value is an error naming it, not a new scalar input (which the
+/// check would draw at random and the NumPy line could not bind).
+@Test func dimensionUsedAsAValueIsAnError() {
+  #expect {
+    _ = try derive("v'*v", wrt: "x", where: "x : vector(n); v[i] = x[i] - sum(j, x[j])/n")
+  } throws: { error in
+    (error as? MatcalcError)?.message.contains("'n' is a dimension (of x), not a value") == true
+  }
+}
