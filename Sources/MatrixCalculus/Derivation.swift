@@ -715,8 +715,10 @@ public struct Derivation: Sendable {
   /// symbols get pairwise-distinct sizes, in a different order at alternate points.
   ///
   /// - Parameter points: how many random points (size assignments and inputs) to check.
-  /// - Returns: the worst ``Certificate``; `passed` is false when a formula disagrees
-  ///   (relative error above 1e-6) or cannot be evaluated where the objective can.
+  /// - Returns: the worst ``Certificate``; `passed` is false when a formula disagrees with
+  ///   the finite differences by more than 1e-6 relative beyond what the differences
+  ///   themselves can resolve (their rounding and the gap between two step sizes), or cannot
+  ///   be evaluated anywhere the objective can.
   /// - Throws: ``MatcalcError`` when nothing can be evaluated (no point in the domain).
   ///
   /// ```swift

@@ -17,6 +17,25 @@ enum IndexDefinitionRaiser {
         "'\(name)[\(indices.joined(separator: ","))]': index definitions take up to three "
           + "distinct indices", body.range)
     }
+    // v[i] = sum(i, x[i]): a free index summed inside its own definition is a mistake.
+    func checkSums(_ node: SyntaxExpr) throws {
+      switch node.kind {
+      case .call("sum", let arguments) where arguments.count == 2:
+        if case .name(let index) = arguments[0].kind, indices.contains(index) {
+          throw MatcalcError.syntax(
+            "\(index) is an index of \(name)[\(indices.joined(separator: ","))]; sum over "
+              + "another name", arguments[0].range)
+        }
+        try arguments.forEach(checkSums)
+      case .call(_, let arguments): try arguments.forEach(checkSums)
+      case .binary(_, let a, let b):
+        try checkSums(a)
+        try checkSums(b)
+      case .negate(let a), .transpose(let a): try checkSums(a)
+      case .name, .number, .index: return
+      }
+    }
+    try checkSums(body)
     let raiser = Raiser(checker: checker, ranges: checker.indexRanges(of: name))
     var terms = try raiser.expand(body)
     for index in terms.indices { try raiser.rename(&terms[index], avoiding: Set(indices)) }

@@ -59,6 +59,7 @@ func indexDefinitionRaises(_ definition: String, matrixForm: String) throws {
   "D[i,j,k,l] = A[i,j]*S[k,l]",
   "D[i] = A[i,j]",
   "D[i,j,k] = A[i,j]*x[k]; E = D*x",
+  "D[i] = sum(i, x[i])",
 ])
 func indexDefinitionWithoutMatrixFormIsRefused(_ definition: String) {
   #expect(throws: MatcalcError.self) { try parseProblem(indexDeclarations + "; " + definition) }
