@@ -42,6 +42,11 @@ public struct Backpropagation: Sendable {
     let (named, adjoints, _) = try builder.backpropagate(
       objective, to: variables.map(\.expr), seed: .constant(1), inlining: false)
     var presentation = try Presentation(problem: problem, rules: rules)
+    // sum(y) = 1 for a simplex input only when no gradient is taken by it.
+    let differentiated = variables.map(\.expr)
+    presentation.simplexSums = try Derivation.simplexSums(in: problem, except: nil).filter {
+      sum in !differentiated.contains { sum.key.children.contains($0) }
+    }
     gradients = try named.map { try presentation.presented($0) }
     intermediates = try adjoints.map {
       Derivation.Intermediate(

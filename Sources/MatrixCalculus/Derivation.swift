@@ -142,6 +142,7 @@ public struct Derivation: Sendable {
     let objectiveRank = Self.rank(of: objective.shape)
     var builder = GradientBuilder(problem: problem, rules: rules)
     var presentation = try Presentation(problem: problem, rules: rules)
+    presentation.simplexSums = try Self.simplexSums(in: problem, except: variable)
     self.problem = problem
     self.objective = objective
     self.objectiveName = objectiveName
@@ -251,10 +252,19 @@ public struct Derivation: Sendable {
     return axes(objective.shape) + Array(repeating: variableAxes, count: order).flatMap { $0 }
   }
 
+  /// `sum(y) → 1` for each input declared `simplex(n)` other than `variable`.
+  static func simplexSums(in problem: Problem, except variable: Expr?) throws -> [Expr: Expr] {
+    var sums: [Expr: Expr] = [:]
+    for input in problem.inputs where input.expr != variable {
+      if case .simplex = input.type { sums[try Expr.call(.sum, input.expr)] = .constant(1) }
+    }
+    return sums
+  }
+
   static func rank(of type: TypeSpec) -> Int {
     switch type {
     case .scalar, .function, .elementwise: return 0
-    case .vector: return 1
+    case .vector, .simplex: return 1
     case .matrix, .symmetric: return 2
     }
   }

@@ -42,3 +42,17 @@ func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected
     }
   }
 }
+
+/// `y : simplex(m)` (a probability vector) makes sum(y) = 1: the softmax cross-entropy
+/// gradient is the textbook (softmax(W x) − y) xᵀ, checked at points on the simplex; by y
+/// itself the derivative is taken in the ambient space (sum(y) still varies).
+@Test func simplexInputGivesTheTextbookCrossEntropy() throws {
+  let statements = "y : simplex(m); W : matrix(m, n); x : vector(n); t : scalar"
+  let byW = try derivedAndChecked("-y'*log(softmax(W*x))", wrt: "W", where: statements)
+  #expect(MathRenderer(.text).render(byW.result) == "(softmax(W x) − y) xᵀ")
+  let hessian = try derivedAndChecked(
+    "-y'*log(softmax(W*x))", wrt: "x", where: statements, order: 2)
+  #expect(!MathRenderer(.text).render(hessian.result).contains("sum(y)"))
+  let byY = try derivedAndChecked("sum(y)*t", wrt: "y", where: statements)
+  #expect(MathRenderer(.text).render(byY.result) != "0")
+}

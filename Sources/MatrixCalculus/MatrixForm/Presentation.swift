@@ -45,7 +45,15 @@ struct Presentation {
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try factored(try algebra.normalized(try folded(e)))
+    try factored(try algebra.normalized(try folded(try onSimplex(e))))
+  }
+
+  /// sum(y) = 1 for every `y : simplex(n)` that is not the variable (the derivative by y
+  /// itself is taken in the ambient space, where sum(y) varies).
+  var simplexSums: [Expr: Expr] = [:]
+
+  private func onSimplex(_ e: Expr) throws -> Expr {
+    simplexSums.isEmpty ? e : try e.substituting(simplexSums)
   }
 
   /// Replaces every subexpression that is the body of a definition by its name.

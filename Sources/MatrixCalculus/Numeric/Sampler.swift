@@ -141,9 +141,16 @@ struct Sampler {
   ) throws -> [String: Tensor] {
     var values: [String: Tensor] = [:]
     for input in problem.inputs {
-      values[input.name] = try draw(
+      var value = try draw(
         input.expr.shape, requirements: requirements[input.name] ?? [],
         symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
+      if case .simplex = input.type {
+        // A probability vector: positive entries scaled to sum to 1.
+        value = value.map { abs($0) + 0.1 }
+        let total = value.sum
+        value = value.map { $0 / total }
+      }
+      values[input.name] = value
     }
     return values
   }

@@ -63,6 +63,8 @@ public struct LatexDocument {
       return "\\mathbb{R}^{\(renderer.name(r.description)) \\times \(renderer.name(c.description))}"
     case .symmetric(let d):
       return "\\mathbb{S}^{\(renderer.name(d.description))}"
+    case .simplex(let d):  // the probability simplex
+      return "\\Delta^{\(renderer.name(d.description))}"
     case .function: return "\\text{a scalar function}"
     case .elementwise: return "\\text{an element-wise function}"
     }

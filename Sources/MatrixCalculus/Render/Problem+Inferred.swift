@@ -17,6 +17,7 @@ extension Problem {
       case .vector(let d): spelled = "\\text{vector}(\(dim(d)))"
       case .matrix(let r, let c): spelled = "\\text{matrix}(\(dim(r)), \(dim(c)))"
       case .symmetric(let d): spelled = "\\text{symmetric}(\(dim(d)))"
+      case .simplex(let d): spelled = "\\text{simplex}(\(dim(d)))"
       case .scalar, .function, .elementwise: spelled = "\\text{\(type)}"
       }
       return "\(renderer.name(name)) : \(spelled)"

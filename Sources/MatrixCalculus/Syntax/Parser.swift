@@ -136,11 +136,11 @@ struct Parser {
     case "scalar": return .scalar
     case "function": return .function
     case "elementwise": return .elementwise
-    case "vector", "symmetric":
+    case "vector", "symmetric", "simplex":
       _ = try expect("(", "after '\(kind)'")
       let d = try dimension()
       _ = try expect(")", "after the dimension")
-      return kind == "vector" ? .vector(d) : .symmetric(d)
+      return kind == "vector" ? .vector(d) : kind == "simplex" ? .simplex(d) : .symmetric(d)
     case "matrix":
       _ = try expect("(", "after 'matrix'")
       let rows = try dimension()
@@ -150,8 +150,8 @@ struct Parser {
       return .matrix(rows, cols)
     default:
       throw MatcalcError.syntax(
-        "unknown type '\(kind)': use scalar, vector(d), matrix(d1, d2), symmetric(d), function"
-          + " or elementwise", kindRange)
+        "unknown type '\(kind)': use scalar, vector(d), matrix(d1, d2), symmetric(d), "
+          + "simplex(d), function or elementwise", kindRange)
     }
   }
 

@@ -53,6 +53,8 @@ public enum TypeSpec: Hashable, Sendable {
   case matrix(Dim, Dim)
   /// A square matrix known to equal its transpose.
   case symmetric(Dim)
+  /// A probability vector of dimension `d`: entries ≥ 0 summing to 1 (`sum(y)` is 1).
+  case simplex(Dim)
   /// An opaque differentiable scalar function of one argument (e.g. a loss L).
   case function
   /// An opaque differentiable function applied entry by entry (prints its derivative f′).
@@ -67,6 +69,7 @@ extension TypeSpec: CustomStringConvertible {
     case .vector(let d): return "vector(\(d))"
     case .matrix(let r, let c): return "matrix(\(r), \(c))"
     case .symmetric(let d): return "symmetric(\(d))"
+    case .simplex(let d): return "simplex(\(d))"
     case .function: return "function"
     case .elementwise: return "elementwise"
     }

@@ -144,7 +144,7 @@ struct TypeChecker {
   private mutating func shapeTerms(of type: TypeSpec) -> (Int, Int) {
     switch type {
     case .scalar, .function, .elementwise: return (unifier.fixed(.one), unifier.fixed(.one))
-    case .vector(let d): return (unifier.fixed(d), unifier.fixed(.one))
+    case .vector(let d), .simplex(let d): return (unifier.fixed(d), unifier.fixed(.one))
     case .matrix(let r, let c): return (unifier.fixed(r), unifier.fixed(c))
     case .symmetric(let d): return (unifier.fixed(d), unifier.fixed(d))
     }
@@ -420,7 +420,7 @@ struct TypeChecker {
     let dims: [Dim]
     switch type {
     case .scalar, .function, .elementwise: dims = []
-    case .vector(let d), .symmetric(let d): dims = [d]
+    case .vector(let d), .symmetric(let d), .simplex(let d): dims = [d]
     case .matrix(let r, let c): dims = [r, c]
     }
     return dims.compactMap { if case .symbol(let s) = $0 { return s } else { return nil } }
@@ -710,7 +710,7 @@ struct TypeChecker {
       problem.functions[name] = type
       return
     case .scalar: shape = .scalar
-    case .vector(let d): shape = Shape(d, .one)
+    case .vector(let d), .simplex(let d): shape = Shape(d, .one)
     case .matrix(let r, let c): shape = Shape(r, c)
     case .symmetric(let d): shape = Shape(d, d)
     }
