@@ -4,8 +4,16 @@ import Foundation
 /// pattern, e.g. `matmul: sum(k, A[i,k]*B[k,j]) => (A*B)[i,j]`.
 struct RaiseRule: Sendable {
   let name: String
-  /// The left side, in index notation (the tests evaluate it entry by entry).
-  let pattern: SyntaxExpr
+  /// The left side as written, in index notation.
+  let patternText: String
+  /// The left side parsed (the tests evaluate it entry by entry). Parsed when asked: the
+  /// embedded rules live for the whole process and keep no syntax trees.
+  var pattern: SyntaxExpr {
+    get throws {
+      var parser = try Parser(patternText)
+      return try parser.singleExpression()
+    }
+  }
   /// The right side over the pattern variables.
   let right: Expr
   /// The right side's entry: its indices, rows then columns (axes of size one have none).
@@ -61,7 +69,7 @@ enum RaiseRules {
       let declarations = lets.joined(separator: "; ")
       do {
         var leftParser = try Parser(left)
-        let pattern = try leftParser.singleExpression()
+        _ = try leftParser.singleExpression()  // the left side must parse
         var statements = try Parser(declarations)
         let parsed = try statements.statements()
         var rightParser = try Parser(right)
@@ -79,7 +87,7 @@ enum RaiseRules {
         }
         rules.append(
           RaiseRule(
-            name: name, pattern: pattern, right: typed, indices: indices, variables: variables,
+            name: name, patternText: left, right: typed, indices: indices, variables: variables,
             declarations: declarations, file: file, line: line))
       } catch let error as MatcalcError {
         if case .rule = error { throw error }

@@ -25,11 +25,13 @@ func raiseRuleHolds(_ rule: RaiseRule) throws -> Bool {
     case .name, .number: return
     }
   }
-  collect(rule.pattern)
+  let patternSyntax = try rule.pattern
+  collect(patternSyntax)
   var written = WrittenProblem()
   written.definitions = [
     .init(
-      name: "R", indices: rule.indices, body: rule.pattern, isIndexFormula: true, ranges: ranges)
+      name: "R", indices: rule.indices, body: patternSyntax, isIndexFormula: true,
+      ranges: ranges)
   ]
   for reversed in [false, true] {
     let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape), reversed: reversed)
