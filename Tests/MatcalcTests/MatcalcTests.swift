@@ -328,3 +328,15 @@ func repeatedOrUnknownNamesAreErrors(_ arguments: [String], message: String, sta
   #expect(result.status == 1)
   #expect(result.error.contains(":3:1: "), "\(result.error)")
 }
+
+/// A subexpression several einsum terms use is computed once, in every backend (X⁻¹ in each
+/// term of the second derivative of X⁻¹).
+@Test(arguments: ["numpy", "python", "jax"])
+func einsumOperandsAreComputedOnce(_ format: String) {
+  let result = run([
+    "derive", "inv(X)", "--wrt", "X", "--order", "2", "--where", "X : matrix(n, n)", "--format",
+    format,
+  ])
+  #expect(result.status == 0, "\(result.error)")
+  #expect(result.output.components(separatedBy: "linalg.inv(").count == 2, "\(result.output)")
+}

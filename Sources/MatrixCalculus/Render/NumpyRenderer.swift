@@ -158,14 +158,18 @@ struct NumpyRenderer {
   /// A derivative with three or four indices as a sum of `np.einsum` terms, axes in the
   /// order of F's indices then X's (shared/LANGUAGE.md).
   func render(tensor: TensorDerivative, rank: Int) throws -> String {
-    let (body, uses) = try einsumSum(tensor)
-    return shaped(try bindingDefinitions(in: body, uses: uses, bindings: []), rank: rank)
+    var naming = Naming(taken: Set(problem.inputs.map { inputReference($0.name) }))
+    let (body, uses, shared) = try einsumSum(tensor, naming: &naming)
+    // What several einsum terms use (X⁻¹ in each term of a second derivative) is computed once.
+    var text = body
+    for (name, value) in shared.reversed() { text = "(lambda \(name): \(text))(\(value))" }
+    return shaped(try bindingDefinitions(in: text, uses: uses, bindings: []), rank: rank)
   }
 
   /// The code of ``render(tensor:rank:)``: a statement per definition it uses, then the sum.
   func code(tensor: TensorDerivative, rank: Int) throws -> Code {
-    let (body, uses) = try einsumSum(tensor)
     var naming = Naming(taken: Set(problem.inputs.map { inputReference($0.name) }))
+    let (body, uses, shared) = try einsumSum(tensor, naming: &naming)
     var code = Code()
     for (variable, value) in try neededDefinitions(uses: uses, bindings: []) {
       guard case .variable(let name, _, _) = variable.node else { continue }
@@ -173,13 +177,16 @@ struct NumpyRenderer {
         [value], preferredNames: [:], naming: &naming)
       code.statements += statements + [(parameter(name), texts[0])]
     }
+    code.statements += shared
     code.results = [(body, rank)]
     return code
   }
 
   /// The `np.einsum` terms of a derivative with three or four indices, and the
   /// subexpressions they use.
-  private func einsumSum(_ tensor: TensorDerivative) throws -> (String, [Expr]) {
+  private func einsumSum(_ tensor: TensorDerivative, naming: inout Naming) throws
+    -> (body: String, uses: [Expr], shared: [(name: String, value: String)])
+  {
     let fRows = try dimension(tensor.functionShape.rows)
     let fCols = try dimension(tensor.functionShape.cols)
     let xRows = try dimension(tensor.variableShape.rows)
@@ -207,16 +214,25 @@ struct NumpyRenderer {
     let axes = tensor.outputIndices + tensor.variableIndices
     let output = axes.filter(tensor.isReal).map(label).joined()
     var uses: [Expr] = []
+    // Every operand and coefficient, in order: what occurs more than once is bound once.
+    for term in tensor.terms {
+      for case .entry(let e, _, _) in term.factors { uses.append(e) }
+      if term.coefficient.constantValue != 1 { uses.append(term.coefficient) }
+    }
+    let (shared, texts) = try sharedSubexpressions(uses, preferredNames: [:], naming: &naming)
+    var next = texts.makeIterator()
     var pieces: [String] = []
     for term in tensor.terms {
       var specs: [String] = []
       var operands: [String] = []
       for factor in term.factors {
         switch factor {
-        case .entry(let e, let row, let col):
+        case .entry:
+          guard case .entry(_, let row, let col) = factor, let text = next.next() else {
+            throw MatcalcError.internalError("einsum operands")
+          }
           specs.append((row.map(label) ?? "e") + (col.map(label) ?? "f"))
-          operands.append(try expression(e))
-          uses.append(e)
+          operands.append(text)
         case .delta(let a, let b):
           specs.append(label(a) + label(b))
           operands.append("np.eye(\(size(a)))")
@@ -225,8 +241,13 @@ struct NumpyRenderer {
       var piece =
         "np.einsum('\(specs.joined(separator: ","))->\(output)', \(operands.joined(separator: ", ")))"
       if term.coefficient.constantValue != 1 {
-        piece = "(np.squeeze(\(try expression(term.coefficient))) * \(piece))"
-        uses.append(term.coefficient)
+        guard let coefficient = next.next() else {
+          throw MatcalcError.internalError("einsum coefficient")
+        }
+        // A number multiplies as it is; a 1×1 expression is squeezed to a scalar first.
+        piece =
+          term.coefficient.constantValue != nil
+          ? "(\(coefficient) * \(piece))" : "(np.squeeze(\(coefficient)) * \(piece))"
       }
       pieces.append(piece)
     }
@@ -235,7 +256,7 @@ struct NumpyRenderer {
       + axes.filter(tensor.isReal).map(size)
       .joined(separator: ", ") + ",))"
     let body = pieces.isEmpty ? zero : "(" + pieces.joined(separator: " + ") + ")"
-    return (body, uses)
+    return (body, uses, shared)
   }
 
   /// `text` with `rank` axes: a float (under JAX a 0-d array), a 1-D array or an array.
