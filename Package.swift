@@ -48,7 +48,10 @@ let package = Package(
       swiftSettings: fuzzing ? fuzzSettings + [.define("FUZZING")] : [],
       linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])] : []),
     .testTarget(name: "TensorKernelTests", dependencies: ["TensorKernel", "TensorKernelAVX512"]),
-    .testTarget(name: "MatrixCalculusTests", dependencies: ["MatrixCalculus", "TensorKernel"]),
-    .testTarget(name: "MatcalcTests", dependencies: ["matcalc", "MatrixCalculus"]),
+    // Launching python3, pdflatex and the built binary, shared by the test targets.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(
+      name: "MatrixCalculusTests", dependencies: ["MatrixCalculus", "TensorKernel", "TestSupport"]),
+    .testTarget(name: "MatcalcTests", dependencies: ["matcalc", "MatrixCalculus", "TestSupport"]),
   ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Launches the built `matcalc` for what only a real process shows: exit codes, stderr, and
@@ -10,30 +11,10 @@ enum Binary {
       .appendingPathComponent("matcalc")
   }
 
-  static func run(_ executable: URL, _ arguments: [String]) throws
+  static func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws
     -> (status: Int32, output: String, error: String)
   {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    // Files, not pipes: a child that fills one pipe while the other is read would block.
-    let folder = FileManager.default.temporaryDirectory
-    let outURL = folder.appendingPathComponent("matcalc-out-\(UUID().uuidString)")
-    let errURL = folder.appendingPathComponent("matcalc-err-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    defer {
-      try? FileManager.default.removeItem(at: outURL)
-      try? FileManager.default.removeItem(at: errURL)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    try process.run()
-    process.waitUntilExit()
-    return (
-      process.terminationStatus, try String(contentsOf: outURL, encoding: .utf8),
-      try String(contentsOf: errURL, encoding: .utf8)
-    )
+    try Subprocess.run(arguments, executable: executable, input: input)
   }
 }
 
@@ -65,44 +46,14 @@ enum Binary {
   #expect(result.output.contains("∂f/∂X = X⁻ᵀ"))
 }
 
-/// Runs the built binary with `input` on standard input.
-func runWithStandardInput(_ arguments: [String], input: String) throws
-  -> (status: Int32, output: String, error: String)
-{
-  let folder = FileManager.default.temporaryDirectory
-  let inURL = folder.appendingPathComponent("matcalc-in-\(UUID().uuidString)")
-  try input.write(to: inURL, atomically: true, encoding: .utf8)
-  defer { try? FileManager.default.removeItem(at: inURL) }
-  let process = Process()
-  process.executableURL = Binary.url
-  process.arguments = arguments
-  let outURL = folder.appendingPathComponent("matcalc-out-\(UUID().uuidString)")
-  let errURL = folder.appendingPathComponent("matcalc-err-\(UUID().uuidString)")
-  _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-  _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-  defer {
-    try? FileManager.default.removeItem(at: outURL)
-    try? FileManager.default.removeItem(at: errURL)
-  }
-  process.standardInput = try FileHandle(forReadingFrom: inURL)
-  process.standardOutput = try FileHandle(forWritingTo: outURL)
-  process.standardError = try FileHandle(forWritingTo: errURL)
-  try process.run()
-  process.waitUntilExit()
-  return (
-    process.terminationStatus, try String(contentsOf: outURL, encoding: .utf8),
-    try String(contentsOf: errURL, encoding: .utf8)
-  )
-}
-
 /// `matcalc -` runs the goals of the problem on standard input, as README.md shows.
 @Test func binaryReadsTheProblemFromStandardInput() throws {
   let problem = "x : vector(n); A : matrix(n, n)\nf = x'*A*x\nderive f wrt x\n"
-  let result = try runWithStandardInput(["-"], input: problem)
+  let result = try Binary.run(Binary.url, ["-"], input: problem)
   #expect(result.status == 0, "\(result.error)")
   #expect(result.output.hasPrefix("∂f/∂x = (A + Aᵀ) x\n"), "\(result.output)")
   #expect(result.output.contains("checked: max rel. error"))
-  let json = try runWithStandardInput(["-", "--format", "json"], input: problem)
+  let json = try Binary.run(Binary.url, ["-", "--format", "json"], input: problem)
   #expect(json.status == 0, "\(json.error)")
   #expect(json.output.contains("\"shape\""), "\(json.output)")
 }
@@ -114,7 +65,7 @@ func runWithStandardInput(_ arguments: [String], input: String) throws
   ("", "error: <stdin> has no goal"),
 ])
 func binaryReportsStandardInputErrors(_ input: String, message: String) throws {
-  let result = try runWithStandardInput(["-"], input: input)
+  let result = try Binary.run(Binary.url, ["-"], input: input)
   #expect(result.status == 1)
   #expect(result.output.isEmpty)
   #expect(result.error.hasPrefix(message), "\(result.error)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import matcalc
@@ -123,38 +124,8 @@ private func evaluateInPython(_ lines: [String], inputs: [(String, String)]) thr
     print(json.dumps(out))
 
     """
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", script]
-  let folder = FileManager.default.temporaryDirectory
-  let outURL = folder.appendingPathComponent("matcalc-py-\(UUID().uuidString)")
-  _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-  defer { try? FileManager.default.removeItem(at: outURL) }
-  process.standardOutput = try FileHandle(forWritingTo: outURL)
-  try process.run()
-  process.waitUntilExit()
-  let output = try Data(contentsOf: outURL)
-  return try JSONSerialization.jsonObject(with: output) as? [[Any]] ?? []
-}
-
-/// pdflatex on a document; the status and the end of the log.
-private func compile(_ document: String) throws -> (status: Int32, log: String) {
-  let folder = FileManager.default.temporaryDirectory
-    .appendingPathComponent("matcalc-formats-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: folder) }
-  try document.write(
-    to: folder.appendingPathComponent("doc.tex"), atomically: true, encoding: .utf8)
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
-  process.currentDirectoryURL = folder
-  process.standardOutput = FileHandle.nullDevice
-  process.standardError = FileHandle.nullDevice
-  try process.run()
-  process.waitUntilExit()
-  let log = (try? String(contentsOf: folder.appendingPathComponent("doc.log"), encoding: .utf8))
-  return (process.terminationStatus, String((log ?? "").suffix(3000)))
+  let output = try Subprocess.run(["python3", "-c", script]).output
+  return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[Any]] ?? []
 }
 
 /// The math of Markdown (between `$` or `$$`).
@@ -311,6 +282,6 @@ func everyFormatWithEveryOption(_ problem: FormatProblem) throws {
     preamble + bodies.joined(separator: "\n")
     + fragments.map { "\\begin{gather*}\n\($0)\n\\end{gather*}\n" }.joined()
     + "\\end{document}\n"
-  let (status, log) = try compile(combined)
-  #expect(status == 0, "pdflatex failed:\n\(log)")
+  let (status, log) = try compileLatex(combined)
+  #expect(status == 0, "pdflatex failed:\n\(log.suffix(3000))")
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import matcalc
@@ -290,15 +291,8 @@ func jsonCarriesPlain(_ wrt: [String], plain: [String]) throws {
     b = np.asarray(\(small.output.trimmingCharacters(in: .newlines)))
     print(json.dumps([float(np.max(np.abs(a - b))), float(np.max(np.abs(a)))]))
     """
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", script]
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  let numbers = try JSONDecoder().decode([Double].self, from: data)
+  let output = try Subprocess.run(["python3", "-c", script]).output
+  let numbers = try JSONDecoder().decode([Double].self, from: Data(output.utf8))
   #expect(numbers.count == 2 && numbers[0] <= 1e-9 * max(1, numbers[1]), "\(numbers)")
 }
 

@@ -3,6 +3,25 @@ import Testing
 
 @testable import MatrixCalculus
 
+/// The definition D of `problem` at random inputs (drawn from `seed`, at one ordering of the
+/// dimensions): its raised matrix form evaluated, and its written form entry by entry.
+func valuesOfD(_ problem: Problem, seed: String, reversed: Bool) throws
+  -> (sizes: [String: Int], raised: Tensor, written: Tensor)
+{
+  let raised = try #require(problem.definitions.first { $0.name == "D" })
+  let written = try #require(problem.written)
+  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape), reversed: reversed)
+  var generator = SplitMix64(seed: TestFunctions.stableHash(seed))
+  let values = try Sampler.draw(
+    inputsOf: problem, requirements: [:], sizes: sizes, generator: &generator)
+  var matrixForm = Evaluator(sizes: sizes, values: values)
+  let expected = try matrixForm.evaluate(raised.body)
+  var entryByEntry = WrittenEvaluator(
+    written, functions: problem.functions, sizes: sizes, values: values)
+  try entryByEntry.bindDefinitions()
+  return (sizes, expected, try #require(entryByEntry.values["D"]))
+}
+
 /// The problem as written (index definitions entry by entry) and the engine's raised matrix
 /// form agree on numbers, at two orderings of the dimensions.
 @Test(arguments: [
@@ -25,18 +44,8 @@ func raisedFormAgreesWithTheWrittenForm(_ definition: String) throws {
     + "y : vector(m); \(definition)"
   let problem = try parseProblem(source)
   let raised = try #require(problem.definitions.first { $0.name == "D" })
-  let written = try #require(problem.written)
   for reversed in [false, true] {
-    let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape), reversed: reversed)
-    var generator = SplitMix64(seed: TestFunctions.stableHash(definition))
-    let values = try Sampler.draw(
-      inputsOf: problem, requirements: [:], sizes: sizes, generator: &generator)
-    var matrixForm = Evaluator(sizes: sizes, values: values)
-    let expected = try matrixForm.evaluate(raised.body)
-    var entryByEntry = WrittenEvaluator(
-      written, functions: problem.functions, sizes: sizes, values: values)
-    try entryByEntry.bindDefinitions()
-    let value = try #require(entryByEntry.values["D"])
+    let (sizes, expected, value) = try valuesOfD(problem, seed: definition, reversed: reversed)
     #expect(value.rows == expected.rows && value.cols == expected.cols)
     let difference = zip(value.storage, expected.storage).map { abs($0 - $1) }.max() ?? 0
     #expect(difference < 1e-12, "\(definition) at \(sizes): raised \(raised.body)")
@@ -191,18 +200,8 @@ func broadcastAndDeltaIndexInputIsDerived(_ objective: String, wrt: String, stat
       continue
     }
     let definition = try #require(problem.definitions.first { $0.name == "D" })
-    let written = try #require(problem.written)
     for reversed in [false, true] {
-      let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape), reversed: reversed)
-      var generator = SplitMix64(seed: TestFunctions.stableHash(body))
-      let values = try Sampler.draw(
-        inputsOf: problem, requirements: [:], sizes: sizes, generator: &generator)
-      var matrixForm = Evaluator(sizes: sizes, values: values)
-      let expected = try matrixForm.evaluate(definition.body)
-      var entries = WrittenEvaluator(
-        written, functions: problem.functions, sizes: sizes, values: values)
-      try entries.bindDefinitions()
-      let value = try #require(entries.values["D"])
+      let (_, expected, value) = try valuesOfD(problem, seed: body, reversed: reversed)
       // A term without i or j broadcasts: the matrix form may be a scalar added to every entry.
       let broadcast =
         expected.isScalar

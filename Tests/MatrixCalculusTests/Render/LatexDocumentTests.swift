@@ -1,28 +1,9 @@
 import Foundation
 import TensorKernel
+import TestSupport
 import Testing
 
 @testable import MatrixCalculus
-
-/// Runs pdflatex (texlive-latex-base, installed by .ci/run) on a document; returns the log.
-func compileLatex(_ document: String) throws -> (status: Int32, log: String) {
-  let folder = FileManager.default.temporaryDirectory
-    .appendingPathComponent("matcalc-latex-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: folder) }
-  try document.write(
-    to: folder.appendingPathComponent("doc.tex"), atomically: true, encoding: .utf8)
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
-  process.currentDirectoryURL = folder
-  process.standardOutput = FileHandle.nullDevice
-  process.standardError = FileHandle.nullDevice
-  try process.run()
-  process.waitUntilExit()
-  let log = (try? String(contentsOf: folder.appendingPathComponent("doc.log"), encoding: .utf8))
-  return (process.terminationStatus, log ?? "")
-}
 
 let documentProblems: [(String, String, String, Int)] = [
   ("l", "W", "L : function; W : matrix(m, n); X : matrix(n, p); D = W*X; l = L(D)", 1),

@@ -1,5 +1,6 @@
 import Foundation
 import TensorKernel
+import TestSupport
 import Testing
 
 @testable import MatrixCalculus
@@ -8,28 +9,11 @@ import Testing
 /// compares its value with the formula evaluated here.
 enum PythonRunner {
   static func run(_ script: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script]
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Drain stderr on another thread so neither pipe can fill up and block the child.
-    nonisolated(unsafe) var errorData = Data()
-    let drained = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-      errorData = errors.fileHandleForReading.readDataToEndOfFile()
-      drained.signal()
+    let result = try Subprocess.run(["python3", "-c", script])
+    guard result.status == 0 else {
+      throw MatcalcError.numeric("python3 failed: " + result.error)
     }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    drained.wait()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw MatcalcError.numeric("python3 failed: " + String(decoding: errorData, as: UTF8.self))
-    }
-    return String(decoding: data, as: UTF8.self)
+    return result.output
   }
 
   /// Binds every input of `problem` to its value in Python, evaluates `line` there, and
