@@ -76,26 +76,13 @@ public struct Backpropagation: Sendable {
       var values = try Sampler.draw(
         inputsOf: problem, requirements: requirements, sizes: sizes,
         generator: &generator)
-      // Inside the domain (a log barrier): each variable in turn is halved until f is finite
-      // there (x before b in −Σ log(b − A x)), with one more halving as margin, as in
-      // ``Checker``.
-      func inside() -> Bool {
+      // Inside the domain (a log barrier), variable by variable.
+      values = try Checker.movedIntoDomain(
+        values, variables: variables.map(\.name), of: objectiveName, sizes: sizes
+      ) { candidate in
         var magnitude = 0.0
-        let value = try? Checker.value(
-          of: objective, in: problem, sizes: sizes, values: values, magnitude: &magnitude)
-        return value?.storage.allSatisfy(\.isFinite) == true
-      }
-      var found = inside()
-      for (name, _) in variables where !found {
-        for _ in 0..<16 where !found {
-          values[name] = values[name]?.map { $0 / 2 }
-          found = inside()
-        }
-        if found { values[name] = values[name]?.map { $0 / 2 } }
-      }
-      if !found {
-        throw MatcalcError.numeric(
-          "no point found where \(objectiveName) is defined (at sizes \(Checker.describe(sizes)))")
+        return try Checker.value(
+          of: objective, in: problem, sizes: sizes, values: candidate, magnitude: &magnitude)
       }
       var evaluator = Evaluator(sizes: sizes, values: values)
       try evaluator.bind(definitions)

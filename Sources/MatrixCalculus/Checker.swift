@@ -158,25 +158,13 @@ enum Checker {
           return try Self.value(
             of: objective, in: problem, sizes: sizes, values: inputs, magnitude: &magnitude)
         }
-        // A point inside the domain (log, sqrt, log det of a difference): the variable is
-        // drawn again closer to 0 until F is finite there, with one more halving as margin.
-        var shrinks = 0
-        while shrinks < 16 {
-          do {
-            if try objectiveValue(at: point).storage.allSatisfy(\.isFinite) { break }
-          } catch MatcalcError.numeric {
-            // outside the domain (log det of a matrix with a negative determinant)
-          }
-          point = point.map { $0 / 2 }
-          shrinks += 1
+        values = try Self.movedIntoDomain(
+          values, variables: [name], of: PlainSpelling.spell(objective), sizes: sizes
+        ) { candidate in try candidate[name].map { try objectiveValue(at: $0) } }
+        guard let moved = values[name] else {
+          throw MatcalcError.internalError("\(name) is not an input")
         }
-        if shrinks == 16 {
-          throw MatcalcError.numeric(
-            "no point found where \(PlainSpelling.spell(objective)) is defined (at sizes "
-              + "\(Self.describe(sizes)))")
-        }
-        if shrinks > 0 { point = point.map { $0 / 2 } }
-        values[name] = point
+        point = moved
         func value(at x: Tensor, _ expression: Expr, _ extra: [Problem.Definition] = [])
           throws -> Tensor
         {
@@ -334,6 +322,37 @@ enum Checker {
     let result = try evaluator.evaluate(objective)
     magnitude = max(magnitude, evaluator.largestMagnitude)
     return result
+  }
+
+  /// `values` moved inside the objective's domain (log, sqrt, log det of a difference): each
+  /// variable in turn is halved, toward 0, until `objective` is finite there (x before b in
+  /// −Σ log(b − A x)), then halved once more as margin.
+  ///
+  /// - Throws: "no point found where … is defined" after 16 tries per variable; errors of
+  ///   `objective` other than numeric ones (outside the domain) propagate.
+  static func movedIntoDomain(
+    _ values: [String: Tensor], variables: [String], of name: String, sizes: [String: Int],
+    objective: ([String: Tensor]) throws -> Tensor?
+  ) throws -> [String: Tensor] {
+    var values = values
+    func inside() throws -> Bool {
+      do {
+        return try objective(values)?.storage.allSatisfy(\.isFinite) == true
+      } catch MatcalcError.numeric {
+        return false  // log det of a matrix with a negative determinant
+      }
+    }
+    for variable in variables {
+      for attempt in 0..<16 {
+        if try inside() {
+          if attempt > 0 { values[variable] = values[variable]?.map { $0 / 2 } }
+          return values
+        }
+        values[variable] = values[variable]?.map { $0 / 2 }
+      }
+    }
+    throw MatcalcError.numeric(
+      "no point found where \(name) is defined (at sizes \(describe(sizes)))")
   }
 
   static func describe(_ sizes: [String: Int]) -> String {

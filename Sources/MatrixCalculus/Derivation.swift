@@ -379,29 +379,20 @@ public struct Derivation: Sendable {
   /// The index-form steps of ∂F/∂X for F (the objective, or a Hessian's gradient), or nil
   /// for a gradient through definitions (explained by its backward pass, a δ per definition).
   func indexSteps(of objective: Expr, named name: String, matrix: Expr?) throws -> IndexSteps? {
-    guard !objective.isScalar || problem.definitions.isEmpty else { return nil }
+    guard explainsInIndexForm(objective) else { return nil }
     let rows = objective.shape.rows == .one ? nil : "i"
     let cols = objective.shape.cols == .one ? nil : "j"
     var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: .embedded)
     let function = try index.lowered(try Self.inlined(objective, in: problem), rows, cols)
     let derivative = try index.derivative(of: function)
-    var deltasContracted: [IndexTerm] = []
-    var contracted: [IndexTerm] = []
-    for term in derivative {
-      // Σ_s δ_ks B_s… = B_k…: the sums a delta holds, alone first.
+    // Σ_s δ_ks B_s… = B_k…: the sums a delta holds first, alone; then every sum.
+    let deltasContracted = try derivative.map { term in
       let held = term.summed.filter { k in
         term.factors.contains { $0.isDelta && $0.indices.contains(k) }
       }
-      var rest: [String] = []
-      let renamed = try IndexContraction.contractSums(term.factors, held, keeping: &rest)
-      deltasContracted.append(
-        IndexTerm(
-          coefficient: term.coefficient, summed: term.summed.filter { !held.contains($0) },
-          factors: renamed))
-      var kept: [String] = []
-      let factors = try IndexContraction.contractSums(term.factors, term.summed, keeping: &kept)
-      contracted.append(IndexTerm(coefficient: term.coefficient, summed: kept, factors: factors))
+      return try IndexContraction.contracted(term, over: held)
     }
+    let contracted = try derivative.map { try IndexContraction.contracted($0) }
     let free = [rows, cols, index.a, index.b]
     // With at most two indices, each contribution is an entry of a matrix expression.
     var terms: [(coefficient: Double, matrix: Expr)]?
@@ -421,7 +412,10 @@ public struct Derivation: Sendable {
       }
     }
     return IndexSteps(
-      function: function, rules: index.rulesUsed, derivative: derivative,
+      function: function,
+      rules: try index.rulesUsed.map {
+        ($0.rule, $0.before, try IndexDerivative.shown($0.after, rules: .embedded))
+      }, derivative: derivative,
       deltasContracted: IndexTerm.merged(deltasContracted), terms: terms,
       contracted: IndexTerm.merged(contracted), free: free, functionName: name, matrix: matrix)
   }
@@ -429,10 +423,13 @@ public struct Derivation: Sendable {
   /// Whether ``renderSteps(_:)`` explains this derivative from its index form (not from the
   /// backward pass's templates).
   var explainsInIndexForm: Bool {
-    get throws {
-      if try indexSteps() != nil { return true }
-      return order == 2 && tensor == nil && firstOrder != nil && problem.definitions.isEmpty
-    }
+    order == 1 || (tensor == nil && firstOrder != nil) ? explainsInIndexForm(objective) : false
+  }
+
+  /// Whether derivatives of `function` are explained in index form: all but a gradient
+  /// through definitions (explained by its backward pass, a δ per definition).
+  private func explainsInIndexForm(_ function: Expr) -> Bool {
+    !function.isScalar || problem.definitions.isEmpty
   }
 
   /// Marks where a long sum of index terms may break (between two terms).

@@ -12,7 +12,8 @@ struct IndexDerivative {
   let b: String?
   var lowering = Lowering()
   private let finder: Finder
-  /// Every differential rule used, in order: (rule, d(atom), its differential).
+  /// Every differential rule used, in order: (rule, d(atom), its differential as the rule
+  /// gives it; ``shown(_:rules:)`` prints it).
   private(set) var rulesUsed: [(rule: String, before: Expr, after: Expr)] = []
 
   /// Whether an expression holds the variable (memoized across the derivation).
@@ -62,8 +63,9 @@ struct IndexDerivative {
   }
 
   /// A differential as shown in steps: d(c) of a constant is 0 (d(x^2) = 2 x dx, without the
-  /// x² log(x) d(2) of the general power rule), then simplified.
-  private func shown(_ differential: Expr) throws -> Expr {
+  /// x² log(x) d(2) of the general power rule), then simplified. Only steps ask for it, so
+  /// a derivation does not pay for it.
+  static func shown(_ differential: Expr, rules: RuleSet) throws -> Expr {
     var zeros: [Expr: Expr] = [:]
     var seen = Set<Expr>()
     func walk(_ e: Expr) {
@@ -114,7 +116,7 @@ struct IndexDerivative {
     case .call, .power:
       // d(e) from Rules/, lowered with each d(M)_rc replaced by ∂M_rc/∂X_ab.
       let (rule, differential) = try ReverseAccumulation.differential(of: e, rules: rules)
-      rulesUsed.append((rule.name, try Expr.make(.differential(e)), try shown(differential)))
+      rulesUsed.append((rule.name, try Expr.make(.differential(e)), differential))
       // The rule's right side is linear in d(·): what holds no d(·) is a coefficient, whole.
       var derivative = self
       let terms = try lowering.lower(

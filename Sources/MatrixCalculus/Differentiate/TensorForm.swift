@@ -71,12 +71,7 @@ public struct TensorDerivative: Sendable {
     self.functionShape = functionShape
     self.variableShape = variableShape
     self.secondVariableShape = secondVariableShape
-    var contracted: [IndexTerm] = []
-    for term in indexTerms {
-      var kept: [String] = []
-      let factors = try IndexContraction.contractSums(term.factors, term.summed, keeping: &kept)
-      contracted.append(IndexTerm(coefficient: term.coefficient, summed: kept, factors: factors))
-    }
+    let contracted = try indexTerms.map { try IndexContraction.contracted($0) }
     terms = try IndexTerm.merged(contracted).map { term in
       var coefficient = Expr.constant(term.coefficient)
       var factors: [Factor] = []

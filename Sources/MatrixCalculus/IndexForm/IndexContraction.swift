@@ -16,6 +16,17 @@ enum IndexContraction {
     return result
   }
 
+  /// The term with the sums over `indices` (all its sums when nil) contracted; a sum no
+  /// matrix product absorbs stays in index form.
+  static func contracted(_ term: IndexTerm, over indices: [String]? = nil) throws -> IndexTerm {
+    let over = indices ?? term.summed
+    var kept: [String] = []
+    let factors = try contractSums(term.factors, over, keeping: &kept)
+    return IndexTerm(
+      coefficient: term.coefficient, summed: term.summed.filter { !over.contains($0) } + kept,
+      factors: factors)
+  }
+
   /// Sums over `summed` and leaves the remaining factors (free indices only) uncombined; an
   /// index shared by three factors in a way no matrix product absorbs is refused.
   static func contractSums(_ input: [IndexedTensor], _ summed: [String]) throws -> [IndexedTensor] {

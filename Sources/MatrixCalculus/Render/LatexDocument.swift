@@ -124,7 +124,7 @@ public struct LatexDocument {
     let entrySteps = try derivation.renderSteps(.latex)
     if !entrySteps.isEmpty {
       let summary =
-        try derivation.explainsInIndexForm
+        derivation.explainsInIndexForm
         ? "The function entry by entry, each factor differentiated (the product rule, with the "
           + "differentials of the rules), the Kronecker deltas contracted, and the matrix form "
           + "recognised."
