@@ -262,13 +262,6 @@ enum IndexDefinitionRaiser {
       }
     }
 
-    func range(_ index: String, _ node: SyntaxExpr) throws -> Dim {
-      guard let d = ranges[index] else {
-        throw MatcalcError.shapeMismatch("the range of index \(index) is not known", node.range)
-      }
-      return d
-    }
-
     func elementwise(_ t: IndexedTensor, _ f: (Expr) throws -> Expr) throws -> IndexedTensor {
       IndexedTensor(expr: try f(t.expr), row: t.row, col: t.col)
     }
