@@ -91,8 +91,6 @@ public struct Derivation: Sendable {
   public private(set) var isSymmetrized = false
   /// Every rule that fired, in order.
   public let steps: [Step]
-  /// Every adjoint pushed through a node, in order (explained by ``renderSteps(_:)``).
-  let propagations: [ReverseAccumulation.Propagation]
   /// 1 for first derivatives, 2 for second.
   public let order: Int
   /// For a second derivative, the first (the gradient it differentiates).
@@ -204,7 +202,6 @@ public struct Derivation: Sendable {
       intermediates = []
       resultRank = Self.rank(of: function.shape) + variableRank
       steps = builder.simplifier.steps + builder.accumulation.steps
-      propagations = []
       return
     case (2, 1, 2), (2, 2, 1...2):
       // Five or six indices: the first derivative in index form (three or four indices),
@@ -223,7 +220,6 @@ public struct Derivation: Sendable {
       intermediates = []
       resultRank = objectiveRank + 2 * variableRank
       steps = builder.simplifier.steps + builder.accumulation.steps
-      propagations = []
       return
     default:
       let what = order == 2 ? "second derivatives (--order 2)" : "derivatives"
@@ -234,7 +230,6 @@ public struct Derivation: Sendable {
           + "built yet", nil)
     }
     steps = builder.simplifier.steps + builder.accumulation.steps
-    propagations = order == 1 && objective.isScalar ? builder.accumulation.propagations : []
   }
 
   /// 0 for a scalar, 1 for a vector, 2 for a matrix (the number of NumPy axes).
@@ -349,26 +344,6 @@ public struct Derivation: Sendable {
     return try builder.simplifier.simplified(jacobian)
   }
 
-  /// The derivation of a Jacobian or a three- or four-index result in index form, as the
-  /// index path computes it: F entry by entry, the differential rules used, the product
-  /// rule with the elementary derivatives (∂X_ab/∂X_kl = δ_ka δ_lb), then deltas contracted.
-  struct IndexSteps {
-    var function: [IndexTerm]
-    var rules: [(rule: String, before: Expr, after: Expr)]
-    var derivative: [IndexTerm]
-    /// The derivative with only the sums a delta holds contracted (Σ_t A_kt x_t stays).
-    var deltasContracted: [IndexTerm]
-    /// Each contribution as an entry of a matrix expression (at most two indices).
-    var terms: [(coefficient: Double, matrix: Expr)]?
-    var contracted: [IndexTerm]
-    /// F's indices, then X's (nil for an axis of size one).
-    var free: [String?]
-    /// What is differentiated, as printed (`f`, or `∇f` for a Hessian's second step).
-    var functionName: String
-    /// The derivative in matrix form, when it has one.
-    var matrix: Expr?
-  }
-
   /// The index-form steps of a first derivative of a vector or matrix F, or nil for
   /// another kind of result.
   func indexSteps() throws -> IndexSteps? {
@@ -377,51 +352,33 @@ public struct Derivation: Sendable {
   }
 
   /// The index-form steps of ∂F/∂X for F (the objective, or a Hessian's gradient), or nil
-  /// for a gradient through definitions (explained by its backward pass, a δ per definition).
+  /// for a gradient through definitions (explained by ``backwardSteps()``).
   func indexSteps(of objective: Expr, named name: String, matrix: Expr?) throws -> IndexSteps? {
     guard explainsInIndexForm(objective) else { return nil }
     let rows = objective.shape.rows == .one ? nil : "i"
     let cols = objective.shape.cols == .one ? nil : "j"
     var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: .embedded)
-    let function = try index.lowered(try Self.inlined(objective, in: problem), rows, cols)
-    let derivative = try index.derivative(of: function)
-    // Σ_s δ_ks B_s… = B_k…: the sums a delta holds first, alone; then every sum.
-    let deltasContracted = try derivative.map { term in
-      let held = term.summed.filter { k in
-        term.factors.contains { $0.isDelta && $0.indices.contains(k) }
-      }
-      return try IndexContraction.contracted(term, over: held)
-    }
-    let contracted = try derivative.map { try IndexContraction.contracted($0) }
-    let free = [rows, cols, index.a, index.b]
-    // With at most two indices, each contribution is an entry of a matrix expression.
-    var terms: [(coefficient: Double, matrix: Expr)]?
-    let names = free.compactMap { $0 }
-    if names.count <= 2 {
-      var ranges: [String: Dim] = [:]
-      let dims = [
-        objective.shape.rows, objective.shape.cols, variable.shape.rows, variable.shape.cols,
-      ]
-      for (name, dim) in zip(free, dims) { if let name { ranges[name] = dim } }
-      var simplifier = Simplifier(rules: .embedded)
-      terms = try IndexTerm.merged(deltasContracted).map { term in
-        var unit = term
-        unit.coefficient = 1
-        let raised = try IndexRaising.raise([unit], to: names, ranges: ranges)
-        return (term.coefficient, try simplifier.simplified(raised.expr))
-      }
-    }
-    return IndexSteps(
-      function: function,
-      rules: try index.rulesUsed.map {
-        ($0.rule, $0.before, try IndexDerivative.shown($0.after, rules: .embedded))
-      }, derivative: derivative,
-      deltasContracted: IndexTerm.merged(deltasContracted), terms: terms,
-      contracted: IndexTerm.merged(contracted), free: free, functionName: name, matrix: matrix)
+    let function = try index.lowered(
+      try Self.inlined(objective, in: problem), rows, cols, keepingSums: true)
+    return try IndexSteps(
+      function: function, index: &index, shape: objective.shape, rows: rows, cols: cols,
+      named: name, variableName: variableName, matrix: matrix)
   }
 
-  /// Whether ``renderSteps(_:)`` explains this derivative from its index form (not from the
-  /// backward pass's templates).
+  /// The backward pass of a gradient through definitions in index form: the adjoint of each
+  /// definition on the way, then the gradient (``IndexSteps/backward(problem:objective:objectiveName:variables:results:intermediates:)``).
+  func backwardSteps() throws -> [IndexSteps]? {
+    guard order == 1, tensor == nil, objective.isScalar, !problem.definitions.isEmpty else {
+      return nil
+    }
+    return try IndexSteps.backward(
+      problem: problem, objective: objective, objectiveName: objectiveName,
+      variables: [(variableName, variable)], results: [named], intermediates: intermediates,
+      printed: [result])
+  }
+
+  /// Whether ``renderSteps(_:)`` explains this derivative directly in index form (not as a
+  /// backward pass through definitions).
   var explainsInIndexForm: Bool {
     order == 1 || (tensor == nil && firstOrder != nil) ? explainsInIndexForm(objective) : false
   }
@@ -432,168 +389,59 @@ public struct Derivation: Sendable {
     !function.isScalar || problem.definitions.isEmpty
   }
 
-  /// Marks where a long sum of index terms may break (between two terms).
-  private static let termBreak = "\u{1}"
+  /// Whether ``renderSteps(_:)`` has steps: all but a second derivative whose first
+  /// derivative has three or more indices.
+  public var hasSteps: Bool { order == 1 || firstOrder != nil }
 
-  /// The index-form steps as lines (text) or display equations (LaTeX).
-  private func renderIndexSteps(_ steps: IndexSteps, _ style: MathRenderer.Style) -> [String] {
-    let renderer = MathRenderer(style)
-    var terms = IndexTermRenderer(renderer)
-    let latex = style == .latex
-    var f = renderer.name(steps.functionName)
-    if steps.functionName.hasPrefix("∇") {  // (∇f)_i
-      let inner = latex ? "\\nabla " + renderer.name(String(steps.functionName.dropFirst())) : f
-      f = latex ? "\\left(\(inner)\\right)" : "(\(inner))"
-    }
-    let x = renderer.name(variableName)
-    func sub(_ base: String, _ indices: [String?]) -> String {
-      let text = indices.compactMap { $0 }.joined()
-      if text.isEmpty { return base }
-      return latex ? "\(base.contains("_") ? "{\(base)}" : base)_{\(text)}" : "\(base)_\(text)"
-    }
-    let entry = sub(f, Array(steps.free.prefix(2)))
-    let variableEntry = sub(x, Array(steps.free.suffix(2)))
-    let partial =
-      latex
-      ? "\\frac{\\partial \(entry)}{\\partial \(variableEntry)}" : "∂\(entry)/∂\(variableEntry)"
-    // ∂X_ab/∂X_kl = δ_ka δ_lb (for a vector, ∂x_a/∂x_k = δ_ka)
-    let pairs = [("a", "k", steps.free[2]), ("b", "l", steps.free[3])].filter { $0.2 != nil }
-    let own = pairs.map(\.0).joined()
-    let theirs = pairs.map(\.1).joined()
-    let deltas = pairs.map { latex ? "\\delta_{\($0.1)\($0.0)}" : "δ_\($0.1)\($0.0)" }
-      .joined(separator: " ")
-    let elementary =
-      latex
-      ? "$\\partial \(sub(x, [own]))/\\partial \(sub(x, [theirs])) = \(deltas)$"
-      : "∂\(x)_\(own)/∂\(x)_\(theirs) = \(deltas)"
-    var lines: [(String, String)] = []
-    lines.append(
-      (
-        "entry by entry",
-        "\(entry) = \(terms.pieces(steps.function).joined(separator: Self.termBreak))"
-      ))
-    for (rule, before, after) in steps.rules {
-      lines.append(
-        ("by the rule \(rule)", "\(renderer.render(before)) = \(renderer.render(after))"))
-    }
-    lines.append(
-      (
-        "each factor differentiated (product rule; \(elementary))",
-        "\(partial) = \(terms.pieces(steps.derivative).joined(separator: Self.termBreak))"
-      ))
-    lines.append(
-      (
-        "the deltas contracted",
-        "\(partial) = \(terms.pieces(steps.deltasContracted).joined(separator: Self.termBreak))"
-      ))
-    if let contributions = steps.terms {
-      // (A x)_k + (Aᵀ x)_k: each sum recognised as an entry of a matrix expression.
-      let indices = Array(steps.free.prefix(2) + steps.free.suffix(2))
-      var text = contributions.isEmpty ? "0" : ""
-      for (position, (coefficient, matrix)) in contributions.enumerated() {
-        let magnitude = abs(coefficient) == 1 ? "" : MathRenderer.number(abs(coefficient)) + " "
-        let inner = renderer.render(matrix)
-        let entry = sub(latex ? "\\left(\(inner)\\right)" : "(\(inner))", indices)
-        let minus = latex ? "-" : "−"
-        if position == 0 {
-          text = (coefficient < 0 ? minus : "") + magnitude + entry
-        } else {
-          text += Self.termBreak + (coefficient < 0 ? "\(minus) " : "+ ") + magnitude + entry
-        }
-      }
-      lines.append(("each sum recognised as a matrix product", "\(partial) = \(text)"))
-    } else {
-      lines.append(
-        (
-          "matrix products recognised",
-          "\(partial) = \(terms.pieces(steps.contracted).joined(separator: Self.termBreak))"
-        ))
-    }
-    // The matrix form printed above, entry (i, k), when it says more than the last line.
-    if let matrix = steps.matrix.map(renderer.render), steps.terms.map({ $0.count > 1 }) ?? true {
-      let indices = (steps.free.prefix(2) + steps.free.suffix(2)).compactMap { $0 }.joined()
-      let text =
-        latex ? "\\left(\(matrix)\\right)_{\(indices)}" : "(\(matrix))_\(indices)"
-      let label = (steps.terms?.count ?? 0) > 1 ? "the contributions added" : "in matrix form"
-      lines.append((label, "\(partial) = \(text)"))
-    }
-    // A step that changes nothing is not shown (the contraction may already be the product).
-    lines = lines.enumerated().filter { $0.offset == 0 || $0.element.1 != lines[$0.offset - 1].1 }
-      .map(\.element)
-    if latex {
-      return lines.flatMap { text, math in
-        // A long sum breaks between its terms (multline*), so no step runs off the page.
-        let terms = math.components(separatedBy: Self.termBreak)
-        if terms.count > 1 && math.count > 160 {
-          return [
-            "\\paragraph{\(text)}",
-            "\\begin{multline*}\n" + terms.joined(separator: " \\\\\n") + "\n\\end{multline*}",
-          ]
-        }
-        return ["\\paragraph{\(text)}", "\\[\(terms.joined(separator: " "))\\]"]
-      }
-    }
-    lines = lines.map { ($0.0, $0.1.replacingOccurrences(of: Self.termBreak, with: " ")) }
-    return lines.enumerated().flatMap { index, line in
-      ["step \(index + 1): \(line.0)", "  \(line.1)"]
-    }
-  }
-
-  /// The derivation step by step: for a gradient, each reverse step entry by entry (the
-  /// node in index form, the chain rule per entry, the elementary derivative with its deltas,
-  /// their contraction, the matrix form); for a Jacobian or a result with three or more
-  /// indices, the index-form computation (``indexSteps()``); then the rules applied.
+  /// The derivation step by step, in index form as the engine computes it: for a vector or
+  /// matrix function, or a gradient without definitions, the function entry by entry, each
+  /// factor differentiated (product rule, differential rules), the deltas contracted, the
+  /// matrix products recognised (``indexSteps()``); for a gradient through definitions, the
+  /// same for each definition's adjoint and then the variable (``backwardSteps()``); for a
+  /// second derivative, the first derivative, then its derivative.
   ///
   /// - Returns: lines of text, or LaTeX paragraphs and display equations.
   public func renderSteps(_ style: MathRenderer.Style = .text) throws -> String {
-    if let steps = try indexSteps() {
-      return renderIndexSteps(steps, style).joined(separator: "\n")
+    if order == 1, let lines = try stepLines(of: objective, named: objectiveName, style) {
+      return lines.joined(separator: "\n")
     }
-    // A second derivative in matrix form: the first derivative, then its derivative.
-    if order == 2, tensor == nil, let firstOrder,
-      let first = try indexSteps(of: objective, named: objectiveName, matrix: firstOrder),
-      let second = try indexSteps(
-        of: firstOrder, named: objective.isScalar ? "∇" + objectiveName : "J", matrix: result)
-    {
-      let heads =
-        style == .latex
-        ? ["\\paragraph{The first derivative.}", "\\paragraph{Its derivative.}"]
-        : ["the first derivative:", "its derivative:"]
-      return
-        ([heads[0]] + renderIndexSteps(first, style) + [heads[1]]
-        + renderIndexSteps(second, style)).joined(separator: "\n")
+    guard order == 2, let firstOrder,
+      let first = try stepLines(of: objective, named: objectiveName, style, result: firstOrder),
+      let second = try stepLines(
+        of: firstOrder, named: objective.isScalar ? "∇" + objectiveName : "J", style,
+        result: tensor == nil ? result : nil)
+    else {
+      throw MatcalcError.unsupported(
+        "--steps for a second derivative whose first derivative has three or more indices "
+          + "(derive without --steps for the result)", nil)
     }
-    let renderer = MathRenderer(style)
-    var names: [Expr: String] = [:]
-    var simplifier = Simplifier(rules: .embedded)
-    for definition in problem.definitions {
-      names[definition.body] = definition.name
-      names[try simplifier.simplified(definition.body)] = definition.name
+    let heads =
+      style == .latex
+      ? ["\\paragraph{The first derivative.}", "\\paragraph{Its derivative.}"]
+      : ["the first derivative:", "its derivative:"]
+    return ([heads[0]] + first + [heads[1]] + second).joined(separator: "\n")
+  }
+
+  /// The steps of ∂F/∂X as lines: in index form for a vector or matrix F or one without
+  /// definitions, else as a backward pass; `result` is what they end in (the printed
+  /// derivative by default).
+  private func stepLines(
+    of function: Expr, named name: String, _ style: MathRenderer.Style, result: Expr? = nil
+  ) throws -> [String]? {
+    let matrix = result ?? (tensor == nil ? self.result : nil)
+    if let steps = try indexSteps(of: function, named: name, matrix: matrix) {
+      return IndexSteps.formatted(steps.equations(style), style)
     }
-    let explainer = StepExplainer(renderer: renderer, names: names, objective: objectiveName)
-    var lines: [String] = []
-    // Scalar steps (l = ½ s, s = uᵀ u …) are ordinary calculus; the entry-by-entry story
-    // starts where a vector or matrix receives its adjoint.
-    let explained = propagations.filter { !$0.operand.isScalar }
-    for (index, step) in explained.enumerated() {
-      let operand = names[step.operand].map(renderer.name) ?? renderer.render(step.operand)
-      if style == .latex {
-        lines.append("\\paragraph{Step \(index + 1):} into $\(operand)$.")
-        lines += explainer.explain(step).map { "\\[\($0)\\]" }
-      } else {
-        lines.append("step \(index + 1): into \(operand)")
-        lines += explainer.explain(step).map { "  " + $0 }
-      }
-    }
-    if style == .latex { return lines.joined(separator: "\n") }
-    if !steps.isEmpty {
-      lines.append("rules applied:")
-      for step in steps {
-        lines.append(
-          "  \(step.rule): \(renderer.render(step.before)) ⇒ \(renderer.render(step.after))")
-      }
-    }
-    return lines.joined(separator: "\n")
+    guard function.isScalar else { return nil }
+    // Through definitions: in terms of the δ's printed, or (a Hessian's first derivative)
+    // of the adjoints as found.
+    let steps =
+      try (function === objective ? backwardSteps() : nil)
+      ?? IndexSteps.backward(
+        problem: problem, objective: function, objectiveName: name,
+        variables: [(variableName, variable)], results: [matrix ?? self.result],
+        intermediates: [])
+    return IndexSteps.formatted(backward: steps, objectiveName: name, style)
   }
 
   /// Whether the variable is declared `symmetric(n)`.

@@ -31,10 +31,20 @@ struct IndexDerivative {
     finder = Finder(variable)
   }
 
-  /// The lowered form of F_rc, with the subexpressions that do not hold X kept whole.
-  mutating func lowered(_ e: Expr, _ row: String?, _ col: String?) throws -> [IndexTerm] {
+  /// The lowered form of F_rc, with the subexpressions that do not hold X kept whole; with
+  /// `keepingSums`, also every sum below the top (½ Σ_s (ŷ − y)_s (ŷ − y)_s, as a student
+  /// writes it, not its four products).
+  mutating func lowered(_ e: Expr, _ row: String?, _ col: String?, keepingSums: Bool = false)
+    throws -> [IndexTerm]
+  {
     let finder = self.finder
-    return try lowering.lower(e, row, col, atom: { !finder.isIn($0) })
+    return try lowering.lower(
+      e, row, col,
+      atom: { part in
+        guard finder.isIn(part) else { return true }
+        if keepingSums, part !== e, case .add = part.node { return true }
+        return false
+      })
   }
 
   /// ∂F_rc/∂X_ab for a matrix expression F.

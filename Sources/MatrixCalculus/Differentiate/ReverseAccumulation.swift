@@ -8,24 +8,8 @@
 /// rule's right side with d(X) as the target.
 struct ReverseAccumulation {
   let rules: RuleSet
-  /// One adjoint pushed from a node to an operand: what `--steps` explains entry by entry.
-  struct Propagation: Sendable {
-    /// The node C, with adjoint G.
-    var node: Expr
-    /// G = ∂l/∂C.
-    var adjoint: Expr
-    /// The operand A receiving G_A.
-    var operand: Expr
-    /// The contribution to G_A (unsimplified matrix form).
-    var contribution: Expr
-    /// The differential rule used, if any.
-    var rule: String?
-  }
-
   /// Rules that fired, for the derivation's steps.
   private(set) var steps: [Step] = []
-  /// Every propagation through a node of the user's expressions, in order.
-  private(set) var propagations: [Propagation] = []
   private var deadline = Deadline()
 
   init(rules: RuleSet) { self.rules = rules }
@@ -61,16 +45,8 @@ struct ReverseAccumulation {
         continue
       }
       if adjoint.isZero { continue }
-      let ruleCount = steps.count
       for (operand, part) in try propagate(adjoint, through: node) where isRelevant(operand) {
         contributions[operand, default: []].append(part)
-        // Nodes inside a differential rule's right side (they hold d(X)) are not the user's.
-        if !node.holdsDifferential {
-          propagations.append(
-            Propagation(
-              node: node, adjoint: adjoint, operand: operand, contribution: part,
-              rule: steps.count > ruleCount ? steps.last?.rule : nil))
-        }
       }
     }
     return result

@@ -30,7 +30,7 @@ struct Lowering {
       try self.lower(e, row, col, atom: atom, differential: differential)
     }
     switch e.node {
-    case .add, .product, .hadamard, .transpose, .call:
+    case .add, .product, .hadamard, .call:
       // A constant factor comes out (−(Y⁻¹)_ik, not (−Y⁻¹)_ik).
       if atom(e) && e.coefficientAndBase.0 == 1 { return try entry(e) }
     default: break

@@ -6,12 +6,27 @@ struct IndexTermRenderer {
   private(set) var letters: [String: String] = [:]
   private static let spare = ["s", "t", "u", "v", "w", "r", "a", "b", "c", "d", "e", "g", "h"]
 
-  init(_ renderer: MathRenderer) { self.renderer = renderer }
+  /// Letters that name something in the sums (a vector `s`), never given to an index.
+  private let reserved: Set<String>
+
+  /// A renderer whose summed indices avoid the one-letter names of `terms`' variables.
+  init(_ renderer: MathRenderer, avoiding terms: [IndexTerm] = []) {
+    self.renderer = renderer
+    var names = Set<String>()
+    var seen = Set<Expr>()
+    func walk(_ e: Expr) {
+      guard seen.insert(e).inserted else { return }
+      if case .variable(let name, _, _) = e.node, name.count == 1 { names.insert(name) }
+      e.children.forEach(walk)
+    }
+    for term in terms { for factor in term.factors where !factor.isDelta { walk(factor.expr) } }
+    reserved = names
+  }
 
   private mutating func letter(_ index: String) -> String {
     if index.count == 1 { return index }
     if let known = letters[index] { return known }
-    let used = Set(letters.values)
+    let used = Set(letters.values).union(reserved)
     let next = Self.spare.first { !used.contains($0) } ?? index
     letters[index] = next
     return next
@@ -42,6 +57,8 @@ struct IndexTermRenderer {
       let summed = term.summed.map { letter($0) }.joined()
       if !summed.isEmpty { pieces.append(latex ? "\\sum_{\(summed)}" : "Σ_\(summed)") }
       for factor in term.factors {
+        // An entry of 𝟏 is 1: Σ_j D_ij, not Σ_j D_ij (𝟏)_j.
+        if case .ones = factor.expr.node, !factor.isDelta { continue }
         if factor.isDelta {
           pieces.append(subscripted(latex ? "\\delta" : "δ", factor.indices))
           continue

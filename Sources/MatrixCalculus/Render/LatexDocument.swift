@@ -121,16 +121,17 @@ public struct LatexDocument {
       }
       lines.append(display("\(partial) = \(renderer.render(derivation.named))"))
     }
-    let entrySteps = try derivation.renderSteps(.latex)
+    let entrySteps = derivation.hasSteps ? try derivation.renderSteps(.latex) : ""
     if !entrySteps.isEmpty {
       let summary =
         derivation.explainsInIndexForm
         ? "The function entry by entry, each factor differentiated (the product rule, with the "
           + "differentials of the rules), the Kronecker deltas contracted, and the matrix form "
           + "recognised."
-        : "Each reverse step: the node in index form, the chain rule per entry, the elementary "
-          + "derivative with its Kronecker deltas, their contraction, and the matrix form "
-          + "recognised."
+        : "For each definition on the way, last first, its adjoint by the chain rule through "
+          + "its users, each user entry by entry, differentiated (the product rule, with the "
+          + "differentials of the rules), the Kronecker deltas contracted, and the matrix form "
+          + "recognised; then the gradient the same way."
       lines.append("\\paragraph{Entry by entry.} " + summary)
       lines.append(entrySteps)
     }

@@ -1,0 +1,428 @@
+/// A derivative explained in index form, as the index path computes it: the function entry
+/// by entry, the differential rules used, the product rule with the elementary derivatives
+/// (∂X_ab/∂X_kl = δ_ka δ_lb), the deltas contracted, each contribution recognised as an entry
+/// of a matrix expression, the contributions added.
+///
+/// Through definitions (``backward(problem:objective:objectiveName:variables:results:intermediates:)``)
+/// the quantity differentiated for a definition or variable T is Σ_U Σ_ij δU_ij U_ij over
+/// T's users U, each δU found before it: the chain rule, one adjoint per definition.
+struct IndexSteps {
+  /// One user U of what is differentiated: a definition, whose adjoint δU was found before
+  /// (the chain rule's Σ_ij δU_ij ∂U_ij/∂T_kl), or the objective itself (seed 1).
+  struct Use {
+    /// δU, or 1 for the objective.
+    var seed: Expr
+    /// U's name; nil for the objective.
+    var name: String?
+    /// U's body, or the objective.
+    var expr: Expr
+    /// U's indices (nil for an axis of size one).
+    var indices: [String?]
+    /// U_ij entry by entry.
+    var entry: [IndexTerm]
+  }
+
+  /// The users through which the chain rule runs; empty when the function differentiated
+  /// is F itself (the objective, or a Hessian's gradient).
+  var uses: [Use] = []
+  var function: [IndexTerm]
+  var rules: [(rule: String, before: Expr, after: Expr)]
+  var derivative: [IndexTerm]
+  /// The derivative with only the sums a delta holds contracted (Σ_t A_kt x_t stays).
+  var deltasContracted: [IndexTerm]
+  /// Each contribution as an entry of a matrix expression (at most two indices).
+  var terms: [(coefficient: Double, matrix: Expr)]?
+  var contracted: [IndexTerm]
+  /// F's indices, then X's (nil for an axis of size one).
+  var free: [String?]
+  /// What is differentiated, as printed (`f`, or `∇f` for a Hessian's second step).
+  var functionName: String
+  /// What it is differentiated by (the variable, or a definition in a backward pass).
+  var variableName: String
+  /// The derivative in matrix form, when it has one.
+  var matrix: Expr?
+  /// Whether what it is differentiated by is a definition (in a backward pass).
+  var isDefinition = false
+  /// For a definition, the name its adjoint gets (δH), stated last; nil for an adjoint the
+  /// backward pass does not name (δD = δE, a constant).
+  var adjoint: Expr?
+  /// For a variable in a backward pass whose printed result differs from its form in
+  /// terms of the adjoints: that form with the adjoints substituted, then the printed one.
+  var substituted: (Expr, Expr)?
+
+  /// The steps of ∂F/∂X for F given entry by entry (`function`, free indices `rows` and
+  /// `cols` of an F shaped `shape`), lowered by `index`, the derivative by X.
+  init(
+    function: [IndexTerm], uses: [Use] = [], index: inout IndexDerivative, shape: Shape,
+    rows: String?, cols: String?, named name: String, variableName: String, matrix: Expr?
+  ) throws {
+    let variable = index.variable
+    let derivative = try index.derivative(of: function)
+    // Σ_s δ_ks B_s… = B_k…: the sums a delta holds first, alone; then every sum.
+    let deltasContracted = try derivative.map { term in
+      let held = term.summed.filter { k in
+        term.factors.contains { $0.isDelta && $0.indices.contains(k) }
+      }
+      return try IndexContraction.contracted(term, over: held)
+    }
+    let free = [rows, cols, index.a, index.b]
+    // With at most two indices, each contribution is an entry of a matrix expression.
+    let names = free.compactMap { $0 }
+    if names.count <= 2 {
+      var ranges: [String: Dim] = [:]
+      let dims = [shape.rows, shape.cols, variable.shape.rows, variable.shape.cols]
+      for (name, dim) in zip(free, dims) { if let name { ranges[name] = dim } }
+      var simplifier = Simplifier(rules: .embedded)
+      terms = try IndexTerm.merged(deltasContracted).map { term in
+        var unit = term
+        unit.coefficient = 1
+        let raised = try IndexRaising.raise([unit], to: names, ranges: ranges)
+        return (term.coefficient, try simplifier.simplified(raised.expr))
+      }
+    }
+    self.uses = uses
+    self.function = function
+    rules = try index.rulesUsed.map {
+      ($0.rule, $0.before, try IndexDerivative.shown($0.after, rules: .embedded))
+    }
+    self.derivative = derivative
+    self.deltasContracted = IndexTerm.merged(deltasContracted)
+    contracted = IndexTerm.merged(try derivative.map { try IndexContraction.contracted($0) })
+    self.free = free
+    functionName = name
+    self.variableName = variableName
+    self.matrix = matrix
+  }
+
+  /// The sum of the contributions in matrix form (nil beyond two indices).
+  func summed() throws -> Expr? {
+    guard let terms else { return nil }
+    var simplifier = Simplifier(rules: .embedded)
+    let parts = try terms.map { try Expr.scale($0.coefficient, $0.matrix) }
+    guard let first = parts.first else { return nil }
+    return try simplifier.simplified(parts.count == 1 ? first : try Expr.add(parts))
+  }
+}
+
+// MARK: - Through definitions
+
+extension IndexSteps {
+  /// The backward pass in index form: for each definition on the way to the variables, last
+  /// first, its adjoint δD_kl = ∂f/∂D_kl by the chain rule through D's users (each user
+  /// entry by entry, differentiated, the deltas contracted, the matrix product recognised);
+  /// then each variable's gradient the same way. `results` are the gradients in terms of
+  /// the `intermediates` (the δ's the backward pass prints), which name the adjoints here.
+  static func backward(
+    problem: Problem, objective: Expr, objectiveName: String,
+    variables: [(name: String, expr: Expr)], results: [Expr],
+    intermediates: [Derivation.Intermediate], printed: [Expr]? = nil
+  ) throws -> [IndexSteps] {
+    var simplifier = Simplifier(rules: .embedded)
+    let variableSet = Set(variables.map(\.expr))
+    let targets = GradientBuilder(problem: problem, rules: .embedded).dependents(of: variableSet)
+    let adjoints = Dictionary(
+      intermediates.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    let simplifiedObjective = try simplifier.simplified(objective)
+    // Users found so far: a definition's variable, name, body, and adjoint.
+    var users: [(variable: Expr, name: String, body: Expr, seed: Expr)] = []
+    var order: [(variable: Expr, name: String, body: Expr?, result: Expr?)] = []
+    for definition in problem.definitions.reversed()
+    where targets.contains(definition.variable) && !variableSet.contains(definition.variable) {
+      order.append((definition.variable, definition.name, definition.body, nil))
+    }
+    order += zip(variables, results).map { ($0.expr, $0.name, nil, $1) }
+    // Each δ in terms of the inputs, for the printed results (the σ(1 − σ) cancellation).
+    var values: [Expr: Expr] = [:]
+    for intermediate in intermediates {
+      values[intermediate.variable] = try intermediate.value.substituting(values)
+    }
+    var finals = printed.map { Array(zip(variables.map(\.expr), $0)) } ?? []
+    var result: [IndexSteps] = []
+    for target in order {
+      if target.variable === objective, let body = target.body {
+        // The objective is this definition: its adjoint is 1.
+        users.append((target.variable, target.name, try simplifier.simplified(body), .constant(1)))
+        continue
+      }
+      var index = IndexDerivative(
+        withRespectTo: target.variable, indices: "k", "l", rules: .embedded)
+      var occurrence = Occurrence(of: target.variable)
+      var uses: [Use] = []
+      var function: [IndexTerm] = []
+      if occurrence.isIn(simplifiedObjective) {
+        let entry = try index.lowered(simplifiedObjective, nil, nil, keepingSums: true)
+        uses.append(
+          Use(seed: .constant(1), name: nil, expr: simplifiedObjective, indices: [], entry: entry))
+        function += entry
+      }
+      for user in users where occurrence.isIn(user.body) {
+        let indices = [
+          user.body.shape.rows == .one ? nil : "i", user.body.shape.cols == .one ? nil : "j",
+        ]
+        let entry = try index.lowered(user.body, indices[0], indices[1], keepingSums: true)
+        uses.append(
+          Use(seed: user.seed, name: user.name, expr: user.body, indices: indices, entry: entry))
+        // Σ_ij δU_ij U_ij: the adjoint multiplies each term, its indices summed.
+        let summed = indices.compactMap { $0 }
+        for var term in entry {
+          if let c = user.seed.constantValue {
+            term.coefficient *= c
+          } else {
+            term.factors.insert(
+              IndexedTensor(expr: user.seed, row: indices[0], col: indices[1]), at: 0)
+          }
+          term.summed = summed + term.summed
+          function.append(term)
+        }
+      }
+      guard !uses.isEmpty else { continue }
+      let adjoint = target.result == nil ? adjoints[target.name] : nil
+      var steps = try IndexSteps(
+        function: function, uses: uses, index: &index, shape: Shape(.one, .one), rows: nil,
+        cols: nil, named: objectiveName, variableName: target.name,
+        matrix: target.result ?? adjoint?.value)
+      if let index = finals.firstIndex(where: { $0.0 === target.variable }),
+        let named = target.result, finals[index].1 != named
+      {
+        steps.substituted = (try named.substituting(values), finals[index].1)
+        finals.remove(at: index)
+      }
+      if let body = target.body {
+        // The adjoint as the backward pass names it, or (an atomic one, not named) as found.
+        let seed = try adjoint?.variable ?? steps.summed() ?? .zero(target.variable.shape)
+        if seed.isZero { continue }
+        steps.isDefinition = true
+        steps.adjoint = adjoint?.variable
+        steps.matrix = adjoint?.value ?? seed
+        users.append((target.variable, target.name, try simplifier.simplified(body), seed))
+      }
+      result.append(steps)
+    }
+    return result
+  }
+}
+
+// MARK: - Rendering
+
+extension IndexSteps {
+  /// Marks where a long sum of index terms may break (between two terms).
+  static let termBreak = "\u{1}"
+
+  /// The steps as (what was done, the equation) pairs; a step that changes nothing is left
+  /// out.
+  func equations(_ style: MathRenderer.Style) -> [(label: String, math: String)] {
+    let renderer = MathRenderer(style)
+    var sums = IndexTermRenderer(
+      renderer, avoiding: function + derivative + uses.flatMap(\.entry))
+    let latex = style == .latex
+    let termBreak = Self.termBreak
+    var f = renderer.name(functionName)
+    if functionName.hasPrefix("∇") {  // (∇f)_i
+      let inner = latex ? "\\nabla " + renderer.name(String(functionName.dropFirst())) : f
+      f = latex ? "\\left(\(inner)\\right)" : "(\(inner))"
+    }
+    let x = renderer.name(variableName)
+    func sub(_ base: String, _ indices: [String?]) -> String {
+      let text = indices.compactMap { $0 }.joined()
+      if text.isEmpty { return base }
+      return latex ? "\(base.contains("_") ? "{\(base)}" : base)_{\(text)}" : "\(base)_\(text)"
+    }
+    func partial(_ top: String, _ bottom: String) -> String {
+      latex ? "\\frac{\\partial \(top)}{\\partial \(bottom)}" : "∂\(top)/∂\(bottom)"
+    }
+    let entry = sub(f, Array(free.prefix(2)))
+    let variableEntry = sub(x, Array(free.suffix(2)))
+    let derivativeEntry = partial(entry, variableEntry)
+    // ∂X_ab/∂X_kl = δ_ka δ_lb (for a vector, ∂x_a/∂x_k = δ_ka)
+    let pairs = [("a", "k", free[2]), ("b", "l", free[3])].filter { $0.2 != nil }
+    let own = pairs.map(\.0).joined()
+    let theirs = pairs.map(\.1).joined()
+    let deltas = pairs.map { latex ? "\\delta_{\($0.1)\($0.0)}" : "δ_\($0.1)\($0.0)" }
+      .joined(separator: " ")
+    var elementary =
+      latex
+      ? "$\\partial \(sub(x, [own]))/\\partial \(sub(x, [theirs])) = \(deltas)$"
+      : "∂\(x)_\(own)/∂\(x)_\(theirs) = \(deltas)"
+    if pairs.isEmpty {
+      elementary = latex ? "$\\partial \(x)/\\partial \(x) = 1$" : "∂\(x)/∂\(x) = 1"
+    }
+    var lines: [(label: String, math: String)] = []
+    if uses.isEmpty || (uses.count == 1 && uses[0].seed.constantValue == 1 && uses[0].expr.isScalar)
+    {
+      // F itself, or the one scalar that uses X with adjoint 1 (the objective l = ½ ‖r‖²).
+      let left = uses.first?.name.map(renderer.name) ?? entry
+      lines.append(
+        ("entry by entry", "\(left) = \(sums.pieces(function).joined(separator: termBreak))"))
+    } else {
+      // The chain rule through each user: Σ_i δŷ_i ∂ŷ_i/∂H_kl.
+      let pieces = uses.map { use -> String in
+        guard let name = use.name else {
+          let inner = renderer.render(use.expr)
+          return partial(latex ? "\\left(\(inner)\\right)" : "(\(inner))", variableEntry)
+        }
+        let user = sub(renderer.name(name), use.indices)
+        let summed = use.indices.compactMap { $0 }.joined()
+        let sum = summed.isEmpty ? "" : latex ? "\\sum_{\(summed)} " : "Σ_\(summed) "
+        var seed = ""
+        if use.seed.constantValue != 1 {
+          let inner = renderer.render(use.seed)
+          let base: String
+          if case .variable = use.seed.node {
+            base = inner
+          } else {
+            base = latex ? "\\left(\(inner)\\right)" : "(\(inner))"
+          }
+          seed = sub(base, use.indices) + (latex ? " \\, " : " ")
+        }
+        return sum + seed + partial(user, variableEntry)
+      }
+      let names = uses.map { $0.name.map(renderer.name) ?? f }
+      let through = names.map { latex ? "$\($0)$" : $0 }.joined(separator: ", ")
+      lines.append(
+        (
+          "the chain rule through \(through)",
+          "\(derivativeEntry) = \(pieces.joined(separator: termBreak + "+ "))"
+        ))
+      for (use, name) in zip(uses, names) {
+        let left = use.name == nil ? renderer.render(use.expr) : sub(name, use.indices)
+        lines.append(
+          (
+            "\(latex ? "$\(name)$" : name) entry by entry",
+            "\(left) = \(sums.pieces(use.entry).joined(separator: termBreak))"
+          ))
+      }
+    }
+    for (rule, before, after) in rules {
+      lines.append(
+        ("by the rule \(rule)", "\(renderer.render(before)) = \(renderer.render(after))"))
+    }
+    lines.append(
+      (
+        "each factor differentiated (product rule; \(elementary))",
+        "\(derivativeEntry) = \(sums.pieces(derivative).joined(separator: termBreak))"
+      ))
+    lines.append(
+      (
+        "the deltas contracted",
+        "\(derivativeEntry) = \(sums.pieces(deltasContracted).joined(separator: termBreak))"
+      ))
+    if let contributions = terms {
+      // (A x)_k + (Aᵀ x)_k: each sum recognised as an entry of a matrix expression.
+      let indices = Array(free.prefix(2) + free.suffix(2))
+      var text = contributions.isEmpty ? "0" : ""
+      for (position, (coefficient, matrix)) in contributions.enumerated() {
+        let magnitude = abs(coefficient) == 1 ? "" : MathRenderer.number(abs(coefficient)) + " "
+        let inner = renderer.render(matrix)
+        let entry: String
+        if indices.allSatisfy({ $0 == nil }) {
+          entry = renderer.operand(matrix)
+        } else if case .variable = matrix.node {
+          entry = sub(inner, indices)
+        } else {
+          entry = sub(latex ? "\\left(\(inner)\\right)" : "(\(inner))", indices)
+        }
+        let minus = latex ? "-" : "−"
+        if position == 0 {
+          text = (coefficient < 0 ? minus : "") + magnitude + entry
+        } else {
+          text += termBreak + (coefficient < 0 ? "\(minus) " : "+ ") + magnitude + entry
+        }
+      }
+      lines.append(("each sum recognised as a matrix product", "\(derivativeEntry) = \(text)"))
+    } else {
+      lines.append(
+        (
+          "matrix products recognised",
+          "\(derivativeEntry) = \(sums.pieces(contracted).joined(separator: termBreak))"
+        ))
+    }
+    // The matrix form printed above, entry (i, k), when it says more than the last line:
+    // the contributions added, or the one contribution simplified (exp(z) ⊘ (1 + exp(z))
+    // is sigmoid(z)).
+    let single = terms.flatMap { $0.count == 1 ? $0[0] : nil }
+    if let matrix, (try? single.map { try Expr.scale($0.coefficient, $0.matrix) }) != matrix {
+      let indices = (free.prefix(2) + free.suffix(2)).compactMap { $0 }.joined()
+      let inner = renderer.render(matrix)
+      let text =
+        indices.isEmpty
+        ? inner : latex ? "\\left(\(inner)\\right)_{\(indices)}" : "(\(inner))_\(indices)"
+      let label =
+        (terms?.count ?? 0) > 1
+        ? "the contributions added" : terms == nil ? "in matrix form" : "simplified"
+      lines.append((label, "\(derivativeEntry) = \(text)"))
+    }
+    if let adjoint, let matrix {
+      let name = renderer.render(adjoint)
+      lines.append(
+        (
+          "the adjoint of \(latex ? "$\(x)$" : x), named \(latex ? "$\(name)$" : name)",
+          "\(name) = \(renderer.render(matrix))"
+        ))
+    }
+    if let (substituted, printed) = substituted {
+      let matrixDerivative = partial(f, x)
+      lines.append(
+        ("the adjoints substituted", "\(matrixDerivative) = \(renderer.render(substituted))"))
+      lines.append(("simplified", "\(matrixDerivative) = \(renderer.render(printed))"))
+    }
+    // A step that changes nothing is not shown (the contraction may already be the product).
+    return lines.enumerated().filter {
+      $0.offset == 0 || $0.element.math != lines[$0.offset - 1].math
+    }.map(\.element)
+  }
+
+  /// Numbered steps (text: `step 3: …` and the equation indented; LaTeX: a paragraph and a
+  /// display equation each, a long sum broken between its terms so no step runs off the
+  /// page), counting on from `first`.
+  static func formatted(
+    _ lines: [(label: String, math: String)], _ style: MathRenderer.Style, from first: Int = 1
+  ) -> [String] {
+    if style == .latex {
+      return lines.flatMap { text, math in
+        let terms = math.components(separatedBy: termBreak)
+        if terms.count > 1 && math.count > 160 {
+          return [
+            "\\paragraph{\(text)}",
+            "\\begin{multline*}\n" + terms.joined(separator: " \\\\\n") + "\n\\end{multline*}",
+          ]
+        }
+        return ["\\paragraph{\(text)}", "\\[\(terms.joined(separator: " "))\\]"]
+      }
+    }
+    return lines.enumerated().flatMap { index, line in
+      [
+        "step \(first + index): \(line.label)",
+        "  " + line.math.replacingOccurrences(of: termBreak, with: " "),
+      ]
+    }
+  }
+
+  /// The steps of a backward pass, a heading per adjoint and per gradient.
+  static func formatted(
+    backward steps: [IndexSteps], objectiveName: String, _ style: MathRenderer.Style
+  ) -> [String] {
+    let renderer = MathRenderer(style)
+    let f = renderer.name(objectiveName)
+    var lines: [String] = []
+    var count = 0
+    for step in steps {
+      let x = renderer.name(step.variableName)
+      let derivative = style == .latex ? "\\partial \(f)/\\partial \(x)" : "∂\(f)/∂\(x)"
+      var heading: String
+      if step.isDefinition {
+        let name = step.adjoint.map { renderer.render($0) + " = " } ?? ""
+        heading =
+          style == .latex
+          ? "The adjoint of $\(x)$, $\(name)\(derivative)$."
+          : "the adjoint of \(x), \(name)\(derivative)"
+      } else {
+        heading = style == .latex ? "The gradient $\(derivative)$." : "the gradient \(derivative)"
+      }
+      let equations = step.equations(style)
+      lines.append(style == .latex ? "\\paragraph{\(heading)}" : heading + ":")
+      lines += formatted(equations, style, from: count + 1)
+      count += equations.count
+    }
+    return lines
+  }
+}
