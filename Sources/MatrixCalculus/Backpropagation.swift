@@ -143,11 +143,24 @@ public struct Backpropagation: Sendable {
     return try gradients.map { try simplifier.simplified(try Expr.transpose($0)) }
   }
 
+  /// The backward pass step by step in index form: each definition's adjoint by the chain
+  /// rule through its users, then each variable's gradient, all through the same δ's.
+  ///
+  /// - Returns: lines of text, or LaTeX paragraphs and display equations.
+  public func renderSteps(_ style: MathRenderer.Style = .text) throws -> String {
+    let steps = try IndexSteps.backward(
+      problem: problem, objective: objective, objectiveName: objectiveName,
+      variables: variables, results: gradients, intermediates: intermediates)
+    return IndexSteps.formatted(backward: steps, objectiveName: objectiveName, style)
+      .joined(separator: "\n")
+  }
+
   /// The backward recursion, then one line per variable; NumPy gives a tuple in the order of
-  /// the variables, a standalone LaTeX document one section.
+  /// the variables, a standalone LaTeX document one section (with the steps). With `steps`,
+  /// Markdown ends with ``renderSteps(_:)``.
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
-    standalone: Bool = false, sizes: [String: Int] = [:]
+    standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
     let gradients = try laidOut(layout)
     switch format {
@@ -172,6 +185,7 @@ public struct Backpropagation: Sendable {
           certificate.description.prefix(1).uppercased() + certificate.description.dropFirst()
             + " (all gradients jointly, random directions).")
       }
+      if steps { blocks += IndexSteps.markdown(fromLatex: try renderSteps(.latex)) }
       return blocks.joined(separator: "\n\n")
     case .latex where standalone:
       return LatexDocument.document(
@@ -247,9 +261,9 @@ public struct Backpropagation: Sendable {
 
   /// The JSON object of ``render(_:certificate:layout:standalone:sizes:)``: one entry per
   /// gradient (text, LaTeX, NumPy, shape), the backward recursion, and the NumPy tuple.
-  public func jsonObject(certificate: Certificate? = nil, layout: Layout = .standard) throws
-    -> [String: Any]
-  {
+  public func jsonObject(
+    certificate: Certificate? = nil, layout: Layout = .standard, steps: Bool = false
+  ) throws -> [String: Any] {
     let gradients = try laidOut(layout)
     let text = MathRenderer(.text)
     let latex = MathRenderer(.latex)
@@ -284,6 +298,7 @@ public struct Backpropagation: Sendable {
       "inferred": problem.inferredJSON,
       "backward": intermediates.map { ["name": $0.name, "text": text.render($0.value)] },
     ]
+    if steps { object["steps"] = try renderSteps().split(separator: "\n").map(String.init) }
     if let certificate {
       object["check"] = [
         "passed": certificate.passed, "max_relative_error": certificate.maxRelativeError,
@@ -376,6 +391,12 @@ public struct Backpropagation: Sendable {
       lines.append(
         LatexDocument.display("\(partial(name, renderer)) = \(renderer.render(gradient))"))
     }
+    lines.append(
+      "\\paragraph{Entry by entry.} For each definition on the way, last first, its adjoint by "
+        + "the chain rule through its users, each user entry by entry, differentiated (the "
+        + "product rule, with the differentials of the rules), the Kronecker deltas contracted, "
+        + "and the matrix form recognised; then each gradient the same way.")
+    lines.append(try renderSteps(.latex))
     if let certificate {
       lines.append(
         "\\paragraph{Numeric certificate.} \(LatexDocument.escaped(certificate.description)): "

@@ -910,17 +910,7 @@ public struct Derivation: Sendable {
 
   /// ``renderSteps(_:)`` for Markdown: a paragraph per step, `$$` display math, the rules.
   private func markdownSteps() throws -> [String] {
-    var blocks: [String] = []
-    for line in try renderSteps(.latex).split(separator: "\n").map(String.init) {
-      if line.hasPrefix("\\paragraph{"), let close = line.firstIndex(of: "}") {
-        let title = line[line.index(line.startIndex, offsetBy: 11)..<close]
-        blocks.append("**\(title)**" + line[line.index(after: close)...])
-      } else if line.hasPrefix("\\["), line.hasSuffix("\\]") {
-        blocks.append("$$" + line.dropFirst(2).dropLast(2) + "$$")
-      } else {
-        blocks.append(line)
-      }
-    }
+    var blocks = IndexSteps.markdown(fromLatex: try renderSteps(.latex))
     var seen = Set<String>()
     let rules = steps.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {

@@ -189,7 +189,8 @@ enum Matcalc {
     switch (options.format, options.standalone) {
     case (.json, _):
       piece = .json(
-        try backpropagation.jsonObject(certificate: certificate, layout: options.layout))
+        try backpropagation.jsonObject(
+          certificate: certificate, layout: options.layout, steps: options.steps))
     case (.latex, true):
       piece = .section(
         try backpropagation.latexSection(certificate: certificate, layout: options.layout))
@@ -197,7 +198,9 @@ enum Matcalc {
       piece = .formatted(
         try backpropagation.render(
           options.format, certificate: certificate, layout: options.layout,
-          sizes: options.sizes))
+          steps: options.steps, sizes: options.sizes)
+          + (options.steps && options.format == .text
+            ? "\n" + (try backpropagation.renderSteps()) : ""))
     }
     output.print(try joined([piece], options: options))
     return 0

@@ -104,9 +104,6 @@ struct Options: Equatable {
           + "for the steps)")
     }
     guard several else { return }
-    if steps {
-      throw UsageError(message: "--steps explains one variable at a time, not several --wrt names")
-    }
     if symmetricGradient {
       throw UsageError(
         message: "--symmetric-gradient takes one variable at a time, not several --wrt names")

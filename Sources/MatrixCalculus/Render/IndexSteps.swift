@@ -223,9 +223,7 @@ extension IndexSteps {
     }
     let x = renderer.name(variableName)
     func sub(_ base: String, _ indices: [String?]) -> String {
-      let text = indices.compactMap { $0 }.joined()
-      if text.isEmpty { return base }
-      return latex ? "\(base.contains("_") ? "{\(base)}" : base)_{\(text)}" : "\(base)_\(text)"
+      renderer.subscripted(base, indices.compactMap { $0 }.joined())
     }
     func partial(_ top: String, _ bottom: String) -> String {
       latex ? "\\frac{\\partial \(top)}{\\partial \(bottom)}" : "∂\(top)/∂\(bottom)"
@@ -424,5 +422,45 @@ extension IndexSteps {
       count += equations.count
     }
     return lines
+  }
+
+  /// LaTeX steps as Markdown blocks: a paragraph's title in bold, each display equation
+  /// (a broken one on one line) between `$$`.
+  static func markdown(fromLatex latex: String) -> [String] {
+    var blocks: [String] = []
+    var broken: [String]?  // the lines of a multline* being read
+    for line in latex.split(separator: "\n").map(String.init) {
+      if line == "\\begin{multline*}" {
+        broken = []
+      } else if line == "\\end{multline*}" {
+        blocks.append("$$" + (broken ?? []).joined(separator: " ") + "$$")
+        broken = nil
+      } else if broken != nil {
+        broken?.append(line.hasSuffix(" \\\\") ? String(line.dropLast(3)) : line)
+      } else if line.hasPrefix("\\paragraph{"), let close = closingBrace(line, from: 10) {
+        let title = line[line.index(line.startIndex, offsetBy: 11)..<close]
+        blocks.append("**\(title)**" + line[line.index(after: close)...])
+      } else if line.hasPrefix("\\["), line.hasSuffix("\\]") {
+        blocks.append("$$" + line.dropFirst(2).dropLast(2) + "$$")
+      } else {
+        blocks.append(line)
+      }
+    }
+    return blocks
+  }
+
+  /// The brace that closes the one at `offset` (titles hold math: `$\delta_{H}$`).
+  private static func closingBrace(_ line: String, from offset: Int) -> String.Index? {
+    var depth = 0
+    var index = line.index(line.startIndex, offsetBy: offset)
+    while index < line.endIndex {
+      if line[index] == "{" { depth += 1 }
+      if line[index] == "}" {
+        depth -= 1
+        if depth == 0 { return index }
+      }
+      index = line.index(after: index)
+    }
+    return nil
   }
 }

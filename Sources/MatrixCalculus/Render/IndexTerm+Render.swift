@@ -33,11 +33,7 @@ struct IndexTermRenderer {
   }
 
   private mutating func subscripted(_ base: String, _ indices: [String]) -> String {
-    let text = indices.map { letter($0) }.joined()
-    if text.isEmpty { return base }
-    // W_{1} subscripted again is {W_{1}}_{is} (TeX refuses a double subscript).
-    let latexBase = base.contains("_") ? "{\(base)}" : base
-    return renderer.style == .latex ? "\(latexBase)_{\(text)}" : "\(base)_\(text)"
+    renderer.subscripted(base, indices.map { letter($0) }.joined())
   }
 
   /// The sum, `0` when it has no terms.

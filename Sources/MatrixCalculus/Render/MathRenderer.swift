@@ -28,6 +28,15 @@ public struct MathRenderer: Sendable {
     style == .text ? Names.text(name) : Names.latex(name)
   }
 
+  /// `base` with the index letters `indices` (`A_ij`); in LaTeX a base that has a subscript of
+  /// its own is parenthesised, (W_1)_{is}, so its indices do not run into it.
+  func subscripted(_ base: String, _ indices: String) -> String {
+    if indices.isEmpty { return base }
+    guard style == .latex else { return "\(base)_\(indices)" }
+    let own = base.contains("_") && !base.hasPrefix("\\left(")
+    return (own ? "\\left(\(base)\\right)" : base) + "_{\(indices)}"
+  }
+
   // Levels: 0 sum, 1 product, 2 negation, 3 power/postfix, 4 atom.
   private func render(_ e: Expr, _ context: Int) -> String {
     let (body, level) = raw(e)

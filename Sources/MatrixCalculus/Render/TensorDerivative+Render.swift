@@ -3,11 +3,7 @@ extension TensorDerivative {
   func render(_ renderer: MathRenderer, function: String, variable: String) -> String {
     let latex = renderer.style == .latex
     func subscripted(_ base: String, _ indices: [Index]) -> String {
-      let letters = indices.filter(isReal).map(Self.letter).joined()
-      if letters.isEmpty { return base }
-      // W_{1} subscripted again is {W_{1}}_{kl} (TeX refuses a double subscript).
-      return latex
-        ? "\(base.contains("_") ? "{\(base)}" : base)_{\(letters)}" : "\(base)_\(letters)"
+      renderer.subscripted(base, indices.filter(isReal).map(Self.letter).joined())
     }
     let fIndices = outputIndices
     let xIndices = variableIndices

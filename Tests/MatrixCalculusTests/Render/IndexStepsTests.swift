@@ -84,13 +84,44 @@ func documentBackwardStepsAreEqualities(_ index: Int) throws {
 }
 
 private func checkBackwardSteps(_ derivation: Derivation) throws {
-  let wrt = derivation.variableName
-  let all = try #require(try derivation.backwardSteps())
-  #expect(!all.isEmpty)
-  let problem = derivation.problem
   let (sizes, values) = try sampledInputs(derivation, seed: 11)
+  try checkBackwardSteps(
+    try #require(try derivation.backwardSteps()), problem: derivation.problem,
+    intermediates: derivation.intermediates,
+    gradients: [derivation.variableName: derivation.result],
+    sizes: sizes, values: values)
+}
+
+/// Several variables share one backward pass; its steps end in each printed gradient.
+@Test func severalVariablesShareTheBackwardSteps() throws {
+  let statements =
+    "X : matrix(d, b); W1 : matrix(h, d); W2 : matrix(c, h); Y : matrix(c, b); Z1 = W1*X; "
+    + "A1 = tanh(Z1); Z2 = W2*A1; l = 1/2*norm2(Z2 - Y)^2"
+  let backpropagation = try derive("l", wrt: ["W1", "W2"], where: statements)
+  let single = try derive("l", wrt: "W1", where: statements)
+  let (sizes, values) = try sampledInputs(single, seed: 5)
+  let steps = try IndexSteps.backward(
+    problem: backpropagation.problem, objective: backpropagation.objective, objectiveName: "l",
+    variables: backpropagation.variables, results: backpropagation.gradients,
+    intermediates: backpropagation.intermediates)
+  // δZ₂, δA₁, δZ₁ once each, then the two gradients.
+  #expect(steps.map(\.variableName) == ["Z2", "A1", "Z1", "W1", "W2"])
+  try checkBackwardSteps(
+    steps, problem: backpropagation.problem, intermediates: backpropagation.intermediates,
+    gradients: Dictionary(
+      uniqueKeysWithValues: zip(backpropagation.variables.map(\.name), backpropagation.gradients)),
+    sizes: sizes, values: values)
+  let text = try backpropagation.renderSteps()
+  #expect(text.contains("the gradient ∂l/∂W₁:") && text.contains("the gradient ∂l/∂W₂:"))
+}
+
+private func checkBackwardSteps(
+  _ all: [IndexSteps], problem: Problem, intermediates: [Derivation.Intermediate],
+  gradients: [String: Expr], sizes: [String: Int], values: [String: Tensor]
+) throws {
+  #expect(!all.isEmpty)
   var evaluator = Evaluator(sizes: sizes, values: values)
-  try evaluator.bind(problem.definitions + derivation.intermediates.asDefinitions)
+  try evaluator.bind(problem.definitions + intermediates.asDefinitions)
   func agree(_ a: [Double], _ b: [Double], _ what: String) {
     #expect(a.count == b.count, "\(what)")
     let scale = max(1, b.map(abs).max() ?? 0)
@@ -124,12 +155,12 @@ private func checkBackwardSteps(_ derivation: Derivation) throws {
       agree(try evaluator.evaluate(printed).storage, raw, "\(name) printed")
     }
   }
-  // The last steps are the variable's, and end in the printed gradient.
-  let last = try #require(all.last)
-  #expect(last.variableName == wrt)
-  let printed = try evaluator.evaluate(derivation.result).storage
-  let stated = try evaluator.evaluate(try #require(last.matrix)).storage
-  agree(stated, printed, "the printed gradient")
+  // Each variable's steps end in its printed gradient.
+  for (name, gradient) in gradients {
+    let steps = try #require(all.last { $0.variableName == name })
+    let printed = try evaluator.evaluate(gradient).storage
+    agree(try evaluator.evaluate(try #require(steps.matrix)).storage, printed, "∂/∂\(name)")
+  }
 }
 
 /// Jacobians and three- or four-index results are explained in index form, as the index
