@@ -356,7 +356,9 @@ public struct Backpropagation: Sendable {
     }
     if problem.expr(named: objectiveName) == nil {
       lines.append("Objective:")
-      lines.append(LatexDocument.display("\(of) = \(renderer.render(objective))"))
+      lines.append(
+        LatexDocument.display(
+          "\(of) = \(renderer.render(objective, asWrittenIn: problem))"))
     }
     if !intermediates.isEmpty {
       lines.append(

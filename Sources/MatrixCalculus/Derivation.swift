@@ -901,7 +901,9 @@ public struct Derivation: Sendable {
       let renderer = MathRenderer(.text)
       var lines: [String] = []
       let isName = problem.expr(named: objectiveName) != nil
-      if !isName { lines.append("\(objectiveName) = \(renderer.render(objective))") }
+      if !isName {
+        lines.append("\(objectiveName) = \(renderer.render(objective, asWrittenIn: problem))")
+      }
       lines.append(try formulaLine(renderer, layout: layout))
       if let tensor,
         let differential = try tensor.differentialForm(
