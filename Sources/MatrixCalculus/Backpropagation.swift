@@ -42,6 +42,7 @@ public struct Backpropagation: Sendable {
     let (named, adjoints, _) = try builder.backpropagate(
       objective, to: variables.map(\.expr), seed: .constant(1), inlining: false)
     var presentation = try Presentation(problem: problem, rules: rules)
+    presentation.makeFamiliar(objective)
     // sum(y) = 1 for a simplex input only when no gradient is taken by it.
     let differentiated = variables.map(\.expr)
     presentation.simplexSums = try Derivation.simplexSums(in: problem, except: nil).filter {
@@ -371,7 +372,9 @@ public struct Backpropagation: Sendable {
     }
     if problem.expr(named: objectiveName) == nil {
       lines.append("Objective:")
-      lines.append(LatexDocument.display("\(of) = \(renderer.render(objective))"))
+      lines.append(
+        LatexDocument.display(
+          "\(of) = \(renderer.render(objective, asWrittenIn: problem))"))
     }
     if !intermediates.isEmpty {
       lines.append(

@@ -140,6 +140,7 @@ public struct Derivation: Sendable {
     let objectiveRank = Self.rank(of: objective.shape)
     var builder = GradientBuilder(problem: problem, rules: rules)
     var presentation = try Presentation(problem: problem, rules: rules)
+    presentation.makeFamiliar(objective)
     presentation.simplexSums = try Self.simplexSums(in: problem, except: variable)
     self.problem = problem
     self.objective = objective
@@ -598,9 +599,18 @@ public struct Derivation: Sendable {
     }
     if let tensor {
       let function = firstOrder ?? objective
-      let value = try Checker.checkJacobian(
+      var value = try Checker.checkJacobian(
         of: function, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
+      // The differential form as printed (its terms factored: dX (A + Aᵀ)).
+      if value.passed, let printed = try tensor.differentialTensor() {
+        let differential = try Checker.checkJacobian(
+          of: function, withRespectTo: variable, in: problem, points: points
+        ) { evaluator in try printed.jacobian(&evaluator) }
+        if !differential.passed || differential.maxRelativeError > value.maxRelativeError {
+          value = differential
+        }
+      }
       guard let firstOrder else { return value }
       let first = try checkMatrixForm(firstOrder, of: objective, points: points)
       return !first.passed || first.maxRelativeError > value.maxRelativeError ? first : value
@@ -749,7 +759,9 @@ public struct Derivation: Sendable {
       let renderer = MathRenderer(.text)
       var lines: [String] = []
       let isName = problem.expr(named: objectiveName) != nil
-      if !isName { lines.append("\(objectiveName) = \(renderer.render(objective))") }
+      if !isName {
+        lines.append("\(objectiveName) = \(renderer.render(objective, asWrittenIn: problem))")
+      }
       lines.append(try formulaLine(renderer, layout: layout))
       if let tensor,
         let differential = try tensor.differentialForm(

@@ -68,10 +68,10 @@ let cookbookSquares =
   ("(A*x + b)'*(C*x + d)", "x", "Aᵀ (C x + d) + Cᵀ (A x + b)"),  // (88)
   ("tr(X)", "X", "I"),  // (99)
   ("tr(A*X'*B)", "X", "B A"),  // (103)
-  ("tr(X*X*B)", "X", "Bᵀ Xᵀ + Xᵀ Bᵀ"),  // (106)
+  ("tr(X*X*B)", "X", "(B X + X B)ᵀ"),  // (106): Bᵀ Xᵀ + Xᵀ Bᵀ, one transpose
   ("tr(X'*B*X)", "X", "(B + Bᵀ) X"),  // (108)
   ("tr(X*X')", "X", "2 X"),  // (111)
-  ("tr(A*X*B*X)", "X", "Aᵀ Xᵀ Bᵀ + Bᵀ Xᵀ Aᵀ"),  // (113)
+  ("tr(A*X*B*X)", "X", "(A X B + B X A)ᵀ"),  // (113): Aᵀ Xᵀ Bᵀ + Bᵀ Xᵀ Aᵀ
   ("tr(X^4)", "X", "4 Xᵀ Xᵀ Xᵀ"),  // (116), k = 4
   ("tr(inv(X))", "X", "−X⁻ᵀ X⁻ᵀ"),  // (121) with A = B = I
   ("det(A*X*B)", "X", "det(A X B) X⁻ᵀ"),  // (51), square A, X, B

@@ -115,7 +115,7 @@ let jacobians: [(String, String, Int, String)] = [
   ),
   // Read entry by entry (no canonical shape matches), a matrix by a scalar, and second
   // derivatives of vectors and matrices by a scalar.
-  ("(x'*x)*x", "x", 1, "xᵀ x I + 2 x xᵀ"),
+  ("(x'*x)*x", "x", 1, "2 x xᵀ + xᵀ x I"),
   ("x*(a'*x)", "x", 1, ""),
   ("diag(softmax(x))*v", "x", 1, ""),
   ("softmax(softmax(x))", "x", 1, ""),

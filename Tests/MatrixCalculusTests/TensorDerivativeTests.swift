@@ -140,3 +140,54 @@ func differentialFormReadsLikeTheCookbook(_ expression: String, wrt: String, lin
     }
   }
 }
+
+let factoredDeclarations =
+  "X : matrix(n, m); A : matrix(m, m); C : matrix(n, n); T : matrix(n, q); U : matrix(n, p); "
+  + "V : matrix(q, p); lambda : scalar; Y : matrix(n, n)"
+
+/// The differential form is printed factored (dX shared by several terms comes out once), and
+/// the form as printed, read back as a tensor, equals the derived tensor on numbers.
+@Test(arguments: [
+  (
+    "tr(X*A*X')", "X", 2,
+    ["d∇f = dX (A + Aᵀ)", "d vec ∇f = ((A + Aᵀ) ⊗ I) d vec X   (vec stacks columns)"]
+  ),
+  (
+    "tr(X'*C*X)", "X", 2,
+    ["d∇f = (C + Cᵀ) dX", "d vec ∇f = (I ⊗ (C + Cᵀ)) d vec X   (vec stacks columns)"]
+  ),
+  (
+    "norm2(T - U*V')^2 + lambda*norm2(U)^2", "U", 2,
+    ["d∇f = 2 dU (Vᵀ V + λ I)", "d vec ∇f = 2 ((Vᵀ V + λ I) ⊗ I) d vec U   (vec stacks columns)"]
+  ),
+  (
+    "Y*Y - Y", "Y", 1,
+    [
+      "df = dY Y + Y dY − dY",
+      "d vec f = ((Yᵀ ⊗ I) + (I ⊗ Y) − (I ⊗ I)) d vec Y   (vec stacks columns)",
+    ]
+  ),
+  (
+    "X*A - 3*X", "X", 1,
+    ["df = dX (A − 3 I)", "d vec f = ((Aᵀ − 3 I) ⊗ I) d vec X   (vec stacks columns)"]
+  ),
+])
+func differentialFormIsFactoredAndChecked(
+  _ expression: String, wrt: String, order: Int, lines: [String]
+) throws {
+  let derivation = try derivedAndChecked(
+    expression, wrt: wrt, where: factoredDeclarations, order: order)
+  let tensor = try #require(derivation.tensor)
+  let printed = try #require(try tensor.differentialTensor())
+  for seed in UInt64(1)...2 {
+    let (sizes, values) = try sampledInputs(derivation, seed: seed)
+    var evaluator = Evaluator(sizes: sizes, values: values)
+    let expected = try tensor.jacobian(&evaluator)
+    let actual = try printed.jacobian(&evaluator)
+    let gap = expected.zip(actual, -)?.maxAbs ?? .infinity
+    #expect(gap <= 1e-12 * max(1, expected.maxAbs))
+  }
+  let text = try derivation.render(.text).split(separator: "\n").map(String.init)
+  #expect(
+    Array(text.dropFirst(2).prefix(2)).map { $0.trimmingCharacters(in: .whitespaces) } == lines)
+}

@@ -58,6 +58,14 @@ public struct TensorDerivative: Sendable {
   /// The indices of the variable, in order.
   public var variableIndices: [Index] { secondVariableShape == nil ? [.k, .l] : [.p, .q] }
 
+  /// The derivative from terms already in this form.
+  init(terms: [Term], functionShape: Shape, variableShape: Shape, secondVariableShape: Shape?) {
+    self.terms = terms
+    self.functionShape = functionShape
+    self.variableShape = variableShape
+    self.secondVariableShape = secondVariableShape
+  }
+
   /// The derivative from its index form, whose free indices are named i, j (F's), k, l
   /// (X's) and, for a second derivative, p, q (X's again): Kronecker deltas over summed
   /// indices contracted, sums a matrix product absorbs raised (Σ_s A_is B_sk → (AB)_ik),

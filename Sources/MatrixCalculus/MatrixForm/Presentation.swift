@@ -6,6 +6,11 @@ struct Presentation {
   private var factorMemo: [Expr: Expr] = [:]
   private let names: [Expr: Expr]
   private var algebra = ElementwiseAlgebra()
+  private var foldedTransposes: [Expr: Expr] = [:]
+  /// Transposes single factors for ``transposesFolded(_:)`` (`(S⁻¹)ᵀ = S⁻¹` for a symmetric S).
+  private var simplifier: Simplifier?
+  /// What the printed form is chosen by.
+  private(set) var cost = PrintedSize()
 
   /// - Parameter definitions: body (as written and as simplified) → the defined name.
   init(definitions: [(body: Expr, variable: Expr)]) {
@@ -27,6 +32,14 @@ struct Presentation {
       folding.append((try simplifier.simplified(definition.body), definition.variable))
     }
     self.init(definitions: folding)
+    self.simplifier = simplifier
+  }
+
+  /// Makes every subexpression of `e` familiar to the reader (the objective's): among
+  /// printed forms of equal size, the one that reuses them is chosen.
+  mutating func makeFamiliar(_ e: Expr) {
+    guard cost.familiar.insert(e).inserted else { return }
+    e.forEachChild { makeFamiliar($0) }
   }
 
   /// Number of nodes as printed (shared subtrees counted each time), capped.
@@ -45,7 +58,67 @@ struct Presentation {
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try factored(try algebra.normalized(try folded(try onSimplex(e))))
+    try transposesFolded(try factored(try algebra.normalized(try folded(try onSimplex(e)))))
+  }
+
+  /// Sums of transposes folded back into a transposed sum where that prints smaller
+  /// (``cost``): `xᵀ − μᵀ = (x − μ)ᵀ`, `Tᵀ − V Uᵀ = (T − U Vᵀ)ᵀ`. The rules push transposes
+  /// into sums, (A + C)ᵀ = Aᵀ + Cᵀ (The Matrix Cookbook (5)), in one direction only; this
+  /// chooses between the two by cost, all the terms folded or only those whose transpose
+  /// is smaller.
+  mutating func transposesFolded(_ e: Expr) throws -> Expr {
+    if let done = foldedTransposes[e] { return done }
+    var result = try e.mappingChildren { try transposesFolded($0) }
+    if case .add(let terms) = result.node, !result.isScalar,
+      terms.contains(where: Self.holdsTranspose)
+    {
+      let flipped = try terms.map { try transposed($0) }
+      var candidates = [try Expr.transpose(try Expr.add(flipped))]
+      let smaller = terms.indices.filter { cost.total(flipped[$0]) < cost.total(terms[$0]) }
+      if smaller.count >= 2 && smaller.count < terms.count {
+        let rest = terms.indices.filter { !smaller.contains($0) }.map { terms[$0] }
+        let inner = try Expr.add(smaller.map { flipped[$0] })
+        candidates.append(try Expr.add(rest + [try Expr.transpose(inner)]))
+      }
+      var best = cost.total(result)
+      for candidate in candidates where cost.total(candidate) < best {
+        result = candidate
+        best = cost.total(candidate)
+      }
+    }
+    foldedTransposes[e] = result
+    return result
+  }
+
+  /// Whether a term of a sum is a transpose or a product with a transposed factor.
+  private static func holdsTranspose(_ term: Expr) -> Bool {
+    term.coefficientAndBase.1.matrixFactors.contains {
+      if case .transpose = $0.node { return true }
+      if case .product(let s, let m) = $0.node, s.isScalar, case .transpose = m.node {
+        return true
+      }
+      return false
+    }
+  }
+
+  /// `tᵀ` for a term of a sum: scalars stay in front, a product chain reverses with each
+  /// factor transposed, a transposed factor loses its transpose, a sum keeps its own.
+  private mutating func transposed(_ term: Expr) throws -> Expr {
+    if term.isScalar { return term }
+    if case .product(let s, let m) = term.node, s.isScalar { return try s * transposed(m) }
+    let factors = term.matrixFactors
+    guard factors.count == 1 else {
+      var flipped: [Expr] = []
+      for factor in factors.reversed() { flipped.append(try transposed(factor)) }
+      return try Expr.product(of: flipped[...]) ?? term
+    }
+    switch term.node {
+    case .transpose(let inner): return inner
+    case .add: return try Expr.transpose(term)
+    default:
+      let plain = try Expr.transpose(term)
+      return try simplifier?.simplified(plain) ?? plain
+    }
   }
 
   /// sum(y) = 1 for every `y : simplex(n)` that is not the variable (the derivative by y

@@ -9,7 +9,7 @@
 /// - cost(A B) = 2 m k n + w (m k + k n + m n) for A m×k, B k×n
 /// - cost(solve(A, B)) = ⅔ n³ + 2 n² k + w (n² + 2 n k) for A n×n, B n×k
 /// - cost(inv(A)) = 2 n³ + 2 w n²
-struct CostModel {
+struct CostModel: ExpressionCost {
   /// The size a symbolic dimension stands for when none is given.
   static let largeDimension = 1000.0
   /// Flops charged per element moved to or from memory.
@@ -79,4 +79,7 @@ struct CostModel {
       return elementwise(elements(a.shape), operands: 1)
     }
   }
+
+  /// Emitted code computes a repeated subexpression once.
+  var paysRepeatsOnce: Bool { true }
 }

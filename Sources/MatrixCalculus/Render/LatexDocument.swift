@@ -106,7 +106,9 @@ public struct LatexDocument {
     let isName = derivation.problem.expr(named: derivation.objectiveName) != nil
     if !isName {
       lines.append("Objective:")
-      lines.append(display("\(of) = \(renderer.render(derivation.objective))"))
+      lines.append(
+        display(
+          "\(of) = \(renderer.render(derivation.objective, asWrittenIn: derivation.problem))"))
     }
     if !derivation.intermediates.isEmpty {
       lines.append(

@@ -44,14 +44,14 @@ public struct MathRenderer: Sendable {
     return style == .text ? "(\(body))" : "\\left(\(body)\\right)"
   }
 
-  private var minus: String { style == .text ? "−" : "-" }
+  var minus: String { style == .text ? "−" : "-" }
 
   static func number(_ value: Double) -> String {
     if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
     return String(format: "%g", value)
   }
 
-  private func superscript(_ text: String) -> String {
+  func superscript(_ text: String) -> String {
     if style == .latex { return "^{\(text)}" }
     let table: [Character: Character] = [
       "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸",
@@ -61,16 +61,49 @@ public struct MathRenderer: Sendable {
     return text.hasPrefix("(") ? "^\(text)" : "^(\(text))"
   }
 
-  private func call(_ name: String, _ argument: Expr) -> String {
+  /// `name(argument)` for an argument already rendered.
+  func call(_ name: String, _ argument: String) -> String {
     switch style {
-    case .text: return "\(name)(\(render(argument, 0)))"
+    case .text: return "\(name)(\(argument))"
     case .latex:
       let operatorName =
         ["sin", "cos", "tanh", "exp", "log", "det"].contains(name)
         ? "\\\(name)" : "\\operatorname{\(name)}"
-      return "\(operatorName)\\left(\(render(argument, 0))\\right)"
+      return "\(operatorName)\\left(\(argument)\\right)"
     }
   }
+
+  /// A built-in function other than the inverse applied to an argument already rendered
+  /// (at the sum level): `log det(S)`, `‖A‖`, `‖A‖₁`, `tr(A)`; an atom.
+  func applied(_ function: Function, _ argument: String) -> String {
+    switch function {
+    case .logdet:
+      return style == .text ? "log det(\(argument))" : "\\log\\det\\left(\(argument)\\right)"
+    case .norm2:
+      return style == .text ? "‖\(argument)‖" : "\\left\\lVert \(argument) \\right\\rVert"
+    case .norm1:
+      return style == .text ? "‖\(argument)‖₁" : "\\left\\lVert \(argument) \\right\\rVert_1"
+    default: return call(function.spelling, argument)
+    }
+  }
+
+  /// `A⁻¹` (or `A⁻ᵀ`) for a base already rendered as an atom.
+  func inverse(_ base: String, transposed: Bool) -> String {
+    switch style {
+    case .text: return base + (transposed ? "⁻ᵀ" : "⁻¹")
+    case .latex: return base + (transposed ? "^{-\\top}" : "^{-1}")
+    }
+  }
+
+  /// All ones: 𝟏 is a column of ones; a row is 𝟏ᵀ and a matrix of ones 𝟏𝟏ᵀ.
+  func ones(oneColumn: Bool, oneRow: Bool) -> (String, Int) {
+    let one = style == .text ? "𝟏" : "\\mathbf{1}"
+    if oneColumn { return (one, 4) }
+    return oneRow ? (transposed(one), 3) : (one + transposed(one), 3)
+  }
+
+  /// `Aᵀ` for a base already rendered as an atom.
+  func transposed(_ base: String) -> String { base + (style == .text ? "ᵀ" : "^\\top") }
 
   private func factor(_ e: Expr) -> String {
     if case .product(let a, _) = e.node, a.constantValue.map({ $0 >= 0 }) ?? true {
@@ -87,18 +120,21 @@ public struct MathRenderer: Sendable {
       return value < 0
         ? (minus + Self.number(-value), 2) : (Self.number(value), 4)
     case .identity: return ("I", 4)
-    case .ones(let shape):
-      // 𝟏 is a column of ones; a row is 𝟏ᵀ and a matrix of ones 𝟏𝟏ᵀ.
-      let one = style == .text ? "𝟏" : "\\mathbf{1}"
-      let transposed = one + (style == .text ? "ᵀ" : "^\\top")
-      if shape.cols == .one { return (one, 4) }
-      return shape.rows == .one ? (transposed, 3) : (one + transposed, 3)
+    case .ones(let shape): return ones(oneColumn: shape.cols == .one, oneRow: shape.rows == .one)
     case .zero: return ("0", 4)
     case .add(let terms):
-      // Positive terms first, so `A x − b` reads as written.
-      let ordered =
-        terms.filter { $0.coefficientAndBase.0 >= 0 }
-        + terms.filter { $0.coefficientAndBase.0 < 0 }
+      // Positive terms first, so `A x − b` reads as written; a multiple of the identity
+      // last among them (`Vᵀ V + λ I`).
+      func isScaledIdentity(_ term: Expr) -> Bool {
+        if case .product(let s, let m) = term.coefficientAndBase.1.node, s.isScalar {
+          return m.isIdentity
+        }
+        return false
+      }
+      let ordered = [true, false].flatMap { positive in
+        let sign = terms.filter { ($0.coefficientAndBase.0 >= 0) == positive }
+        return sign.filter { !isScaledIdentity($0) } + sign.filter(isScaledIdentity)
+      }
       var text = ""
       for (index, term) in ordered.enumerated() {
         let (c, base) = term.coefficientAndBase
@@ -149,24 +185,15 @@ public struct MathRenderer: Sendable {
         ? ("\(render(a, 4))^⊙\(exponent)", 3) : ("\(render(a, 4))^{\\circ \(exponent)}", 3)
     case .transpose(let a):
       if case .call(.inverse, let inner) = a.node {  // (X⁻¹)ᵀ = X⁻ᵀ
-        return ("\(render(inner, 4))\(style == .text ? "⁻ᵀ" : "^{-\\top}")", 3)
+        return (inverse(render(inner, 4), transposed: true), 3)
       }
-      return ("\(render(a, 4))\(style == .text ? "ᵀ" : "^\\top")", 3)
+      return (transposed(render(a, 4)), 3)
     case .call(.inverse, let a):
       if case .transpose(let inner) = a.node {
-        return ("\(render(inner, 4))\(style == .text ? "⁻ᵀ" : "^{-\\top}")", 3)
+        return (inverse(render(inner, 4), transposed: true), 3)
       }
-      return ("\(render(a, 4))\(style == .text ? "⁻¹" : "^{-1}")", 3)
-    case .call(.logdet, let a):
-      return style == .text
-        ? ("log det(\(render(a, 0)))", 4) : ("\\log\\det\\left(\(render(a, 0))\\right)", 4)
-    case .call(.norm2, let a):
-      return style == .text
-        ? ("‖\(render(a, 0))‖", 4) : ("\\left\\lVert \(render(a, 0)) \\right\\rVert", 4)
-    case .call(.norm1, let a):
-      return style == .text
-        ? ("‖\(render(a, 0))‖₁", 4) : ("\\left\\lVert \(render(a, 0)) \\right\\rVert_1", 4)
-    case .call(let f, let a): return (call(f.spelling, a), 4)
+      return (inverse(render(a, 4), transposed: false), 3)
+    case .call(let f, let a): return (applied(f, render(a, 0)), 4)
     case .opaque(let f, let a):
       return (
         "\(name(f))\(style == .text ? "(" : "\\left(")\(render(a, 0))\(style == .text ? ")" : "\\right)")",

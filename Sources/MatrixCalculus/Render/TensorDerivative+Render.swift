@@ -71,12 +71,10 @@ extension TensorDerivative {
     case inner(outer: Expr, inner: Expr)
   }
 
-  /// Mᵀ for display: (A⁻¹)ᵀ as A⁻ᵀ.
+  /// Mᵀ for display, simplified: (A⁻¹)ᵀ as A⁻ᵀ, (A + Aᵀ)ᵀ as A + Aᵀ, (VᵀV)ᵀ as VᵀV.
   private static func transposed(_ e: Expr) throws -> Expr {
-    if case .call(.inverse, let inner) = e.node {
-      return try Expr.call(.inverse, try Expr.transpose(inner))
-    }
-    return try Expr.transpose(e)
+    var simplifier = Simplifier(rules: .embedded)
+    return try simplifier.simplified(try Expr.transpose(e))
   }
 
   /// Reads a term as a matrix differential, or nil when it has another form.
@@ -124,6 +122,91 @@ extension TensorDerivative {
     return nil
   }
 
+  /// The terms as matrix differentials, with dX factored out where several terms share
+  /// it on one side: `dX A + dX Aᵀ = dX (A + Aᵀ)`, `λ dU + dU Vᵀ V = dU (Vᵀ V + λ I)` (a
+  /// bare `c dX` joins the side that has the others); a constant common to all the
+  /// factored terms stays in front (`2 dU (Vᵀ V + λ I)`). `nil` when a term has no
+  /// matrix-differential form.
+  private func factoredPieces() throws -> [(coefficient: Expr, piece: Piece)]? {
+    var pieces: [(coefficient: Expr, piece: Piece)] = []
+    for term in terms {
+      guard let piece = try piece(term) else { return nil }
+      pieces.append((term.coefficient, piece))
+    }
+    // dX R (left side plain), L dX (right side plain), c dX (both).
+    func sides(_ piece: Piece) -> (left: Expr?, right: Expr?)? {
+      guard case .linear(let left, nil, let right, false) = piece else { return nil }
+      return (left, right)
+    }
+    let onLeft = pieces.indices.filter { sides(pieces[$0].piece).map { $0.left == nil } ?? false }
+    let onRight = pieces.indices.filter {
+      sides(pieces[$0].piece).map { $0.right == nil } ?? false
+    }
+    let bare = Set(onLeft).intersection(onRight)
+    let leftOnly = onLeft.filter { !bare.contains($0) }
+    let rightOnly = onRight.filter { !bare.contains($0) }
+    // dX on the left when two terms share it there, or one does and nothing has it right.
+    let dXLeft: Bool
+    if leftOnly.count >= 2 || (leftOnly.count == 1 && !bare.isEmpty && rightOnly.isEmpty) {
+      dXLeft = true
+    } else if rightOnly.count >= 2 || (rightOnly.count == 1 && !bare.isEmpty && leftOnly.isEmpty) {
+      dXLeft = false
+    } else {
+      return pieces
+    }
+    let members = (dXLeft ? leftOnly : rightOnly) + bare.sorted()
+    let identity = try Expr.identity(dXLeft ? variableShape.cols : variableShape.rows)
+    // Σ cₜ Mₜ over the members, with the constant they share (up to sign) in front.
+    let constants = members.map { pieces[$0].coefficient.coefficientAndBase.0 }
+    let shared = constants.allSatisfy { abs($0) == abs(constants[0]) } ? abs(constants[0]) : 1
+    let pulled = constants.allSatisfy { $0 < 0 } ? -shared : shared
+    var inner: [Expr] = []
+    for index in members {
+      guard let (left, right) = sides(pieces[index].piece) else { return pieces }
+      let matrix = (dXLeft ? right : left) ?? identity
+      // c / pulled is ±1 or c itself, exactly.
+      let (c, base) = pieces[index].coefficient.coefficientAndBase
+      inner.append(try Expr.scale(c / pulled, try base * matrix))
+    }
+    let sum = try Expr.add(inner)
+    let factored: Piece =
+      dXLeft
+      ? .linear(left: nil, hadamard: nil, right: sum, transposed: false)
+      : .linear(left: sum, hadamard: nil, right: nil, transposed: false)
+    var result = pieces.indices.filter { !members.contains($0) }.map { pieces[$0] }
+    result.insert((Expr.constant(pulled), factored), at: 0)
+    return result
+  }
+
+  /// The differential form as printed (``differentialForm(_:function:variable:)``, its
+  /// factored terms) read back as a tensor, for the certificate to check it as printed:
+  /// `c L dX R` is `c L_ik R_lj`, `c L dXᵀ R` is `c L_il R_kj`, `c L (H ⊙ dX) R` is
+  /// `c L_ik H_kl R_lj`, `c M tr(Wᵀ dX)` is `c M_ij W_kl`. `nil` when there is none.
+  func differentialTensor() throws -> TensorDerivative? {
+    if secondVariableShape != nil { return nil }
+    guard let pieces = try factoredPieces() else { return nil }
+    func entry(_ e: Expr?, _ a: Index, _ b: Index) -> Factor {
+      e.map { .entry($0, row: a, col: b) } ?? .delta(a, b)
+    }
+    let read = pieces.map { coefficient, piece -> Term in
+      switch piece {
+      case .inner(let outer, let inner):
+        return Term(
+          coefficient: coefficient, factors: [entry(outer, .i, .j), entry(inner, .k, .l)])
+      case .linear(let left, let hadamard, let right, false):
+        return Term(
+          coefficient: coefficient,
+          factors: [entry(left, .i, .k), entry(right, .l, .j)]
+            + (hadamard.map { [entry($0, .k, .l)] } ?? []))
+      case .linear(let left, _, let right, true):
+        return Term(coefficient: coefficient, factors: [entry(left, .i, .l), entry(right, .k, .j)])
+      }
+    }
+    return TensorDerivative(
+      terms: read, functionShape: functionShape, variableShape: variableShape,
+      secondVariableShape: nil)
+  }
+
   /// `df = A dX B` (and, when every term has that form, `d vec f = (Bᵀ ⊗ A) d vec X`, vec
   /// stacking columns), or nil when a term has no matrix-differential form.
   func differentialForm(_ renderer: MathRenderer, function: String, variable: String) throws
@@ -137,11 +220,11 @@ extension TensorDerivative {
     var signs: [Bool] = []
     var kronecker: [String] = []
     var kroneckerExact = true
-    for term in terms {
-      guard let piece = try piece(term) else { return nil }
+    guard let pieces = try factoredPieces() else { return nil }
+    for (termCoefficient, piece) in pieces {
       // The sign goes between the terms; the coefficient's magnitude in front of the term.
-      let (c, base) = term.coefficient.coefficientAndBase
-      let magnitude = c < 0 ? ((try? Expr.scale(-c, base)) ?? base) : term.coefficient
+      let (c, base) = termCoefficient.coefficientAndBase
+      let magnitude = c < 0 ? ((try? Expr.scale(-c, base)) ?? base) : termCoefficient
       var coefficient = ""
       if magnitude.constantValue != 1 { coefficient = renderer.operand(magnitude) + " " }
       signs.append(c < 0)
