@@ -122,7 +122,13 @@ extension IndexSteps {
     let targets = GradientBuilder(problem: problem, rules: .embedded).dependents(of: variableSet)
     let adjoints = Dictionary(
       intermediates.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-    let simplifiedObjective = try simplifier.simplified(objective)
+    // Each body as the derivation simplified it, with sums of transposes folded back where
+    // that reads better ((ŷ − y)ᵀ, not ŷᵀ − yᵀ): the same values, entry by entry.
+    var presentation = Presentation(definitions: [])
+    func shown(_ e: Expr) throws -> Expr {
+      try presentation.transposesFolded(try simplifier.simplified(e))
+    }
+    let simplifiedObjective = try shown(objective)
     // Users found so far: a definition's variable, name, body, and adjoint.
     var users: [(variable: Expr, name: String, body: Expr, seed: Expr)] = []
     var order: [(variable: Expr, name: String, body: Expr?, result: Expr?)] = []
@@ -141,7 +147,7 @@ extension IndexSteps {
     for target in order {
       if target.variable === objective, let body = target.body {
         // The objective is this definition: its adjoint is 1.
-        users.append((target.variable, target.name, try simplifier.simplified(body), .constant(1)))
+        users.append((target.variable, target.name, try shown(body), .constant(1)))
         continue
       }
       var index = IndexDerivative(
@@ -194,7 +200,7 @@ extension IndexSteps {
         steps.isDefinition = true
         steps.adjoint = adjoint?.variable
         steps.matrix = adjoint?.value ?? seed
-        users.append((target.variable, target.name, try simplifier.simplified(body), seed))
+        users.append((target.variable, target.name, try shown(body), seed))
       }
       result.append(steps)
     }
