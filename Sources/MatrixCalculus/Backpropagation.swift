@@ -26,6 +26,17 @@ public struct Backpropagation: Sendable {
     of objective: Expr, named objectiveName: String, withRespectTo variableNames: [String],
     in problem: Problem, rules: RuleSet = .embedded
   ) throws {
+    self = try rules.withRaiseRules {
+      try Backpropagation(
+        deriving: objective, named: objectiveName, withRespectTo: variableNames, in: problem,
+        rules: rules)
+    }
+  }
+
+  private init(
+    deriving objective: Expr, named objectiveName: String, withRespectTo variableNames: [String],
+    in problem: Problem, rules: RuleSet
+  ) throws {
     guard objective.isScalar else {
       throw MatcalcError.unsupported(
         "several variables at once (--wrt A,B) need a scalar \(objectiveName); it is "
@@ -434,8 +445,10 @@ public func derive(
   rules: RuleSet = .embedded
 ) throws -> Backpropagation {
   try relocatingErrors(statements) {
-    let (problem, objective, name) = try parsedObjective(expression, statements)
-    return try Backpropagation(
-      of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
+    try rules.withRaiseRules {
+      let (problem, objective, name) = try parsedObjective(expression, statements)
+      return try Backpropagation(
+        of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
+    }
   }
 }

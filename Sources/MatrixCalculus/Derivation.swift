@@ -123,6 +123,17 @@ public struct Derivation: Sendable {
     of objective: Expr, named objectiveName: String, withRespectTo variableName: String,
     in problem: Problem, order: Int = 1, rules: RuleSet = .embedded
   ) throws {
+    self = try rules.withRaiseRules {
+      try Derivation(
+        deriving: objective, named: objectiveName, withRespectTo: variableName, in: problem,
+        order: order, rules: rules)
+    }
+  }
+
+  private init(
+    deriving objective: Expr, named objectiveName: String, withRespectTo variableName: String,
+    in problem: Problem, order: Int, rules: RuleSet
+  ) throws {
     var problem = problem
     // A defined name as the variable: treat it as an input (∂f/∂D with D held free).
     problem.makeInput(variableName)
@@ -1005,9 +1016,11 @@ public func derive(
   rules: RuleSet = .embedded
 ) throws -> Derivation {
   try relocatingErrors(statements) {
-    let (problem, objective, name) = try parsedObjective(expression, statements)
-    return try Derivation(
-      of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
+    try rules.withRaiseRules {
+      let (problem, objective, name) = try parsedObjective(expression, statements)
+      return try Derivation(
+        of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
+    }
   }
 }
 

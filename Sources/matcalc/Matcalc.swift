@@ -90,7 +90,7 @@ enum Matcalc {
         return 1
       }
       do {
-        let problem = try parseProblem(source)
+        let problem = try rules.withRaiseRules { try parseProblem(source) }
         try checkSizes(options.sizes, of: problem)
         guard !problem.goals.isEmpty else {
           output.error("error: \(path) has no goal; add a line such as 'derive l wrt W'")

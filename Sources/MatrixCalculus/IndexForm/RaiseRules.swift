@@ -47,6 +47,10 @@ enum RaiseRules {
     }
   }()
 
+  /// The rules in force: the embedded ones, or a ``RuleSet``'s inside its
+  /// ``RuleSet/withRaiseRules(_:)``.
+  @TaskLocal static var active: [String: RaiseRule] = embedded
+
   /// Parses a raise-rule file: `let` declarations, then `name: PATTERN => EXPR[i,j]` lines.
   ///
   /// - Throws: ``MatcalcError/rule(_:file:line:)`` naming the file and line.
@@ -102,7 +106,7 @@ enum RaiseRules {
   static func apply(
     _ name: String, _ bindings: [String: Expr], dimensions: [String: Dim] = [:]
   ) throws -> Expr {
-    guard let rule = embedded[name] else {
+    guard let rule = active[name] else {
       throw MatcalcError.internalError("raise rule '\(name)' is missing from Rules/raise.rules")
     }
     var replacements: [Expr: Expr] = [:]

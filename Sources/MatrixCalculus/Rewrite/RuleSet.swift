@@ -16,9 +16,17 @@ public struct RuleSet: Sendable {
   }
 
   private let byHead: [Key: [Rule]]
+  /// The identities that raise index form to matrix form (Rules/raise.rules), by name;
+  /// ``RaiseRules`` uses them while ``withRaiseRules(_:)`` runs.
+  let raise: [String: RaiseRule]
 
   /// Builds a set from loaded rules; rejects duplicate names.
   public init(_ rules: [Rule]) throws {
+    try self.init(rules, raise: RaiseRules.embedded)
+  }
+
+  init(_ rules: [Rule], raise: [String: RaiseRule]) throws {
+    self.raise = raise
     var seen: [String: Rule] = [:]
     for rule in rules {
       if let first = seen[rule.name] {
@@ -59,16 +67,37 @@ public struct RuleSet: Sendable {
     return set
   }()
 
-  /// Loads every `*.rules` file of a directory (sorted by name), after the embedded ones.
+  /// Loads every `*.rules` file of a directory (sorted by name) after the embedded ones: a
+  /// rule named like an embedded one replaces it, the others are added; a `raise.rules`
+  /// there replaces or adds raising identities the same way.
   public static func embedded(plus directory: String) throws -> RuleSet {
     let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-      .filter { $0.hasSuffix(".rules") && $0 != RaiseRules.fileName }.sorted()
+      .filter { $0.hasSuffix(".rules") }.sorted()
     var rules = RuleSet.embedded.rules
+    var raise = RuleSet.embedded.raise
     for name in names {
       let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
-      rules += try RuleFile.parse(text, file: name)
+      if name == RaiseRules.fileName {
+        for rule in try RaiseRules.parse(text, file: name) { raise[rule.name] = rule }
+        continue
+      }
+      for rule in try RuleFile.parse(text, file: name) {
+        if let index = rules.prefix(RuleSet.embedded.rules.count).firstIndex(where: {
+          $0.name == rule.name
+        }) {
+          rules[index] = rule
+        } else {
+          rules.append(rule)
+        }
+      }
     }
-    return try RuleSet(rules)
+    return try RuleSet(rules, raise: raise)
+  }
+
+  /// Runs `body` with this set's raising identities in force (index definitions read, index
+  /// form raised); derivations given this set run under it already.
+  public func withRaiseRules<T>(_ body: () throws -> T) rethrows -> T {
+    try RaiseRules.$active.withValue(raise, operation: body)
   }
 }
 

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@testable import MatrixCalculus
+
+/// A rule directory as `--rules DIR` reads it: each file's text by name.
+private func ruleDirectory(_ files: [String: String]) throws -> String {
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("matcalc-rules-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  for (name, text) in files {
+    try text.write(
+      to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+  }
+  return directory.path
+}
+
+/// A wrong raising identity, replacing the embedded one by name, misreads an index
+/// definition (X ⊙ Y read as X + Y); the certificate evaluates the definition as written, so
+/// it rejects the result, which with the embedded rules it accepts.
+@Test func certificateRejectsAWrongRaiseRule() throws {
+  let directory = try ruleDirectory([
+    "raise.rules":
+      "let M : matrix(m, n); N : matrix(m, n)\nhadamard: M[i,j]*N[i,j] => (M + N)[i,j]\n"
+  ])
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let wrong = try RuleSet.embedded(plus: directory)
+  let statements = "X : matrix(m, n); Y : matrix(m, n); E[i,j] = X[i,j]*Y[i,j]"
+  let misread = try derive("sum(E)", wrt: "X", where: statements, rules: wrong)
+  #expect(MathRenderer(.text).render(misread.result) == "𝟏𝟏ᵀ")
+  #expect(try !misread.check().passed)
+  let right = try derive("sum(E)", wrt: "X", where: statements)
+  #expect(MathRenderer(.text).render(right.result) == "Y")
+  #expect(try right.check().passed)
+}
+
+/// A differential rule with its sign flipped, replacing `d-inverse` by name: the certificate
+/// rejects aᵀX⁻¹b's gradient, for one variable and in a joint backward pass.
+@Test func certificateRejectsAWrongDifferentialRule() throws {
+  let directory = try ruleDirectory([
+    "differentials.rules":
+      "let X : matrix(n, n)\nd-inverse: d(inv(X)) => inv(X)*d(X)*inv(X)   when invertible(X)\n"
+  ])
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let wrong = try RuleSet.embedded(plus: directory)
+  #expect(wrong.rules.count == RuleSet.embedded.rules.count)
+  let statements = "a : vector(n); X : matrix(n, n); b : vector(n)"
+  #expect(try !derive("a'*inv(X)*b", wrt: "X", where: statements, rules: wrong).check().passed)
+  #expect(try derive("a'*inv(X)*b", wrt: "X", where: statements).check().passed)
+  let joint = try derive("a'*inv(X)*b", wrt: ["X", "a"], where: statements, rules: wrong)
+  #expect(try !joint.check().passed)
+}
