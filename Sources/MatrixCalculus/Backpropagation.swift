@@ -26,6 +26,8 @@ public struct Backpropagation: Sendable {
     of objective: Expr, named objectiveName: String, withRespectTo variableNames: [String],
     in problem: Problem, rules: RuleSet = .embedded
   ) throws {
+    var problem = problem
+    let objective = try objective.substituting(try problem.markSymmetricDefinitions())
     guard objective.isScalar else {
       throw MatcalcError.unsupported(
         "several variables at once (--wrt A,B) need a scalar \(objectiveName); it is "

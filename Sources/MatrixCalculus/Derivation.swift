@@ -128,6 +128,8 @@ public struct Derivation: Sendable {
     var problem = problem
     // A defined name as the variable: treat it as an input (∂f/∂D with D held free).
     problem.makeInput(variableName)
+    // K = A Aᵀ + s I is symmetric wherever it is used: K⁻ᵀ = K⁻¹.
+    let objective = try objective.substituting(try problem.markSymmetricDefinitions())
     guard let input = problem.inputs.first(where: { $0.name == variableName }) else {
       let names = (problem.inputs.map(\.name) + problem.definitions.map(\.name))
         .filter { !$0.hasPrefix("\u{2}") }
