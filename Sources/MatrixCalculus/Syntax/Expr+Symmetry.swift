@@ -53,20 +53,40 @@ extension Expr {
   }
 
   /// Whether `self = bᵀ` by construction: `(Bᵀ, B)`, a symmetric `S` with itself, inverses of
-  /// transposes, and chains `F₁ ⋯ Fₖ` against `Gₖᵀ ⋯ G₁ᵀ` factor by factor.
+  /// transposes, and chains `F₁ ⋯ Fₖ` against `Gₖᵀ ⋯ G₁ᵀ`, factor by factor or as the
+  /// constructors build b's transpose (`(X 𝟏 𝟏ᵀ)ᵀ = 𝟏𝟏ᵀ Xᵀ`).
   private func isTranspose(of b: Expr) -> Bool {
     if self === b { return isSymmetric }
     if case .transpose(let inner) = node, inner === b { return true }
     if case .transpose(let inner) = b.node, inner === self { return true }
+    guard shape == b.shape.transposed else { return false }
     switch (node, b.node) {
     case (.call(.inverse, let x), .call(.inverse, let y)): return x.isTranspose(of: y)
-    case (.product(let l, let r), .product)
-    where !l.isScalar && !r.isScalar && shape == b.shape.transposed:
+    case (.product(let l, let r), .product) where !l.isScalar && !r.isScalar:
       let mine = matrixFactors
       let theirs = b.matrixFactors
-      guard mine.count == theirs.count else { return false }
-      return zip(mine, theirs.reversed()).allSatisfy { $0.isTranspose(of: $1) }
+      if mine.count == theirs.count
+        && zip(mine, theirs.reversed()).allSatisfy({ $0.isTranspose(of: $1) })
+      {
+        return true
+      }
+      // The constructors merge factors (𝟏 𝟏ᵀ is 𝟏𝟏ᵀ) in one direction only: try both.
+      return (try? b.transposedForm()) === self || (try? transposedForm()) === b
     default: return false
+    }
+  }
+
+  /// `Aᵀ` as the simplified formulas spell it: a symmetric A itself, `(Xᵀ)ᵀ = X`,
+  /// `(X⁻¹)ᵀ = (Xᵀ)⁻¹`, a chain's factors reversed and transposed one by one.
+  func transposedForm() throws -> Expr {
+    if isSymmetric { return self }
+    switch node {
+    case .transpose(let inner): return inner
+    case .call(.inverse, let a): return try Expr.call(.inverse, try a.transposedForm())
+    case .product(let l, let r) where !l.isScalar && !r.isScalar:
+      let factors = try matrixFactors.reversed().map { try $0.transposedForm() }
+      return try Expr.product(of: factors[...]) ?? self
+    default: return try Expr.transpose(self)
     }
   }
 }

@@ -15,7 +15,8 @@ private let symmetryDeclarations =
   ("A*diag(v)*A'", true), ("inv(A*A' + s*I(n))", true), ("2*B + 2*B'", true),
   ("C*A*A'*C'", true), ("B*C + C'*B'", true), ("exp(A*A')", true), ("(A*A') .* (B + B')", true),
   ("s*(B + B') - A*A'", true), ("(B + B')*A*A'*(B + B')", true),
-  ("B*C", false), ("B + C'", false), ("2*B + 3*B'", false), ("A*A'*B", false),
+  ("A.^2*ones(m, 1)*ones(1, n) + ones(n, m)*(A.^2)'", true), ("B*C", false), ("B + C'", false),
+  ("2*B + 3*B'", false), ("A*A'*B", false),
   ("(A*A') .* B", false), ("inv(B)", false), ("B*B", false), ("A*v*v'*A'*B", false),
 ])
 func symmetryByConstructionHoldsOnNumbers(_ body: String, symmetric: Bool) throws {
