@@ -251,12 +251,14 @@ public struct Derivation: Sendable {
   /// Names what the gradient holds more than once (``shared``), with Greek letters the problem
   /// does not use.
   private mutating func nameSharedSubexpressions() throws {
-    let taken = Set(
-      (problem.inputs.map(\.name) + problem.definitions.map(\.name) + problem.functions.keys
-        + [objectiveName, variableName]).map(Names.text))
-    let spellings = ["alpha", "beta", "gamma", "eta", "theta", "kappa", "mu", "nu", "xi", "rho"]
-      .filter { !taken.contains(Names.text($0)) }
-    let sharing = try SharedSubexpressions(result, spellings: Array(spellings.prefix(3)))
+    let sharing = try SharedSubexpressions(result) {
+      let taken = Set(
+        (problem.inputs.map(\.name) + problem.definitions.map(\.name) + problem.functions.keys
+          + [objectiveName, variableName]).map(Names.text))
+      let spellings = ["alpha", "beta", "gamma", "eta", "theta", "kappa", "mu", "nu", "xi", "rho"]
+        .filter { !taken.contains(Names.text($0)) }
+      return Array(spellings.prefix(3))
+    }
     sharedForm = sharing.names.isEmpty ? nil : sharing.formula
     shared = sharing.names.map {
       Intermediate(name: $0.variable.description, variable: $0.variable, value: $0.value)

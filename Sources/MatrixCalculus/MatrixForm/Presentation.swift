@@ -4,7 +4,6 @@
 struct Presentation {
   private var foldMemo: [Expr: Expr] = [:]
   private var factorMemo: [Expr: Expr] = [:]
-  private var rotationMemo: [Expr: Expr] = [:]
   private let names: [Expr: Expr]
   private var algebra = ElementwiseAlgebra()
 
@@ -46,24 +45,7 @@ struct Presentation {
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try factored(try tracesRotated(try algebra.normalized(try folded(try onSimplex(e)))))
-  }
-
-  /// `tr(P u vᵀ Q) = vᵀ Q P u` (the trace is cyclic): the trace of a chain through a column
-  /// vector is a scalar product, printed without the trace.
-  mutating func tracesRotated(_ e: Expr) throws -> Expr {
-    if let done = rotationMemo[e] { return done }
-    var result = try e.mappingChildren { try tracesRotated($0) }
-    if case .call(.trace, let chain) = result.node {
-      let factors = chain.matrixFactors
-      if let column = factors.dropLast().firstIndex(where: { $0.shape.cols == .one }),
-        let rotated = try Expr.product(of: factors[(column + 1)...] + factors[...column])
-      {
-        result = rotated
-      }
-    }
-    rotationMemo[e] = result
-    return result
+    try factored(try algebra.normalized(try folded(try onSimplex(e))))
   }
 
   /// sum(y) = 1 for every `y : simplex(n)` that is not the variable (the derivative by y
@@ -92,6 +74,7 @@ struct Presentation {
   mutating func factored(_ e: Expr) throws -> Expr {
     if let done = factorMemo[e] { return done }
     var result = try e.mappingChildren { try factored($0) }
+    if let rotated = try Self.traceRotated(result) { result = rotated }
     if let absorbed = try Self.coefficientAbsorbed(result),
       Self.size(absorbed) < Self.size(result)
     {
@@ -109,6 +92,17 @@ struct Presentation {
     }
     factorMemo[e] = result
     return result
+  }
+
+  /// `tr(P u vᵀ Q) = vᵀ Q P u` (the trace is cyclic): the trace of a chain through a column
+  /// vector is a scalar product, printed without the trace; `nil` for anything else.
+  private static func traceRotated(_ e: Expr) throws -> Expr? {
+    guard case .call(.trace, let chain) = e.node else { return nil }
+    let factors = chain.matrixFactors
+    guard let column = factors.dropLast().firstIndex(where: { $0.shape.cols == .one }) else {
+      return nil
+    }
+    return try Expr.product(of: factors[(column + 1)...] + factors[...column])
   }
 
   /// `c (a S + b T) M = (c a S + c b T) M`: a constant moved into the first sum of a product

@@ -23,13 +23,18 @@ struct SharedSubexpressions {
   static let chainLimit = 16
 
   /// Names up to `spellings.count` subexpressions of `formula`, the most printed size saved
-  /// first, each with the next of `spellings` (names the problem does not use).
-  init(_ formula: Expr, spellings: [String]) throws {
+  /// first, each with the next of `spellings` (names the problem does not use), which are
+  /// asked for only when something repeats.
+  init(_ formula: Expr, spellings: () -> [String]) throws {
     self.formula = formula
-    for spelling in spellings {
-      guard let (run, flipped) = Self.mostRepeated(in: self.formula),
-        let value = try Expr.product(of: run[...])
-      else { break }
+    var available: [String]?
+    while let (run, flipped) = Self.mostRepeated(in: self.formula),
+      let value = try Expr.product(of: run[...])
+    {
+      let free = available ?? spellings()
+      guard names.count < free.count else { break }
+      available = free
+      let spelling = free[names.count]
       let variable = try Expr.variable(spelling, value.shape, symmetric: value.isSymmetric)
       var replacer = Replacer(
         run: run, flipped: flipped, variable: variable,
@@ -74,21 +79,43 @@ struct SharedSubexpressions {
   /// The run of factors (or single node) that occurs most often times its printed size, at
   /// least twice, with its transpose; `nil` when nothing repeats.
   private static func mostRepeated(in formula: Expr) -> (run: [Expr], flipped: [Expr])? {
-    // Distinct nodes, children before parents, and how often each occurs as printed.
+    // Distinct nodes, children before parents. Nothing can repeat unless a node other than a
+    // name is reached twice or two chain factors share a name up to transposes and inverses
+    // (yᵀ and y): most formulas stop here.
     var order: [Expr] = []
     var seen = Set<Expr>()
+    var stems = Set<Expr>()
+    var mayRepeat = false
     var tooLarge = false
+    func stem(_ e: Expr) -> Expr {
+      switch e.node {
+      case .transpose(let a), .call(.inverse, let a): return stem(a)
+      default: return e
+      }
+    }
     func visit(_ e: Expr) {
-      guard !tooLarge, seen.insert(e).inserted else { return }
+      guard !tooLarge else { return }
+      guard seen.insert(e).inserted else {
+        if e.anyChild({ _ in true }) { mayRepeat = true }
+        return
+      }
       if seen.count > nodeLimit {
         tooLarge = true
         return
       }
-      parts(e).forEach(visit)
+      if isChain(e) {
+        for factor in e.matrixFactors {
+          if !stems.insert(stem(factor)).inserted { mayRepeat = true }
+          visit(factor)
+        }
+      } else {
+        e.forEachChild(visit)
+      }
       order.append(e)
     }
     visit(formula)
-    if tooLarge { return nil }
+    if tooLarge || !mayRepeat { return nil }
+    // How often each occurs as printed.
     var occurrences: [Expr: Int] = [formula: 1]
     for e in order.reversed() {
       let count = occurrences[e] ?? 0

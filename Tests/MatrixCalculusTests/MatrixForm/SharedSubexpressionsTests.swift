@@ -20,7 +20,7 @@ private let sharingDeclarations =
 func sharedNamesStandForTheirValues(_ text: String, named: Int) throws {
   let problem = try parseProblem(sharingDeclarations + "; F = " + text)
   let formula = try #require(problem.definitions.last).body
-  let sharing = try SharedSubexpressions(formula, spellings: ["alpha", "beta", "gamma"])
+  let sharing = try SharedSubexpressions(formula) { ["alpha", "beta", "gamma"] }
   #expect(sharing.names.count == named, "\(text): \(sharing.formula)")
   let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
   var generator = SplitMix64(seed: TestFunctions.stableHash(text))
