@@ -37,6 +37,8 @@ public struct Backpropagation: Sendable {
     deriving objective: Expr, named objectiveName: String, withRespectTo variableNames: [String],
     in problem: Problem, rules: RuleSet
   ) throws {
+    var problem = problem
+    let objective = try objective.substituting(try problem.markSymmetricDefinitions())
     guard objective.isScalar else {
       throw MatcalcError.unsupported(
         "several variables at once (--wrt A,B) need a scalar \(objectiveName); it is "

@@ -87,6 +87,14 @@ public struct Derivation: Sendable {
   public private(set) var named: Expr
   /// The backward recursion, in the order derived (last definition first).
   public private(set) var intermediates: [Intermediate]
+  /// Names for the nontrivial subexpressions the printed gradient holds more than once
+  /// (`α = K⁻¹ y`), in the order defined, each value over the names before it; text, LaTeX
+  /// and Markdown print ``shown`` with them, NumPy and ``plain(layout:)`` the result itself.
+  public private(set) var shared: [Intermediate] = []
+  /// The result over the ``shared`` names (`(K⁻¹ − α αᵀ) A`), or the result when there are
+  /// none; ``check(points:)`` checks it with each name bound to its value.
+  public var shown: Expr { sharedForm ?? result }
+  private var sharedForm: Expr?
   /// Whether `result` is the gradient on symmetric matrices (``symmetrized()``).
   public private(set) var isSymmetrized = false
   /// Every rule that fired, in order.
@@ -137,6 +145,8 @@ public struct Derivation: Sendable {
     var problem = problem
     // A defined name as the variable: treat it as an input (∂f/∂D with D held free).
     problem.makeInput(variableName)
+    // K = A Aᵀ + s I is symmetric wherever it is used: K⁻ᵀ = K⁻¹.
+    let objective = try objective.substituting(try problem.markSymmetricDefinitions())
     guard let input = problem.inputs.first(where: { $0.name == variableName }) else {
       let names = (problem.inputs.map(\.name) + problem.definitions.map(\.name))
         .filter { !$0.hasPrefix("\u{2}") }
@@ -242,6 +252,24 @@ public struct Derivation: Sendable {
           + "built yet", nil)
     }
     steps = builder.simplifier.steps + builder.accumulation.steps
+    if order == 1 && objective.isScalar { try nameSharedSubexpressions() }
+  }
+
+  /// Names what the gradient holds more than once (``shared``), with Greek letters the problem
+  /// does not use.
+  private mutating func nameSharedSubexpressions() throws {
+    let sharing = try SharedSubexpressions(result) {
+      let taken = Set(
+        (problem.inputs.map(\.name) + problem.definitions.map(\.name) + problem.functions.keys
+          + [objectiveName, variableName]).map(Names.text))
+      let spellings = ["alpha", "beta", "gamma", "eta", "theta", "kappa", "mu", "nu", "xi", "rho"]
+        .filter { !taken.contains(Names.text($0)) }
+      return Array(spellings.prefix(3))
+    }
+    sharedForm = sharing.names.isEmpty ? nil : sharing.formula
+    shared = sharing.names.map {
+      Intermediate(name: $0.variable.description, variable: $0.variable, value: $0.value)
+    }
   }
 
   /// 0 for a scalar, 1 for a vector, 2 for a matrix (the number of NumPy axes).
@@ -488,6 +516,8 @@ public struct Derivation: Sendable {
     copy.result = try symmetricGradient()
     copy.named = copy.result
     copy.intermediates = []
+    copy.shared = []
+    copy.sharedForm = nil
     copy.isSymmetrized = true
     return copy
   }
@@ -503,10 +533,13 @@ public struct Derivation: Sendable {
 
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
   /// layout transposes Jacobians; the standard one is the result as derived.
-  public func laidOut(_ layout: Layout) throws -> Expr {
-    guard transposes(in: layout) else { return result }
+  public func laidOut(_ layout: Layout) throws -> Expr { try laidOut(layout, result) }
+
+  /// `formula` (the result, or ``shown``) in a layout.
+  private func laidOut(_ layout: Layout, _ formula: Expr) throws -> Expr {
+    guard transposes(in: layout) else { return formula }
     var simplifier = Simplifier(rules: .embedded)
-    return try simplifier.simplified(try Expr.transpose(result))
+    return try simplifier.simplified(try Expr.transpose(formula))
   }
 
   /// Whether `layout` prints the transpose of the standard result.
@@ -634,12 +667,14 @@ public struct Derivation: Sendable {
     if !objective.isScalar { return try checkMatrixForm(result, of: objective, points: points) }
     var certificate = try Checker.checkGradient(
       of: objective, withRespectTo: variable, gradient: result, in: problem, points: points)
-    if !intermediates.isEmpty && certificate.passed {
-      let recursion = try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: named, in: problem,
-        intermediates: intermediateDefinitions, points: points)
-      if !recursion.passed || recursion.maxRelativeError > certificate.maxRelativeError {
-        certificate = recursion
+    // The backward recursion and the formula over the shared names, as printed.
+    for (formula, names) in [(named, intermediates), (shown, shared)]
+    where !names.isEmpty && certificate.passed {
+      let printed = try Checker.checkGradient(
+        of: objective, withRespectTo: variable, gradient: formula, in: problem,
+        intermediates: names.asDefinitions, points: points)
+      if !printed.passed || printed.maxRelativeError > certificate.maxRelativeError {
+        certificate = printed
       }
     }
     return certificate
@@ -693,6 +728,7 @@ public struct Derivation: Sendable {
       walk(named)
       intermediates.forEach { walk($0.value) }
     }
+    shared.forEach { walk($0.value) }
     return problem.definitions.filter { used.contains($0.variable) }
   }
 
@@ -702,7 +738,16 @@ public struct Derivation: Sendable {
       return tensor.render(
         renderer, function: tensorFunctionName(renderer), variable: renderer.name(variableName))
     }
-    return "\(partial(renderer)) = \(renderer.render(try laidOut(layout)))"
+    return "\(partial(renderer)) = \(renderer.render(try laidOut(layout, shown)))"
+  }
+
+  /// `K = A Aᵀ + s I, α = K⁻¹ y`: the definitions the printed formulas use, then the shared
+  /// names (``shared``), or `nil` when there are none.
+  func whereList(_ renderer: MathRenderer, definitions: Bool = true) -> [String] {
+    let used = definitions ? definitionsUsed.map { ($0.name, $0.body) } : []
+    return (used + shared.map { ($0.name, $0.value) }).map {
+      "\(renderer.name($0.0)) = \(renderer.render($0.1))"
+    }
   }
 
   /// What a three- or four-index result differentiates: f, its gradient ∇f (a Hessian by a
@@ -785,13 +830,8 @@ public struct Derivation: Sendable {
       } else if isSymmetricVariable && tensor == nil {
         lines.append("  " + Self.symmetricConvention)
       }
-      let used = definitionsUsed
-      if !used.isEmpty {
-        lines.append(
-          "  where "
-            + used.map { "\(renderer.name($0.name)) = \(renderer.render($0.body))" }
-            .joined(separator: ", "))
-      }
+      let used = whereList(renderer)
+      if !used.isEmpty { lines.append("  where " + used.joined(separator: ", ")) }
       if intermediates.count >= 2 {
         lines.append("  backward:")
         for intermediate in intermediates {
@@ -812,9 +852,12 @@ public struct Derivation: Sendable {
         return LatexDocument.document(
           sections: [try latexSection(certificate: certificate, layout: layout)])
       }
-      let formula = try formulaLine(MathRenderer(.latex), layout: layout)
+      let renderer = MathRenderer(.latex)
+      let formula = try formulaLine(renderer, layout: layout)
+      let names = whereList(renderer, definitions: false)
+      let shared = names.isEmpty ? nil : "\\text{where } " + names.joined(separator: ", \\; ")
       // Lines of a fragment end in \\ (as in gather*); inside \[ \] they run on.
-      return ([formula] + [problem.inferredLatexLine].compactMap { $0 })
+      return ([formula] + [shared, problem.inferredLatexLine].compactMap { $0 })
         .joined(separator: " \\\\\n")
     case .markdown:
       let renderer = MathRenderer(.latex)
@@ -824,13 +867,8 @@ public struct Derivation: Sendable {
           "Convention: the gradient on symmetric matrices, $G + G^\\top - \\operatorname{diag}(G)$."
         )
       }
-      let used = definitionsUsed
-      if !used.isEmpty {
-        blocks.append(
-          "where "
-            + used.map { "$\(renderer.name($0.name)) = \(renderer.render($0.body))$" }
-            .joined(separator: ", "))
-      }
+      let used = whereList(renderer)
+      if !used.isEmpty { blocks.append("where " + used.map { "$\($0)$" }.joined(separator: ", ")) }
       if intermediates.count >= 2 {
         blocks.append("Backward pass (one adjoint per definition, last first):")
         blocks.append(
@@ -892,6 +930,12 @@ public struct Derivation: Sendable {
       },
       "backward": intermediates.map {
         ["name": $0.name, "text": MathRenderer(.text).render($0.value)]
+      },
+      "shared": shared.map {
+        [
+          "name": $0.name, "text": MathRenderer(.text).render($0.value),
+          "latex": MathRenderer(.latex).render($0.value), "plain": $0.value.description,
+        ]
       },
       "rules": self.steps.map(\.rule),
     ]

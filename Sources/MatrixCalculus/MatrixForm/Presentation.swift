@@ -147,6 +147,12 @@ struct Presentation {
   mutating func factored(_ e: Expr) throws -> Expr {
     if let done = factorMemo[e] { return done }
     var result = try e.mappingChildren { try factored($0) }
+    if let rotated = try Self.traceRotated(result) { result = rotated }
+    if let absorbed = try Self.coefficientAbsorbed(result),
+      Self.size(absorbed) < Self.size(result)
+    {
+      result = absorbed
+    }
     if case .add(let terms) = result.node {
       for side in [true, false] {
         if let better = try Self.factorOut(terms, right: side),
@@ -159,6 +165,29 @@ struct Presentation {
     }
     factorMemo[e] = result
     return result
+  }
+
+  /// `tr(P u vᵀ Q) = vᵀ Q P u` (the trace is cyclic): the trace of a chain through a column
+  /// vector is a scalar product, printed without the trace; `nil` for anything else.
+  private static func traceRotated(_ e: Expr) throws -> Expr? {
+    guard case .call(.trace, let chain) = e.node else { return nil }
+    let factors = chain.matrixFactors
+    guard let column = factors.dropLast().firstIndex(where: { $0.shape.cols == .one }) else {
+      return nil
+    }
+    return try Expr.product(of: factors[(column + 1)...] + factors[...column])
+  }
+
+  /// `c (a S + b T) M = (c a S + c b T) M`: a constant moved into the first sum of a product
+  /// chain (`2 (0.5 K⁻¹ − 0.5 K⁻¹ y yᵀ K⁻¹) A` is `(K⁻¹ − K⁻¹ y yᵀ K⁻¹) A`), or `nil`.
+  private static func coefficientAbsorbed(_ e: Expr) throws -> Expr? {
+    guard case .product(let c, let rest) = e.node, let value = c.constantValue else { return nil }
+    var factors = rest.matrixFactors
+    guard
+      let position = factors.firstIndex(where: { if case .add = $0.node { true } else { false } })
+    else { return nil }
+    factors[position] = try Expr.scale(value, factors[position])
+    return try Expr.product(of: factors[...])
   }
 
   private static func factorOut(_ terms: [Expr], right: Bool) throws -> Expr? {

@@ -155,6 +155,11 @@ public struct LatexDocument {
           + "gradient $G$ with every entry independent (The Matrix Cookbook (141)).")
     }
     lines.append(display(try derivation.formulaLine(renderer, layout: layout)))
+    let shared = derivation.whereList(renderer, definitions: false)
+    if !shared.isEmpty {
+      lines.append("where")
+      lines.append(display(shared.joined(separator: ", \\quad ")))
+    }
     if let certificate {
       lines.append(
         "\\paragraph{Numeric certificate.} \(escaped(certificate.description)): the formula was "

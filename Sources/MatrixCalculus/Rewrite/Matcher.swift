@@ -36,16 +36,8 @@ struct Matcher {
     bind(pattern.rows, target.rows, &bindings) && bind(pattern.cols, target.cols, &bindings)
   }
 
-  /// Whether `e` is known to equal its transpose.
-  static func isSymmetric(_ e: Expr) -> Bool {
-    switch e.node {
-    case .variable(_, _, let symmetric): return symmetric
-    case .identity, .constant: return true
-    case .call(.inverse, let a): return isSymmetric(a)
-    case .call(.diag, _): return true
-    default: return e.isScalar
-    }
-  }
+  /// Whether `e` is known to equal its transpose (by construction, ``Expr/isSymmetric``).
+  static func isSymmetric(_ e: Expr) -> Bool { e.isSymmetric }
 
   func match(_ pattern: Expr, _ target: Expr, _ bindings: inout Bindings) -> Bool {
     if case .variable(_, let shape, let symmetric) = pattern.node,

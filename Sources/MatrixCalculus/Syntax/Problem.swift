@@ -70,6 +70,40 @@ public struct Problem: Sendable {
     addInput(name, definition.variable, type)
   }
 
+  /// Marks each definition whose body is symmetric by construction (``Expr/isSymmetric``:
+  /// `K = A Aᵀ + s I`, `inv(K)`, `S + Sᵀ`) as a symmetric name, so that `Kᵀ = K` and
+  /// `(K⁻¹)ᵀ = K⁻¹` hold wherever K is used; later bodies and the written objective's typed
+  /// form are rewritten over the symmetric names. A definition's value is always its body's,
+  /// so this holds at every point; inputs (a definition held free among them) keep their types
+  /// and are sampled as before.
+  ///
+  /// - Returns: each definition's former variable → its symmetric one, for expressions over
+  ///   the problem (the objective).
+  mutating func markSymmetricDefinitions() throws -> [Expr: Expr] {
+    var replacements: [Expr: Expr] = [:]
+    for index in definitions.indices {
+      var definition = definitions[index]
+      if !replacements.isEmpty {
+        definition.body = try definition.body.substituting(replacements)
+      }
+      guard case .variable(let name, let shape, symmetric: false) = definition.variable.node,
+        !shape.isScalar, definition.body.isSymmetric
+      else {
+        definitions[index] = definition
+        continue
+      }
+      let symmetric = try Expr.variable(name, shape, symmetric: true)
+      replacements[definition.variable] = symmetric
+      definition.variable = symmetric
+      definitionsByName[name] = symmetric
+      definitions[index] = definition
+    }
+    if let typed = written?.objective?.typed, !replacements.isEmpty {
+      written?.objective?.typed = try typed.substituting(replacements)
+    }
+    return replacements
+  }
+
   /// Drops every definition (tests check formulas against inputs only).
   mutating func removeDefinitions() {
     definitions = []
