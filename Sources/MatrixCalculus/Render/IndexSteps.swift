@@ -383,14 +383,14 @@ extension IndexSteps {
   ) -> [String] {
     if style == .latex {
       return lines.flatMap { text, math in
-        let terms = math.components(separatedBy: termBreak)
-        if terms.count > 1 && math.count > 160 {
+        let lines = latexLines(math)
+        if lines.count > 1 {
           return [
             "\\paragraph{\(text)}",
-            "\\begin{multline*}\n" + terms.joined(separator: " \\\\\n") + "\n\\end{multline*}",
+            "\\begin{multline*}\n" + lines.joined(separator: " \\\\\n") + "\n\\end{multline*}",
           ]
         }
-        return ["\\paragraph{\(text)}", "\\[\(terms.joined(separator: " "))\\]"]
+        return ["\\paragraph{\(text)}", "\\[\(lines.joined(separator: " "))\\]"]
       }
     }
     return lines.enumerated().flatMap { index, line in
@@ -399,6 +399,33 @@ extension IndexSteps {
         "  " + line.math.replacingOccurrences(of: termBreak, with: " "),
       ]
     }
+  }
+
+  /// An equation's LaTeX as lines that fit the page: broken between terms, and within a long
+  /// term between factors, packed greedily up to about 150 characters of source per line.
+  static func latexLines(_ math: String) -> [String] {
+    let limit = 150
+    let factorBreak = IndexTermRenderer.factorBreak
+    var pieces: [(text: String, startsTerm: Bool)] = []
+    for term in math.components(separatedBy: termBreak) {
+      for (index, factor) in term.components(separatedBy: factorBreak).enumerated() {
+        pieces.append((factor, index == 0))
+      }
+    }
+    var lines: [String] = []
+    var current = ""
+    for piece in pieces {
+      let joined =
+        current.isEmpty ? piece.text : current + (piece.startsTerm ? " " : "") + piece.text
+      if !current.isEmpty && joined.count > limit {
+        lines.append(current)
+        current = piece.text
+      } else {
+        current = joined
+      }
+    }
+    if !current.isEmpty { lines.append(current) }
+    return lines
   }
 
   /// The steps of a backward pass, a heading per adjoint and per gradient.

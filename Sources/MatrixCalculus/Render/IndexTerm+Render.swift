@@ -10,6 +10,9 @@ struct IndexTermRenderer {
   private let reserved: Set<String>
 
   /// A renderer whose summed indices avoid the one-letter names of `terms`' variables.
+  /// Marks, in LaTeX, where a long product may break (between two factors).
+  static let factorBreak = "\u{2}"
+
   init(_ renderer: MathRenderer, avoiding terms: [IndexTerm] = []) {
     self.renderer = renderer
     var names = Set<String>()
@@ -70,7 +73,8 @@ struct IndexTermRenderer {
         }
         pieces.append(subscripted(base, factor.indices))
       }
-      let product = pieces.isEmpty ? "1" : pieces.joined(separator: latex ? " \\, " : " ")
+      let product =
+        pieces.isEmpty ? "1" : pieces.joined(separator: latex ? " \\, " + Self.factorBreak : " ")
       let negative = term.coefficient < 0
       let minus = latex ? "-" : "−"
       if position == 0 {

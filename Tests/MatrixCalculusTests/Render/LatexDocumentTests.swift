@@ -24,6 +24,29 @@ let documentProblems: [(String, String, String, Int)] = [
   ("A*X*B", "X", "A : matrix(m, n); X : matrix(n, p); B : matrix(p, q)", 1),
   ("tanh(W*x)", "W", "W : matrix(m, n); x : vector(n)", 1),
   ("-y'*log(sigmoid(A*w)) - (1 - y)'*log(1 - sigmoid(A*w))", "w", "", 2),
+  // The worked solutions of the steps issue: each a document without overfull boxes.
+  ("x'*A*x", "x", "x : vector(n); A : matrix(n, n)", 1),
+  ("det(X)", "X", "X : matrix(n, n)", 1),
+  ("a'*inv(X)*b", "X", "a : vector(n); X : matrix(n, n); b : vector(n)", 1),
+  (
+    "l", "w",
+    "X : matrix(m, n); w : vector(n); y : vector(m); p = sigmoid(X*w); "
+      + "l = -sum(y .* log(p) + (1 - y) .* log(1 - p))", 1
+  ),
+  ("-y'*log(softmax(W*x))", "W", "W : matrix(c, d); x : vector(d); y : simplex(c)", 1),
+  (
+    "l", "W1",
+    "X : matrix(d, b); W1 : matrix(h, d); W2 : matrix(g, h); W3 : matrix(c, g); "
+      + "Y : matrix(c, b); Z1 = W1*X; A1 = tanh(Z1); Z2 = W2*A1; A2 = sigmoid(Z2); "
+      + "Z3 = W3*A2; l = 1/2*norm2(Z3 - Y)^2", 1
+  ),
+  ("tanh(W*x)", "x", "W : matrix(m, n); x : vector(n)", 1),
+  ("x'*A*x", "x", "x : vector(n); A : matrix(n, n)", 2),
+  (
+    "l", "W",
+    "W : matrix(m, n); X : matrix(n, p); D[i,j] = sum(k, W[i,k]*X[k,j]); "
+      + "l = sum(D .* D)", 1
+  ),
 ]
 
 @Test(arguments: documentProblems.indices)
