@@ -20,6 +20,8 @@ struct IndexSteps {
     var indices: [String?]
     /// U_ij entry by entry.
     var entry: [IndexTerm]
+    /// The letters its summed indices are shown with first (an index definition's own).
+    var letters: [String] = []
   }
 
   /// The users through which the chain rule runs; empty when the function differentiated
@@ -143,6 +145,18 @@ extension IndexSteps {
       values[intermediate.variable] = try intermediate.value.substituting(values)
     }
     var finals = printed.map { Array(zip(variables.map(\.expr), $0)) } ?? []
+    // Index definitions are shown in the user's letters (D_ij = Σ_k W_ik X_kj); the
+    // derivative's own indices avoid them.
+    var written: [String: (indices: [String], summed: [String])] = [:]
+    for definition in problem.written?.definitions ?? [] where definition.isIndexFormula {
+      let summed = definition.ranges.keys.filter { !definition.indices.contains($0) }.sorted()
+      written[definition.name] = (definition.indices, summed)
+    }
+    let taken = Set(written.values.flatMap { $0.indices + $0.summed })
+    let pair =
+      [("k", "l"), ("p", "q"), ("g", "h"), ("r", "t")].first {
+        !taken.contains($0.0) && !taken.contains($0.1)
+      } ?? ("k", "l")
     var result: [IndexSteps] = []
     for target in order {
       if target.variable === objective, let body = target.body {
@@ -151,7 +165,7 @@ extension IndexSteps {
         continue
       }
       var index = IndexDerivative(
-        withRespectTo: target.variable, indices: "k", "l", rules: .embedded)
+        withRespectTo: target.variable, indices: pair.0, pair.1, rules: .embedded)
       var occurrence = Occurrence(of: target.variable)
       var uses: [Use] = []
       var function: [IndexTerm] = []
@@ -162,12 +176,21 @@ extension IndexSteps {
         function += entry
       }
       for user in users where occurrence.isIn(user.body) {
-        let indices = [
+        var indices = [
           user.body.shape.rows == .one ? nil : "i", user.body.shape.cols == .one ? nil : "j",
         ]
+        var letters: [String] = []
+        if let own = written[user.name], own.indices.count == indices.compactMap({ $0 }).count {
+          // The user's free indices, rows then columns.
+          var names = own.indices.makeIterator()
+          indices = indices.map { $0 == nil ? nil : names.next() }
+          letters = own.summed
+        }
         let entry = try index.lowered(user.body, indices[0], indices[1], keepingSums: true)
         uses.append(
-          Use(seed: user.seed, name: user.name, expr: user.body, indices: indices, entry: entry))
+          Use(
+            seed: user.seed, name: user.name, expr: user.body, indices: indices, entry: entry,
+            letters: letters))
         // Σ_ij δU_ij U_ij: the adjoint multiplies each term, its indices summed.
         let summed = indices.compactMap { $0 }
         for var term in entry {
@@ -219,7 +242,8 @@ extension IndexSteps {
   func equations(_ style: MathRenderer.Style) -> [(label: String, math: String)] {
     let renderer = MathRenderer(style)
     var sums = IndexTermRenderer(
-      renderer, avoiding: function + derivative + uses.flatMap(\.entry))
+      renderer, avoiding: function + derivative + uses.flatMap(\.entry),
+      preferring: uses.flatMap(\.letters))
     let latex = style == .latex
     let termBreak = Self.termBreak
     var f = renderer.name(functionName)
@@ -238,7 +262,9 @@ extension IndexSteps {
     let variableEntry = sub(x, Array(free.suffix(2)))
     let derivativeEntry = partial(entry, variableEntry)
     // ∂X_ab/∂X_kl = δ_ka δ_lb (for a vector, ∂x_a/∂x_k = δ_ka)
-    let pairs = [("a", "k", free[2]), ("b", "l", free[3])].filter { $0.2 != nil }
+    let pairs = [("a", free[2]), ("b", free[3])].compactMap { own, index in
+      index.map { (own, $0) }
+    }
     let own = pairs.map(\.0).joined()
     let theirs = pairs.map(\.1).joined()
     let deltas = pairs.map { latex ? "\\delta_{\($0.1)\($0.0)}" : "δ_\($0.1)\($0.0)" }

@@ -9,11 +9,15 @@ struct IndexTermRenderer {
   /// Letters that name something in the sums (a vector `s`), never given to an index.
   private let reserved: Set<String>
 
-  /// A renderer whose summed indices avoid the one-letter names of `terms`' variables.
+  /// Letters to give first (the user's own summed indices, `k` in `sum(k, W[i,k]*X[k,j])`).
+  private let preferred: [String]
+
   /// Marks, in LaTeX, where a long product may break (between two factors).
   static let factorBreak = "\u{2}"
 
-  init(_ renderer: MathRenderer, avoiding terms: [IndexTerm] = []) {
+  /// A renderer whose summed indices avoid the one-letter names of `terms`' variables and
+  /// indices, taking `preferred` letters first.
+  init(_ renderer: MathRenderer, avoiding terms: [IndexTerm] = [], preferring: [String] = []) {
     self.renderer = renderer
     var names = Set<String>()
     var seen = Set<Expr>()
@@ -22,15 +26,23 @@ struct IndexTermRenderer {
       if case .variable(let name, _, _) = e.node, name.count == 1 { names.insert(name) }
       e.children.forEach(walk)
     }
-    for term in terms { for factor in term.factors where !factor.isDelta { walk(factor.expr) } }
+    for term in terms {
+      for index in term.summed where index.count == 1 { names.insert(index) }
+      for factor in term.factors {
+        for index in factor.indices where index.count == 1 { names.insert(index) }
+        if !factor.isDelta { walk(factor.expr) }
+      }
+    }
     reserved = names
+    preferred = preferring
   }
 
   private mutating func letter(_ index: String) -> String {
     if index.count == 1 { return index }
     if let known = letters[index] { return known }
     let used = Set(letters.values).union(reserved)
-    let next = Self.spare.first { !used.contains($0) } ?? index
+    let next =
+      preferred.first { !used.contains($0) } ?? Self.spare.first { !used.contains($0) } ?? index
     letters[index] = next
     return next
   }

@@ -40,6 +40,22 @@ import Testing
   }
 }
 
+/// An index definition is explained in the indices the user wrote, and the derivative's own
+/// indices keep clear of them.
+@Test func indexInputStepsUseTheUsersIndices() throws {
+  let derivation = try derive(
+    "l", wrt: "W",
+    where: "W : matrix(m, n); X : matrix(n, p); D[i,j] = sum(k, W[i,k]*X[k,j]); l = sum(D .* D)")
+  let steps = try derivation.renderSteps()
+  for line in [
+    "  D_ij = Σ_k W_ik X_kj", "  ∂l/∂W_pq = Σ_ij δD_ij ∂D_ij/∂W_pq",
+    "step 8: each factor differentiated (product rule; ∂W_ab/∂W_pq = δ_pa δ_qb)",
+    "  ∂l/∂W_pq = Σ_j δD_pj X_qj", "  ∂l/∂W_pq = (δD Xᵀ)_pq",
+  ] {
+    #expect(steps.contains(line + "\n") || steps.hasSuffix(line), "missing: \(line)\n\(steps)")
+  }
+}
+
 /// A backward pass in index form is a chain of equalities on numbers: for every definition
 /// and the variable, each user entry by entry is the user, and the derivative as the
 /// product rule gives it, with the deltas contracted, as matrix products and in the matrix
@@ -56,6 +72,7 @@ import Testing
       + "l = -sum(y .* log(p) + (1 - y) .* log(1 - p))"
   ),
   ("sum(D.*D)", "x", "x : vector(n); D[i,j] = x[i] - x[j]"),
+  ("l", "W", "W : matrix(m, n); X : matrix(n, p); D[i,j] = sum(k, W[i,k]*X[k,j]); l = sum(D .* D)"),
   (
     "l", "W1",
     "X : matrix(d, b); W1 : matrix(h, d); W2 : matrix(g, h); W3 : matrix(c, g); "
