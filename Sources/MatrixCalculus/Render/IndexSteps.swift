@@ -358,7 +358,9 @@ extension IndexSteps {
           text += termBreak + (coefficient < 0 ? "\(minus) " : "+ ") + magnitude + entry
         }
       }
-      lines.append(("each sum recognised as a matrix product", "\(derivativeEntry) = \(text)"))
+      var label = "each sum recognised as a matrix product"
+      if let rank = rankOneRemark(sums) { label += "; " + rank }
+      lines.append((label, "\(derivativeEntry) = \(text)"))
     } else {
       lines.append(
         (
@@ -399,6 +401,25 @@ extension IndexSteps {
     return lines.enumerated().filter {
       $0.offset == 0 || $0.element.math != lines[$0.offset - 1].math
     }.map(\.element)
+  }
+
+  /// Why a gradient by a matrix has low rank, when its one contribution shows it:
+  /// δ_k x_l is an outer product (rank one); Σ_j δ_kj x_lj is a sum over j of outer products
+  /// of columns, one rank-one term per j (per example, when j runs over a batch).
+  private func rankOneRemark(_ sums: IndexTermRenderer) -> String? {
+    guard !isDefinition, free[0] == nil, free[1] == nil, let k = free[2], let l = free[3],
+      deltasContracted.count == 1
+    else { return nil }
+    let term = deltasContracted[0]
+    let factors = term.factors.filter { !$0.isDelta }
+    guard factors.count == 2, term.summed.count <= 1,
+      factors.allSatisfy({ $0.indices.count == term.summed.count + 1 }),
+      Set(factors.flatMap(\.indices)) == Set([k, l] + term.summed)
+    else { return nil }
+    guard let index = term.summed.first else { return "an outer product, of rank one" }
+    // The letter the contraction above showed it with.
+    let letter = sums.letters[index] ?? index
+    return "a sum over \(letter) of rank-one outer products, one for each \(letter)"
   }
 
   /// Numbered steps (text: `step 3: …` and the equation indented; LaTeX: a paragraph and a

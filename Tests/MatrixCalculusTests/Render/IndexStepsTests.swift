@@ -277,3 +277,29 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
   let hessian = try evaluator.evaluate(derivation.result)
   #expect(zip(contracted.data, hessian.storage).allSatisfy { abs($0 - $1) <= 1e-10 })
 }
+
+/// The seed question "why is ∂L/∂W = δ uᵀ rank one?": the steps say so where the contraction
+/// shows it, and the printed gradient is of rank one on numbers (every 2×2 minor vanishes);
+/// over a batch, they say it is a sum of rank-one terms, one per example.
+@Test func stepsSayWhenAGradientIsRankOne() throws {
+  let single = try derive(
+    "sum(tanh(W*x))", wrt: "W", where: "W : matrix(m, n); x : vector(n)")
+  #expect(try single.renderSteps().contains("; an outer product, of rank one\n"))
+  let (sizes, values) = try sampledInputs(single, seed: 3)
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  let g = try evaluator.evaluate(single.result)
+  #expect(g.rows > 1 && g.cols > 1)
+  for r in 1..<g.rows {
+    for c in 1..<g.cols {
+      let minor = g[0, 0] * g[r, c] - g[0, c] * g[r, 0]
+      #expect(abs(minor) <= 1e-12 * max(1, g.maxAbs * g.maxAbs))
+    }
+  }
+  let batch = try derive(
+    "l", wrt: "W1",
+    where: "X : matrix(d, b); W1 : matrix(h, d); Y : matrix(h, b); Z1 = W1*X; "
+      + "l = 1/2*norm2(tanh(Z1) - Y)^2")
+  let steps = try batch.renderSteps()
+  #expect(steps.contains("; a sum over j of rank-one outer products, one for each j\n"))
+  #expect(steps.contains("  ∂l/∂W₁_kl = Σ_j δZ₁_kj X_lj\n"))
+}
