@@ -449,9 +449,14 @@ extension IndexSteps {
   }
 
   /// An equation's LaTeX as lines that fit the page: broken between terms, and within a long
-  /// term between factors, packed greedily up to about 150 characters of source per line.
+  /// term between factors, packed greedily up to about 64 printed characters per line.
   static func latexLines(_ math: String) -> [String] {
-    let limit = 150
+    guard printedWidth(math) > limit else {
+      return [
+        math.replacingOccurrences(of: termBreak, with: " ")
+          .replacingOccurrences(of: IndexTermRenderer.factorBreak, with: "")
+      ]
+    }
     let factorBreak = IndexTermRenderer.factorBreak
     var pieces: [(text: String, startsTerm: Bool)] = []
     for term in math.components(separatedBy: termBreak) {
@@ -464,7 +469,7 @@ extension IndexSteps {
     for piece in pieces {
       let joined =
         current.isEmpty ? piece.text : current + (piece.startsTerm ? " " : "") + piece.text
-      if !current.isEmpty && joined.count > limit {
+      if !current.isEmpty && printedWidth(joined) > limit {
         lines.append(current)
         current = piece.text
       } else {
@@ -473,6 +478,53 @@ extension IndexSteps {
     }
     if !current.isEmpty { lines.append(current) }
     return lines
+  }
+
+  /// About how many characters of a line of text the display fills.
+  private static let limit = 64
+
+  /// An estimate of the printed width of LaTeX math, in characters: control words
+  /// (`\left`, `\operatorname`), braces, spacing and script markers take no room; a
+  /// subscript takes about half.
+  static func printedWidth(_ latex: String) -> Int {
+    let silent: Set<String> = ["left", "right", "operatorname", "mathrm", "text", "frac", "hat"]
+    let characters = Array(latex)
+    var width = 0.0
+    var scripts: [Bool] = []  // for each open brace, whether it opened a sub- or superscript
+    var pendingScript = false
+    var position = 0
+    func add() {
+      width += pendingScript || scripts.contains(true) ? 0.5 : 1
+      pendingScript = false
+    }
+    while position < characters.count {
+      let c = characters[position]
+      position += 1
+      switch c {
+      case "\\":
+        // A control word prints as one symbol (\sum, \partial) or nothing (\left, \,).
+        var word = ""
+        while position < characters.count, characters[position].isLetter {
+          word.append(characters[position])
+          position += 1
+        }
+        if word.isEmpty {
+          position += 1  // \, \; \\ and the like
+        } else if !silent.contains(word) {
+          add()
+        }
+      case "_", "^": pendingScript = true
+      case "{":
+        scripts.append(pendingScript)
+        pendingScript = false
+      case "}": _ = scripts.popLast()
+      case " ": break
+      default:
+        if String(c) == termBreak || String(c) == IndexTermRenderer.factorBreak { break }
+        add()
+      }
+    }
+    return Int(width.rounded(.up))
   }
 
   /// The steps of a backward pass, a heading per adjoint and per gradient.

@@ -85,8 +85,14 @@ struct IndexTermRenderer {
         }
         pieces.append(subscripted(base, factor.indices))
       }
+      // A long product breaks between factors, never after its coefficient or Σ.
+      let lead = (magnitude != 1 ? 1 : 0) + (summed.isEmpty ? 0 : 1)
+      let groups =
+        pieces.count > lead
+        ? [pieces.prefix(lead + 1).joined(separator: latex ? " \\, " : " ")]
+          + pieces.dropFirst(lead + 1) : pieces
       let product =
-        pieces.isEmpty ? "1" : pieces.joined(separator: latex ? " \\, " + Self.factorBreak : " ")
+        groups.isEmpty ? "1" : groups.joined(separator: latex ? " \\, " + Self.factorBreak : " ")
       let negative = term.coefficient < 0
       let minus = latex ? "-" : "−"
       if position == 0 {
