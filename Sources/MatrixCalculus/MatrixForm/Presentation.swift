@@ -7,6 +7,7 @@ struct Presentation {
   private let names: [Expr: Expr]
   private var algebra = ElementwiseAlgebra()
   private var foldedTransposes: [Expr: Expr] = [:]
+  private var distributeMemo: [Expr: Expr] = [:]
   /// Transposes single factors for ``transposesFolded(_:)`` (`(S⁻¹)ᵀ = S⁻¹` for a symmetric S).
   private var simplifier: Simplifier?
   /// What the printed form is chosen by.
@@ -58,7 +59,62 @@ struct Presentation {
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try transposesFolded(try factored(try algebra.normalized(try folded(try onSimplex(e)))))
+    try transposesFolded(
+      try factored(try distributed(try algebra.normalized(try folded(try onSimplex(e))))))
+  }
+
+  /// A sum times a quotient distributed where that prints smaller: (Σ Tᵢ) v = Σ Tᵢ v, with
+  /// diag(x) v = x ⊙ v and xᵀ v = sum(x ⊙ v), so that entry-wise algebra cancels
+  /// ((diag(s) − s sᵀ)(y ⊘ s) = y − s sum(y), the softmax Jacobian on the cross-entropy's
+  /// adjoint). Only a column v that is a ⊙ product or a power is tried.
+  mutating func distributed(_ e: Expr) throws -> Expr {
+    if let done = distributeMemo[e] { return done }
+    var result = try e.mappingChildren { try distributed($0) }
+    let factors = result.matrixFactors
+    if factors.count >= 2,
+      let k = factors.dropLast().indices.first(where: { index in
+        guard case .add = factors[index].node, factors[index + 1].shape.cols == .one else {
+          return false
+        }
+        switch factors[index + 1].node {
+        case .hadamard, .power: return true
+        default: return false
+        }
+      }),
+      case .add(let terms) = factors[k].node,
+      terms.allSatisfy({ $0.shape == factors[k].shape })  // no 1×1 term broadcast
+    {
+      let v = factors[k + 1]
+      var distributedTerms: [Expr] = []
+      for term in terms {
+        let (c, base) = term.coefficientAndBase
+        var chain = base.matrixFactors
+        let last = chain.removeLast()
+        var applied: Expr
+        if case .call(.diag, let x) = last.node {  // diag(x) v = x ⊙ v
+          applied = try Expr.hadamard(x, v)
+          if let rest = try Expr.product(of: chain[...]) { applied = try rest * applied }
+        } else if case .transpose(let x) = last.node, x.shape.cols == .one {
+          // (R xᵀ) v = R sum(x ⊙ v)
+          applied = try Expr.call(.sum, try Expr.hadamard(x, v))
+          if let rest = try Expr.product(of: chain[...]) {
+            applied = try Expr.multiply(applied, rest)
+          }
+        } else {
+          applied = try base * v
+        }
+        distributedTerms.append(try Expr.scale(c, applied))
+      }
+      let sum = try onSimplex(try algebra.normalized(try Expr.add(distributedTerms)))
+      let chain = Array(factors[..<k]) + [sum] + Array(factors[(k + 2)...])
+      if let candidate = try Expr.product(of: chain[...]),
+        Self.size(candidate) < Self.size(result)
+      {
+        result = candidate
+      }
+    }
+    distributeMemo[e] = result
+    return result
   }
 
   /// Sums of transposes folded back into a transposed sum where that prints smaller

@@ -123,20 +123,8 @@ public struct MathRenderer: Sendable {
     case .ones(let shape): return ones(oneColumn: shape.cols == .one, oneRow: shape.rows == .one)
     case .zero: return ("0", 4)
     case .add(let terms):
-      // Positive terms first, so `A x − b` reads as written; a multiple of the identity
-      // last among them (`Vᵀ V + λ I`).
-      func isScaledIdentity(_ term: Expr) -> Bool {
-        if case .product(let s, let m) = term.coefficientAndBase.1.node, s.isScalar {
-          return m.isIdentity
-        }
-        return false
-      }
-      let ordered = [true, false].flatMap { positive in
-        let sign = terms.filter { ($0.coefficientAndBase.0 >= 0) == positive }
-        return sign.filter { !isScaledIdentity($0) } + sign.filter(isScaledIdentity)
-      }
       var text = ""
-      for (index, term) in ordered.enumerated() {
+      for (index, term) in Expr.inPrintingOrder(terms).enumerated() {
         let (c, base) = term.coefficientAndBase
         if c < 0 {
           let positive = (try? Expr.scale(-c, base)) ?? base
