@@ -64,7 +64,7 @@ let cookbookSquares =
   ("a'*inv(X)*b", "X", "−X⁻ᵀ a bᵀ X⁻ᵀ"),  // (61)
   ("b'*X'*D*X*c", "X", "D X c bᵀ + Dᵀ X b cᵀ"),  // (78)
   ("(X*b + c)'*D*(X*b + c)", "X", "(D + Dᵀ) (X b + c) bᵀ"),  // (79)
-  ("(x - A*s)'*W*(x - A*s)", "s", "−2 Aᵀ W (x − A s)"),  // (84), W symmetric
+  ("(x - A*s)'*W*(x - A*s)", "s", "2 Aᵀ W (A s − x)"),  // (84) −2 Aᵀ W (x − A s), W symmetric
   ("(A*x + b)'*(C*x + d)", "x", "Aᵀ (C x + d) + Cᵀ (A x + b)"),  // (88)
   ("tr(X)", "X", "I"),  // (99)
   ("tr(A*X'*B)", "X", "B A"),  // (103)

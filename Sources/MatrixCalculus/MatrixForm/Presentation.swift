@@ -59,8 +59,8 @@ struct Presentation {
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try transposesFolded(
-      try factored(try distributed(try algebra.normalized(try folded(try onSimplex(e))))))
+    let factored = try factored(try distributed(try algebra.normalized(try folded(onSimplex(e)))))
+    return try transposesFolded(try Self.signAbsorbed(factored) ?? factored)
   }
 
   /// A sum times a quotient distributed where that prints smaller: (Σ Tᵢ) v = Σ Tᵢ v, with
@@ -244,6 +244,26 @@ struct Presentation {
     else { return nil }
     factors[position] = try Expr.scale(value, factors[position])
     return try Expr.product(of: factors[...])
+  }
+
+  /// `−c (S − T) M = c (T − S) M`: the result's negative coefficient absorbed by the first sum
+  /// of its chain that has terms of both signs (it prints as many terms and signs either way,
+  /// and the leading minus goes), or `nil`. Only for the whole result: inside a sum the minus
+  /// is the sign between terms and costs nothing.
+  private static func signAbsorbed(_ e: Expr) throws -> Expr? {
+    guard case .product(let c, let rest) = e.node, let value = c.constantValue, value < 0 else {
+      return nil
+    }
+    var factors = rest.matrixFactors
+    guard
+      let position = factors.firstIndex(where: { factor in
+        guard case .add(let terms) = factor.node else { return false }
+        let negative = terms.filter { $0.coefficientAndBase.0 < 0 }.count
+        return negative > 0 && negative < terms.count
+      })
+    else { return nil }
+    factors[position] = try Expr.scale(-1, factors[position])
+    return try Expr.scale(-value, try Expr.product(of: factors[...]) ?? rest)
   }
 
   private static func factorOut(_ terms: [Expr], right: Bool) throws -> Expr? {
