@@ -45,7 +45,7 @@ func inferredShapes(_ input: String, wrt: String) throws {
   ("sqrt(x'*x)", "x", "x / sqrt(xᵀ x)"),
   ("norm2(x)^3", "x", "3 ‖x‖ x"),
   ("x'*(A + I)*x", "x", "(A + Aᵀ + 2 I) x"),
-  ("exp(-x^2/2)", "x", "−x exp(−0.5 x²)"),
+  ("exp(-x^2/2)", "x", "−x exp(−½ x²)"),
   ("1/x", "x", "−x⁻²"),
 ])
 func collectedForms(_ input: String, wrt: String, expected: String) throws {
