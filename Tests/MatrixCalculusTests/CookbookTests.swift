@@ -45,7 +45,7 @@ func inferredShapes(_ input: String, wrt: String) throws {
   ("sqrt(x'*x)", "x", "x / sqrt(xᵀ x)"),
   ("norm2(x)^3", "x", "3 ‖x‖ x"),
   ("x'*(A + I)*x", "x", "(A + Aᵀ + 2 I) x"),
-  ("exp(-x^2/2)", "x", "−x exp(−0.5 x²)"),
+  ("exp(-x^2/2)", "x", "−x exp(−½ x²)"),
   ("1/x", "x", "−x⁻²"),
 ])
 func collectedForms(_ input: String, wrt: String, expected: String) throws {
@@ -64,7 +64,7 @@ let cookbookSquares =
   ("a'*inv(X)*b", "X", "−X⁻ᵀ a bᵀ X⁻ᵀ"),  // (61)
   ("b'*X'*D*X*c", "X", "D X c bᵀ + Dᵀ X b cᵀ"),  // (78)
   ("(X*b + c)'*D*(X*b + c)", "X", "(D + Dᵀ) (X b + c) bᵀ"),  // (79)
-  ("(x - A*s)'*W*(x - A*s)", "s", "−2 Aᵀ W (x − A s)"),  // (84), W symmetric
+  ("(x - A*s)'*W*(x - A*s)", "s", "2 Aᵀ W (A s − x)"),  // (84) −2 Aᵀ W (x − A s), W symmetric
   ("(A*x + b)'*(C*x + d)", "x", "Aᵀ (C x + d) + Cᵀ (A x + b)"),  // (88)
   ("tr(X)", "X", "I"),  // (99)
   ("tr(A*X'*B)", "X", "B A"),  // (103)

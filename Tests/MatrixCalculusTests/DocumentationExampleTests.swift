@@ -86,7 +86,7 @@ let quadratic = "x : vector(n); A : matrix(n, n)"
 @Test func gettingStartedExample() throws {
   let shapes = "W : matrix(m, n); x : vector(n); y : vector(m)"
   let d = try derive("norm2(W*x - y)^2", wrt: "W", where: shapes)
-  #expect(d.result.description == "2*((W*x - y)*x')")
+  #expect(d.result.description == "2*(W*x - y)*x'")
   #expect(d.resultShape == ["m", "n"])
   let certificate = try d.check()
   #expect(certificate.passed)

@@ -13,8 +13,8 @@ private let negativeLogLikelihood = "1/2*y'*inv(K)*y + 1/2*logdet(K)"
 /// what the certificate checks, and α bound to anything else fails it; then the text.
 @Test(arguments: [
   ("A", kernel, "∂f/∂A = (K⁻¹ − α αᵀ) A", "  where K = A Aᵀ + s I, α = K⁻¹ y"),
-  ("s", kernel, "∂f/∂s = 0.5 tr(K⁻¹) − 0.5 αᵀ α", "  where K = A Aᵀ + s I, α = K⁻¹ y"),
-  ("K", "y : vector(n); K : symmetric(n)", "∂f/∂K = 0.5 K⁻¹ − 0.5 α αᵀ", "  where α = K⁻¹ y"),
+  ("s", kernel, "∂f/∂s = ½ tr(K⁻¹) − ½ αᵀ α", "  where K = A Aᵀ + s I, α = K⁻¹ y"),
+  ("K", "y : vector(n); K : symmetric(n)", "∂f/∂K = ½ K⁻¹ − ½ α αᵀ", "  where α = K⁻¹ y"),
 ])
 func gaussianProcessGradientsReadAsTheTextbook(
   wrt: String, statements: String, formula: String, whereLine: String

@@ -44,3 +44,26 @@ func sampledInputs(_ derivation: Derivation, seed: UInt64) throws
     inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
   return (sizes, values)
 }
+
+/// The value of `plain`, a formula in the input language, next to the problem `statements`
+/// (as the definition `G = plain`) at the point `values`.
+func value(
+  ofPlain plain: String, statements: String, sizes: [String: Int], values: [String: Tensor]
+) throws -> Tensor {
+  let problem = try parseProblem(statements + "\nG = " + plain)
+  guard let g = problem.expr(named: "G") else { throw MatcalcError.internalError("no G") }
+  var evaluator = Evaluator(sizes: sizes, values: values)
+  try evaluator.bind(problem.definitions)
+  return try evaluator.evaluate(g)
+}
+
+/// Fails unless `a` and `b` have one shape and agree entry by entry to 1e-9 of the larger
+/// magnitude.
+func expectClose(
+  _ a: Tensor, _ b: Tensor, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+  #expect(a.rows == b.rows && a.cols == b.cols, "\(what): shapes", sourceLocation: sourceLocation)
+  let scale = max(1, a.storage.map(abs).max() ?? 0, b.storage.map(abs).max() ?? 0)
+  let worst = zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? 0
+  #expect(worst <= 1e-9 * scale, "\(what): differs by \(worst)", sourceLocation: sourceLocation)
+}

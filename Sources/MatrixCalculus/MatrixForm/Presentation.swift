@@ -7,6 +7,7 @@ struct Presentation {
   private let names: [Expr: Expr]
   private var algebra = ElementwiseAlgebra()
   private var foldedTransposes: [Expr: Expr] = [:]
+  private var distributeMemo: [Expr: Expr] = [:]
   /// Transposes single factors for ``transposesFolded(_:)`` (`(S⁻¹)ᵀ = S⁻¹` for a symmetric S).
   private var simplifier: Simplifier?
   /// What the printed form is chosen by.
@@ -58,7 +59,62 @@ struct Presentation {
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
   mutating func presented(_ e: Expr) throws -> Expr {
-    try transposesFolded(try factored(try algebra.normalized(try folded(try onSimplex(e)))))
+    let factored = try factored(try distributed(try algebra.normalized(try folded(onSimplex(e)))))
+    return try transposesFolded(try Self.signAbsorbed(factored) ?? factored)
+  }
+
+  /// A sum times a quotient distributed where that prints smaller: (Σ Tᵢ) v = Σ Tᵢ v, with
+  /// diag(x) v = x ⊙ v and xᵀ v = sum(x ⊙ v), so that entry-wise algebra cancels
+  /// ((diag(s) − s sᵀ)(y ⊘ s) = y − s sum(y), the softmax Jacobian on the cross-entropy's
+  /// adjoint). Only a column v that is a ⊙ product or a power is tried.
+  mutating func distributed(_ e: Expr) throws -> Expr {
+    if let done = distributeMemo[e] { return done }
+    var result = try e.mappingChildren { try distributed($0) }
+    let factors = result.matrixFactors
+    if factors.count >= 2,
+      let k = factors.dropLast().indices.first(where: { index in
+        guard case .add = factors[index].node, factors[index + 1].shape.cols == .one else {
+          return false
+        }
+        switch factors[index + 1].node {
+        case .hadamard, .power: return true
+        default: return false
+        }
+      }),
+      case .add(let terms) = factors[k].node,
+      terms.allSatisfy({ $0.shape == factors[k].shape })  // no 1×1 term broadcast
+    {
+      let v = factors[k + 1]
+      var distributedTerms: [Expr] = []
+      for term in terms {
+        let (c, base) = term.coefficientAndBase
+        var chain = base.matrixFactors
+        let last = chain.removeLast()
+        var applied: Expr
+        if case .call(.diag, let x) = last.node {  // diag(x) v = x ⊙ v
+          applied = try Expr.hadamard(x, v)
+          if let rest = try Expr.product(of: chain[...]) { applied = try rest * applied }
+        } else if case .transpose(let x) = last.node, x.shape.cols == .one {
+          // (R xᵀ) v = R sum(x ⊙ v)
+          applied = try Expr.call(.sum, try Expr.hadamard(x, v))
+          if let rest = try Expr.product(of: chain[...]) {
+            applied = try Expr.multiply(applied, rest)
+          }
+        } else {
+          applied = try base * v
+        }
+        distributedTerms.append(try Expr.scale(c, applied))
+      }
+      let sum = try onSimplex(try algebra.normalized(try Expr.add(distributedTerms)))
+      let chain = Array(factors[..<k]) + [sum] + Array(factors[(k + 2)...])
+      if let candidate = try Expr.product(of: chain[...]),
+        Self.size(candidate) < Self.size(result)
+      {
+        result = candidate
+      }
+    }
+    distributeMemo[e] = result
+    return result
   }
 
   /// Sums of transposes folded back into a transposed sum where that prints smaller
@@ -188,6 +244,26 @@ struct Presentation {
     else { return nil }
     factors[position] = try Expr.scale(value, factors[position])
     return try Expr.product(of: factors[...])
+  }
+
+  /// `−c (S − T) M = c (T − S) M`: the result's negative coefficient absorbed by the first sum
+  /// of its chain that has terms of both signs (it prints as many terms and signs either way,
+  /// and the leading minus goes), or `nil`. Only for the whole result: inside a sum the minus
+  /// is the sign between terms and costs nothing.
+  private static func signAbsorbed(_ e: Expr) throws -> Expr? {
+    guard case .product(let c, let rest) = e.node, let value = c.constantValue, value < 0 else {
+      return nil
+    }
+    var factors = rest.matrixFactors
+    guard
+      let position = factors.firstIndex(where: { factor in
+        guard case .add(let terms) = factor.node else { return false }
+        let negative = terms.filter { $0.coefficientAndBase.0 < 0 }.count
+        return negative > 0 && negative < terms.count
+      })
+    else { return nil }
+    factors[position] = try Expr.scale(-1, factors[position])
+    return try Expr.scale(-value, try Expr.product(of: factors[...]) ?? rest)
   }
 
   private static func factorOut(_ terms: [Expr], right: Bool) throws -> Expr? {

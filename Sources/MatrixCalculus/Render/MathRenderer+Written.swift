@@ -35,13 +35,6 @@ private struct WrittenSpelling {
     return latex ? "\\left(\(body)\\right)" : "(\(body))"
   }
 
-  /// The vulgar fractions of Unicode, by numerator and denominator.
-  private static let vulgar: [[Int]: String] = [
-    [1, 2]: "½", [1, 3]: "⅓", [2, 3]: "⅔", [1, 4]: "¼", [3, 4]: "¾", [1, 5]: "⅕", [2, 5]: "⅖",
-    [3, 5]: "⅗", [4, 5]: "⅘", [1, 6]: "⅙", [5, 6]: "⅚", [1, 7]: "⅐", [1, 8]: "⅛", [3, 8]: "⅜",
-    [5, 8]: "⅝", [7, 8]: "⅞", [1, 9]: "⅑", [1, 10]: "⅒",
-  ]
-
   /// `p/q` (or `-p/q`) of integer literals as one number: ½ in text, `\frac12` in LaTeX.
   private func fraction(_ node: SyntaxExpr) -> (String, Int)? {
     guard case .binary("/", let a, let b) = node.kind, case .number(let q) = b.kind else {
@@ -61,7 +54,7 @@ private struct WrittenSpelling {
     if latex {
       text = top < 10 && bottom < 10 ? "\\frac\(top)\(bottom)" : "\\frac{\(top)}{\(bottom)}"
     } else {
-      guard let glyph = Self.vulgar[[top, bottom]] else { return nil }
+      guard let glyph = MathRenderer.vulgar[[top, bottom]] else { return nil }
       text = glyph
     }
     return negative ? (renderer.minus + text, 2) : (text, 4)

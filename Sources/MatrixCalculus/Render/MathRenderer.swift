@@ -51,6 +51,28 @@ public struct MathRenderer: Sendable {
     return String(format: "%g", value)
   }
 
+  /// The vulgar fractions of Unicode, by numerator and denominator.
+  static let vulgar: [[Int]: String] = [
+    [1, 2]: "½", [1, 3]: "⅓", [2, 3]: "⅔", [1, 4]: "¼", [3, 4]: "¾", [1, 5]: "⅕", [2, 5]: "⅖",
+    [3, 5]: "⅗", [4, 5]: "⅘", [1, 6]: "⅙", [5, 6]: "⅚", [1, 7]: "⅐", [1, 8]: "⅛", [3, 8]: "⅜",
+    [5, 8]: "⅝", [7, 8]: "⅞", [1, 9]: "⅑", [1, 10]: "⅒",
+  ]
+
+  /// A positive constant that is a small exact fraction p/q (q ≤ 10, ½, ⅓, ¾, …) as one
+  /// number: the vulgar fraction in text, `\frac12` in LaTeX; `nil` for anything else.
+  func fraction(_ value: Double) -> String? {
+    guard value > 0, value != value.rounded(), value < 1e6 else { return nil }
+    for bottom in 2...10 {
+      let top = Int((value * Double(bottom)).rounded())
+      guard Double(top) / Double(bottom) == value else { continue }
+      if style == .latex {
+        return top < 10 && bottom < 10 ? "\\frac\(top)\(bottom)" : "\\frac{\(top)}{\(bottom)}"
+      }
+      return Self.vulgar[[top, bottom]]
+    }
+    return nil
+  }
+
   func superscript(_ text: String) -> String {
     if style == .latex { return "^{\(text)}" }
     let table: [Character: Character] = [
@@ -117,26 +139,14 @@ public struct MathRenderer: Sendable {
     switch e.node {
     case .variable(let name, _, _): return (self.name(name), 4)
     case .constant(let value):
-      return value < 0
-        ? (minus + Self.number(-value), 2) : (Self.number(value), 4)
+      let magnitude = fraction(abs(value)) ?? Self.number(abs(value))
+      return value < 0 ? (minus + magnitude, 2) : (magnitude, 4)
     case .identity: return ("I", 4)
     case .ones(let shape): return ones(oneColumn: shape.cols == .one, oneRow: shape.rows == .one)
     case .zero: return ("0", 4)
     case .add(let terms):
-      // Positive terms first, so `A x − b` reads as written; a multiple of the identity
-      // last among them (`Vᵀ V + λ I`).
-      func isScaledIdentity(_ term: Expr) -> Bool {
-        if case .product(let s, let m) = term.coefficientAndBase.1.node, s.isScalar {
-          return m.isIdentity
-        }
-        return false
-      }
-      let ordered = [true, false].flatMap { positive in
-        let sign = terms.filter { ($0.coefficientAndBase.0 >= 0) == positive }
-        return sign.filter { !isScaledIdentity($0) } + sign.filter(isScaledIdentity)
-      }
       var text = ""
-      for (index, term) in ordered.enumerated() {
+      for (index, term) in Expr.inPrintingOrder(terms).enumerated() {
         let (c, base) = term.coefficientAndBase
         if c < 0 {
           let positive = (try? Expr.scale(-c, base)) ?? base

@@ -83,6 +83,21 @@ extension Expr {
     return try ExprPool.intern(.add(collected))
   }
 
+  /// The terms of a sum in the order they print: positive terms first, so `A x − b` reads as
+  /// written; a multiple of the identity last among them (`Vᵀ V + λ I`).
+  static func inPrintingOrder(_ terms: [Expr]) -> [Expr] {
+    func isScaledIdentity(_ term: Expr) -> Bool {
+      if case .product(let s, let m) = term.coefficientAndBase.1.node, s.isScalar {
+        return m.isIdentity
+      }
+      return false
+    }
+    return [true, false].flatMap { positive in
+      let sign = terms.filter { ($0.coefficientAndBase.0 >= 0) == positive }
+      return sign.filter { !isScaledIdentity($0) } + sign.filter(isScaledIdentity)
+    }
+  }
+
   /// `a + b`.
   static func + (a: Expr, b: Expr) throws -> Expr { try add([a, b]) }
 

@@ -44,10 +44,10 @@ func transposesFoldWhereSmaller(_ input: String, familiar: String?, printed: Str
 @Test(arguments: [
   (
     "-1/2*(x-mu)'*inv(S)*(x-mu) - 1/2*logdet(S)", "S",
-    "0.5 S⁻¹ (x − μ) (x − μ)ᵀ S⁻¹ − 0.5 S⁻¹"
+    "½ S⁻¹ (x − μ) (x − μ)ᵀ S⁻¹ − ½ S⁻¹"
   ),
   ("norm2(T - U*V')^2 + lambda*norm2(V)^2", "V", "2 λ V − 2 (T − U Vᵀ)ᵀ U"),
-  ("exp(-0.5*(x-mu)'*(x-mu)/s^2)", "x", "−s⁻² exp(−0.5 (x − μ)ᵀ (x − μ) s⁻²) (x − μ)"),
+  ("exp(-0.5*(x-mu)'*(x-mu)/s^2)", "x", "−s⁻² exp(−½ (x − μ)ᵀ (x − μ) s⁻²) (x − μ)"),
 ])
 func transposesStayOutsideDifferences(_ input: String, wrt: String, result: String) throws {
   let derivation = try derivedAndChecked(input, wrt: wrt, where: presentationDeclarations)

@@ -20,26 +20,6 @@ private let plainProblems: [(expression: String, wrt: String, statements: String
   ("relu(W*x)'*relu(W*x) + s^3", "s", "W : matrix(m, n); x : vector(n); s : scalar"),
 ]
 
-/// Evaluates `name` of the problem `statements` + `G = plain` at the derivation's point.
-private func value(
-  ofPlain plain: String, statements: String, sizes: [String: Int], values: [String: Tensor]
-) throws -> Tensor {
-  let problem = try parseProblem(statements + "\nG = " + plain)
-  guard let g = problem.expr(named: "G") else { throw MatcalcError.internalError("no G") }
-  var evaluator = Evaluator(sizes: sizes, values: values)
-  try evaluator.bind(problem.definitions)
-  return try evaluator.evaluate(g)
-}
-
-private func expectClose(
-  _ a: Tensor, _ b: Tensor, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
-) {
-  #expect(a.rows == b.rows && a.cols == b.cols, "\(what): shapes", sourceLocation: sourceLocation)
-  let scale = max(1, a.storage.map(abs).max() ?? 0, b.storage.map(abs).max() ?? 0)
-  let worst = zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? 0
-  #expect(worst <= 1e-9 * scale, "\(what): differs by \(worst)", sourceLocation: sourceLocation)
-}
-
 /// JSON's `plain` parses back, as a definition next to the same declarations, to the values
 /// of the result at random points.
 @Test(arguments: plainProblems.indices)
