@@ -77,6 +77,17 @@ enum SymbolicBenchmark {
     return covariance / variance
   }
 
+  /// The product chain tr(W_L ⋯ W_1 X), each factor of its own shape, and its declarations.
+  static func chain(layers: Int) -> (expression: String, statements: String) {
+    var statements = ["X : matrix(d0, d\(layers))"]
+    var product = "X"
+    for layer in 1...layers {
+      statements.append("W\(layer) : matrix(d\(layer), d\(layer - 1))")
+      product = "W\(layer)*\(product)"
+    }
+    return ("tr(\(product))", statements.joined(separator: "; "))
+  }
+
   static func run() throws {
     let sympy = sympyTimes()
     var speedups: [Double] = []
@@ -141,18 +152,10 @@ enum SymbolicBenchmark {
     }
     print(String(format: "mlp exponent 16..256: %.2f", exponent(timings.filter { $0.0 >= 16 })))
     for layers in [4, 16, 64, 256] {
-      var statements = ["X : matrix(d0, d\(layers))"]
-      var product = "X"
-      for layer in 1...layers {
-        statements.append("W\(layer) : matrix(d\(layer), d\(layer - 1))")
-        product = "W\(layer)*\(product)"
-      }
-      let expression = "tr(\(product))"
+      let chain = chain(layers: layers)
       let time = try median(runs: 7) {
-        _ = try MatrixCalculus.derive(
-          expression, wrt: "W1",
-          where: statements.joined(separator: "; ")
-        ).render(.text)
+        _ = try MatrixCalculus.derive(chain.expression, wrt: "W1", where: chain.statements)
+          .render(.text)
       }
       print(String(format: "chain L=%d: %.2f ms", layers, time))
     }

@@ -8,6 +8,7 @@
 //   matcalc-bench             all of the above but the tuning
 //   matcalc-bench profile-small [ROUNDS [ID]]   the symbolic problems in a loop (for callgrind)
 //   matcalc-bench profile-mlp [L [ROUNDS]]      the L-layer all-weights gradient in a loop
+//   matcalc-bench profile-chain [L [ROUNDS]]    the gradient of tr(W_L ⋯ W_1 X) by W_1 in a loop
 import Foundation
 import MatrixCalculus
 
@@ -34,12 +35,21 @@ case "profile-mlp":  // the all-weights gradient of an L-layer network in a loop
   for _ in 0..<rounds {
     _ = try derive("l", wrt: weights, where: statements).render(.text)
   }
+case "profile-chain":  // the product-chain gradient of `symbolic` in a loop
+  let layers = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 64
+  let rounds = Int(CommandLine.arguments.dropFirst(3).first ?? "") ?? 10
+  let chain = SymbolicBenchmark.chain(layers: layers)
+  for _ in 0..<rounds {
+    _ = try derive(chain.expression, wrt: "W1", where: chain.statements).render(.text)
+  }
 case "all":
   try benchmarkDerivations()
   try SymbolicBenchmark.run()
   GemmBenchmark.run()
 default:
   FileHandle.standardError.write(
-    Data("usage: matcalc-bench [gemm|gemm-tune|derive|symbolic|profile-small|profile-mlp]\n".utf8))
+    Data(
+      ("usage: matcalc-bench [gemm|gemm-tune|derive|symbolic|profile-small|profile-mlp|"
+        + "profile-chain]\n").utf8))
   exit(2)
 }

@@ -11,7 +11,7 @@ struct Presentation {
   /// Transposes single factors for ``transposesFolded(_:)`` (`(S⁻¹)ᵀ = S⁻¹` for a symmetric S).
   private var simplifier: Simplifier?
   /// What the printed form is chosen by.
-  private(set) var cost = PrintedSize()
+  private var cost = PrintedSize()
 
   /// - Parameter definitions: body (as written and as simplified) → the defined name.
   init(definitions: [(body: Expr, variable: Expr)]) {
@@ -39,8 +39,22 @@ struct Presentation {
   /// Makes every subexpression of `e` familiar to the reader (the objective's): among
   /// printed forms of equal size, the one that reuses them is chosen.
   mutating func makeFamiliar(_ e: Expr) {
-    guard cost.familiar.insert(e).inserted else { return }
-    e.forEachChild { makeFamiliar($0) }
+    // Collected when a cost is first compared: most derivations never compare one.
+    unfamiliar.append(e)
+  }
+
+  /// Objectives given to ``makeFamiliar(_:)`` whose subexpressions are not yet in ``cost``.
+  private var unfamiliar: [Expr] = []
+
+  /// The cost, with every subexpression of the objectives made familiar.
+  private mutating func familiarCost() -> PrintedSize {
+    func insert(_ e: Expr) {
+      guard cost.familiar.insert(e).inserted else { return }
+      e.forEachChild(insert)
+    }
+    unfamiliar.forEach(insert)
+    unfamiliar = []
+    return cost
   }
 
   /// Number of nodes as printed (shared subtrees counted each time), capped.
@@ -123,12 +137,15 @@ struct Presentation {
   /// chooses between the two by cost, all the terms folded or only those whose transpose
   /// is smaller.
   mutating func transposesFolded(_ e: Expr) throws -> Expr {
+    // Only a matrix sum is rewritten: a subtree without one comes back as it is.
+    guard e.holdsMatrixSum else { return e }
     if let done = foldedTransposes[e] { return done }
     var result = try e.mappingChildren { try transposesFolded($0) }
     if case .add(let terms) = result.node, !result.isScalar,
       terms.contains(where: Self.holdsTranspose)
     {
       let flipped = try terms.map { try transposed($0) }
+      let cost = familiarCost()
       var candidates = [try Expr.transpose(try Expr.add(flipped))]
       let smaller = terms.indices.filter { cost.total(flipped[$0]) < cost.total(terms[$0]) }
       if smaller.count >= 2 && smaller.count < terms.count {

@@ -83,8 +83,9 @@ struct SharedSubexpressions {
     // name is reached twice or two chain factors share a name up to transposes and inverses
     // (yᵀ and y): most formulas stop here.
     var order: [Expr] = []
-    var seen = Set<Expr>()
-    var stems = Set<Expr>()
+    order.reserveCapacity(32)
+    var seen = Set<Expr>(minimumCapacity: 32)
+    var stems = Set<Expr>(minimumCapacity: 16)
     var mayRepeat = false
     var tooLarge = false
     func stem(_ e: Expr) -> Expr {

@@ -95,8 +95,8 @@ private struct WrittenSpelling {
 
   private func binary(_ op: String, _ a: SyntaxExpr, _ b: SyntaxExpr) -> (String, Int)? {
     // A product or quotient continues to the left as written; anything looser is bracketed.
-    func sameOperator(_ node: SyntaxExpr, _ ops: Set<String>) -> Bool {
-      if case .binary(let inner, _, _) = node.kind, ops.contains(inner) {
+    func sameOperator(_ node: SyntaxExpr, _ op: String, or other: String? = nil) -> Bool {
+      if case .binary(let inner, _, _) = node.kind, inner == op || inner == other {
         return fraction(node) == nil
       }
       return false
@@ -106,22 +106,31 @@ private struct WrittenSpelling {
       guard let left = render(a, 0), let right = render(b, 1) else { return nil }
       return ("\(left) \(op == "+" ? "+" : renderer.minus) \(right)", 0)
     case "*":
-      guard let left = render(a, sameOperator(a, ["*"]) ? 1 : 2), let right = render(b, 3)
-      else { return nil }
-      // Two numbers side by side read as one: 2 · 3.
-      let numeric = right.first.map { $0.isNumber || $0 == "\\" && right.hasPrefix("\\frac") }
-      let separator = numeric == true ? (latex ? " \\cdot " : " · ") : " "
-      return (left + separator + right, 1)
+      // A chain A * B * ⋯ * Z (nested to the left) is spelled in one pass, not by copying
+      // the growing left part at every factor.
+      var operands = [b]
+      var first = a
+      while case .binary("*", let left, let right) = first.kind {
+        operands.append(right)
+        first = left
+      }
+      guard var text = render(first, 2) else { return nil }
+      for operand in operands.reversed() {
+        guard let right = render(operand, 3) else { return nil }
+        text += Self.productSeparator(before: right, latex: latex)
+        text += right
+      }
+      return (text, 1)
     case "/":
       if latex {
         guard let top = render(a, 0), let bottom = render(b, 0) else { return nil }
         return ("\\frac{\(top)}{\(bottom)}", 4)
       }
-      guard let left = render(a, sameOperator(a, ["*", "/"]) ? 1 : 2), let right = render(b, 3)
+      guard let left = render(a, sameOperator(a, "*", or: "/") ? 1 : 2), let right = render(b, 3)
       else { return nil }
       return ("\(left) / \(right)", 1)
     case ".*", "./":
-      guard let left = render(a, sameOperator(a, [op]) ? 1 : 2), let right = render(b, 2)
+      guard let left = render(a, sameOperator(a, op) ? 1 : 2), let right = render(b, 2)
       else { return nil }
       let symbol = op == ".*" ? (latex ? "\\odot" : "⊙") : (latex ? "\\oslash" : "⊘")
       return ("\(left) \(symbol) \(right)", 1)
@@ -133,6 +142,19 @@ private struct WrittenSpelling {
       return (base + renderer.superscript(power), 3)
     default: return nil
     }
+  }
+
+  /// What separates a product's factors: a space, or a dot before a number (two numbers
+  /// side by side read as one: 2 · 3).
+  private static func productSeparator(before right: String, latex: Bool) -> String {
+    guard let byte = right.utf8.first else { return " " }
+    let numeric: Bool
+    if byte < 0x80 {  // ASCII: a digit, or LaTeX's \frac
+      numeric = (0x30...0x39).contains(byte) || byte == 0x5C && right.hasPrefix("\\frac")
+    } else {
+      numeric = right.first?.isNumber == true
+    }
+    return numeric ? (latex ? " \\cdot " : " · ") : " "
   }
 
   private func call(_ name: String, _ arguments: [SyntaxExpr]) -> (String, Int)? {

@@ -95,32 +95,42 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   let height: Int
   /// Whether a `d(X)` occurs in it (only a differential rule's right side has one).
   let holdsDifferential: Bool
+  /// Whether a sum that is not 1×1 occurs in it: passes that only rewrite such sums
+  /// (``Presentation/transposesFolded(_:)``) skip the subtrees without one.
+  let holdsMatrixSum: Bool
 
   fileprivate init(node: Node, shape: Shape) {
     self.node = node
     self.shape = shape
     var height = 0
     var differential = false
+    var matrixSum = false
     switch node {
     case .variable, .constant, .identity, .ones, .zero: break
     case .add(let terms):
+      matrixSum = !shape.isScalar
       for term in terms {
         height = max(height, term.height)
         differential = differential || term.holdsDifferential
+        matrixSum = matrixSum || term.holdsMatrixSum
       }
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       height = max(a.height, b.height)
       differential = a.holdsDifferential || b.holdsDifferential
+      matrixSum = a.holdsMatrixSum || b.holdsMatrixSum
     case .differential(let a):
       height = a.height
       differential = true
+      matrixSum = a.holdsMatrixSum
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
       .mapped(_, _, let a):
       height = a.height
       differential = a.holdsDifferential
+      matrixSum = a.holdsMatrixSum
     }
     self.height = 1 + height
     self.holdsDifferential = differential
+    self.holdsMatrixSum = matrixSum
   }
 
   /// Identity: interning makes structural equality and identity the same.
