@@ -397,12 +397,17 @@ public struct Derivation: Sendable {
     guard explainsInIndexForm(objective) else { return nil }
     let rows = objective.shape.rows == .one ? nil : "i"
     let cols = objective.shape.cols == .one ? nil : "j"
-    var index = IndexDerivative(withRespectTo: variable, indices: "k", "l", rules: .embedded)
+    let names = problem.oneLetterNames
+    let pair = IndexSteps.indexPair(avoiding: names.union([rows, cols].compactMap { $0 }))
+    var index = IndexDerivative(
+      withRespectTo: variable, indices: pair.0, pair.1, rules: .embedded)
     let function = try index.lowered(
       try Self.inlined(objective, in: problem), rows, cols, keepingSums: true)
-    return try IndexSteps(
+    var steps = try IndexSteps(
       function: function, index: &index, shape: objective.shape, rows: rows, cols: cols,
       named: name, variableName: variableName, matrix: matrix)
+    steps.names = names
+    return steps
   }
 
   /// The backward pass of a gradient through definitions in index form: the adjoint of each

@@ -40,9 +40,13 @@ struct IndexSteps {
   /// What is differentiated, as printed (`f`, or `∇f` for a Hessian's second step).
   var functionName: String
   /// What it is differentiated by (the variable, or a definition in a backward pass).
+  var variable: Expr
   var variableName: String
   /// The derivative in matrix form, when it has one.
   var matrix: Expr?
+  /// The problem's one-letter names (inputs, definitions, dimensions, the objective), which
+  /// no index is shown with.
+  var names: Set<String> = []
   /// Whether what it is differentiated by is a definition (in a backward pass).
   var isDefinition = false
   /// For a definition, the name its adjoint gets (δH), stated last; nil for an adjoint the
@@ -92,6 +96,7 @@ struct IndexSteps {
     contracted = IndexTerm.merged(try derivative.map { try IndexContraction.contracted($0) })
     self.free = free
     functionName = name
+    self.variable = variable
     self.variableName = variableName
     self.matrix = matrix
   }
@@ -152,11 +157,9 @@ extension IndexSteps {
       let summed = definition.ranges.keys.filter { !definition.indices.contains($0) }.sorted()
       written[definition.name] = (definition.indices, summed)
     }
-    let taken = Set(written.values.flatMap { $0.indices + $0.summed })
-    let pair =
-      [("k", "l"), ("p", "q"), ("g", "h"), ("r", "t")].first {
-        !taken.contains($0.0) && !taken.contains($0.1)
-      } ?? ("k", "l")
+    let names = problem.oneLetterNames.union(objectiveName.count == 1 ? [objectiveName] : [])
+    let pair = Self.indexPair(
+      avoiding: names.union(written.values.flatMap { $0.indices + $0.summed }))
     var result: [IndexSteps] = []
     for target in order {
       if target.variable === objective, let body = target.body {
@@ -210,6 +213,7 @@ extension IndexSteps {
         function: function, uses: uses, index: &index, shape: Shape(.one, .one), rows: nil,
         cols: nil, named: objectiveName, variableName: target.name,
         matrix: target.result ?? adjoint?.value)
+      steps.names = names
       if let index = finals.firstIndex(where: { $0.0 === target.variable }),
         let named = target.result, finals[index].1 != named
       {
@@ -231,6 +235,16 @@ extension IndexSteps {
   }
 }
 
+extension IndexSteps {
+  /// The indices of the derivative's variable, ∂/∂X_kl: the first pair of letters none of
+  /// which names something else in the problem (a loss `l`, a dimension `p`).
+  static func indexPair(avoiding taken: Set<String>) -> (String, String) {
+    [("k", "l"), ("p", "q"), ("u", "v"), ("r", "t"), ("g", "h"), ("c", "e")].first {
+      !taken.contains($0.0) && !taken.contains($0.1)
+    } ?? ("k", "l")
+  }
+}
+
 // MARK: - Rendering
 
 extension IndexSteps {
@@ -242,7 +256,7 @@ extension IndexSteps {
   func equations(_ style: MathRenderer.Style) -> [(label: String, math: String)] {
     let renderer = MathRenderer(style)
     var sums = IndexTermRenderer(
-      renderer, avoiding: function + derivative + uses.flatMap(\.entry),
+      renderer, avoiding: function + derivative + uses.flatMap(\.entry), names: names,
       preferring: uses.flatMap(\.letters))
     let latex = style == .latex
     let termBreak = Self.termBreak
@@ -281,8 +295,15 @@ extension IndexSteps {
     {
       // F itself, or the one scalar that uses X with adjoint 1 (the objective l = ½ ‖r‖²).
       let left = uses.first?.name.map(renderer.name) ?? entry
+      // Entry by entry when there is an index to show; else the function as it stands.
+      let indexed = function.contains {
+        !$0.summed.isEmpty || $0.factors.contains { !$0.indices.isEmpty }
+      }
       lines.append(
-        ("entry by entry", "\(left) = \(sums.pieces(function).joined(separator: termBreak))"))
+        (
+          indexed ? "entry by entry" : "the function",
+          "\(left) = \(sums.pieces(function).joined(separator: termBreak))"
+        ))
     } else {
       // The chain rule through each user: Σ_i δŷ_i ∂ŷ_i/∂H_kl.
       let pieces = uses.map { use -> String in
@@ -326,9 +347,16 @@ extension IndexSteps {
       lines.append(
         ("by the rule \(rule)", "\(renderer.render(before)) = \(renderer.render(after))"))
     }
+    // The product rule where a term holds the variable in two factors or more; otherwise
+    // the one factor that holds it is differentiated (through its differential).
+    var occurrence = Occurrence(of: variable)
+    let productRule = function.contains { term in
+      term.factors.filter { !$0.isDelta && occurrence.isIn($0.expr) }.count > 1
+    }
     lines.append(
       (
-        "each factor differentiated (product rule; \(elementary))",
+        (productRule ? "each factor differentiated (product rule; " : "differentiated (")
+          + "\(elementary))",
         "\(derivativeEntry) = \(sums.pieces(derivative).joined(separator: termBreak))"
       ))
     lines.append(
@@ -358,8 +386,10 @@ extension IndexSteps {
           text += termBreak + (coefficient < 0 ? "\(minus) " : "+ ") + magnitude + entry
         }
       }
-      var label = "each sum recognised as a matrix product"
-      if let rank = rankOneRemark(sums) { label += "; " + rank }
+      var label =
+        deltasContracted.contains { !$0.summed.isEmpty }
+        ? "each sum recognised as a matrix product" : "in matrix form"
+      if let rank = rankOneRemark(sums, latex: latex) { label += "; " + rank }
       lines.append((label, "\(derivativeEntry) = \(text)"))
     } else {
       lines.append(
@@ -397,16 +427,22 @@ extension IndexSteps {
         ("the adjoints substituted", "\(matrixDerivative) = \(renderer.render(substituted))"))
       lines.append(("simplified", "\(matrixDerivative) = \(renderer.render(printed))"))
     }
-    // A step that changes nothing is not shown (the contraction may already be the product).
+    // A step that changes nothing is not shown (the contraction may already be the product);
+    // spacing and break marks do not count (2 \, D_{kl} is 2 D_{kl}).
+    func bare(_ math: String) -> String {
+      math.replacingOccurrences(of: "\\,", with: "").filter {
+        $0 != " " && String($0) != termBreak && String($0) != IndexTermRenderer.factorBreak
+      }
+    }
     return lines.enumerated().filter {
-      $0.offset == 0 || $0.element.math != lines[$0.offset - 1].math
+      $0.offset == 0 || bare($0.element.math) != bare(lines[$0.offset - 1].math)
     }.map(\.element)
   }
 
   /// Why a gradient by a matrix has low rank, when its one contribution shows it:
   /// δ_k x_l is an outer product (rank one); Σ_j δ_kj x_lj is a sum over j of outer products
   /// of columns, one rank-one term per j (per example, when j runs over a batch).
-  private func rankOneRemark(_ sums: IndexTermRenderer) -> String? {
+  private func rankOneRemark(_ sums: IndexTermRenderer, latex: Bool) -> String? {
     guard !isDefinition, free[0] == nil, free[1] == nil, let k = free[2], let l = free[3],
       deltasContracted.count == 1
     else { return nil }
@@ -418,7 +454,8 @@ extension IndexSteps {
     else { return nil }
     guard let index = term.summed.first else { return "an outer product, of rank one" }
     // The letter the contraction above showed it with.
-    let letter = sums.letters[index] ?? index
+    let plain = sums.letters[index] ?? index
+    let letter = latex ? "$\(plain)$" : plain
     return "a sum over \(letter) of rank-one outer products, one for each \(letter)"
   }
 

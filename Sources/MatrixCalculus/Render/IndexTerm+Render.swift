@@ -16,10 +16,13 @@ struct IndexTermRenderer {
   static let factorBreak = "\u{2}"
 
   /// A renderer whose summed indices avoid the one-letter names of `terms`' variables and
-  /// indices, taking `preferred` letters first.
-  init(_ renderer: MathRenderer, avoiding terms: [IndexTerm] = [], preferring: [String] = []) {
+  /// indices and the letters `taken` (the problem's names), taking `preferred` letters first.
+  init(
+    _ renderer: MathRenderer, avoiding terms: [IndexTerm] = [], names taken: Set<String> = [],
+    preferring: [String] = []
+  ) {
     self.renderer = renderer
-    var names = Set<String>()
+    var names = taken
     var seen = Set<Expr>()
     func walk(_ e: Expr) {
       guard seen.insert(e).inserted else { return }
@@ -64,7 +67,9 @@ struct IndexTermRenderer {
     for (position, term) in terms.enumerated() {
       var pieces: [String] = []
       let magnitude = abs(term.coefficient)
-      if magnitude != 1 { pieces.append(MathRenderer.number(magnitude)) }
+      if magnitude != 1 {
+        pieces.append(renderer.fraction(magnitude) ?? MathRenderer.number(magnitude))
+      }
       let summed = term.summed.map { letter($0) }.joined()
       if !summed.isEmpty { pieces.append(latex ? "\\sum_{\(summed)}" : "Σ_\(summed)") }
       for factor in term.factors {

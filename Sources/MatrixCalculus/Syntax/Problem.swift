@@ -111,6 +111,18 @@ public struct Problem: Sendable {
     definitionsByName = [:]
   }
 
+  /// The one-letter names of inputs, definitions, functions and dimensions: letters an index
+  /// shown in steps must not take.
+  var oneLetterNames: Set<String> {
+    var names = Set(inputs.map(\.name) + definitions.map(\.name) + functions.keys)
+    for input in inputs {
+      for dim in [input.expr.shape.rows, input.expr.shape.cols] {
+        if case .symbol(let symbol) = dim { names.insert(symbol) }
+      }
+    }
+    return names.filter { $0.count == 1 }
+  }
+
   /// The input or definition named `name` (a definition wins over an input).
   public func expr(named name: String) -> Expr? {
     definitionsByName[name] ?? inputsByName[name]

@@ -12,13 +12,13 @@ import Testing
   let steps = try derivation.renderSteps()
   for line in [
     "the adjoint of D, ∂l/∂D:",
-    "  ∂l/∂D_kl = (∇_D L)_kl",
+    "  ∂l/∂D_uv = (∇_D L)_uv",
     "the gradient ∂l/∂W:",
-    "  ∂l/∂W_kl = Σ_ij (∇_D L)_ij ∂D_ij/∂W_kl",
+    "  ∂l/∂W_uv = Σ_ij (∇_D L)_ij ∂D_ij/∂W_uv",
     "  D_ij = Σ_s W_is X_sj",
-    "  ∂l/∂W_kl = Σ_ijs (∇_D L)_ij δ_ki δ_ls X_sj",
-    "  ∂l/∂W_kl = Σ_j (∇_D L)_kj X_lj",
-    "  ∂l/∂W_kl = ((∇_D L) Xᵀ)_kl",
+    "  ∂l/∂W_uv = Σ_ijs (∇_D L)_ij δ_ui δ_vs X_sj",
+    "  ∂l/∂W_uv = Σ_j (∇_D L)_uj X_vj",
+    "  ∂l/∂W_uv = ((∇_D L) Xᵀ)_uv",
   ] {
     #expect(steps.contains(line + "\n") || steps.hasSuffix(line), "missing: \(line)\n\(steps)")
   }
@@ -32,9 +32,9 @@ import Testing
   let steps = try derivation.renderSteps()
   for line in [
     "the adjoint of ŷ, δŷ = ∂l/∂ŷ:", "  δŷ = ŷ − y", "the adjoint of H, δH = ∂l/∂H:",
-    "  ∂l/∂H_kl = Σ_i δŷ_i ∂ŷ_i/∂H_kl", "  ŷ_i = Σ_s H_is v_s", "  ∂l/∂H_kl = δŷ_k v_l",
-    "  ∂l/∂H_kl = (δŷ vᵀ)_kl", "  δH = δŷ vᵀ", "  ∂l/∂W_kl = Σ_i δH_il X_ik",
-    "  ∂l/∂W_kl = (Xᵀ δH)_kl",
+    "  ∂l/∂H_pq = Σ_i δŷ_i ∂ŷ_i/∂H_pq", "  ŷ_i = Σ_s H_is v_s", "  ∂l/∂H_pq = δŷ_p v_q",
+    "  ∂l/∂H_pq = (δŷ vᵀ)_pq", "  δH = δŷ vᵀ", "  ∂l/∂W_pq = Σ_i δH_iq X_ip",
+    "  ∂l/∂W_pq = (Xᵀ δH)_pq",
   ] {
     #expect(steps.contains(line + "\n") || steps.hasSuffix(line), "missing: \(line)\n\(steps)")
   }
@@ -48,9 +48,9 @@ import Testing
     where: "W : matrix(m, n); X : matrix(n, p); D[i,j] = sum(k, W[i,k]*X[k,j]); l = sum(D .* D)")
   let steps = try derivation.renderSteps()
   for line in [
-    "  D_ij = Σ_k W_ik X_kj", "  ∂l/∂W_pq = Σ_ij δD_ij ∂D_ij/∂W_pq",
-    "step 8: each factor differentiated (product rule; ∂W_ab/∂W_pq = δ_pa δ_qb)",
-    "  ∂l/∂W_pq = Σ_j δD_pj X_qj", "  ∂l/∂W_pq = (δD Xᵀ)_pq",
+    "  D_ij = Σ_k W_ik X_kj", "  ∂l/∂W_uv = Σ_ij δD_ij ∂D_ij/∂W_uv",
+    "step 8: differentiated (∂W_ab/∂W_uv = δ_ua δ_vb)",
+    "  ∂l/∂W_uv = Σ_j δD_uj X_vj", "  ∂l/∂W_uv = (δD Xᵀ)_uv",
   ] {
     #expect(steps.contains(line + "\n") || steps.hasSuffix(line), "missing: \(line)\n\(steps)")
   }
@@ -241,7 +241,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
   #expect(raw.data.count == printed.count)
   #expect(zip(raw.data, printed).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
   let text = try derivation.renderSteps()
-  #expect(text.contains("step 1: entry by entry"))
+  #expect(text.hasPrefix("step 1: entry by entry") || text.hasPrefix("step 1: the function"))
   #expect(text.contains("the deltas contracted"))
 }
 
@@ -252,7 +252,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
     try derivation.renderSteps() == """
       step 1: entry by entry
         f_ij = Σ_st A_is X_st B_tj
-      step 2: each factor differentiated (product rule; ∂X_ab/∂X_kl = δ_ka δ_lb)
+      step 2: differentiated (∂X_ab/∂X_kl = δ_ka δ_lb)
         ∂f_ij/∂X_kl = Σ_st A_is δ_ks δ_lt B_tj
       step 3: the deltas contracted
         ∂f_ij/∂X_kl = A_ik B_lj
@@ -264,7 +264,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
 @Test func hessianStepsAreTwoDerivatives() throws {
   let derivation = try derive("logsumexp(x)", wrt: "x", where: "x : vector(n)", order: 2)
   let text = try derivation.renderSteps()
-  #expect(text.contains("the first derivative:\nstep 1: entry by entry\n  f = logsumexp(x)"))
+  #expect(text.contains("the first derivative:\nstep 1: the function\n  f = logsumexp(x)"))
   #expect(text.contains("its derivative:\nstep 1: entry by entry\n  (∇f)_i = (softmax(x))_i"))
   let first = try #require(derivation.firstOrder)
   let second = try #require(
@@ -301,5 +301,5 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
       + "l = 1/2*norm2(tanh(Z1) - Y)^2")
   let steps = try batch.renderSteps()
   #expect(steps.contains("; a sum over j of rank-one outer products, one for each j\n"))
-  #expect(steps.contains("  ∂l/∂W₁_kl = Σ_j δZ₁_kj X_lj\n"))
+  #expect(steps.contains("  ∂l/∂W₁_pq = Σ_j δZ₁_pj X_qj\n"))
 }
