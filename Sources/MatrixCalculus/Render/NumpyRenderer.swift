@@ -479,6 +479,11 @@ struct NumpyRenderer {
       }
       // (u vᵀ)_ij = u_i v_j for a column u.
       if a.shape.cols == .one { return "np.outer(\(try expression(a)), \(try expression(b)))" }
+      // (Aᵀ B)_ij = Σ_k A_ki B_kj contracts A's first axis: XLA on CPU copies `A.T` and
+      // multiplies it in a plain loop (20× slower for a matrix-vector product), a tensordot not.
+      if style == .jaxFunction, case .transpose(let m) = a.node {
+        return "np.tensordot(\(try expression(m)), \(try expression(b)), axes=(0, 0))"
+      }
       return "(\(try expression(a)) @ \(try expression(b)))"
     case .hadamard(let a, let b): return "(\(try expression(a)) * \(try expression(b)))"
     case .power(let a, let p): return "np.power(\(try expression(a)), \(try expression(p)))"
