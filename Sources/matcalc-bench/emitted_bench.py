@@ -2,7 +2,7 @@
 """Times the code `matcalc` emits against hand-optimised NumPy and JAX's autodiff (issue 14).
 
     python3 emitted_bench.py MATCALC [--before OLD_MATCALC] [--sizes 300,2000] [--repeats 5]
-                             [--show]
+                             [--show] [--only SUBSTRING]
 
 (`matcalc-bench emitted ARGS` runs this with the matcalc built next to it.) For every problem
 and size, the `--format numpy` line runs against hand-optimised NumPy, and the `--format jax`
@@ -226,14 +226,16 @@ def main():
     parser.add_argument("--sizes", default="300,2000")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--show", action="store_true", help="print the emitted code")
+    parser.add_argument("--only", default="", help="the problems whose name contains this")
     arguments = parser.parse_args()
+    problems = [problem for problem in PROBLEMS if arguments.only in problem.name]
     sizes = [int(s) for s in arguments.sizes.split(",")]
     versions = [("emitted", arguments.matcalc)]
     if arguments.before:
         versions.insert(0, ("before", arguments.before))
     lines = {}
     functions = {}
-    for problem in PROBLEMS:
+    for problem in problems:
         for label, binary in versions:
             line = emitted(binary, problem, "numpy")
             lines[problem.name, label] = compile(line, "<emitted>", "eval")
@@ -261,7 +263,7 @@ def main():
         print(f"{problem.name} n={n}: {label} differs from hand by {gap:.2e}", file=sys.stderr)
 
     for n in sizes:
-        for problem in PROBLEMS:
+        for problem in problems:
             values = problem.inputs(n, np.random.default_rng(14))
             scope = dict(values, np=np)
             reference = problem.hand(**values)
