@@ -340,7 +340,27 @@ struct NumpyRenderer {
     }
     naming.taken.formUnion(preferredNames.values)
     var bindings: [(name: String, value: String)] = []
-    for node in order where (uses[node] ?? 0) >= 2 && !node.children.isEmpty {
+    // Under JAX, one LU factorisation serves every solve with a matrix or its transpose.
+    var solves: [Expr: Int] = [:]
+    if style == .jaxFunction {
+      for node in order {
+        if let system = system(of: node, emission) { solves[system.matrix, default: 0] += 1 }
+      }
+    }
+    for node in order {
+      if let matrix = system(of: node, emission)?.matrix, (solves[matrix] ?? 0) >= 2,
+        emission.factorisations[matrix] == nil
+      {
+        var name = ""
+        while name.isEmpty || naming.taken.contains(name) {
+          name = "_lu\(naming.counter)"
+          naming.counter += 1
+        }
+        naming.taken.insert(name)
+        bindings.append((name, "jax.scipy.linalg.lu_factor(\(try expression(matrix, emission)))"))
+        emission.factorisations[matrix] = name
+      }
+      guard (uses[node] ?? 0) >= 2 && !node.children.isEmpty else { continue }
       if case .transpose(let inner) = node.node, inner.children.isEmpty { continue }
       var name = preferredNames[node] ?? ""
       while name.isEmpty || (preferredNames[node] == nil && naming.taken.contains(name)) {
@@ -358,6 +378,25 @@ struct NumpyRenderer {
   private struct Emission {
     var names: [Expr: String] = [:]
     var solved: Set<Expr> = []
+    /// The name of the LU factorisation of a matrix several solves share (JAX).
+    var factorisations: [Expr: String] = [:]
+  }
+
+  /// The matrix A that the product `e` solves with (A⁻¹ B = solve(A, B), B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ),
+  /// as the untransposed `matrix` and whether A is its transpose.
+  private func system(of e: Expr, _ emission: Emission) -> (matrix: Expr, transposed: Bool)? {
+    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return nil }
+    let system: Expr
+    let flipped: Bool
+    if case .call(.inverse, let m) = a.node, emission.solved.contains(a) {
+      (system, flipped) = (m, false)
+    } else if case .call(.inverse, let m) = b.node, emission.solved.contains(b) {
+      (system, flipped) = (m, true)
+    } else {
+      return nil
+    }
+    if case .transpose(let inner) = system.node { return (inner, !flipped) }
+    return (system, flipped)
   }
 
   /// `d` when `e` is `diag(d)` of a column, which a product applies as a scaling.
@@ -470,7 +509,19 @@ struct NumpyRenderer {
       // (diag(d) B)_ij = d_i B_ij and (A diag(d))_ij = A_ij d_j: scalings, never np.diag.
       if let d = Self.diagonalVector(a) { return "(\(try expression(d)) * \(try expression(b)))" }
       if let d = Self.diagonalVector(b) { return "(\(try expression(a)) * \(try transposed(d)))" }
-      // A⁻¹ B = solve(A, B) and B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ.
+      // A⁻¹ B = solve(A, B) and B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ, with a shared factorisation of A or Aᵀ.
+      if let system = system(of: e, emission), let lu = emission.factorisations[system.matrix] {
+        let solvesLeft: Bool
+        if case .call(.inverse, _) = a.node, emission.solved.contains(a) {
+          solvesLeft = true
+        } else {
+          solvesLeft = false
+        }
+        let rightSide = solvesLeft ? try expression(b) : try transposed(a)
+        let trans = system.transposed ? 1 : 0
+        return "jax.scipy.linalg.lu_solve(\(lu), \(rightSide), trans=\(trans))"
+          + (solvesLeft ? "" : ".T")
+      }
       if case .call(.inverse, let m) = a.node, emission.solved.contains(a) {
         return "np.linalg.solve(\(try expression(m)), \(try expression(b)))"
       }
