@@ -9,14 +9,16 @@ and size, the `--format numpy` line runs against hand-optimised NumPy, and the `
 function under `jax.jit` against `jax.jit(jax.grad(f))` (`jax.jacobian`, `jax.hessian` for
 Jacobians and Hessians) of the objective written in jax.numpy, float64. Values are compared
 first with the hand-written NumPy (a wrong row is reported, not timed); JAX functions are
-compiled before timing. Then every contender runs at least `--repeats` times (and for at least
-0.2 s), interleaved, and the best time counts. With --before, the line of another matcalc
-build (e.g. the main branch) is timed too. Prints milliseconds, the ratios emitted NumPy/hand
-NumPy and emitted JAX/jax.grad, and their geometric means per size. On a loaded machine (shared
-cores) sub-millisecond rows vary by 2x between runs; run it twice.
+compiled before timing. Then the NumPy contenders, and apart from them the JAX ones, run at
+least `--repeats` times (and for at least 0.2 s), interleaved, and the best time counts. With
+--before, the line of another matcalc build (e.g. the main branch) is timed too. Prints
+milliseconds, the ratios emitted NumPy/hand NumPy and emitted JAX/jax.grad, and their
+geometric means per size. On a loaded machine (shared cores) sub-millisecond rows vary by 2x
+between runs; run it twice.
 """
 
 import argparse
+import inspect
 import math
 import re
 import subprocess
@@ -176,12 +178,12 @@ def emitted(matcalc, problem, form):
 
 
 def emitted_jax(matcalc, problem):
-    """The `--format jax` function under `jax.jit`, and its text."""
+    """The `--format jax` function, and its text."""
     text = emitted(matcalc, problem, "jax")
     scope = {}
     exec(text, scope)
     name = re.search(r"^def (\w+)\(", text, re.MULTILINE).group(1)
-    return jax.jit(scope[name]), text
+    return scope[name], text
 
 
 def autodiff(problem, names):
@@ -275,11 +277,19 @@ def main():
                     wrong(problem, n, label, gap)
                 else:
                     runs.append((label, lambda code=code: eval(code, scope)))
+            best = best_times(runs, arguments.repeats)
+            # JAX is timed apart: what runs right after NumPy shares the cores with OpenBLAS's
+            # threads still spinning.
+            runs = []
             if jax:
                 names = list(values)
                 arrays = {name: jnp.asarray(value) for name, value in values.items()}
+                # Positional arguments: keywords cost jax.jit's dispatch microseconds.
+                function = functions[problem.name]
+                parameters = list(inspect.signature(function).parameters)
+                emitted_arguments = [arrays[name] for name in parameters]
                 contenders = [
-                    ("jax", lambda f=functions[problem.name]: f(**arrays)),
+                    ("jax", lambda f=jax.jit(function): f(*emitted_arguments)),
                     ("grad", lambda f=autodiff(problem, names): f(*arrays.values())),
                 ]
                 for label, run in contenders:
@@ -288,7 +298,7 @@ def main():
                         wrong(problem, n, label, gap)
                     else:
                         runs.append((label, lambda run=run: jax.block_until_ready(run())))
-            best = best_times(runs, arguments.repeats)
+            best.update(best_times(runs, arguments.repeats))
 
             def milliseconds(label, width):
                 return f" {best[label] * 1e3:>{width}.2f}" if label in best else f" {'wrong':>{width}}"
