@@ -8,7 +8,9 @@
 /// in their cheapest order, a sum times a vector is distributed when that is cheaper,
 /// `diag(d) B` is written `d * B` and `A diag(d)` `A * dᵀ` (never `np.diag(d) @ B`), an inverse
 /// applied to a few columns is a solve (`np.linalg.solve(A, b)`), and an outer product is
-/// `np.outer(u, v)`.
+/// `np.outer(u, v)`. Under JAX (``Style/jaxFunction``), Aᵀ B is `jnp.tensordot(A, B, axes=(0,
+/// 0))` (XLA on CPU would copy `A.T` and multiply it in a plain loop), and the solves with one
+/// matrix and its transpose share one `jax.scipy.linalg.lu_factor`.
 ///
 /// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
 /// is given the shape of the derivative at the end.
