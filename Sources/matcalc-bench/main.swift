@@ -5,7 +5,11 @@
 //   matcalc-bench gemm-tune   single-thread GFLOP/s of a few cache blockings
 //   matcalc-bench derive      derivation and certificate time per problem
 //   matcalc-bench symbolic    per-problem times against SymPy, deep networks, product chains
-//   matcalc-bench             all of the above but the tuning
+//   matcalc-bench emitted [--sizes 300,2000] [--repeats 5] [--show]
+//                             the emitted NumPy and JAX code against hand-written NumPy and
+//                             jax.jit(jax.grad), per problem and size (python3, NumPy, JAX;
+//                             the matcalc built next to this binary)
+//   matcalc-bench             derive, symbolic and gemm
 //   matcalc-bench profile-small [ROUNDS [ID]]   the symbolic problems in a loop (for callgrind)
 //   matcalc-bench profile-mlp [L [ROUNDS]]      the L-layer all-weights gradient in a loop
 //   matcalc-bench profile-chain [L [ROUNDS]]    the gradient of tr(W_L ⋯ W_1 X) by W_1 in a loop
@@ -18,6 +22,7 @@ case "gemm": GemmBenchmark.run()
 case "gemm-tune": GemmBenchmark.tune()
 case "derive": try benchmarkDerivations()
 case "symbolic": try SymbolicBenchmark.run()
+case "emitted": exit(EmittedBenchmark.run(Array(CommandLine.arguments.dropFirst(2))))
 case "profile-small":  // every symbolic problem in a loop, to run under a profiler
   let rounds = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 1000
   let only = CommandLine.arguments.dropFirst(3).first  // one problem id, or all
@@ -49,7 +54,7 @@ case "all":
 default:
   FileHandle.standardError.write(
     Data(
-      ("usage: matcalc-bench [gemm|gemm-tune|derive|symbolic|profile-small|profile-mlp|"
-        + "profile-chain]\n").utf8))
+      ("usage: matcalc-bench [gemm|gemm-tune|derive|symbolic|emitted|profile-small|"
+        + "profile-mlp|profile-chain]\n").utf8))
   exit(2)
 }

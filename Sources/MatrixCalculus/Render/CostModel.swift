@@ -4,16 +4,21 @@
 /// A symbolic dimension is taken as large (``largeDimension``) unless ``sizes`` gives it; an
 /// integer dimension is its value. Memory traffic matters as much as arithmetic: a
 /// matrix-vector product does 2n² flops but reads n² elements, and `A + Aᵀ` reads and writes
-/// 3n² (strided) elements, so element moves are charged ``memoryWeight`` flops each.
+/// 3n² (strided) elements, so element moves are charged ``memoryWeight`` flops each. LAPACK's
+/// factorisations and triangular solves run at about a third of the matrix product's rate
+/// (measured with OpenBLAS at n = 300 and 2000: an inverse takes 3–4 products' time, not 1), so
+/// their flops are charged ``factorisationWeight`` each.
 ///
 /// - cost(A B) = 2 m k n + w (m k + k n + m n) for A m×k, B k×n
-/// - cost(solve(A, B)) = ⅔ n³ + 2 n² k + w (n² + 2 n k) for A n×n, B n×k
-/// - cost(inv(A)) = 2 n³ + 2 w n²
+/// - cost(solve(A, B)) = f (⅔ n³ + 2 n² k) + w (n² + 2 n k) for A n×n, B n×k
+/// - cost(inv(A)) = 2 f n³ + 2 w n², cost(det(A)) = ⅔ f n³ + w n²
 struct CostModel: ExpressionCost {
   /// The size a symbolic dimension stands for when none is given.
   static let largeDimension = 1000.0
   /// Flops charged per element moved to or from memory.
   static let memoryWeight = 8.0
+  /// Matrix-product flops charged per flop of a factorisation or triangular solve.
+  static let factorisationWeight = 3.0
 
   /// Sizes of symbolic dimensions, where known (`--sizes n=2000`).
   var sizes: [String: Int] = [:]
@@ -36,11 +41,14 @@ struct CostModel: ExpressionCost {
 
   /// `A⁻¹ B` by an LU solve, A n×n, B n×k.
   func solve(_ n: Double, _ k: Double) -> Double {
-    2 * n * n * n / 3 + 2 * n * n * k + Self.memoryWeight * (n * n + 2 * n * k)
+    Self.factorisationWeight * (2 * n * n * n / 3 + 2 * n * n * k)
+      + Self.memoryWeight * (n * n + 2 * n * k)
   }
 
   /// `A⁻¹` materialised, A n×n.
-  func inverse(_ n: Double) -> Double { 2 * n * n * n + 2 * Self.memoryWeight * n * n }
+  func inverse(_ n: Double) -> Double {
+    Self.factorisationWeight * 2 * n * n * n + 2 * Self.memoryWeight * n * n
+  }
 
   /// An entry-by-entry operation with `operands` inputs producing `count` entries
   /// (a sum, a Hadamard product, a scaling, a row or column scaling by a vector).
@@ -65,7 +73,8 @@ struct CostModel: ExpressionCost {
       let n = size(a.shape.rows)
       switch f {
       case .inverse: return inverse(n)
-      case .det, .logdet: return 2 * n * n * n / 3 + Self.memoryWeight * n * n
+      case .det, .logdet:
+        return Self.factorisationWeight * 2 * n * n * n / 3 + Self.memoryWeight * n * n
       case .trace, .diagonal: return 2 * n
       case .diag: return Self.memoryWeight * n * n
       case .sum, .norm1, .norm2, .softmax, .logsumexp:

@@ -30,7 +30,12 @@ extension NumpyRenderer {
   /// result (a tuple for several).
   func function(named name: String, summary: [String], returns: String, code: Code) -> String {
     let indent = "    "
-    var lines = [importLine, "", "", "def \(name)(\(parameters.joined(separator: ", "))):"]
+    var lines = [importLine]
+    // A shared LU factorisation (``NumpyRenderer``) is jax.scipy's.
+    if code.statements.contains(where: { $0.value.hasPrefix("jax.scipy.linalg.") }) {
+      lines.append("import jax.scipy.linalg")
+    }
+    lines += ["", "", "def \(name)(\(parameters.joined(separator: ", "))):"]
     var doc = summary.map { $0.replacingOccurrences(of: "\\", with: "\\\\") }
     doc += ["", "Parameters:"]
     for input in problem.inputs {

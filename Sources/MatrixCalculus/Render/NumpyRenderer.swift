@@ -8,7 +8,9 @@
 /// in their cheapest order, a sum times a vector is distributed when that is cheaper,
 /// `diag(d) B` is written `d * B` and `A diag(d)` `A * dᵀ` (never `np.diag(d) @ B`), an inverse
 /// applied to a few columns is a solve (`np.linalg.solve(A, b)`), and an outer product is
-/// `np.outer(u, v)`.
+/// `np.outer(u, v)`. Under JAX (``Style/jaxFunction``), Aᵀ B is `jnp.tensordot(A, B, axes=(0,
+/// 0))` (XLA on CPU would copy `A.T` and multiply it in a plain loop), and the solves with one
+/// matrix and its transpose share one `jax.scipy.linalg.lu_factor`.
 ///
 /// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
 /// is given the shape of the derivative at the end.
@@ -340,7 +342,27 @@ struct NumpyRenderer {
     }
     naming.taken.formUnion(preferredNames.values)
     var bindings: [(name: String, value: String)] = []
-    for node in order where (uses[node] ?? 0) >= 2 && !node.children.isEmpty {
+    // Under JAX, one LU factorisation serves every solve with a matrix or its transpose.
+    var solves: [Expr: Int] = [:]
+    if style == .jaxFunction {
+      for node in order {
+        if let system = system(of: node, emission) { solves[system.matrix, default: 0] += 1 }
+      }
+    }
+    for node in order {
+      if let matrix = system(of: node, emission)?.matrix, (solves[matrix] ?? 0) >= 2,
+        emission.factorisations[matrix] == nil
+      {
+        var name = ""
+        while name.isEmpty || naming.taken.contains(name) {
+          name = "_lu\(naming.counter)"
+          naming.counter += 1
+        }
+        naming.taken.insert(name)
+        bindings.append((name, "jax.scipy.linalg.lu_factor(\(try expression(matrix, emission)))"))
+        emission.factorisations[matrix] = name
+      }
+      guard (uses[node] ?? 0) >= 2 && !node.children.isEmpty else { continue }
       if case .transpose(let inner) = node.node, inner.children.isEmpty { continue }
       var name = preferredNames[node] ?? ""
       while name.isEmpty || (preferredNames[node] == nil && naming.taken.contains(name)) {
@@ -358,6 +380,25 @@ struct NumpyRenderer {
   private struct Emission {
     var names: [Expr: String] = [:]
     var solved: Set<Expr> = []
+    /// The name of the LU factorisation of a matrix several solves share (JAX).
+    var factorisations: [Expr: String] = [:]
+  }
+
+  /// The matrix A that the product `e` solves with (A⁻¹ B = solve(A, B), B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ),
+  /// as the untransposed `matrix` and whether A is its transpose.
+  private func system(of e: Expr, _ emission: Emission) -> (matrix: Expr, transposed: Bool)? {
+    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return nil }
+    let system: Expr
+    let flipped: Bool
+    if case .call(.inverse, let m) = a.node, emission.solved.contains(a) {
+      (system, flipped) = (m, false)
+    } else if case .call(.inverse, let m) = b.node, emission.solved.contains(b) {
+      (system, flipped) = (m, true)
+    } else {
+      return nil
+    }
+    if case .transpose(let inner) = system.node { return (inner, !flipped) }
+    return (system, flipped)
   }
 
   /// `d` when `e` is `diag(d)` of a column, which a product applies as a scaling.
@@ -470,7 +511,19 @@ struct NumpyRenderer {
       // (diag(d) B)_ij = d_i B_ij and (A diag(d))_ij = A_ij d_j: scalings, never np.diag.
       if let d = Self.diagonalVector(a) { return "(\(try expression(d)) * \(try expression(b)))" }
       if let d = Self.diagonalVector(b) { return "(\(try expression(a)) * \(try transposed(d)))" }
-      // A⁻¹ B = solve(A, B) and B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ.
+      // A⁻¹ B = solve(A, B) and B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ, with a shared factorisation of A or Aᵀ.
+      if let system = system(of: e, emission), let lu = emission.factorisations[system.matrix] {
+        let solvesLeft: Bool
+        if case .call(.inverse, _) = a.node, emission.solved.contains(a) {
+          solvesLeft = true
+        } else {
+          solvesLeft = false
+        }
+        let rightSide = solvesLeft ? try expression(b) : try transposed(a)
+        let trans = system.transposed ? 1 : 0
+        return "jax.scipy.linalg.lu_solve(\(lu), \(rightSide), trans=\(trans))"
+          + (solvesLeft ? "" : ".T")
+      }
       if case .call(.inverse, let m) = a.node, emission.solved.contains(a) {
         return "np.linalg.solve(\(try expression(m)), \(try expression(b)))"
       }
@@ -479,6 +532,11 @@ struct NumpyRenderer {
       }
       // (u vᵀ)_ij = u_i v_j for a column u.
       if a.shape.cols == .one { return "np.outer(\(try expression(a)), \(try expression(b)))" }
+      // (Aᵀ B)_ij = Σ_k A_ki B_kj contracts A's first axis: XLA on CPU copies `A.T` and
+      // multiplies it in a plain loop (20× slower for a matrix-vector product), a tensordot not.
+      if style == .jaxFunction, case .transpose(let m) = a.node {
+        return "np.tensordot(\(try expression(m)), \(try expression(b)), axes=(0, 0))"
+      }
       return "(\(try expression(a)) @ \(try expression(b)))"
     case .hadamard(let a, let b): return "(\(try expression(a)) * \(try expression(b)))"
     case .power(let a, let p): return "np.power(\(try expression(a)), \(try expression(p)))"

@@ -52,6 +52,15 @@ private let functionCases: [FunctionCase] = [
   FunctionCase(
     expression: "y'*inv(A)*x", wrt: "x",
     statements: "A : matrix(n, n); x : vector(n); y : vector(n)"),
+  // Solves with X and Xᵀ: under JAX one LU factorisation.
+  FunctionCase(
+    expression: "a'*inv(X)*b", wrt: "X",
+    statements: "X : matrix(n, n); a : vector(n); b : vector(n)"
+  ),
+  // Transposed matrices times vectors (a tensordot under JAX), not square.
+  FunctionCase(
+    expression: "y'*tanh(W2*tanh(W1*x))", wrt: "W1",
+    statements: "W1 : matrix(h, n); W2 : matrix(m, h); x : vector(n); y : vector(m)"),
 ]
 
 /// A value as nested lists (a float, a 1-D list for a vector, rows for a matrix).
@@ -159,4 +168,25 @@ private func nested(_ t: Tensor, _ type: TypeSpec) -> Any {
       #expect(gap <= 1e-9 * expectation.scale, "\(backend): \(expectation.label)")
     }
   }
+}
+
+/// Under JAX, Aᵀ b contracts A's first axis with a tensordot (XLA on CPU would copy `A.T` and
+/// multiply it in a plain loop); NumPy keeps `A.T @ b`.
+@Test func transposedProductsAreTensordotsUnderJax() throws {
+  let derivation = try derive("x'*A*x", wrt: "x", where: "A : matrix(n, n); x : vector(n)")
+  let jax = try derivation.render(.jax)
+  #expect(jax.contains("jnp.tensordot(A, x[:, None], axes=(0, 0))") && !jax.contains(".T @"))
+  #expect(try derivation.render(.python).contains("(A.T @ x[:, None])"))
+}
+
+/// Under JAX the solves with X and Xᵀ share one LU factorisation; NumPy has none to share.
+@Test func solvesShareOneFactorisationUnderJax() throws {
+  let derivation = try derive(
+    "a'*inv(X)*b", wrt: "X", where: "X : matrix(n, n); a : vector(n); b : vector(n)")
+  let jax = try derivation.render(.jax)
+  #expect(jax.components(separatedBy: "lu_factor(X)").count == 2, "\(jax)")
+  #expect(jax.components(separatedBy: "lu_solve(_lu0, ").count == 3, "\(jax)")
+  #expect(jax.contains("import jax.scipy.linalg\n") && !jax.contains("linalg.solve("))
+  let python = try derivation.render(.python)
+  #expect(!python.contains("lu_") && !python.contains("import jax"), "\(python)")
 }
