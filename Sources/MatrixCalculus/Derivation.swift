@@ -407,6 +407,7 @@ public struct Derivation: Sendable {
       function: function, index: &index, shape: objective.shape, rows: rows, cols: cols,
       named: name, variableName: variableName, matrix: matrix)
     steps.names = names
+    try steps.addCollapse(functionShape: objective.shape, avoiding: names)
     return steps
   }
 

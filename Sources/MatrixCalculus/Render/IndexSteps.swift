@@ -47,6 +47,10 @@ struct IndexSteps {
   /// The problem's one-letter names (inputs, definitions, dimensions, the objective), which
   /// no index is shown with.
   var names: Set<String> = []
+  /// For a vector or matrix F, how the chain rule uses the derivative: contracted with an
+  /// upstream gradient G = ∂L/∂F, Σ_ij G_ij ∂F_ij/∂X_kl, with the deltas contracted, and
+  /// its matrix form (the tensor collapses: (G Xᵀ)_kl for F = W X by W).
+  var collapse: (upstream: Expr, terms: [IndexTerm], matrix: Expr?)?
   /// Whether what it is differentiated by is a definition (in a backward pass).
   var isDefinition = false
   /// For a definition, the name its adjoint gets (δH), stated last; nil for an adjoint the
@@ -65,12 +69,7 @@ struct IndexSteps {
     let variable = index.variable
     let derivative = try index.derivative(of: function)
     // Σ_s δ_ks B_s… = B_k…: the sums a delta holds first, alone; then every sum.
-    let deltasContracted = try derivative.map { term in
-      let held = term.summed.filter { k in
-        term.factors.contains { $0.isDelta && $0.indices.contains(k) }
-      }
-      return try IndexContraction.contracted(term, over: held)
-    }
+    let deltasContracted = try derivative.map(Self.deltasContracted)
     let free = [rows, cols, index.a, index.b]
     // With at most two indices, each contribution is an entry of a matrix expression.
     let names = free.compactMap { $0 }
@@ -99,6 +98,47 @@ struct IndexSteps {
     self.variable = variable
     self.variableName = variableName
     self.matrix = matrix
+  }
+
+  /// The term with only the sums a delta holds contracted (Σ_s δ_ks B_s… = B_k…).
+  static func deltasContracted(_ term: IndexTerm) throws -> IndexTerm {
+    let held = term.summed.filter { k in
+      term.factors.contains { $0.isDelta && $0.indices.contains(k) }
+    }
+    return try IndexContraction.contracted(term, over: held)
+  }
+
+  /// Adds ``collapse`` for a vector or matrix F, the upstream gradient named `G` (or `Γ`
+  /// when the problem has a G).
+  mutating func addCollapse(functionShape shape: Shape, avoiding names: Set<String>) throws {
+    let rows = free[0]
+    let cols = free[1]
+    guard rows != nil || cols != nil else { return }
+    let upstream = try Expr.variable(names.contains("G") ? "Γ" : "G", shape)
+    let seeded = derivative.map { term in
+      var term = term
+      term.factors.insert(IndexedTensor(expr: upstream, row: rows, col: cols), at: 0)
+      term.summed = [rows, cols].compactMap { $0 } + term.summed
+      return term
+    }
+    let terms = IndexTerm.merged(try seeded.map(Self.deltasContracted))
+    var matrix: Expr?
+    if free[2] != nil || free[3] != nil {
+      var ranges: [String: Dim] = [:]
+      if let k = free[2] { ranges[k] = variable.shape.rows }
+      if let l = free[3] { ranges[l] = variable.shape.cols }
+      let target = [free[2], free[3]].compactMap { $0 }
+      var simplifier = Simplifier(rules: .embedded)
+      do {
+        var raised = try IndexRaising.raise(terms, to: target, ranges: ranges)
+        if target.count == 1, raised.row == nil { raised = try raised.transposed() }
+        matrix = try simplifier.simplified(raised.expr)
+      } catch MatcalcError.unsupported {
+        // No matrix form (an index shared by three factors): the index form stands alone.
+        matrix = nil
+      }
+    }
+    collapse = (upstream, terms, matrix)
   }
 
   /// The sum of the contributions in matrix form (nil beyond two indices).
@@ -420,6 +460,24 @@ extension IndexSteps {
           "the adjoint of \(latex ? "$\(x)$" : x), named \(latex ? "$\(name)$" : name)",
           "\(name) = \(renderer.render(matrix))"
         ))
+    }
+    if let (upstream, terms, matrix) = collapse {
+      // Σ_ij G_ij ∂F_ij/∂X_kl: the chain rule's use of the derivative.
+      let g = renderer.render(upstream)
+      let summed = free.prefix(2).compactMap { $0 }.joined()
+      let sum = latex ? "\\sum_{\(summed)} " : "Σ_\(summed) "
+      var math =
+        "\(sum)\(sub(g, Array(free.prefix(2))))\(latex ? " \\, " : " ")\(derivativeEntry) = "
+      math += sums.pieces(terms).joined(separator: termBreak)
+      if let matrix {
+        let indices = free.suffix(2).compactMap { $0 }.joined()
+        let inner = renderer.render(matrix)
+        let entry = latex ? "\\left(\(inner)\\right)_{\(indices)}" : "(\(inner))_\(indices)"
+        if !math.hasSuffix(" = " + entry) { math += termBreak + "= " + entry }
+      }
+      let name = latex ? "$\(g) = \\partial L/\\partial \(f)$" : "\(g) = ∂L/∂\(f)"
+      lines.append(
+        ("contracted with an upstream gradient \(name), as the chain rule uses it", math))
     }
     if let (substituted, printed) = substituted {
       let matrixDerivative = partial(f, x)

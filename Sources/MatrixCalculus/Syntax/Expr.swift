@@ -308,6 +308,25 @@ enum ExprPool {
     state.rebuild()
   }
 
+  /// Number of live interned expressions that mention a variable named `name`, after a
+  /// sweep (for tests: what other work interns meanwhile does not count).
+  static func count(mentioning name: String) -> Int {
+    let live: [Expr] = state.withLock { state in
+      sweep(&state)
+      return state.slots.compactMap { $0 }
+    }
+    var memo: [Expr: Bool] = [:]
+    func mentions(_ e: Expr) -> Bool {
+      if let known = memo[e] { return known }
+      var answer = false
+      if case .variable(let variable, _, _) = e.node, variable == name { answer = true }
+      if !answer { answer = e.anyChild(mentions) }
+      memo[e] = answer
+      return answer
+    }
+    return live.filter(mentions).count
+  }
+
   /// Number of live interned expressions, after a sweep (for tests).
   static var count: Int {
     state.withLock { state in

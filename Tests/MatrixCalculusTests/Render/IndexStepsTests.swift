@@ -240,6 +240,31 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
   }
   #expect(raw.data.count == printed.count)
   #expect(zip(raw.data, printed).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+  // The chain rule's use of the derivative: contracted with a random upstream gradient G,
+  // Σ_ij G_ij ∂F_ij/∂X_kl as printed (deltas contracted, and in matrix form) equals the sum
+  // of the derivative's entries weighted by G.
+  if let (upstream, terms, matrix) = steps.collapse {
+    var generator = SplitMix64(seed: 29)
+    var g = Tensor(
+      rows: try evaluator.size(upstream.shape.rows), cols: try evaluator.size(upstream.shape.cols))
+    for index in g.storage.indices { g.storage[index] = generator.symmetricUnit() }
+    var withG = values
+    withG[upstream.description] = g
+    var weighted = Evaluator(sizes: sizes, values: withG)
+    let outer = Array(all.suffix(all.count - functionIndices.count))
+    var expected = [Double](repeating: 0, count: raw.data.count / max(1, g.storage.count))
+    // raw is laid out over (function indices, variable indices), row-major.
+    for (position, value) in raw.data.enumerated() {
+      let f = position / expected.count
+      expected[position % expected.count] += g.storage[f] * value
+    }
+    let stated = try terms.evaluated(free: outer, sizes: extents, &weighted).data
+    #expect(zip(stated, expected).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+    if let matrix {
+      let value = try weighted.evaluate(matrix).storage
+      #expect(zip(value, expected).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) })
+    }
+  }
   let text = try derivation.renderSteps()
   #expect(text.hasPrefix("step 1: entry by entry") || text.hasPrefix("step 1: the function"))
   #expect(text.contains("the deltas contracted"))
@@ -256,6 +281,8 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
         ∂f_ij/∂X_kl = Σ_st A_is δ_ks δ_lt B_tj
       step 3: the deltas contracted
         ∂f_ij/∂X_kl = A_ik B_lj
+      step 4: contracted with an upstream gradient G = ∂L/∂f, as the chain rule uses it
+        Σ_ij G_ij ∂f_ij/∂X_kl = Σ_ij G_ij A_ik B_lj = (Aᵀ G Bᵀ)_kl
       """)
 }
 
