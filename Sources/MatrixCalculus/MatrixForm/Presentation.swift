@@ -236,8 +236,44 @@ struct Presentation {
         }
       }
     }
+    if let pulled = try Self.constantPulled(result),
+      PlainSpelling.tokenCount(pulled) < PlainSpelling.tokenCount(result)
+    {
+      result = pulled
+    }
     factorMemo[e] = result
     return result
+  }
+
+  /// `e` with a constant common to the terms of a sum pulled out of it, the sum `e` or its
+  /// operands (`(1 − a^⊙2) ⊙ (2 a − 2 y) = 2 (1 − a^⊙2) ⊙ (a − y)`; the constructors move the
+  /// constant in front of a product), or `nil` when no sum has one. Chosen by printed tokens,
+  /// where `2 (a − y)` is smaller than `(2 a − 2 y)` and `−2 a` larger than `2 a`.
+  private static func constantPulled(_ e: Expr) throws -> Expr? {
+    if let pulled = try sumConstantPulled(e) { return pulled }
+    guard e.anyChild({ if case .add = $0.node { true } else { false } }) else { return nil }
+    var changed = false
+    let mapped = try e.mappingChildren { child in
+      guard let pulled = try sumConstantPulled(child) else { return child }
+      changed = true
+      return pulled
+    }
+    return changed ? mapped : nil
+  }
+
+  /// `Σ cᵢ Tᵢ = c Σ (cᵢ/c) Tᵢ` for the smallest |cᵢ| ≠ 1 when every cᵢ/c is a whole number
+  /// (negative when every cᵢ is), or `nil`.
+  private static func sumConstantPulled(_ e: Expr) throws -> Expr? {
+    guard case .add(let terms) = e.node else { return nil }
+    let coefficients = terms.map(\.coefficientAndBase.0)
+    guard let smallest = coefficients.map(abs).min(), smallest != 1, smallest > 0 else {
+      return nil
+    }
+    let c = coefficients.allSatisfy { $0 < 0 } ? -smallest : smallest
+    guard coefficients.allSatisfy({ ($0 / c).rounded() == $0 / c }) else { return nil }
+    // Interned as it is: `scale` would distribute c back over the terms.
+    let sum = try Expr.add(terms.map { try Expr.scale(1 / c, $0) })
+    return try ExprPool.intern(.product(Expr.constant(c), sum))
   }
 
   /// `tr(P u vᵀ Q) = vᵀ Q P u` (the trace is cyclic): the trace of a chain through a column
