@@ -519,7 +519,7 @@ public struct Derivation: Sendable {
     copy.isSymmetrized = true
     // G printed once, with the names it already had (α = K⁻¹ y), when it is more than a name
     // or two: 2G − diag(diag(G)) for a G symmetric by construction, else G + Gᵀ − diag(diag(G)).
-    if Presentation.size(result) > Self.namedGradientSize,
+    if PlainSpelling.tokenCount(result) > Self.namedGradientSize,
       let spelling = Self.gradientSpellings.first(where: { !takenNames.contains(Names.text($0)) })
     {
       let g = try Expr.variable(spelling, result.shape, symmetric: result.isSymmetric)
@@ -531,8 +531,8 @@ public struct Derivation: Sendable {
     return copy
   }
 
-  /// A gradient printed in more nodes than this is named in ``symmetrized()`` (`x xᵀ` and
-  /// `S⁻¹` are printed where they occur).
+  /// A gradient printed in more tokens than this is named in ``symmetrized()`` (`x*x'` and
+  /// `inv(S)` are printed where they occur).
   static let namedGradientSize = 4
   /// Names for the gradient G in ``symmetrized()``, the first the problem does not use.
   static let gradientSpellings = ["G", "H", "Gamma"]

@@ -57,18 +57,23 @@ struct Presentation {
     return cost
   }
 
-  /// Number of nodes as printed (shared subtrees counted each time), capped.
+  /// The printed size: tokens in the input language (``PlainSpelling/tokenCount(_:)``, `−2 a`
+  /// one more than `2 a`), ties broken by nodes (`(A + Aᵀ) x` before `A x + Aᵀ x`, both eight
+  /// tokens); shared subtrees counted each time printed, capped.
   static func size(_ e: Expr) -> Int {
     var memo: [Expr: Int] = [:]
-    func count(_ e: Expr) -> Int {
+    func nodes(_ e: Expr) -> Int {
       if let known = memo[e] { return known }
       var total = 1
-      e.forEachChild { total = min(1_000_000, total + count($0)) }
+      e.forEachChild { total = min(nodeWeight - 1, total + nodes($0)) }
       memo[e] = total
       return total
     }
-    return count(e)
+    return PlainSpelling.tokenCount(e) * nodeWeight + nodes(e)
   }
+
+  /// A token outweighs any number of nodes below this.
+  private static let nodeWeight = 1 << 12
 
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
@@ -341,7 +346,10 @@ struct Presentation {
       guard let restProduct = try Expr.product(of: rest) else { return nil }
       inner.append(try Expr.scale(c, restProduct))
     }
-    let combined = right ? try Expr.add(inner) * key : try key * Expr.add(inner)
+    // A constant common to the inner terms goes in front: −2 (S + T) M, not (−2 S − 2 T) M.
+    let sum = try Expr.add(inner)
+    let factor = try sumConstantPulled(sum) ?? sum
+    let combined = right ? try factor * key : try key * factor
     var remaining = terms.indices.filter { !members.contains($0) }.map { terms[$0] }
     remaining.append(combined)
     return try Expr.add(remaining)
