@@ -259,9 +259,7 @@ public struct Derivation: Sendable {
   /// does not use.
   private mutating func nameSharedSubexpressions() throws {
     let sharing = try SharedSubexpressions(result) {
-      let taken = Set(
-        (problem.inputs.map(\.name) + problem.definitions.map(\.name) + problem.functions.keys
-          + [objectiveName, variableName]).map(Names.text))
+      let taken = takenNames
       let spellings = ["alpha", "beta", "gamma", "eta", "theta", "kappa", "mu", "nu", "xi", "rho"]
         .filter { !taken.contains(Names.text($0)) }
       return Array(spellings.prefix(3))
@@ -525,7 +523,32 @@ public struct Derivation: Sendable {
     copy.shared = []
     copy.sharedForm = nil
     copy.isSymmetrized = true
+    // G printed once, with the names it already had (α = K⁻¹ y), when it is more than a name
+    // or two: 2G − diag(diag(G)) for a G symmetric by construction, else G + Gᵀ − diag(diag(G)).
+    if PlainSpelling.tokenCount(result) > Self.namedGradientSize,
+      let spelling = Self.gradientSpellings.first(where: { !takenNames.contains(Names.text($0)) })
+    {
+      let g = try Expr.variable(spelling, result.shape, symmetric: result.isSymmetric)
+      let diagonal = try Expr.call(.diag, try Expr.call(.diagonal, g))
+      let twice = g.isSymmetric ? try Expr.scale(2, g) : try g + Expr.transpose(g)
+      copy.sharedForm = try twice - diagonal
+      copy.shared = shared + [Intermediate(name: spelling, variable: g, value: shown)]
+    }
     return copy
+  }
+
+  /// A gradient printed in more tokens than this is named in ``symmetrized()`` (`x*x'` and
+  /// `inv(S)` are printed where they occur).
+  static let namedGradientSize = 4
+  /// Names for the gradient G in ``symmetrized()``, the first the problem does not use.
+  static let gradientSpellings = ["G", "H", "Gamma"]
+
+  /// The names the problem, the objective, the variable and the shared names already use, as
+  /// printed.
+  private var takenNames: Set<String> {
+    Set(
+      (problem.inputs.map(\.name) + problem.definitions.map(\.name) + problem.functions.keys
+        + [objectiveName, variableName] + shared.map(\.name)).map(Names.text))
   }
 
   /// The convention of ``symmetrized()``, stated in outputs.
@@ -672,18 +695,29 @@ public struct Derivation: Sendable {
     }
     if !objective.isScalar { return try checkMatrixForm(result, of: objective, points: points) }
     var certificate = try Checker.checkGradient(
-      of: objective, withRespectTo: variable, gradient: result, in: problem, points: points)
+      of: objective, withRespectTo: variable, gradient: try checkable(result), in: problem,
+      points: points)
     // The backward recursion and the formula over the shared names, as printed.
     for (formula, names) in [(named, intermediates), (shown, shared)]
     where !names.isEmpty && certificate.passed {
       let printed = try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: formula, in: problem,
+        of: objective, withRespectTo: variable, gradient: try checkable(formula), in: problem,
         intermediates: names.asDefinitions, points: points)
       if !printed.passed || printed.maxRelativeError > certificate.maxRelativeError {
         certificate = printed
       }
     }
     return certificate
+  }
+
+  /// What the checker compares with differences along symmetric directions V: the formula
+  /// itself, or for the gradient on symmetric matrices Gₛ = G + Gᵀ − diag(diag(G)) (printed
+  /// 2G − diag(diag(G)) for a symmetric G), ½ (Gₛ + diag(diag(Gₛ))) = ½ (G + Gᵀ), whose
+  /// Σ ½ (G + Gᵀ) ⊙ V is Σ G ⊙ V for every symmetric V.
+  private func checkable(_ formula: Expr) throws -> Expr {
+    guard isSymmetrized else { return formula }
+    let diagonal = try Expr.call(.diag, try Expr.call(.diagonal, formula))
+    return try Expr.scale(0.5, try formula + diagonal)
   }
 
   /// Checks `derivative`, the first derivative of `function` in matrix form: a gradient, a

@@ -251,14 +251,14 @@ enum Matcalc {
   private static func emit(_ derivation: Derivation, options: Options, output: inout Output)
     throws -> Piece?
   {
+    // The gradient on symmetric matrices is checked as printed (2G − diag(diag(G)), G bound).
+    let derivation = options.symmetricGradient ? try derivation.symmetrized() : derivation
     let (passed, certificate) = try certify(
       options, output: &output,
       subject: "∂\(derivation.objectiveName)/∂\(derivation.variableName)",
       withheld: "the formula is not printed"
     ) { try derivation.check() }
     guard passed else { return nil }
-    // G + Gᵀ − diag(G) of the checked G: an exact identity applied to a checked formula.
-    let derivation = options.symmetricGradient ? try derivation.symmetrized() : derivation
     switch (options.format, options.standalone) {
     case (.json, _):
       return .json(

@@ -56,3 +56,26 @@ func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected
   let byY = try derivedAndChecked("sum(y)*t", wrt: "y", where: statements)
   #expect(MathRenderer(.text).render(byY.result) != "0")
 }
+
+/// The gradient on symmetric matrices with G printed once: 2G − diag(diag(G)) for a G that is
+/// symmetric by construction, G + Gᵀ − diag(diag(G)) otherwise; checked as printed (G bound to
+/// its value) and against the self-contained result.
+@Test(arguments: [
+  ("1/2*y'*inv(S)*y + 1/2*logdet(S)", "2 G − diag(diag(G))", "α = S⁻¹ y, G = ½ S⁻¹ − ½ α αᵀ"),
+  ("logdet(S) - tr(B*S)", "2 G − diag(diag(G))", "G = S⁻¹ − B"),
+  ("tr(A*S*S)", "G + Gᵀ − diag(diag(G))", "G = (A S + S A)ᵀ"),
+  ("x'*S*x", "2 x xᵀ − diag(diag(x xᵀ))", ""),
+])
+func symmetricGradientNamesTheGradientOnce(_ expression: String, shown: String, names: String)
+  throws
+{
+  let derivation = try derive(
+    expression, wrt: "S",
+    where: "S : symmetric(n); B : symmetric(n); y : vector(n); x : vector(n); A : matrix(n, n)")
+  let symmetrized = try derivation.symmetrized()
+  #expect(try symmetrized.check().passed)
+  let text = MathRenderer(.text)
+  #expect(text.render(symmetrized.shown) == shown)
+  #expect(symmetrized.whereList(text).joined(separator: ", ") == names)
+  #expect(symmetrized.result == (try derivation.symmetricGradient()))
+}

@@ -57,18 +57,23 @@ struct Presentation {
     return cost
   }
 
-  /// Number of nodes as printed (shared subtrees counted each time), capped.
+  /// The printed size: tokens in the input language (``PlainSpelling/tokenCount(_:)``, `−2 a`
+  /// one more than `2 a`), ties broken by nodes (`(A + Aᵀ) x` before `A x + Aᵀ x`, both eight
+  /// tokens); shared subtrees counted each time printed, capped.
   static func size(_ e: Expr) -> Int {
     var memo: [Expr: Int] = [:]
-    func count(_ e: Expr) -> Int {
+    func nodes(_ e: Expr) -> Int {
       if let known = memo[e] { return known }
       var total = 1
-      e.forEachChild { total = min(1_000_000, total + count($0)) }
+      e.forEachChild { total = min(nodeWeight - 1, total + nodes($0)) }
       memo[e] = total
       return total
     }
-    return count(e)
+    return PlainSpelling.tokenCount(e) * nodeWeight + nodes(e)
   }
+
+  /// A token outweighs any number of nodes below this.
+  private static let nodeWeight = 1 << 12
 
   /// The presented form: folded (so `sigmoid(z)` and its name `a` are one atom), element-wise
   /// algebra simplified, then factored.
@@ -236,8 +241,44 @@ struct Presentation {
         }
       }
     }
+    if let pulled = try Self.constantPulled(result),
+      PlainSpelling.tokenCount(pulled) < PlainSpelling.tokenCount(result)
+    {
+      result = pulled
+    }
     factorMemo[e] = result
     return result
+  }
+
+  /// `e` with a constant common to the terms of a sum pulled out of it, the sum `e` or its
+  /// operands (`(1 − a^⊙2) ⊙ (2 a − 2 y) = 2 (1 − a^⊙2) ⊙ (a − y)`; the constructors move the
+  /// constant in front of a product), or `nil` when no sum has one. Chosen by printed tokens,
+  /// where `2 (a − y)` is smaller than `(2 a − 2 y)` and `−2 a` larger than `2 a`.
+  private static func constantPulled(_ e: Expr) throws -> Expr? {
+    if let pulled = try sumConstantPulled(e) { return pulled }
+    guard e.anyChild({ if case .add = $0.node { true } else { false } }) else { return nil }
+    var changed = false
+    let mapped = try e.mappingChildren { child in
+      guard let pulled = try sumConstantPulled(child) else { return child }
+      changed = true
+      return pulled
+    }
+    return changed ? mapped : nil
+  }
+
+  /// `Σ cᵢ Tᵢ = c Σ (cᵢ/c) Tᵢ` for the smallest |cᵢ| ≠ 1 when every cᵢ/c is a whole number
+  /// (negative when every cᵢ is), or `nil`.
+  private static func sumConstantPulled(_ e: Expr) throws -> Expr? {
+    guard case .add(let terms) = e.node else { return nil }
+    let coefficients = terms.map(\.coefficientAndBase.0)
+    guard let smallest = coefficients.map(abs).min(), smallest != 1, smallest > 0 else {
+      return nil
+    }
+    let c = coefficients.allSatisfy { $0 < 0 } ? -smallest : smallest
+    guard coefficients.allSatisfy({ ($0 / c).rounded() == $0 / c }) else { return nil }
+    // Interned as it is: `scale` would distribute c back over the terms.
+    let sum = try Expr.add(terms.map { try Expr.scale(1 / c, $0) })
+    return try ExprPool.intern(.product(Expr.constant(c), sum))
   }
 
   /// `tr(P u vᵀ Q) = vᵀ Q P u` (the trace is cyclic): the trace of a chain through a column
@@ -305,7 +346,10 @@ struct Presentation {
       guard let restProduct = try Expr.product(of: rest) else { return nil }
       inner.append(try Expr.scale(c, restProduct))
     }
-    let combined = right ? try Expr.add(inner) * key : try key * Expr.add(inner)
+    // A constant common to the inner terms goes in front: −2 (S + T) M, not (−2 S − 2 T) M.
+    let sum = try Expr.add(inner)
+    let factor = try sumConstantPulled(sum) ?? sum
+    let combined = right ? try factor * key : try key * factor
     var remaining = terms.indices.filter { !members.contains($0) }.map { terms[$0] }
     remaining.append(combined)
     return try Expr.add(remaining)

@@ -166,6 +166,8 @@ public struct MathRenderer: Sendable {
         if style == .latex { return ("\\frac{\(render(b, 0))}{\(render(s, 0))}", 4) }
         return ("\(render(b, 1)) / \(render(s, 3))", 1)
       }
+      // s (A ⊙ B) = (s A) ⊙ B: `2 (1 − a^⊙2) ⊙ (a − y)`.
+      if a.isScalar, case .hadamard = b.node { return ("\(factor(a)) \(render(b, 1))", 1) }
       // Juxtaposition is associative: a product inside a product needs no parentheses.
       return ("\(factor(a)) \(factor(b))", 1)
     case .hadamard(let a, let b):

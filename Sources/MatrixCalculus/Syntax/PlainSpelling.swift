@@ -48,6 +48,8 @@ enum PlainSpelling {
   /// the operand `c` the spelling of `b` begins with, and `c` is not itself spelled at the
   /// level of `*` (`p .* q`, `1/s`).
   private static func rightFactor(_ a: Expr, _ b: Expr) -> String {
+    // s*(A .* B) is (s*A) .* B: `2*(a - y) .* u`, one pair of parentheses fewer.
+    if a.isScalar, case .hadamard = b.node { return spell(b, 1) }
     guard case .product = b.node else { return spell(b, 2) }
     let c = firstSpelled(b)
     if raw(c).1 != 1, a.isScalar || c.isScalar || a.shape.cols == c.shape.rows {
@@ -57,13 +59,13 @@ enum PlainSpelling {
   }
 
   /// The operand a product's spelling begins with: `A` in `A*B*C` and in `A*B/s`.
-  private static func firstSpelled(_ e: Expr) -> Expr {
+  fileprivate static func firstSpelled(_ e: Expr) -> Expr {
     guard case .product(let a, let b) = e.node, a.constantValue != -1 else { return e }
     return divisor(a) != nil ? firstSpelled(b) : firstSpelled(a)
   }
 
   /// `sᵖ` for a scalar `s⁻ᵖ` (p > 0), spelled as a divisor; `nil` for anything else.
-  private static func divisor(_ e: Expr) -> Expr? {
+  fileprivate static func divisor(_ e: Expr) -> Expr? {
     guard e.isScalar, case .power(let s, let p) = e.node, let q = p.constantValue, q < 0 else {
       return nil
     }
@@ -126,6 +128,99 @@ enum PlainSpelling {
     case .mapped(let f, let order, let a):
       return ("\(f)\(String(repeating: "'", count: order))(\(spell(a, 0)))", 4)
     case .differential(let a): return ("d(\(spell(a, 0)))", 4)
+    }
+  }
+}
+
+// MARK: - Printed size in tokens
+
+extension PlainSpelling {
+  /// The number of tokens of ``spell(_:)`` of `e` (names, numbers, operators, parentheses), as
+  /// the lexer reads them: `2*(a - y)` is 7, `2*a - 2*y` is 7, `-2*a` is 4. Counted on the
+  /// expression graph, each node once per spelling context, so shared subtrees cost no time
+  /// (their tokens count each time printed), capped at a million.
+  static func tokenCount(_ e: Expr) -> Int {
+    var counter = TokenCounter()
+    return counter.spelled(e, 0)
+  }
+
+  /// Mirrors ``raw(_:)`` and ``spell(_:_:)``, counting instead of writing.
+  private struct TokenCounter {
+    var memo: [Expr: (count: Int, level: Int)] = [:]
+
+    mutating func spelled(_ e: Expr, _ context: Int) -> Int {
+      let (count, level) = raw(e)
+      return min(1_000_000, level < context ? count + 2 : count)
+    }
+
+    mutating func rightFactor(_ a: Expr, _ b: Expr) -> Int {
+      if a.isScalar, case .hadamard = b.node { return spelled(b, 1) }
+      guard case .product = b.node else { return spelled(b, 2) }
+      let c = PlainSpelling.firstSpelled(b)
+      if raw(c).level != 1, a.isScalar || c.isScalar || a.shape.cols == c.shape.rows {
+        return spelled(b, 1)
+      }
+      return spelled(b, 2)
+    }
+
+    mutating func raw(_ e: Expr) -> (count: Int, level: Int) {
+      if let known = memo[e] { return known }
+      let result: (count: Int, level: Int)
+      switch e.node {
+      case .variable: result = (1, 4)
+      case .constant(let value): result = value < 0 ? (2, 2) : (1, 4)
+      case .identity: result = (4, 4)  // I(n)
+      case .ones, .zero: result = (6, 4)  // ones(m, n)
+      case .add(let terms):
+        let shape = e.shape
+        let broadcasts = terms.contains { term in
+          if case .ones = term.coefficientAndBase.1.node { return false }
+          return term.shape == shape
+        }
+        var count = 0
+        for (index, term) in Expr.inPrintingOrder(terms).enumerated() {
+          let (c, base) = term.coefficientAndBase
+          if broadcasts, case .ones = base.node {
+            count += 1
+          } else if c < 0 {
+            count += spelled((try? Expr.scale(-c, base)) ?? base, 1)
+          } else {
+            count += spelled(term, 1)
+          }
+          if c < 0 || index > 0 { count += 1 }  // the sign
+        }
+        result = (count, 0)
+      case .product(let a, let b):
+        if let c = a.constantValue, c == -1 {
+          result = (1 + spelled(b, 1), 2)
+        } else if let divisor = PlainSpelling.divisor(a) {
+          result = (spelled(b, 1) + 1 + spelled(divisor, 3), 1)
+        } else if let divisor = PlainSpelling.divisor(b) {
+          result = (spelled(a, 1) + 1 + spelled(divisor, 3), 1)
+        } else {
+          result = (spelled(a, 1) + 1 + rightFactor(a, b), 1)
+        }
+      case .hadamard(let a, let b):
+        if case .power(let divisor, let p) = b.node, p.constantValue == -1 {
+          result = (spelled(a, 1) + 1 + spelled(divisor, 2), 1)
+        } else if case .power(let divisor, let p) = a.node, p.constantValue == -1 {
+          result = (spelled(b, 1) + 1 + spelled(divisor, 2), 1)
+        } else {
+          result = (spelled(a, 1) + 1 + spelled(b, 2), 1)
+        }
+      case .power(let a, let p):
+        if let divisor = PlainSpelling.divisor(e) {
+          result = (2 + spelled(divisor, 3), 1)
+        } else {
+          result = (spelled(a, 4) + 1 + spelled(p, 4), 3)
+        }
+      case .transpose(let a): result = (spelled(a, 4) + 1, 4)
+      case .call(_, let a), .opaque(_, let a), .gradient(_, let a), .differential(let a):
+        result = (3 + spelled(a, 0), 4)
+      case .mapped(_, let order, let a): result = (3 + order + spelled(a, 0), 4)
+      }
+      memo[e] = result
+      return result
     }
   }
 }

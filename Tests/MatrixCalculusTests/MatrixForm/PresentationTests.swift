@@ -53,3 +53,19 @@ func transposesStayOutsideDifferences(_ input: String, wrt: String, result: Stri
   let derivation = try derivedAndChecked(input, wrt: wrt, where: presentationDeclarations)
   #expect(MathRenderer(.text).render(derivation.result) == result)
 }
+
+/// A constant common to the terms of a sum is pulled out where that prints in fewer tokens:
+/// the tanh layer's ∂l/∂b = 2 (1 − a^⊙2) ⊙ (a − y), not (1 − a^⊙2) ⊙ (2 a − 2 y).
+@Test(arguments: [
+  ("l = norm2(a - y)^2", "2 (1 − a^⊙2) ⊙ (a − y)", "2*(1 - a.^2) .* (a - y)"),
+  ("l = 1/2*norm2(a - y)^2", "(1 − a^⊙2) ⊙ (a − y)", "(1 - a.^2) .* (a - y)"),
+  ("l = 3*norm2(a - y)^2", "6 (1 − a^⊙2) ⊙ (a − y)", "6*(1 - a.^2) .* (a - y)"),
+])
+func commonConstantIsPulledOutOfASum(_ objective: String, text: String, plain: String) throws {
+  let derivation = try derivedAndChecked(
+    "l", wrt: "b",
+    where: "W : matrix(h, n); b : vector(h); x : vector(n); y : vector(h); a = tanh(W*x + b); "
+      + objective)
+  #expect(MathRenderer(.text).render(derivation.result) == text)
+  #expect(try derivation.plain() == plain)
+}

@@ -108,3 +108,21 @@ func plainIsTheLaidOutResult(
   let actual = try value(ofPlain: plain, statements: statements, sizes: sizes, values: values)
   expectClose(actual, expected, "\(expression) (\(layout)): \(plain)")
 }
+
+/// `PlainSpelling.tokenCount` is the number of tokens the lexer reads in the spelling, for the
+/// results of the textbook corpus and their subexpressions.
+@Test func tokenCountIsTheLexersCount() throws {
+  for textbookCase in Textbook.cases {
+    let derivation = try derive(
+      textbookCase.objective, wrt: textbookCase.wrt, where: textbookCase.statements,
+      order: textbookCase.order)
+    var seen = Set<Expr>()
+    func visit(_ e: Expr) throws {
+      guard seen.insert(e).inserted else { return }
+      let spelling = PlainSpelling.spell(e)
+      #expect(PlainSpelling.tokenCount(e) == (try Textbook.size(spelling)), "\(spelling)")
+      try e.children.forEach(visit)
+    }
+    try visit(derivation.result)
+  }
+}
