@@ -391,7 +391,7 @@ public struct Backpropagation: Sendable {
     }
     if !intermediates.isEmpty {
       lines.append(
-        "\\paragraph{Backward pass.} One adjoint $\\delta_D = \\partial \(of) / \\partial D$ per "
+        "\\paragraph{Backward pass.} One adjoint $\\delta D = \\partial \(of) / \\partial D$ per "
           + "definition, the last one first; every gradient is stated through them.")
       for intermediate in intermediates {
         lines.append(

@@ -1021,7 +1021,9 @@ public struct Derivation: Sendable {
     var seen = Set<String>()
     let rules = steps.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
-      blocks.append("Rules applied: " + rules.map { "`\($0)`" }.joined(separator: ", ") + ".")
+      blocks.append(
+        "Rules applied: " + rules.map { "`\($0)`" }.joined(separator: ", ")
+          + ", by the engine's matrix-level derivation, which the steps above redo in index form.")
     }
     return blocks
   }

@@ -676,7 +676,7 @@ extension IndexSteps {
     return blocks
   }
 
-  /// The brace that closes the one at `offset` (titles hold math: `$\delta_{H}$`).
+  /// The brace that closes the one at `offset` (titles hold math: `$\hat{y}$`).
   private static func closingBrace(_ line: String, from offset: Int) -> String.Index? {
     var depth = 0
     var index = line.index(line.startIndex, offsetBy: offset)

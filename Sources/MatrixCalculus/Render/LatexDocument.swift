@@ -113,7 +113,7 @@ public struct LatexDocument {
     if !derivation.intermediates.isEmpty {
       lines.append(
         "\\paragraph{Backward pass.} Reverse accumulation: the adjoint "
-          + "$\\delta_D = \\partial \(of) / \\partial D$ of each definition, the last one first, "
+          + "$\\delta D = \\partial \(of) / \\partial D$ of each definition, the last one first, "
           + "each in terms of the ones before it.")
       for intermediate in derivation.intermediates {
         lines.append(
@@ -144,7 +144,8 @@ public struct LatexDocument {
       lines.append(
         "{\\raggedright\\paragraph{Rules applied.} "
           + rules.map { "\\texttt{\(escaped($0))}" }.joined(separator: ", ")
-          + " (from the rule files of matcalc).\\par}")
+          + " (from the rule files of matcalc), by the engine's matrix-level derivation, which "
+          + "the steps above redo in index form.\\par}")
     }
     lines.append(
       "\\paragraph{Result.} \(escaped(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst()))."

@@ -29,11 +29,12 @@ public struct MathRenderer: Sendable {
   }
 
   /// `base` with the index letters `indices` (`A_ij`); in LaTeX a base that has a subscript of
-  /// its own is parenthesised, (W_1)_{is}, so its indices do not run into it.
+  /// its own, or is an adjoint δH, is parenthesised, (W_1)_{is}, (δH)_{ij}, so its indices do
+  /// not run into it.
   func subscripted(_ base: String, _ indices: String) -> String {
     if indices.isEmpty { return base }
     guard style == .latex else { return "\(base)_\(indices)" }
-    let own = base.contains("_") && !base.hasPrefix("\\left(")
+    let own = (base.contains("_") || base.hasPrefix("\\delta ")) && !base.hasPrefix("\\left(")
     return (own ? "\\left(\(base)\\right)" : base) + "_{\(indices)}"
   }
 

@@ -82,7 +82,8 @@ enum Names {
   }
 
   private static func formatLatex(_ name: String) -> String {
-    if name.hasPrefix("δ") { return "\\delta_{" + latex(String(name.dropFirst())) + "}" }
+    // δH, the adjoint of H, not δ_H: a subscript would read as a Kronecker delta's index.
+    if name.hasPrefix("δ") { return "\\delta " + latex(String(name.dropFirst())) }
     let (stem, hat, index) = parts(name)
     var result = greek[stem]?.latex ?? (stem.count > 1 ? "\\mathrm{\(stem)}" : stem)
     if hat { result = "\\hat{\(result)}" }
