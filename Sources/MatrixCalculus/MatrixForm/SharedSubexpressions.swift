@@ -123,15 +123,16 @@ struct SharedSubexpressions {
       for part in parts(e) { occurrences[part, default: 0] += count }
     }
     // Each run (read in the orientation printed more naturally) with its count, in order met.
-    var counts: [[Expr]: Int] = [:]
-    var flips: [[Expr]: [Expr]] = [:]
-    var met: [[Expr]] = []
+    var position: [Run: Int] = [:]
+    var met: [(run: [Expr], flipped: [Expr], count: Int)] = []
     func count(_ run: [Expr], _ flipped: [Expr], _ times: Int) {
-      if counts[run] == nil {
-        met.append(run)
-        flips[run] = flipped
+      let key = Run(factors: run)
+      if let index = position[key] {
+        met[index].count += times
+      } else {
+        position[key] = met.count
+        met.append((run, flipped, times))
       }
-      counts[run, default: 0] += times
     }
     for e in order {
       let times = occurrences[e] ?? 0
@@ -144,27 +145,46 @@ struct SharedSubexpressions {
         let flippedFactors = try? factors.map({ try $0.transposedForm() })
       else { continue }
       // A run and its transpose are one key; occurrences in one chain do not overlap.
-      var end: [[Expr]: Int] = [:]
+      var end: [Run: Int] = [:]
       for start in factors.indices {
         for length in 2...max(2, factors.count - start) where start + length <= factors.count {
           let run = Array(factors[start..<start + length])
           let flipped = Array(flippedFactors[start..<start + length].reversed())
           let key = preferred(run, flipped)
           let other = key == run ? flipped : run
-          guard isNontrivial(key), (end[key] ?? 0) <= start else { continue }
-          end[key] = start + length
+          guard isNontrivial(key) else { continue }
+          let keyRun = Run(factors: key)
+          guard (end[keyRun] ?? 0) <= start else { continue }
+          end[keyRun] = start + length
           count(key, other, times)
         }
       }
     }
-    var best: (run: [Expr], saving: Int)?
-    for run in met {
-      guard let times = counts[run], times >= 2 else { continue }
-      let saving = (times - 1) * run.reduce(0) { $0 + Presentation.size($1) }
-      if saving > (best?.saving ?? 0) { best = (run, saving) }
+    var best: (run: [Expr], flipped: [Expr], saving: Int)?
+    for entry in met where entry.count >= 2 {
+      let saving = (entry.count - 1) * entry.run.reduce(0) { $0 + Presentation.size($1) }
+      if saving > (best?.saving ?? 0) { best = (entry.run, entry.flipped, saving) }
     }
-    guard let best, let flipped = flips[best.run] else { return nil }
-    return (best.run, flipped)
+    guard let best else { return nil }
+    return (best.run, best.flipped)
+  }
+
+  /// A run of factors as a hash key: the factors' identities mixed one after another (an
+  /// array of expressions would feed each one through SipHash).
+  private struct Run: Hashable {
+    let factors: [Expr]
+
+    static func == (lhs: Run, rhs: Run) -> Bool { lhs.factors == rhs.factors }
+
+    func hash(into hasher: inout Hasher) {
+      for factor in factors { hasher.combine(factor) }
+    }
+
+    func _rawHashValue(seed: Int) -> Int {
+      var hash = seed ^ factors.count
+      for factor in factors { hash = factor._rawHashValue(seed: hash) }
+      return hash
+    }
   }
 
   /// Of a run and its transpose, the one a textbook names: a column rather than a row
