@@ -82,40 +82,9 @@ struct SharedSubexpressions {
     // Distinct nodes, children before parents. Nothing can repeat unless a node other than a
     // name is reached twice or two chain factors share a name up to transposes and inverses
     // (yᵀ and y): most formulas stop here.
-    var order: [Expr] = []
-    order.reserveCapacity(32)
-    var seen = Set<Expr>(minimumCapacity: 32)
-    var stems = Set<Expr>(minimumCapacity: 16)
-    var mayRepeat = false
-    var tooLarge = false
-    func stem(_ e: Expr) -> Expr {
-      switch e.node {
-      case .transpose(let a), .call(.inverse, let a): return stem(a)
-      default: return e
-      }
-    }
-    func visit(_ e: Expr) {
-      guard !tooLarge else { return }
-      guard seen.insert(e).inserted else {
-        if e.anyChild({ _ in true }) { mayRepeat = true }
-        return
-      }
-      if seen.count > nodeLimit {
-        tooLarge = true
-        return
-      }
-      if isChain(e) {
-        for factor in e.matrixFactors {
-          if !stems.insert(stem(factor)).inserted { mayRepeat = true }
-          visit(factor)
-        }
-      } else {
-        e.forEachChild(visit)
-      }
-      order.append(e)
-    }
-    visit(formula)
-    if tooLarge || !mayRepeat { return nil }
+    let walk = Walk(formula)
+    if walk.tooLarge || !walk.mayRepeat { return nil }
+    let order = walk.order
     // How often each occurs as printed.
     var occurrences: [Expr: Int] = [formula: 1]
     for e in order.reversed() {
@@ -167,6 +136,50 @@ struct SharedSubexpressions {
     }
     guard let best else { return nil }
     return (best.run, best.flipped)
+  }
+
+  /// The distinct nodes of a formula, children before parents, up to ``nodeLimit``; a
+  /// struct rather than nested functions, whose captured variables are boxed and checked for
+  /// exclusive access on every use.
+  private struct Walk {
+    private(set) var order: [Expr] = []
+    private var seen = Set<Expr>(minimumCapacity: 32)
+    private var stems = Set<Expr>(minimumCapacity: 16)
+    private(set) var mayRepeat = false
+    private(set) var tooLarge = false
+
+    init(_ formula: Expr) {
+      order.reserveCapacity(32)
+      visit(formula)
+    }
+
+    private static func stem(_ e: Expr) -> Expr {
+      switch e.node {
+      case .transpose(let a), .call(.inverse, let a): return stem(a)
+      default: return e
+      }
+    }
+
+    private mutating func visit(_ e: Expr) {
+      guard !tooLarge else { return }
+      guard seen.insert(e).inserted else {
+        if e.anyChild({ _ in true }) { mayRepeat = true }
+        return
+      }
+      if seen.count > SharedSubexpressions.nodeLimit {
+        tooLarge = true
+        return
+      }
+      if SharedSubexpressions.isChain(e) {
+        for factor in e.matrixFactors {
+          if !stems.insert(Self.stem(factor)).inserted { mayRepeat = true }
+          visit(factor)
+        }
+      } else {
+        e.forEachChild { visit($0) }
+      }
+      order.append(e)
+    }
   }
 
   /// A run of factors as a hash key: the factors' identities mixed one after another (an
