@@ -116,6 +116,8 @@ struct Presentation {
   /// ((diag(s) − s sᵀ)(y ⊘ s) = y − s sum(y), the softmax Jacobian on the cross-entropy's
   /// adjoint). Only a column v that is a ⊙ product or a power is tried.
   mutating func distributed(_ e: Expr) throws -> Expr {
+    // Only a chain through a matrix sum is rewritten: a subtree without one comes back as it is.
+    guard e.holdsMatrixSum else { return e }
     if let done = distributeMemo[e] { return done }
     var result = try e.mappingChildren { try distributed($0) }
     // Listing the factors of every prefix of a long chain is quadratic: look first.
