@@ -46,15 +46,49 @@ struct Presentation {
   /// Objectives given to ``makeFamiliar(_:)`` whose subexpressions are not yet in ``cost``.
   private var unfamiliar: [Expr] = []
 
-  /// The cost, with every subexpression of the objectives made familiar.
-  private mutating func familiarCost() -> PrintedSize {
-    func insert(_ e: Expr) {
-      guard cost.familiar.insert(e).inserted else { return }
-      e.forEachChild(insert)
+  /// ``cost``'s totals computed so far; valid until more subexpressions are made familiar.
+  private var costMemo: [Expr: Double] = [:]
+
+  /// `cost.total(e)` with every subexpression of the objectives made familiar, each subtree
+  /// summed once per derivation (a node's total is its local cost plus its children's, in
+  /// the order ``ExpressionCost/total(_:)`` adds them).
+  private mutating func printedCost(_ e: Expr) -> Double {
+    if !unfamiliar.isEmpty {
+      func insert(_ e: Expr) {
+        guard cost.familiar.insert(e).inserted else { return }
+        e.forEachChild(insert)
+      }
+      unfamiliar.forEach(insert)
+      unfamiliar = []
+      costMemo = [:]
     }
-    unfamiliar.forEach(insert)
-    unfamiliar = []
-    return cost
+    return Self.total(e, cost, &costMemo)
+  }
+
+  private static func total(_ e: Expr, _ cost: PrintedSize, _ memo: inout [Expr: Double])
+    -> Double
+  {
+    if let known = memo[e] { return known }
+    var sum = cost.local(e)
+    e.forEachChild { sum += total($0, cost, &memo) }
+    memo[e] = sum
+    return sum
+  }
+
+  /// Printed sizes computed so far.
+  private var sizeMemo: [Expr: Int] = [:]
+
+  /// ``size(_:)``, each subtree counted once per derivation.
+  private mutating func printedSize(_ e: Expr) -> Int {
+    Self.size(e, &sizeMemo)
+  }
+
+  private static func size(_ e: Expr, _ memo: inout [Expr: Int]) -> Int {
+    if let known = memo[e] { return known }
+    var total = 1
+    e.forEachChild { total = min(1_000_000, total + size($0, &memo)) }
+    memo[e] = total
+    return total
   }
 
   /// The printed size: tokens in the input language (``PlainSpelling/tokenCount(_:)``, `−2 a`
@@ -87,9 +121,12 @@ struct Presentation {
   /// ((diag(s) − s sᵀ)(y ⊘ s) = y − s sum(y), the softmax Jacobian on the cross-entropy's
   /// adjoint). Only a column v that is a ⊙ product or a power is tried.
   mutating func distributed(_ e: Expr) throws -> Expr {
+    // Only a chain through a matrix sum is rewritten: a subtree without one comes back as it is.
+    guard e.holdsMatrixSum else { return e }
     if let done = distributeMemo[e] { return done }
     var result = try e.mappingChildren { try distributed($0) }
-    let factors = result.matrixFactors
+    // Listing the factors of every prefix of a long chain is quadratic: look first.
+    let factors = Self.holdsSumBeforeQuotient(result) ? result.matrixFactors : []
     if factors.count >= 2,
       let k = factors.dropLast().indices.first(where: { index in
         guard case .add = factors[index].node, factors[index + 1].shape.cols == .one else {
@@ -127,13 +164,32 @@ struct Presentation {
       let sum = try onSimplex(try algebra.normalized(try Expr.add(distributedTerms)))
       let chain = Array(factors[..<k]) + [sum] + Array(factors[(k + 2)...])
       if let candidate = try Expr.product(of: chain[...]),
-        Self.size(candidate) < Self.size(result)
+        printedSize(candidate) < printedSize(result)
       {
         result = candidate
       }
     }
     distributeMemo[e] = result
     return result
+  }
+
+  /// Whether a factor of `e`'s chain is a sum followed by a column that is a ⊙ product or a
+  /// power, what ``distributed(_:)`` rewrites.
+  private static func holdsSumBeforeQuotient(_ e: Expr) -> Bool {
+    var current = e
+    while case .product(let left, let right) = current.node, !left.isScalar, !right.isScalar {
+      if right.shape.cols == .one {
+        switch right.node {
+        case .hadamard, .power:
+          var last = left
+          if case .product(let l, let r) = left.node, !l.isScalar, !r.isScalar { last = r }
+          if case .add = last.node { return true }
+        default: break
+        }
+      }
+      current = left
+    }
+    return false
   }
 
   /// Sums of transposes folded back into a transposed sum where that prints smaller
@@ -150,18 +206,26 @@ struct Presentation {
       terms.contains(where: Self.holdsTranspose)
     {
       let flipped = try terms.map { try transposed($0) }
-      let cost = familiarCost()
-      var candidates = [try Expr.transpose(try Expr.add(flipped))]
-      let smaller = terms.indices.filter { cost.total(flipped[$0]) < cost.total(terms[$0]) }
+      let whole = try Expr.add(flipped)
+      var candidates: [Expr] = []
+      // Terms whose flips are the same terms reordered (`A + Aᵀ`) sum to the sum itself,
+      // and its transpose prints larger.
+      if whole != result { candidates.append(try Expr.transpose(whole)) }
+      let smaller = terms.indices.filter { printedCost(flipped[$0]) < printedCost(terms[$0]) }
       if smaller.count >= 2 && smaller.count < terms.count {
         let rest = terms.indices.filter { !smaller.contains($0) }.map { terms[$0] }
         let inner = try Expr.add(smaller.map { flipped[$0] })
         candidates.append(try Expr.add(rest + [try Expr.transpose(inner)]))
       }
-      var best = cost.total(result)
-      for candidate in candidates where cost.total(candidate) < best {
-        result = candidate
-        best = cost.total(candidate)
+      if !candidates.isEmpty {
+        var best = printedCost(result)
+        for candidate in candidates {
+          let candidateCost = printedCost(candidate)
+          if candidateCost < best {
+            result = candidate
+            best = candidateCost
+          }
+        }
       }
     }
     foldedTransposes[e] = result
@@ -227,14 +291,14 @@ struct Presentation {
     var result = try e.mappingChildren { try factored($0) }
     if let rotated = try Self.traceRotated(result) { result = rotated }
     if let absorbed = try Self.coefficientAbsorbed(result),
-      Self.size(absorbed) < Self.size(result)
+      printedSize(absorbed) < printedSize(result)
     {
       result = absorbed
     }
     if case .add(let terms) = result.node {
       for side in [true, false] {
         if let better = try Self.factorOut(terms, right: side),
-          Self.size(better) < Self.size(result)
+          printedSize(better) < printedSize(result)
         {
           result = try factored(better)
           break

@@ -82,40 +82,9 @@ struct SharedSubexpressions {
     // Distinct nodes, children before parents. Nothing can repeat unless a node other than a
     // name is reached twice or two chain factors share a name up to transposes and inverses
     // (yᵀ and y): most formulas stop here.
-    var order: [Expr] = []
-    order.reserveCapacity(32)
-    var seen = Set<Expr>(minimumCapacity: 32)
-    var stems = Set<Expr>(minimumCapacity: 16)
-    var mayRepeat = false
-    var tooLarge = false
-    func stem(_ e: Expr) -> Expr {
-      switch e.node {
-      case .transpose(let a), .call(.inverse, let a): return stem(a)
-      default: return e
-      }
-    }
-    func visit(_ e: Expr) {
-      guard !tooLarge else { return }
-      guard seen.insert(e).inserted else {
-        if e.anyChild({ _ in true }) { mayRepeat = true }
-        return
-      }
-      if seen.count > nodeLimit {
-        tooLarge = true
-        return
-      }
-      if isChain(e) {
-        for factor in e.matrixFactors {
-          if !stems.insert(stem(factor)).inserted { mayRepeat = true }
-          visit(factor)
-        }
-      } else {
-        e.forEachChild(visit)
-      }
-      order.append(e)
-    }
-    visit(formula)
-    if tooLarge || !mayRepeat { return nil }
+    let walk = Walk(formula)
+    if walk.tooLarge || !walk.mayRepeat { return nil }
+    let order = walk.order
     // How often each occurs as printed.
     var occurrences: [Expr: Int] = [formula: 1]
     for e in order.reversed() {
@@ -123,15 +92,16 @@ struct SharedSubexpressions {
       for part in parts(e) { occurrences[part, default: 0] += count }
     }
     // Each run (read in the orientation printed more naturally) with its count, in order met.
-    var counts: [[Expr]: Int] = [:]
-    var flips: [[Expr]: [Expr]] = [:]
-    var met: [[Expr]] = []
+    var position: [Run: Int] = [:]
+    var met: [(run: [Expr], flipped: [Expr], count: Int)] = []
     func count(_ run: [Expr], _ flipped: [Expr], _ times: Int) {
-      if counts[run] == nil {
-        met.append(run)
-        flips[run] = flipped
+      let key = Run(factors: run)
+      if let index = position[key] {
+        met[index].count += times
+      } else {
+        position[key] = met.count
+        met.append((run, flipped, times))
       }
-      counts[run, default: 0] += times
     }
     for e in order {
       let times = occurrences[e] ?? 0
@@ -144,27 +114,90 @@ struct SharedSubexpressions {
         let flippedFactors = try? factors.map({ try $0.transposedForm() })
       else { continue }
       // A run and its transpose are one key; occurrences in one chain do not overlap.
-      var end: [[Expr]: Int] = [:]
+      var end: [Run: Int] = [:]
       for start in factors.indices {
         for length in 2...max(2, factors.count - start) where start + length <= factors.count {
           let run = Array(factors[start..<start + length])
           let flipped = Array(flippedFactors[start..<start + length].reversed())
           let key = preferred(run, flipped)
           let other = key == run ? flipped : run
-          guard isNontrivial(key), (end[key] ?? 0) <= start else { continue }
-          end[key] = start + length
+          guard isNontrivial(key) else { continue }
+          let keyRun = Run(factors: key)
+          guard (end[keyRun] ?? 0) <= start else { continue }
+          end[keyRun] = start + length
           count(key, other, times)
         }
       }
     }
-    var best: (run: [Expr], saving: Int)?
-    for run in met {
-      guard let times = counts[run], times >= 2 else { continue }
-      let saving = (times - 1) * run.reduce(0) { $0 + Presentation.size($1) }
-      if saving > (best?.saving ?? 0) { best = (run, saving) }
+    var best: (run: [Expr], flipped: [Expr], saving: Int)?
+    for entry in met where entry.count >= 2 {
+      let saving = (entry.count - 1) * entry.run.reduce(0) { $0 + Presentation.size($1) }
+      if saving > (best?.saving ?? 0) { best = (entry.run, entry.flipped, saving) }
     }
-    guard let best, let flipped = flips[best.run] else { return nil }
-    return (best.run, flipped)
+    guard let best else { return nil }
+    return (best.run, best.flipped)
+  }
+
+  /// The distinct nodes of a formula, children before parents, up to ``nodeLimit``; a
+  /// struct rather than nested functions, whose captured variables are boxed and checked for
+  /// exclusive access on every use.
+  private struct Walk {
+    private(set) var order: [Expr] = []
+    private var seen = Set<Expr>(minimumCapacity: 32)
+    private var stems = Set<Expr>(minimumCapacity: 16)
+    private(set) var mayRepeat = false
+    private(set) var tooLarge = false
+
+    init(_ formula: Expr) {
+      order.reserveCapacity(32)
+      visit(formula)
+    }
+
+    private static func stem(_ e: Expr) -> Expr {
+      switch e.node {
+      case .transpose(let a), .call(.inverse, let a): return stem(a)
+      default: return e
+      }
+    }
+
+    private mutating func visit(_ e: Expr) {
+      guard !tooLarge else { return }
+      guard seen.insert(e).inserted else {
+        if e.anyChild({ _ in true }) { mayRepeat = true }
+        return
+      }
+      if seen.count > SharedSubexpressions.nodeLimit {
+        tooLarge = true
+        return
+      }
+      if SharedSubexpressions.isChain(e) {
+        for factor in e.matrixFactors {
+          if !stems.insert(Self.stem(factor)).inserted { mayRepeat = true }
+          visit(factor)
+        }
+      } else {
+        e.forEachChild { visit($0) }
+      }
+      order.append(e)
+    }
+  }
+
+  /// A run of factors as a hash key: the factors' identities mixed one after another (an
+  /// array of expressions would feed each one through SipHash).
+  private struct Run: Hashable {
+    let factors: [Expr]
+
+    static func == (lhs: Run, rhs: Run) -> Bool { lhs.factors == rhs.factors }
+
+    func hash(into hasher: inout Hasher) {
+      for factor in factors { hasher.combine(factor) }
+    }
+
+    func _rawHashValue(seed: Int) -> Int {
+      var hash = seed ^ factors.count
+      for factor in factors { hash = factor._rawHashValue(seed: hash) }
+      return hash
+    }
   }
 
   /// Of a run and its transpose, the one a textbook names: a column rather than a row
