@@ -273,6 +273,7 @@ struct Presentation {
 
   /// Replaces every subexpression that is the body of a definition by its name.
   mutating func folded(_ e: Expr) throws -> Expr {
+    if names.isEmpty { return e }  // no definitions: nothing to fold
     if let done = foldMemo[e] { return done }
     if let name = names[e] {
       foldMemo[e] = name
