@@ -7,6 +7,8 @@ struct Presentation {
   private let names: [Expr: Expr]
   private var algebra = ElementwiseAlgebra()
   private var foldedTransposes: [Expr: Expr] = [:]
+  /// Token counts of the candidates compared while factoring, each node counted once.
+  private var tokens = PlainSpelling.TokenCounter()
   private var distributeMemo: [Expr: Expr] = [:]
   /// Transposes single factors for ``transposesFolded(_:)`` (`(S⁻¹)ᵀ = S⁻¹` for a symmetric S).
   private var simplifier: Simplifier?
@@ -306,9 +308,7 @@ struct Presentation {
         }
       }
     }
-    if let pulled = try Self.constantPulled(result),
-      PlainSpelling.tokenCount(pulled) < PlainSpelling.tokenCount(result)
-    {
+    if let pulled = try Self.constantPulled(result), tokens.count(pulled) < tokens.count(result) {
       result = pulled
     }
     factorMemo[e] = result

@@ -141,12 +141,16 @@ extension PlainSpelling {
   /// (their tokens count each time printed), capped at a million.
   static func tokenCount(_ e: Expr) -> Int {
     var counter = TokenCounter()
-    return counter.spelled(e, 0)
+    return counter.count(e)
   }
 
-  /// Mirrors ``raw(_:)`` and ``spell(_:_:)``, counting instead of writing.
-  private struct TokenCounter {
+  /// Mirrors ``raw(_:)`` and ``spell(_:_:)``, counting instead of writing. One counter kept
+  /// across calls counts each node once (a pass that compares many candidates).
+  struct TokenCounter {
     var memo: [Expr: (count: Int, level: Int)] = [:]
+
+    /// The tokens of `e` spelled on its own.
+    mutating func count(_ e: Expr) -> Int { spelled(e, 0) }
 
     mutating func spelled(_ e: Expr, _ context: Int) -> Int {
       let (count, level) = raw(e)
