@@ -47,9 +47,9 @@ enum RaiseRules {
     }
   }()
 
-  /// The rules in force: the embedded ones, or a ``RuleSet``'s inside its
-  /// ``RuleSet/withRaiseRules(_:)``.
-  @TaskLocal static var active: [String: RaiseRule] = embedded
+  /// The rules in force in place of the embedded ones (a ``RuleSet``'s, inside its
+  /// ``RuleSet/withRaiseRules(_:)``), or nil for the embedded ones.
+  @TaskLocal static var replaced: [String: RaiseRule]? = nil
 
   /// Parses a raise-rule file: `let` declarations, then `name: PATTERN => EXPR[i,j]` lines.
   ///
@@ -106,7 +106,7 @@ enum RaiseRules {
   static func apply(
     _ name: String, _ bindings: [String: Expr], dimensions: [String: Dim] = [:]
   ) throws -> Expr {
-    guard let rule = active[name] else {
+    guard let rule = (replaced ?? embedded)[name] else {
       throw MatcalcError.internalError("raise rule '\(name)' is missing from Rules/raise.rules")
     }
     var replacements: [Expr: Expr] = [:]

@@ -16,16 +16,17 @@ public struct RuleSet: Sendable {
   }
 
   private let byHead: [Key: [Rule]]
-  /// The identities that raise index form to matrix form (Rules/raise.rules), by name;
+  /// Raising identities that replace or add to the embedded Rules/raise.rules, by name, or
+  /// nil for the embedded ones (parsed only when something is raised, not at start-up);
   /// ``RaiseRules`` uses them while ``withRaiseRules(_:)`` runs.
-  let raise: [String: RaiseRule]
+  let raise: [String: RaiseRule]?
 
   /// Builds a set from loaded rules; rejects duplicate names.
   public init(_ rules: [Rule]) throws {
-    try self.init(rules, raise: RaiseRules.embedded)
+    try self.init(rules, raise: nil)
   }
 
-  init(_ rules: [Rule], raise: [String: RaiseRule]) throws {
+  init(_ rules: [Rule], raise: [String: RaiseRule]?) throws {
     self.raise = raise
     var seen: [String: Rule] = [:]
     for rule in rules {
@@ -78,7 +79,9 @@ public struct RuleSet: Sendable {
     for name in names {
       let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
       if name == RaiseRules.fileName {
-        for rule in try RaiseRules.parse(text, file: name) { raise[rule.name] = rule }
+        var replaced = raise ?? RaiseRules.embedded
+        for rule in try RaiseRules.parse(text, file: name) { replaced[rule.name] = rule }
+        raise = replaced
         continue
       }
       for rule in try RuleFile.parse(text, file: name) {
@@ -97,7 +100,7 @@ public struct RuleSet: Sendable {
   /// Runs `body` with this set's raising identities in force (index definitions read, index
   /// form raised); derivations given this set run under it already.
   public func withRaiseRules<T>(_ body: () throws -> T) rethrows -> T {
-    try RaiseRules.$active.withValue(raise, operation: body)
+    try RaiseRules.$replaced.withValue(raise, operation: body)
   }
 }
 
