@@ -174,7 +174,8 @@ public struct Derivation: Sendable {
       tensor = nil
       let (inlined, named, adjoints) = try builder.gradient(of: objective, withRespectTo: variable)
       result = try presentation.presented(inlined)
-      self.named = try presentation.presented(named)
+      // Without adjoints the named form is the inlined one.
+      self.named = named === inlined ? result : try presentation.presented(named)
       intermediates = try adjoints.map {
         Intermediate(
           name: $0.definition.name, variable: $0.variable,
@@ -744,6 +745,7 @@ public struct Derivation: Sendable {
 
   /// Definitions the printed formulas refer to, in the order written.
   public var definitionsUsed: [Problem.Definition] {
+    if problem.definitions.isEmpty { return [] }
     var used = Set<Expr>()
     var visited = Set<Expr>()
     var bodies: [Expr: Expr] = [:]

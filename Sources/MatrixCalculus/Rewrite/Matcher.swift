@@ -1,10 +1,34 @@
 /// Matches a rule's pattern against an expression and instantiates its right side.
 struct Matcher {
-  /// What the pattern variables and dimension symbols stand for.
+  /// What the pattern variables and dimension symbols stand for. A rule has a handful of
+  /// each, so they are kept in short lists, searched in place: a match is tried at every
+  /// node the simplifier visits, and hash tables made and copied per attempt were most of
+  /// its cost.
   struct Bindings {
-    /// By pattern variable (interned, so looked up by identity).
-    var exprs: [Expr: Expr] = [:]
-    var dims: [String: Dim] = [:]
+    private var exprs: [(pattern: Expr, value: Expr)] = []
+    private var dims: [(symbol: String, value: Dim)] = []
+
+    /// What a pattern variable is bound to.
+    subscript(pattern pattern: Expr) -> Expr? {
+      exprs.first { $0.pattern === pattern }?.value
+    }
+
+    /// What a dimension symbol is bound to.
+    subscript(symbol symbol: String) -> Dim? {
+      dims.first { $0.symbol == symbol }?.value
+    }
+
+    mutating func bind(_ pattern: Expr, to value: Expr) { exprs.append((pattern, value)) }
+    mutating func bind(_ symbol: String, to value: Dim) { dims.append((symbol, value)) }
+
+    /// A point to return to when a partial match fails.
+    var mark: (Int, Int) { (exprs.count, dims.count) }
+
+    /// Forgets what was bound after `mark`.
+    mutating func restore(_ mark: (Int, Int)) {
+      exprs.removeLast(exprs.count - mark.0)
+      dims.removeLast(dims.count - mark.1)
+    }
   }
 
   let patternVariables: Set<Expr>
@@ -26,8 +50,8 @@ struct Matcher {
     switch pattern {
     case .size: return pattern == target
     case .symbol(let name):
-      if let bound = bindings.dims[name] { return bound == target }
-      bindings.dims[name] = target
+      if let bound = bindings[symbol: name] { return bound == target }
+      bindings.bind(name, to: target)
       return true
     }
   }
@@ -40,10 +64,10 @@ struct Matcher {
   static func isSymmetric(_ e: Expr) -> Bool { e.isSymmetric }
 
   func match(_ pattern: Expr, _ target: Expr, _ bindings: inout Bindings) -> Bool {
-    if case .variable(_, let shape, let symmetric) = pattern.node,
-      patternVariables.contains(pattern)
+    if patternVariables.contains(pattern),
+      case .variable(_, let shape, let symmetric) = pattern.node
     {
-      if let bound = bindings.exprs[pattern] { return bound === target }
+      if let bound = bindings[pattern: pattern] { return bound === target }
       if symmetric && !Matcher.isSymmetric(target) { return false }
       if shape.isScalar && !target.isScalar {
         // A scalar pattern variable matches 1×1 expressions only, unless the rule is lifted.
@@ -51,51 +75,82 @@ struct Matcher {
       } else {
         guard bind(shape, target.shape, &bindings) else { return false }
       }
-      bindings.exprs[pattern] = target
+      bindings.bind(pattern, to: target)
       return true
     }
-    switch (pattern.node, target.node) {
-    case (.variable(let a, _, _), .variable(let b, _, _)): return a == b
-    case (.constant(let a), .constant(let b)): return a == b
-    case (.identity(let a), .identity(let b)): return bind(a, b, &bindings)
-    case (.ones(let a), .ones(let b)), (.zero(let a), .zero(let b)):
+    // The pattern's node first, then the target's of the same kind: a pair of nodes made
+    // into one value would copy both at every attempt.
+    switch pattern.node {
+    case .variable(let a, _, _):
+      guard case .variable(let b, _, _) = target.node else { return false }
+      return a == b
+    case .constant(let a):
+      guard case .constant(let b) = target.node else { return false }
+      return a == b
+    case .identity(let a):
+      guard case .identity(let b) = target.node else { return false }
       return bind(a, b, &bindings)
-    case (.add(let ps), .add(let ts)):
+    case .ones(let a):
+      guard case .ones(let b) = target.node else { return false }
+      return bind(a, b, &bindings)
+    case .zero(let a):
+      guard case .zero(let b) = target.node else { return false }
+      return bind(a, b, &bindings)
+    case .add(let ps):
+      guard case .add(let ts) = target.node else { return false }
+      let mark = bindings.mark
       if ps.count == ts.count {
-        var trial = bindings
-        if zip(ps, ts).allSatisfy({ match($0, $1, &trial) }) {
-          bindings = trial
-          return true
-        }
+        if zip(ps, ts).allSatisfy({ match($0, $1, &bindings) }) { return true }
+        bindings.restore(mark)
       }
       // `A + B` against `t₁ + t₂ + … + tₙ`: A = t₁, B = the rest.
-      if ps.count == 2 && ts.count > 2, let rest = try? Expr.add(Array(ts.dropFirst())) {
-        var trial = bindings
-        if match(ps[0], ts[0], &trial) && match(ps[1], rest, &trial) {
-          bindings = trial
+      if ps.count == 2 && ts.count > 2 && match(ps[0], ts[0], &bindings) {
+        if let rest = try? Expr.add(Array(ts.dropFirst())), match(ps[1], rest, &bindings) {
           return true
         }
+        bindings.restore(mark)
       }
       return false
-    case (.product(let pa, let pb), .product(let ta, let tb)),
-      (.hadamard(let pa, let pb), .hadamard(let ta, let tb)),
-      (.power(let pa, let pb), .power(let ta, let tb)):
-      var trial = bindings
-      guard match(pa, ta, &trial) && match(pb, tb, &trial) else { return false }
-      bindings = trial
-      return true
-    case (.transpose(let p), .transpose(let t)), (.differential(let p), .differential(let t)):
+    case .product(let pa, let pb):
+      guard case .product(let ta, let tb) = target.node else { return false }
+      return matchBoth(pa, pb, ta, tb, &bindings)
+    case .hadamard(let pa, let pb):
+      guard case .hadamard(let ta, let tb) = target.node else { return false }
+      return matchBoth(pa, pb, ta, tb, &bindings)
+    case .power(let pa, let pb):
+      guard case .power(let ta, let tb) = target.node else { return false }
+      return matchBoth(pa, pb, ta, tb, &bindings)
+    case .transpose(let p):
+      guard case .transpose(let t) = target.node else { return false }
       return match(p, t, &bindings)
-    case (.call(let f, let p), .call(let g, let t)):
-      return f == g && match(p, t, &bindings)
-    case (.opaque(let f, let p), .opaque(let g, let t)),
-      (.gradient(let f, let p), .gradient(let g, let t)):
-      return f == g && match(p, t, &bindings)
-    case (.mapped(let f, let i, let p), .mapped(let g, let j, let t)):
-      return f == g && i == j && match(p, t, &bindings)
-    default:
+    case .differential(let p):
+      guard case .differential(let t) = target.node else { return false }
+      return match(p, t, &bindings)
+    case .call(let f, let p):
+      guard case .call(let g, let t) = target.node, f == g else { return false }
+      return match(p, t, &bindings)
+    case .opaque(let f, let p):
+      guard case .opaque(let g, let t) = target.node, f == g else { return false }
+      return match(p, t, &bindings)
+    case .gradient(let f, let p):
+      guard case .gradient(let g, let t) = target.node, f == g else { return false }
+      return match(p, t, &bindings)
+    case .mapped(let f, let i, let p):
+      guard case .mapped(let g, let j, let t) = target.node, f == g, i == j else { return false }
+      return match(p, t, &bindings)
+    }
+  }
+
+  /// Both operands of a binary node, in order; nothing is bound when either fails.
+  private func matchBoth(
+    _ pa: Expr, _ pb: Expr, _ ta: Expr, _ tb: Expr, _ bindings: inout Bindings
+  ) -> Bool {
+    let mark = bindings.mark
+    guard match(pa, ta, &bindings) && match(pb, tb, &bindings) else {
+      bindings.restore(mark)
       return false
     }
+    return true
   }
 
   /// The right side with the bindings substituted, rebuilt through the canonical constructors.
@@ -103,36 +158,31 @@ struct Matcher {
   func instantiate(_ template: Expr, _ bindings: Bindings, elementwise: Bool = false) throws
     -> Expr
   {
-    var memo: [Expr: Expr] = [:]
-    return try instantiate(template, bindings, elementwise, &memo)
+    // A right side is a few nodes: a part it holds twice is rebuilt twice (interning gives
+    // the same node) rather than remembered in a table made for each rewrite.
+    try instantiate(template, bindings, elementwise)
   }
 
   private func dim(_ d: Dim, _ bindings: Bindings) -> Dim {
-    if case .symbol(let name) = d, let bound = bindings.dims[name] { return bound }
+    if case .symbol(let name) = d, let bound = bindings[symbol: name] { return bound }
     return d
   }
 
-  private func instantiate(
-    _ e: Expr, _ bindings: Bindings, _ elementwise: Bool, _ memo: inout [Expr: Expr]
-  ) throws -> Expr {
-    if let done = memo[e] { return done }
-    let result: Expr
+  private func instantiate(_ e: Expr, _ bindings: Bindings, _ elementwise: Bool) throws -> Expr {
     switch e.node {
     case .variable(let name, _, _) where patternVariables.contains(e):
-      guard let bound = bindings.exprs[e] else {
+      guard let bound = bindings[pattern: e] else {
         throw MatcalcError.internalError("pattern variable \(name) is unbound")
       }
-      result = bound
-    case .identity(let d): result = try Expr.identity(dim(d, bindings))
+      return bound
+    case .identity(let d): return try Expr.identity(dim(d, bindings))
     case .ones(let s):
-      result = try Expr.ones(Shape(dim(s.rows, bindings), dim(s.cols, bindings)))
+      return try Expr.ones(Shape(dim(s.rows, bindings), dim(s.cols, bindings)))
     case .zero(let s):
-      result = try Expr.zero(Shape(dim(s.rows, bindings), dim(s.cols, bindings)))
+      return try Expr.zero(Shape(dim(s.rows, bindings), dim(s.cols, bindings)))
     default:
-      let children = try e.children.map { try instantiate($0, bindings, elementwise, &memo) }
-      result = try e.rebuilt(children, elementwise: elementwise)
+      let children = try e.children.map { try instantiate($0, bindings, elementwise) }
+      return try e.rebuilt(children, elementwise: elementwise)
     }
-    memo[e] = result
-    return result
   }
 }

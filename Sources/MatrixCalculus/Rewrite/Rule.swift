@@ -56,7 +56,15 @@ public final class Rule: Sendable, CustomStringConvertible {
     self.file = file
     self.line = line
     isElementwise = Self.elementwise(kind, left, variables)
-    patternVariables = Set(variables.values)
+    let patternVariables = Set(variables.values)
+    self.patternVariables = patternVariables
+    if kind == .simplification, let operand = Self.firstOperand(of: left),
+      !patternVariables.contains(operand)
+    {
+      operandHead = Self.head(of: operand)
+    } else {
+      operandHead = nil
+    }
   }
 
   /// `file:line`.
@@ -67,6 +75,21 @@ public final class Rule: Sendable, CustomStringConvertible {
   public let isElementwise: Bool
   /// The pattern variables as expressions (a pattern's variable nodes are these).
   let patternVariables: Set<Expr>
+  /// The head of a simplification pattern's first operand when that operand is not a
+  /// pattern variable (`nil`: any). The matcher pairs operands in order, so a target whose
+  /// first operand has another head cannot match: the simplifier turns most candidates
+  /// away by this before trying a match.
+  let operandHead: Head?
+
+  /// The first operand of `e`, or `nil` for a leaf.
+  static func firstOperand(of e: Expr) -> Expr? {
+    var first: Expr?
+    _ = e.anyChild {
+      first = $0
+      return true
+    }
+    return first
+  }
 
   private static func elementwise(_ kind: Kind, _ left: Expr, _ variables: [String: Expr]) -> Bool {
     guard kind == .differential, case .differential(let inner) = left.node else { return false }

@@ -29,7 +29,11 @@ struct Simplifier {
   private var memo: [Expr: Expr] = [:]
   private var deadline = Deadline()
 
-  init(rules: RuleSet) { self.rules = rules }
+  init(rules: RuleSet) {
+    self.rules = rules
+    // Room for a derivation's worth of nodes at once, not grown (and rehashed) step by step.
+    memo.reserveCapacity(64)
+  }
 
   /// `e` over simplified children. The canonical constructors may build nodes of their own
   /// while rebuilding (a transposed chain becomes a chain of transposes, products
@@ -51,7 +55,9 @@ struct Simplifier {
     var rounds = 0
     rewriting: while rounds < limit {
       rounds += 1
+      let operandHead = Rule.firstOperand(of: current).map(Rule.head(of:))
       for rule in rules.candidates(.simplification, for: current) {
+        if let head = rule.operandHead, head != operandHead { continue }
         let matcher = Matcher(rule)
         guard let bindings = matcher.match(rule.left, current) else { continue }
         let next = try matcher.instantiate(rule.right, bindings)

@@ -43,44 +43,64 @@ extension Expr {
 
   /// Splits `c·B` into the constant c and the rest B.
   var coefficientAndBase: (Double, Expr) {
-    if case .constant(let value) = node { return (value, Expr.constant(1)) }
+    if case .constant(let value) = node { return (value, Expr.unit) }
     if case .product(let a, let b) = node, let value = a.constantValue { return (value, b) }
     return (1, self)
   }
+
+  /// The constant 1, made once (``coefficientAndBase`` asks for it at every constant term).
+  private static let unit = Expr.constant(1)
 
   /// `Σ terms`, flattened, like terms collected, zeros dropped, canonically ordered.
   static func add(_ terms: [Expr]) throws -> Expr {
     // A single term is already canonical (a zero included).
     if terms.count == 1 { return terms[0] }
     var flat: [Expr] = []
+    flat.reserveCapacity(terms.count)
     for term in terms {
       if case .add(let inner) = term.node { flat += inner } else { flat.append(term) }
     }
-    let shapes = Set(flat.map(\.shape).filter { !$0.isScalar })
-    guard shapes.count <= 1 else {
-      throw MatcalcError.internalError(
-        "sum of different shapes \(shapes.sorted { "\($0)" < "\($1)" })")
+    // The terms that are not 1×1 share one shape, the sum's (a 1×1 term is added to every
+    // entry).
+    var shape = Shape.scalar
+    for term in flat where !term.isScalar {
+      if shape.isScalar {
+        shape = term.shape
+      } else if term.shape != shape {
+        let shapes = Set(flat.map(\.shape).filter { !$0.isScalar })
+        throw MatcalcError.internalError(
+          "sum of different shapes \(shapes.sorted { "\($0)" < "\($1)" })")
+      }
     }
-    let shape = shapes.first ?? .scalar
-    var order: [Expr] = []
-    var coefficients: [Expr: Double] = [:]
+    // Like terms collected, each base at its first place. Sums are short: a base is looked
+    // up by a scan, and by a table only in a long sum.
+    var bases: [Expr] = []
+    var coefficients: [Double] = []
+    var places: [Expr: Int] = [:]
+    let indexed = flat.count > 16
     for term in flat where !term.isZero {
       let (coefficient, base) = term.coefficientAndBase
-      if coefficients[base] == nil { order.append(base) }
-      coefficients[base, default: 0] += coefficient
+      let place = indexed ? places[base] : bases.firstIndex { $0 === base }
+      if let place {
+        coefficients[place] += coefficient
+      } else {
+        if indexed { places[base] = bases.count }
+        bases.append(base)
+        coefficients.append(coefficient)
+      }
     }
-    var collected: [Expr] = []
-    for base in order {
-      guard let coefficient = coefficients[base], coefficient != 0 else { continue }
-      collected.append(try scale(coefficient, base))
+    var collected: [(base: Expr, term: Expr)] = []
+    collected.reserveCapacity(bases.count)
+    for (base, coefficient) in zip(bases, coefficients) where coefficient != 0 {
+      collected.append((base, try scale(coefficient, base)))
     }
     if collected.isEmpty { return try zero(shape) }
     if collected.count == 1 {
-      let only = collected[0]
+      let only = collected[0].term
       return only.shape == shape ? only : try multiply(only, try ones(shape))
     }
-    collected.sort { Expr.precedes($0.coefficientAndBase.1, $1.coefficientAndBase.1) }
-    return try ExprPool.intern(.add(collected))
+    collected.sort { Expr.precedes($0.base, $1.base) }
+    return try ExprPool.intern(.add(collected.map(\.term)))
   }
 
   /// The terms of a sum in the order they print: positive terms first, so `A x − b` reads as
@@ -372,6 +392,7 @@ extension Expr {
   private static func compare(_ a: Expr, _ b: Expr) -> Int {
     if a === b { return 0 }
     if a.rank != b.rank { return a.rank < b.rank ? -1 : 1 }
+    let byChildren: Int
     switch (a.node, b.node) {
     case (.constant(let x), .constant(let y)): return x < y ? -1 : (x > y ? 1 : 0)
     case (.variable(let x, let sx, _), .variable(let y, let sy, _)):
@@ -383,15 +404,27 @@ extension Expr {
     case (.gradient(let f, _), .gradient(let g, _)) where f != g: return f < g ? -1 : 1
     case (.mapped(let f, let i, _), .mapped(let g, let j, _)) where f != g || i != j:
       return (f, i) < (g, j) ? -1 : 1
-    default: break
+    // Otherwise the same kind (equal ranks): the children in order, then their number.
+    // Sorting the terms of every sum compares often, so the common kinds skip the array
+    // `children` makes.
+    case (.product(let a1, let a2), .product(let b1, let b2)),
+      (.hadamard(let a1, let a2), .hadamard(let b1, let b2)),
+      (.power(let a1, let a2), .power(let b1, let b2)):
+      let first = compare(a1, b1)
+      byChildren = first != 0 ? first : compare(a2, b2)
+    case (.transpose(let x), .transpose(let y)), (.call(_, let x), .call(_, let y)),
+      (.opaque(_, let x), .opaque(_, let y)), (.gradient(_, let x), .gradient(_, let y)),
+      (.mapped(_, _, let x), .mapped(_, _, let y)), (.differential(let x), .differential(let y)):
+      byChildren = compare(x, y)
+    default:
+      let left = a.children
+      let right = b.children
+      var first = 0
+      for (x, y) in zip(left, right) where first == 0 { first = compare(x, y) }
+      if first == 0 && left.count != right.count { first = left.count < right.count ? -1 : 1 }
+      byChildren = first
     }
-    let left = a.children
-    let right = b.children
-    for (x, y) in zip(left, right) {
-      let order = compare(x, y)
-      if order != 0 { return order }
-    }
-    if left.count != right.count { return left.count < right.count ? -1 : 1 }
+    if byChildren != 0 { return byChildren }
     return "\(a.shape)" < "\(b.shape)" ? -1 : ("\(a.shape)" == "\(b.shape)" ? 0 : 1)
   }
 }

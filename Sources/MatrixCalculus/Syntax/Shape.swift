@@ -8,6 +8,13 @@ public enum Dim: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// The dimension 1.
   public static let one = Dim.size(1)
 
+  /// Whether this is the dimension 1 (read from the payload: no shared `one` to load and no
+  /// general comparison, on a test nearly every constructor makes).
+  public var isOne: Bool {
+    if case .size(1) = self { return true }
+    return false
+  }
+
   /// The size or the symbol's name.
   public var description: String {
     switch self {
@@ -34,11 +41,11 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
   public static let scalar = Shape(.one, .one)
 
   /// Whether this is 1×1.
-  public var isScalar: Bool { rows == .one && cols == .one }
+  public var isScalar: Bool { rows.isOne && cols.isOne }
   /// Whether this is n×1 with n ≠ 1.
-  public var isColumn: Bool { cols == .one && rows != .one }
+  public var isColumn: Bool { cols.isOne && !rows.isOne }
   /// Whether this is 1×n with n ≠ 1.
-  public var isRow: Bool { rows == .one && cols != .one }
+  public var isRow: Bool { rows.isOne && !cols.isOne }
   /// Whether both dimensions are equal.
   public var isSquare: Bool { rows == cols }
 
