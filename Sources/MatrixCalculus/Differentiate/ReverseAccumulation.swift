@@ -24,29 +24,34 @@ struct ReverseAccumulation {
       return answer
     }
     guard isRelevant(root) else { return [:] }
-    // Post-order over relevant nodes; reversed, every node comes before its operands.
+    // Post-order over relevant nodes; reversed, every node comes before its operands. Each
+    // node's place in it keys the contributions it receives.
     var order: [Expr] = []
-    var visited = Set<Expr>()
+    var place: [Expr: Int] = [:]
     func visit(_ e: Expr) {
-      guard !visited.contains(e), isRelevant(e) else { return }
-      visited.insert(e)
+      guard place[e] == nil, isRelevant(e) else { return }
+      place[e] = -1  // being visited
       if !targets.contains(e) { e.forEachChild(visit) }
+      place[e] = order.count
       order.append(e)
     }
     visit(root)
-    var contributions: [Expr: [Expr]] = [root: [seed]]
+    var contributions = [[Expr]](repeating: [], count: order.count)
+    contributions[order.count - 1] = [seed]
     var result: [Expr: Expr] = [:]
-    for node in order.reversed() {
+    for (index, node) in order.enumerated().reversed() {
       try deadline.check()
-      guard let parts = contributions[node] else { continue }
+      let parts = contributions[index]
+      if parts.isEmpty { continue }
       let adjoint = try Expr.add(parts)
       if targets.contains(node) {
         result[node] = adjoint
         continue
       }
       if adjoint.isZero { continue }
-      for (operand, part) in try propagate(adjoint, through: node) where isRelevant(operand) {
-        contributions[operand, default: []].append(part)
+      for (operand, part) in try propagate(adjoint, through: node) {
+        guard let at = place[operand], at >= 0 else { continue }
+        contributions[at].append(part)
       }
     }
     return result

@@ -77,35 +77,14 @@ struct Presentation {
     return sum
   }
 
-  /// Printed sizes computed so far.
-  private var sizeMemo: [Expr: Int] = [:]
-
-  /// ``size(_:)``, each subtree counted once per derivation.
-  private mutating func printedSize(_ e: Expr) -> Int {
-    Self.size(e, &sizeMemo)
-  }
-
-  private static func size(_ e: Expr, _ memo: inout [Expr: Int]) -> Int {
-    if let known = memo[e] { return known }
-    var total = 1
-    e.forEachChild { total = min(1_000_000, total + size($0, &memo)) }
-    memo[e] = total
-    return total
-  }
+  /// The node count as printed (``Expr/treeSize``).
+  private func printedSize(_ e: Expr) -> Int { e.treeSize }
 
   /// The printed size: tokens in the input language (``PlainSpelling/tokenCount(_:)``, `−2 a`
   /// one more than `2 a`), ties broken by nodes (`(A + Aᵀ) x` before `A x + Aᵀ x`, both eight
   /// tokens); shared subtrees counted each time printed, capped.
   static func size(_ e: Expr) -> Int {
-    var memo: [Expr: Int] = [:]
-    func nodes(_ e: Expr) -> Int {
-      if let known = memo[e] { return known }
-      var total = 1
-      e.forEachChild { total = min(nodeWeight - 1, total + nodes($0)) }
-      memo[e] = total
-      return total
-    }
-    return PlainSpelling.tokenCount(e) * nodeWeight + nodes(e)
+    PlainSpelling.tokenCount(e) * nodeWeight + min(nodeWeight - 1, e.treeSize)
   }
 
   /// A token outweighs any number of nodes below this.
@@ -363,8 +342,19 @@ struct Presentation {
     guard case .product(let c, let rest) = e.node, let value = c.constantValue else { return nil }
     var factors = rest.matrixFactors
     guard
-      let position = factors.firstIndex(where: { if case .add = $0.node { true } else { false } })
+      let position = factors.firstIndex(where: { if case .add = $0.node { true } else { false } }),
+      case .add(let terms) = factors[position].node
     else { return nil }
+    // Absorbing c drops its two nodes, gives each term with coefficient 1 two (c and the
+    // product), and takes two from each term whose coefficient c cancels: smaller only when
+    // no more terms gain than cancel, so most candidates need not be built and measured.
+    // (A constant term stays one node.)
+    var change = -2
+    for term in terms where term.constantValue == nil {
+      let coefficient = term.coefficientAndBase.0
+      if coefficient == 1 { change += 2 } else if coefficient * value == 1 { change -= 2 }
+    }
+    guard change <= 0 else { return nil }
     factors[position] = try Expr.scale(value, factors[position])
     return try Expr.product(of: factors[...])
   }

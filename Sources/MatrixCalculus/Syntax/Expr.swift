@@ -98,6 +98,9 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   /// Whether a sum that is not 1×1 occurs in it: passes that only rewrite such sums
   /// (``Presentation/transposesFolded(_:)``) skip the subtrees without one.
   let holdsMatrixSum: Bool
+  /// The number of nodes as printed, a shared subtree counted each time (capped at a
+  /// million): what choosing between printed forms compares, known without a walk.
+  let treeSize: Int
 
   fileprivate init(node: Node, shape: Shape) {
     self.node = node
@@ -105,6 +108,7 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     var height = 0
     var differential = false
     var matrixSum = false
+    var size = 1
     switch node {
     case .variable, .constant, .identity, .ones, .zero: break
     case .add(let terms):
@@ -113,25 +117,33 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
         height = max(height, term.height)
         differential = differential || term.holdsDifferential
         matrixSum = matrixSum || term.holdsMatrixSum
+        size += term.treeSize
       }
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       height = max(a.height, b.height)
       differential = a.holdsDifferential || b.holdsDifferential
       matrixSum = a.holdsMatrixSum || b.holdsMatrixSum
+      size += a.treeSize + b.treeSize
     case .differential(let a):
       height = a.height
       differential = true
       matrixSum = a.holdsMatrixSum
+      size += a.treeSize
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
       .mapped(_, _, let a):
       height = a.height
       differential = a.holdsDifferential
       matrixSum = a.holdsMatrixSum
+      size += a.treeSize
     }
     self.height = 1 + height
     self.holdsDifferential = differential
     self.holdsMatrixSum = matrixSum
+    self.treeSize = min(Self.treeSizeCap, size)
   }
+
+  /// ``treeSize`` stops counting here (a deep network's gradient repeats its layers).
+  static let treeSizeCap = 1_000_000
 
   /// Identity: interning makes structural equality and identity the same.
   public static func == (lhs: Expr, rhs: Expr) -> Bool { lhs === rhs }
