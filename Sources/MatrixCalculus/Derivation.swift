@@ -746,31 +746,33 @@ public struct Derivation: Sendable {
   /// Definitions the printed formulas refer to, in the order written.
   public var definitionsUsed: [Problem.Definition] {
     if problem.definitions.isEmpty { return [] }
-    var used = Set<Expr>()
-    var visited = Set<Expr>()
-    var bodies: [Expr: Expr] = [:]
+    var bodies = [Expr: Expr](minimumCapacity: problem.definitions.count)
     for definition in problem.definitions { bodies[definition.variable] = definition.body }
-    func walk(_ e: Expr) {
-      guard visited.insert(e).inserted else { return }
-      if let body = bodies[e] {
-        used.insert(e)
-        walk(body)
-      }
-      e.forEachChild(walk)
-    }
+    // What the printed formulas mention, followed through the bodies of the names they use.
+    var pending: [Expr] = []
     if let tensor {
       for term in tensor.terms {
-        walk(term.coefficient)
-        for case .entry(let e, _, _) in term.factors { walk(e) }
+        pending.append(term.coefficient)
+        for case .entry(let e, _, _) in term.factors { pending.append(e) }
       }
     } else {
-      walk(result)
+      pending.append(result)
     }
     if intermediates.count >= 2 {
-      walk(named)
-      intermediates.forEach { walk($0.value) }
+      pending.append(named)
+      pending += intermediates.map(\.value)
     }
-    shared.forEach { walk($0.value) }
+    pending += shared.map(\.value)
+    var used = Set<Expr>()
+    var visited = Set<Expr>()
+    while let e = pending.popLast() {
+      guard visited.insert(e).inserted else { continue }
+      if let body = bodies[e] {
+        used.insert(e)
+        pending.append(body)
+      }
+      e.forEachChild { pending.append($0) }
+    }
     return problem.definitions.filter { used.contains($0.variable) }
   }
 

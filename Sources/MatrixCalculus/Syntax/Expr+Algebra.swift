@@ -76,6 +76,8 @@ extension Expr {
     // up by a scan, and by a table only in a long sum.
     var bases: [Expr] = []
     var coefficients: [Double] = []
+    bases.reserveCapacity(flat.count)
+    coefficients.reserveCapacity(flat.count)
     var places: [Expr: Int] = [:]
     let indexed = flat.count > 16
     for term in flat where !term.isZero {
