@@ -73,6 +73,8 @@ public struct Derivation: Sendable {
 
   /// The problem (inputs, definitions) the derivation is over.
   public let problem: Problem
+  /// The rules it was derived with; printing it in another form uses the same ones.
+  private let rules: RuleSet
   /// How the objective is named in output (`l`, or `f` for an expression).
   public let objectiveName: String
   /// The objective.
@@ -164,6 +166,7 @@ public struct Derivation: Sendable {
     presentation.makeFamiliar(objective)
     presentation.simplexSums = try Self.simplexSums(in: problem, except: variable)
     self.problem = problem
+    self.rules = rules
     self.objective = objective
     self.objectiveName = objectiveName
     self.variable = variable
@@ -505,7 +508,7 @@ public struct Derivation: Sendable {
         "--symmetric-gradient applies to the first derivative (not --order 2) of a scalar "
           + "with respect to a variable declared symmetric(n)", nil)
     }
-    var simplifier = Simplifier(rules: .embedded)
+    var simplifier = Simplifier(rules: rules)
     let g = result
     return try simplifier.simplified(
       try g + Expr.transpose(g) - Expr.call(.diag, try Expr.call(.diagonal, g)))
@@ -568,7 +571,7 @@ public struct Derivation: Sendable {
   /// `formula` (the result, or ``shown``) in a layout.
   private func laidOut(_ layout: Layout, _ formula: Expr) throws -> Expr {
     guard transposes(in: layout) else { return formula }
-    var simplifier = Simplifier(rules: .embedded)
+    var simplifier = Simplifier(rules: rules)
     return try simplifier.simplified(try Expr.transpose(formula))
   }
 
@@ -644,7 +647,10 @@ public struct Derivation: Sendable {
   /// (positive, invertible, positive definite where the formula needs it) and the dimension
   /// symbols get pairwise-distinct sizes, in a different order at alternate points.
   ///
-  /// - Parameter points: how many random points (size assignments and inputs) to check.
+  /// - Parameters:
+  ///   - points: how many random points (size assignments and inputs) to check.
+  ///   - layout: the layout the result is printed in; a layout that prints the transpose
+  ///     (``laidOut(_:)``) has that form checked as well.
   /// - Returns: the worst ``Certificate``; `passed` is false when a formula disagrees with
   ///   the finite differences by more than 1e-6 relative beyond what the differences
   ///   themselves can resolve (their rounding and the gap between two step sizes), or cannot
@@ -657,7 +663,24 @@ public struct Derivation: Sendable {
   /// certificate.passed  // true
   /// certificate.points  // 2
   /// ```
-  public func check(points: Int = 2) throws -> Certificate {
+  public func check(points: Int = 2, layout: Layout = .standard) throws -> Certificate {
+    let certificate = try checkStandardLayout(points: points)
+    guard certificate.passed, transposes(in: layout) else { return certificate }
+    // The layout prints the transpose of the standard form: that form as printed, transposed
+    // back node for node, is checked too.
+    let printed = try Expr.make(.transpose(try laidOut(layout, shown)))
+    let value =
+      objective.isScalar
+      ? try Checker.checkGradient(
+        of: objective, withRespectTo: variable, gradient: try checkable(printed), in: problem,
+        intermediates: shared.asDefinitions, points: points)
+      : try checkMatrixForm(printed, of: objective, points: points)
+    return !value.passed || value.maxRelativeError > certificate.maxRelativeError
+      ? value : certificate
+  }
+
+  /// ``check(points:layout:)`` of the forms printed in the standard layout.
+  private func checkStandardLayout(points: Int) throws -> Certificate {
     if let tensor, let firstTensor {
       // The first derivative against f as written, then the second against the first.
       let first = try Checker.checkJacobian(

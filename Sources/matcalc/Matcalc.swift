@@ -257,7 +257,7 @@ enum Matcalc {
       options, output: &output,
       subject: "∂\(derivation.objectiveName)/∂\(derivation.variableName)",
       withheld: "the formula is not printed"
-    ) { try derivation.check() }
+    ) { try derivation.check(layout: options.layout) }
     guard passed else { return nil }
     switch (options.format, options.standalone) {
     case (.json, _):

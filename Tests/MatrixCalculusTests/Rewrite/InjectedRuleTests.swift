@@ -50,3 +50,22 @@ private func ruleDirectory(_ files: [String: String]) throws -> String {
   let joint = try derive("a'*inv(X)*b", wrt: ["X", "a"], where: statements, rules: wrong)
   #expect(try !joint.check().passed)
 }
+
+/// A wrong `transpose-sum`, replacing the embedded one by name: the gradient of xᵀAx never
+/// transposes a sum, so its standard form (A + Aᵀ) x is right and passes; numerator layout
+/// prints its transpose, where the rule fires, and the certificate checks that form as
+/// printed, so it rejects it.
+@Test func certificateChecksTheLayoutAsPrinted() throws {
+  let directory = try ruleDirectory([
+    "simplify.rules": "let A : matrix(m, n); C : matrix(m, n)\ntranspose-sum: (A + C)' => A' - C'\n"
+  ])
+  defer { try? FileManager.default.removeItem(atPath: directory) }
+  let wrong = try RuleSet.embedded(plus: directory)
+  let statements = "A : matrix(n, n); x : vector(n)"
+  let derivation = try derive("x'*A*x", wrt: "x", where: statements, rules: wrong)
+  #expect(try derivation.check().passed)
+  #expect(try !derivation.check(layout: .numerator).passed)
+  let right = try derive("x'*A*x", wrt: "x", where: statements)
+  #expect(try right.laidOut(.numerator) != derivation.laidOut(.numerator))
+  #expect(try right.check(layout: .numerator).passed)
+}
