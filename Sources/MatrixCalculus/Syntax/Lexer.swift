@@ -10,23 +10,34 @@ struct Lexer {
 
   private static func isDigit(_ v: UInt32) -> Bool { v >= 48 && v <= 57 }
 
-  /// The one-character symbols, as static strings (no allocation per token).
-  private static func singleSymbol(_ v: UInt32) -> String? {
+  /// The one-character symbols.
+  private static func singleSymbol(_ v: UInt32) -> Token.Symbol? {
     switch v {
-    case 43: return "+"
-    case 45: return "-"
-    case 42: return "*"
-    case 47: return "/"
-    case 94: return "^"
-    case 39: return "'"
-    case 40: return "("
-    case 41: return ")"
-    case 91: return "["
-    case 93: return "]"
-    case 44: return ","
-    case 58: return ":"
-    case 61: return "="
-    case 59: return ";"
+    case 43: return .plus  // +
+    case 45: return .minus  // -
+    case 42: return .times  // *
+    case 47: return .divide  // /
+    case 94: return .power  // ^
+    case 39: return .quote  // '
+    case 40: return .openParenthesis  // (
+    case 41: return .closeParenthesis  // )
+    case 91: return .openBracket  // [
+    case 93: return .closeBracket  // ]
+    case 44: return .comma  // ,
+    case 58: return .colon  // :
+    case 61: return .equals  // =
+    case 59: return .semicolon  // ;
+    default: return nil
+    }
+  }
+
+  /// The two-character symbols: `v` followed by `next`.
+  private static func doubleSymbol(_ v: UInt32, _ next: UInt32) -> Token.Symbol? {
+    switch (v, next) {
+    case (46, 42): return .elementTimes  // .*
+    case (46, 47): return .elementDivide  // ./
+    case (46, 94): return .elementPower  // .^
+    case (61, 62): return .arrow  // =>
     default: return nil
     }
   }
@@ -121,15 +132,7 @@ struct Lexer {
       {
         throw MatcalcError.syntax(translation.message, range(start, translation.length))
       }
-      let two: String? =
-        v == 46 && next == 42
-        ? ".*"
-        : v == 46 && next == 47
-          ? "./"
-          : v == 46 && next == 94
-            ? ".^"
-            : v == 61 && next == 62 ? "=>" : nil
-      if let two {
+      if let two = doubleSymbol(v, next) {
         tokens.append(Token(kind: .symbol(two), range: range(start, 2)))
         index += 2
         continue
@@ -140,7 +143,7 @@ struct Lexer {
         continue
       }
       if v == 0x2019 || v == 0x2032 {  // ’ ′ read as a transpose
-        tokens.append(Token(kind: .symbol("'"), range: range(start, 1)))
+        tokens.append(Token(kind: .symbol(.quote), range: range(start, 1)))
         index += 1
         continue
       }
@@ -164,8 +167,8 @@ struct Lexer {
     guard let last = tokens.last else { return fallback }
     switch last.kind {
     case .name(let name): return name
-    case .symbol(")"): return "(…)"
-    case .symbol("'"): return operand(before: tokens.dropLast(), fallback) + "'"
+    case .symbol(.closeParenthesis): return "(…)"
+    case .symbol(.quote): return operand(before: tokens.dropLast(), fallback) + "'"
     default: return fallback
     }
   }
@@ -173,7 +176,7 @@ struct Lexer {
   /// Whether `token` can end an operand of a binary operator (`x'**x` is a missing operand).
   private static func endsOperand(_ token: Token?) -> Bool {
     switch token?.kind {
-    case .name, .number, .symbol(")"): return true
+    case .name, .number, .symbol(.closeParenthesis): return true
     default: return false
     }
   }

@@ -45,6 +45,12 @@ public struct Problem: Sendable {
   private var inputsByName: [String: Expr] = [:]
   private var definitionsByName: [String: Expr] = [:]
 
+  /// Makes room for `count` more inputs. (Only the list: `Dictionary.reserveCapacity` is not
+  /// specialized and looks up generic metadata at every call, which costs more than growing.)
+  mutating func reserveInputs(_ count: Int) {
+    inputs.reserveCapacity(inputs.count + count)
+  }
+
   /// Adds an input.
   mutating func addInput(_ name: String, _ expr: Expr, _ type: TypeSpec) {
     inputs.append((name, expr, type))
