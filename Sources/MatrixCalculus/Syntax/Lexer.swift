@@ -43,12 +43,18 @@ struct Lexer {
   }
 
   static func tokens(_ source: String, line firstLine: Int = 1) throws -> [Token] {
-    // ASCII input (nearly all) is read byte by byte; other input scalar by scalar.
-    let asciiValues =
-      source.utf8.withContiguousStorageIfAvailable { bytes in
-        bytes.allSatisfy { $0 < 0x80 } ? bytes.map { UInt32($0) } : nil
-      } ?? nil
-    let scalars = asciiValues ?? source.unicodeScalars.map(\.value)
+    // ASCII input (nearly all) is read in place, byte by byte; other input scalar by scalar.
+    let ascii = try source.utf8.withContiguousStorageIfAvailable { bytes in
+      bytes.allSatisfy { $0 < 0x80 } ? try tokens(of: bytes, line: firstLine) : nil
+    }
+    if let ascii, let tokens = ascii { return tokens }
+    return try tokens(of: source.unicodeScalars.map(\.value), line: firstLine)
+  }
+
+  /// The tokens of a text given as its scalars' values (or its bytes, when all are ASCII).
+  private static func tokens<Scalars: RandomAccessCollection>(
+    of scalars: Scalars, line firstLine: Int
+  ) throws -> [Token] where Scalars.Element: FixedWidthInteger, Scalars.Index == Int {
     let maximumInputLength = Limits.current.maximumInputLength
     guard scalars.count <= maximumInputLength else {
       throw MatcalcError.limit(
@@ -56,14 +62,15 @@ struct Lexer {
           + "(raise it with --max-input)", nil)
     }
     var tokens: [Token] = []
-    tokens.reserveCapacity(scalars.count / 2 + 1)
-    var index = 0
+    // About one token per two characters; room for a short expression's tokens at once.
+    tokens.reserveCapacity(max(16, scalars.count / 2 + 1))
+    var index = scalars.startIndex
     var line = firstLine
-    var lineStart = 0
+    var lineStart = index
     func range(_ start: Int, _ length: Int) -> SourceRange {
       SourceRange(line: line, column: start - lineStart + 1, length: length)
     }
-    func value(_ i: Int) -> UInt32 { i < scalars.count ? scalars[i] : 0 }
+    func value(_ i: Int) -> UInt32 { i < scalars.endIndex ? UInt32(scalars[i]) : 0 }
     // Names and numbers are ASCII: their bytes are their scalars (no generic append).
     func ascii(_ start: Int, _ end: Int) -> String {
       String(unsafeUninitializedCapacity: end - start) { buffer in
@@ -73,8 +80,10 @@ struct Lexer {
         return end - start
       }
     }
-    while index < scalars.count {
-      let v = scalars[index]
+    /// The scalars as an array, for the messages about foreign spellings.
+    func allScalars() -> [UInt32] { scalars.map { UInt32($0) } }
+    while index < scalars.endIndex {
+      let v = UInt32(scalars[index])
       if v == 10 {  // \n
         tokens.append(Token(kind: .newline, range: range(index, 1)))
         index += 1
@@ -87,14 +96,15 @@ struct Lexer {
         continue
       }
       if v == 35 {  // #
-        while index < scalars.count && scalars[index] != 10 { index += 1 }
+        while index < scalars.endIndex && scalars[index] != 10 { index += 1 }
         continue
       }
       let start = index
       if isLetter(v) {
-        while index < scalars.count, isLetter(value(index)) || isDigit(value(index)) { index += 1 }
+        while isLetter(value(index)) || isDigit(value(index)) { index += 1 }
         let name = ascii(start, index)
-        if name == "w", value(index) == 46, value(index + 1) == 114, value(index + 2) == 46,
+        if index == start + 1, v == 119, value(index) == 46, value(index + 1) == 114,
+          value(index + 2) == 46,
           value(index + 3) == 116
         {  // w.r.t.
           let length = value(index + 4) == 46 ? 6 : 5
@@ -128,7 +138,7 @@ struct Lexer {
       }
       let next = value(index + 1)
       if v == 42 && next == 42,  // **
-        let translation = Self.foreignSpelling(scalars, at: index, after: tokens.suffix(3))
+        let translation = Self.foreignSpelling(allScalars(), at: index, after: tokens.suffix(3))
       {
         throw MatcalcError.syntax(translation.message, range(start, translation.length))
       }
@@ -147,7 +157,7 @@ struct Lexer {
         index += 1
         continue
       }
-      if let translation = Self.foreignSpelling(scalars, at: index, after: tokens.suffix(3)) {
+      if let translation = Self.foreignSpelling(allScalars(), at: index, after: tokens.suffix(3)) {
         throw MatcalcError.syntax(
           translation.message, range(start, translation.length))
       }

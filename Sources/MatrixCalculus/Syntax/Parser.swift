@@ -153,15 +153,7 @@ struct Parser {
 
   private mutating func typeSpec() throws -> TypeSpec {
     let (kind, kindRange) = try expectName("as a type")
-    switch kind {
-    case "scalar": return .scalar
-    case "function": return .function
-    case "elementwise": return .elementwise
-    case "vector", "symmetric", "simplex":
-      _ = try expect(.openParenthesis, "after '\(kind)'")
-      let d = try dimension()
-      _ = try expect(.closeParenthesis, "after the dimension")
-      return kind == "vector" ? .vector(d) : kind == "simplex" ? .simplex(d) : .symmetric(d)
+    switch kind {  // the most used first: each case is a string comparison
     case "matrix":
       _ = try expect(.openParenthesis, "after 'matrix'")
       let rows = try dimension()
@@ -169,6 +161,14 @@ struct Parser {
       let cols = try dimension()
       _ = try expect(.closeParenthesis, "after the dimensions")
       return .matrix(rows, cols)
+    case "scalar": return .scalar
+    case "vector", "symmetric", "simplex":
+      _ = try expect(.openParenthesis, "after '\(kind)'")
+      let d = try dimension()
+      _ = try expect(.closeParenthesis, "after the dimension")
+      return kind == "vector" ? .vector(d) : kind == "simplex" ? .simplex(d) : .symmetric(d)
+    case "function": return .function
+    case "elementwise": return .elementwise
     default:
       throw MatcalcError.syntax(
         "unknown type '\(kind)': use scalar, vector(d), matrix(d1, d2), symmetric(d), "

@@ -11,6 +11,10 @@ struct TypeChecker {
   /// Names that cannot be declared: the functions. (`d` is reserved in rule files only;
   /// `delta`, `I`, `ones`, `zeros` may name the user's own variables, which then win.)
   static let reservedNames: Set<String> = Set(Function.allCases.map(\.spelling)).union(["sum"])
+  /// ``reservedNames``, for the check at each declaration and name.
+  private static let reserved = NameTable(reservedNames.map { ($0, ()) })
+  /// The built-in functions by their raw values, as `Function(rawValue:)` finds them.
+  private static let functions = NameTable(Function.allCases.map { ($0.rawValue, $0) })
 
   /// The text positions count in: the statements and, for `matcalc derive`, a line break
   /// and the objective after them (joined only when a message quotes the source).
@@ -18,17 +22,17 @@ struct TypeChecker {
   private let objectiveText: String?
   var problem = Problem()
   private var unifier = Unifier()
-  private var inferred: [String: (Int, Int)] = [:]
+  private var inferred = NameTable<(Int, Int)>()
   private var inferredOrder: [String] = []
   /// Where each inferred name is first used.
-  private var firstUses: [String: SourceRange] = [:]
+  private var firstUses = NameTable<SourceRange>()
   /// A declared name's type and the terms of its shape, fixed once where it is declared.
   private struct Declared {
     let type: TypeSpec
     let terms: (Int, Int)
   }
-  private var declared: [String: Declared] = [:]
-  private var definedShapes: [String: (Int, Int)] = [:]
+  private var declared = NameTable<Declared>()
+  private var definedShapes = NameTable<(Int, Int)>()
   /// Pattern variables of a rule file may not be inferred; everything must be declared.
   var allowsInference = true
   /// Rules may write `d(E)`.
@@ -125,7 +129,7 @@ struct TypeChecker {
   private mutating func declare(_ statements: [Statement]) throws {
     for statement in statements {
       if case .declaration(let name, let type, let range) = statement {
-        if Self.reservedNames.contains(name) || (allowsDifferentials && name == "d") {
+        if Self.reserved[name] != nil || (allowsDifferentials && name == "d") {
           throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
         }
         let terms = shapeTerms(of: type)
@@ -510,19 +514,19 @@ struct TypeChecker {
         identitySizes[ObjectIdentifier(node)] = d
         return (d, d)
       }
-      if Self.reservedNames.contains(name) {
+      if Self.reserved[name] != nil {
         throw MatcalcError.syntax("'\(name)' is a function: write \(name)(…)", node.range)
       }
       guard allowsInference else { throw MatcalcError.unknownName(name, node.range) }
       if inferred[name] == nil,
-        let owner = declared.sorted(by: { $0.key < $1.key }).first(where: {
+        let owner = declared.entries.sorted(by: { $0.name < $1.name }).first(where: {
           Self.dimensionSymbols($0.value.type).contains(name)
         })
       {
         // `sum(x)/n` with x : vector(n): a dimension is not a value, and reading it as a new
         // scalar input would change the problem.
         throw MatcalcError.syntax(
-          "'\(name)' is a dimension (of \(owner.key)), not a value: declare a scalar for it "
+          "'\(name)' is a dimension (of \(owner.name)), not a value: declare a scalar for it "
             + "(e.g. 'N : scalar'), or write the size as sum(ones(\(name), 1))", node.range)
       }
       if let shape = inferred[name] { return shape }
@@ -666,7 +670,7 @@ struct TypeChecker {
         if type == .elementwise { return argument }
       }
       if name == "d" && allowsDifferentials { return argument }
-      guard let function = Function(rawValue: name), function != .diagonal else {
+      guard let function = Self.functions[name], function != .diagonal else {
         throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       switch function {
@@ -876,7 +880,7 @@ struct TypeChecker {
           type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
       }
       if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
-      guard var function = Function(rawValue: name), function != .diagonal else {
+      guard var function = Self.functions[name], function != .diagonal else {
         throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       let shape = argument.shape

@@ -16,7 +16,9 @@ struct Unifier {
   static let one = 0
 
   private var terms: [Term]
-  private var fixedTerms: [Dim: Int] = [:]
+  /// The terms of fixed sizes other than 1, by symbol and by number.
+  private var symbolTerms = NameTable<Int>()
+  private var sizeTerms: [Int: Int] = [:]
 
   init() {
     // A small problem has a few dozen terms: room for them up front saves regrowing.
@@ -25,18 +27,26 @@ struct Unifier {
     terms.append(Term(parent: Self.one, value: .one))
   }
 
-  mutating func fresh() -> Int {
-    terms.append(Term(parent: terms.count, value: nil))
+  /// A new term, unknown unless `value` is given.
+  mutating func fresh(_ value: Dim? = nil) -> Int {
+    terms.append(Term(parent: terms.count, value: value))
     return terms.count - 1
   }
 
   mutating func fixed(_ dim: Dim) -> Int {
-    if case .size(1) = dim { return Self.one }
-    if let term = fixedTerms[dim] { return term }
-    let term = fresh()
-    terms[term].value = dim
-    fixedTerms[dim] = term
-    return term
+    switch dim {
+    case .size(1): return Self.one
+    case .size(let size):
+      if let term = sizeTerms[size] { return term }
+      let term = fresh(dim)
+      sizeTerms[size] = term
+      return term
+    case .symbol(let symbol):
+      if let term = symbolTerms[symbol] { return term }
+      let term = fresh(dim)
+      symbolTerms[symbol] = term
+      return term
+    }
   }
 
   func root(_ term: Int) -> Int {
