@@ -31,7 +31,10 @@ struct Parser {
   }
 
   private func isSymbol(_ symbol: Token.Symbol) -> Bool {
-    if case .symbol(let next) = current.kind { return next == symbol }
+    // The token's kind in place: copying `current` would copy (and retain) a name too.
+    if case .symbol(let next) = tokens[min(position, tokens.count - 1)].kind {
+      return next == symbol
+    }
     return false
   }
 
@@ -297,10 +300,13 @@ struct Parser {
         _ = advance()
         var arguments: [SyntaxExpr] = []
         if !isSymbol(.closeParenthesis) {
-          repeat {
-            if !arguments.isEmpty { _ = advance() }
+          // Made with its first argument: most calls have one, and appending to an empty
+          // array goes through the standard library's unspecialized growth.
+          arguments = [try expression()]
+          while isSymbol(.comma) {
+            _ = advance()
             arguments.append(try expression())
-          } while isSymbol(.comma)
+          }
         }
         let close = try expect(.closeParenthesis, "to close the arguments of '\(name)'")
         return try bounded(SyntaxExpr(.call(name, arguments), token.range.joined(close.range)))

@@ -27,9 +27,15 @@ struct TypeChecker {
   /// Where each inferred name is first used.
   private var firstUses = NameTable<SourceRange>()
   /// A declared name's type and the terms of its shape, fixed once where it is declared.
-  private struct Declared {
+  /// (A class: each lookup then shares it rather than copying the type.)
+  private final class Declared: Sendable {
     let type: TypeSpec
     let terms: (Int, Int)
+
+    init(type: TypeSpec, terms: (Int, Int)) {
+      self.type = type
+      self.terms = terms
+    }
   }
   private var declared = NameTable<Declared>()
   private var definedShapes = NameTable<(Int, Int)>()
@@ -669,7 +675,7 @@ struct TypeChecker {
         if type == .function { return (one, one) }
         if type == .elementwise { return argument }
       }
-      if name == "d" && allowsDifferentials { return argument }
+      if allowsDifferentials && name == "d" { return argument }
       guard let function = Self.functions[name], function != .diagonal else {
         throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
@@ -764,7 +770,9 @@ struct TypeChecker {
     case .matrix(let r, let c): shape = Shape(r, c)
     case .symmetric(let d): shape = Shape(d, d)
     }
-    let variable = try Expr.variable(name, shape, symmetric: type == .symmetric(shape.rows))
+    let isSymmetric: Bool
+    if case .symmetric = type { isSymmetric = true } else { isSymmetric = false }
+    let variable = try Expr.variable(name, shape, symmetric: isSymmetric)
     problem.addInput(name, variable, type)
   }
 
@@ -879,7 +887,7 @@ struct TypeChecker {
         return try Expr.make(
           type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
       }
-      if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
+      if allowsDifferentials && name == "d" { return try Expr.make(.differential(argument)) }
       guard var function = Self.functions[name], function != .diagonal else {
         throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }

@@ -21,9 +21,9 @@ struct Unifier {
   private var sizeTerms: [Int: Int] = [:]
 
   init() {
-    // A small problem has a few dozen terms: room for them up front saves regrowing.
+    // A small problem has a few terms: room for them up front saves regrowing.
     terms = []
-    terms.reserveCapacity(32)
+    terms.reserveCapacity(16)
     terms.append(Term(parent: Self.one, value: .one))
   }
 
