@@ -1152,16 +1152,17 @@ func relocatingErrors<T>(_ statements: String, _ body: () throws -> T) throws ->
 func parsedObjective(_ expression: String, _ statements: String) throws
   -> (Problem, Expr, String)
 {
-  let lineCount = statements.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
   var whereParser = try Parser(statements)
   let parsedStatements = try whereParser.statements()
-  var expressionParser = try Parser(expression, firstLine: lineCount + 1)
+  var expressionParser = try Parser(expression, firstLine: whereParser.lastLine + 1)
   let objectiveSyntax = try expressionParser.singleExpression()
-  var checker = TypeChecker(source: statements + "\n" + expression)
+  var checker = TypeChecker(statements: statements, objective: expression)
   checker.raiseIndexDefinition = IndexDefinitionRaiser.raise
   guard let objective = try checker.check(parsedStatements, objective: objectiveSyntax) else {
     throw MatcalcError.internalError("no objective")
   }
+  // Only an expression that parses as a name can be spelled as one.
+  guard case .name = objectiveSyntax.kind else { return (checker.problem, objective, "f") }
   var trimmed = Substring(expression)
   while let first = trimmed.first, first == " " || first == "\t" { trimmed.removeFirst() }
   while let last = trimmed.last, last == " " || last == "\t" { trimmed.removeLast() }

@@ -10,34 +10,51 @@ struct Lexer {
 
   private static func isDigit(_ v: UInt32) -> Bool { v >= 48 && v <= 57 }
 
-  /// The one-character symbols, as static strings (no allocation per token).
-  private static func singleSymbol(_ v: UInt32) -> String? {
+  /// The one-character symbols.
+  private static func singleSymbol(_ v: UInt32) -> Token.Symbol? {
     switch v {
-    case 43: return "+"
-    case 45: return "-"
-    case 42: return "*"
-    case 47: return "/"
-    case 94: return "^"
-    case 39: return "'"
-    case 40: return "("
-    case 41: return ")"
-    case 91: return "["
-    case 93: return "]"
-    case 44: return ","
-    case 58: return ":"
-    case 61: return "="
-    case 59: return ";"
+    case 43: return .plus  // +
+    case 45: return .minus  // -
+    case 42: return .times  // *
+    case 47: return .divide  // /
+    case 94: return .power  // ^
+    case 39: return .quote  // '
+    case 40: return .openParenthesis  // (
+    case 41: return .closeParenthesis  // )
+    case 91: return .openBracket  // [
+    case 93: return .closeBracket  // ]
+    case 44: return .comma  // ,
+    case 58: return .colon  // :
+    case 61: return .equals  // =
+    case 59: return .semicolon  // ;
+    default: return nil
+    }
+  }
+
+  /// The two-character symbols: `v` followed by `next`.
+  private static func doubleSymbol(_ v: UInt32, _ next: UInt32) -> Token.Symbol? {
+    switch (v, next) {
+    case (46, 42): return .elementTimes  // .*
+    case (46, 47): return .elementDivide  // ./
+    case (46, 94): return .elementPower  // .^
+    case (61, 62): return .arrow  // =>
     default: return nil
     }
   }
 
   static func tokens(_ source: String, line firstLine: Int = 1) throws -> [Token] {
-    // ASCII input (nearly all) is read byte by byte; other input scalar by scalar.
-    let asciiValues =
-      source.utf8.withContiguousStorageIfAvailable { bytes in
-        bytes.allSatisfy { $0 < 0x80 } ? bytes.map { UInt32($0) } : nil
-      } ?? nil
-    let scalars = asciiValues ?? source.unicodeScalars.map(\.value)
+    // ASCII input (nearly all) is read in place, byte by byte; other input scalar by scalar.
+    let ascii = try source.utf8.withContiguousStorageIfAvailable { bytes in
+      bytes.allSatisfy { $0 < 0x80 } ? try tokens(of: bytes, line: firstLine) : nil
+    }
+    if let ascii, let tokens = ascii { return tokens }
+    return try tokens(of: source.unicodeScalars.map(\.value), line: firstLine)
+  }
+
+  /// The tokens of a text given as its scalars' values (or its bytes, when all are ASCII).
+  private static func tokens<Scalars: RandomAccessCollection>(
+    of scalars: Scalars, line firstLine: Int
+  ) throws -> [Token] where Scalars.Element: FixedWidthInteger, Scalars.Index == Int {
     let maximumInputLength = Limits.current.maximumInputLength
     guard scalars.count <= maximumInputLength else {
       throw MatcalcError.limit(
@@ -45,14 +62,15 @@ struct Lexer {
           + "(raise it with --max-input)", nil)
     }
     var tokens: [Token] = []
-    tokens.reserveCapacity(scalars.count / 2 + 1)
-    var index = 0
+    // About one token per two characters; room for a short expression's tokens at once.
+    tokens.reserveCapacity(max(16, scalars.count / 2 + 1))
+    var index = scalars.startIndex
     var line = firstLine
-    var lineStart = 0
+    var lineStart = index
     func range(_ start: Int, _ length: Int) -> SourceRange {
       SourceRange(line: line, column: start - lineStart + 1, length: length)
     }
-    func value(_ i: Int) -> UInt32 { i < scalars.count ? scalars[i] : 0 }
+    func value(_ i: Int) -> UInt32 { i < scalars.endIndex ? UInt32(scalars[i]) : 0 }
     // Names and numbers are ASCII: their bytes are their scalars (no generic append).
     func ascii(_ start: Int, _ end: Int) -> String {
       String(unsafeUninitializedCapacity: end - start) { buffer in
@@ -62,8 +80,10 @@ struct Lexer {
         return end - start
       }
     }
-    while index < scalars.count {
-      let v = scalars[index]
+    /// The scalars as an array, for the messages about foreign spellings.
+    func allScalars() -> [UInt32] { scalars.map { UInt32($0) } }
+    while index < scalars.endIndex {
+      let v = UInt32(scalars[index])
       if v == 10 {  // \n
         tokens.append(Token(kind: .newline, range: range(index, 1)))
         index += 1
@@ -76,14 +96,15 @@ struct Lexer {
         continue
       }
       if v == 35 {  // #
-        while index < scalars.count && scalars[index] != 10 { index += 1 }
+        while index < scalars.endIndex && scalars[index] != 10 { index += 1 }
         continue
       }
       let start = index
       if isLetter(v) {
-        while index < scalars.count, isLetter(value(index)) || isDigit(value(index)) { index += 1 }
+        while isLetter(value(index)) || isDigit(value(index)) { index += 1 }
         let name = ascii(start, index)
-        if name == "w", value(index) == 46, value(index + 1) == 114, value(index + 2) == 46,
+        if index == start + 1, v == 119, value(index) == 46, value(index + 1) == 114,
+          value(index + 2) == 46,
           value(index + 3) == 116
         {  // w.r.t.
           let length = value(index + 4) == 46 ? 6 : 5
@@ -117,19 +138,11 @@ struct Lexer {
       }
       let next = value(index + 1)
       if v == 42 && next == 42,  // **
-        let translation = Self.foreignSpelling(scalars, at: index, after: tokens.suffix(3))
+        let translation = Self.foreignSpelling(allScalars(), at: index, after: tokens.suffix(3))
       {
         throw MatcalcError.syntax(translation.message, range(start, translation.length))
       }
-      let two: String? =
-        v == 46 && next == 42
-        ? ".*"
-        : v == 46 && next == 47
-          ? "./"
-          : v == 46 && next == 94
-            ? ".^"
-            : v == 61 && next == 62 ? "=>" : nil
-      if let two {
+      if let two = doubleSymbol(v, next) {
         tokens.append(Token(kind: .symbol(two), range: range(start, 2)))
         index += 2
         continue
@@ -140,11 +153,11 @@ struct Lexer {
         continue
       }
       if v == 0x2019 || v == 0x2032 {  // ’ ′ read as a transpose
-        tokens.append(Token(kind: .symbol("'"), range: range(start, 1)))
+        tokens.append(Token(kind: .symbol(.quote), range: range(start, 1)))
         index += 1
         continue
       }
-      if let translation = Self.foreignSpelling(scalars, at: index, after: tokens.suffix(3)) {
+      if let translation = Self.foreignSpelling(allScalars(), at: index, after: tokens.suffix(3)) {
         throw MatcalcError.syntax(
           translation.message, range(start, translation.length))
       }
@@ -164,8 +177,8 @@ struct Lexer {
     guard let last = tokens.last else { return fallback }
     switch last.kind {
     case .name(let name): return name
-    case .symbol(")"): return "(…)"
-    case .symbol("'"): return operand(before: tokens.dropLast(), fallback) + "'"
+    case .symbol(.closeParenthesis): return "(…)"
+    case .symbol(.quote): return operand(before: tokens.dropLast(), fallback) + "'"
     default: return fallback
     }
   }
@@ -173,7 +186,7 @@ struct Lexer {
   /// Whether `token` can end an operand of a binary operator (`x'**x` is a missing operand).
   private static func endsOperand(_ token: Token?) -> Bool {
     switch token?.kind {
-    case .name, .number, .symbol(")"): return true
+    case .name, .number, .symbol(.closeParenthesis): return true
     default: return false
     }
   }

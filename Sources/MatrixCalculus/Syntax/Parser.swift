@@ -4,6 +4,9 @@ struct Parser {
   /// The nesting limit in force.
   static var maximumHeight: Int { Limits.current.maximumDepth }
 
+  /// ``maximumHeight``, read once: the limits sit behind a lock, and every node asks.
+  private let maximumHeight = Parser.maximumHeight
+
   private var tokens: [Token]
   private var position = 0
   private var nesting = 0
@@ -16,6 +19,9 @@ struct Parser {
     linesBefore = firstLine - 1
   }
 
+  /// The line the source ends on (its first line plus the line breaks in it).
+  var lastLine: Int { tokens.last?.range.line ?? linesBefore + 1 }
+
   private var current: Token { tokens[min(position, tokens.count - 1)] }
 
   private mutating func advance() -> Token {
@@ -24,28 +30,40 @@ struct Parser {
     return token
   }
 
-  private func isSymbol(_ symbol: String) -> Bool { current.kind == .symbol(symbol) }
+  private func isSymbol(_ symbol: Token.Symbol) -> Bool {
+    // The token's kind in place: copying `current` would copy (and retain) a name too.
+    if case .symbol(let next) = tokens[min(position, tokens.count - 1)].kind {
+      return next == symbol
+    }
+    return false
+  }
 
-  private mutating func expect(_ symbol: String, _ context: String) throws -> Token {
+  /// The next token, which must be `symbol`; `context` (where, for the message) is built
+  /// only when it is not.
+  private mutating func expect(_ symbol: Token.Symbol, _ context: @autoclosure () -> String)
+    throws -> Token
+  {
     guard isSymbol(symbol) else {
       throw MatcalcError.syntax(
-        "expected '\(symbol)' \(context), found '\(current.text)'", current.range)
+        "expected '\(symbol.text)' \(context()), found '\(current.text)'", current.range)
     }
     return advance()
   }
 
-  private mutating func expectName(_ context: String) throws -> (String, SourceRange) {
+  private mutating func expectName(_ context: @autoclosure () -> String) throws
+    -> (String, SourceRange)
+  {
     guard case .name(let name) = current.kind else {
       throw MatcalcError.syntax(
-        "expected a name \(context), found '\(current.text)'", current.range)
+        "expected a name \(context()), found '\(current.text)'", current.range)
     }
     return (name, advance().range)
   }
 
   private func bounded(_ node: SyntaxExpr) throws -> SyntaxExpr {
-    guard node.height <= Parser.maximumHeight else {
+    guard node.height <= maximumHeight else {
       throw MatcalcError.limit(
-        "expression is nested more than \(Parser.maximumHeight) levels deep (raise it with "
+        "expression is nested more than \(maximumHeight) levels deep (raise it with "
           + "--max-depth)", node.range)
     }
     return node
@@ -56,11 +74,18 @@ struct Parser {
   /// Parses a whole problem: statements separated by newlines or `;`.
   mutating func statements() throws -> [Statement] {
     var result: [Statement] = []
+    result.reserveCapacity(
+      tokens.reduce(1) { count, token in
+        switch token.kind {
+        case .newline, .symbol(.semicolon): return count + 1
+        default: return count
+        }
+      })
     while true {
-      while current.kind == .newline || isSymbol(";") { _ = advance() }
+      while current.kind == .newline || isSymbol(.semicolon) { _ = advance() }
       if current.kind == .end { return result }
-      result += try statement()
-      guard current.kind == .newline || isSymbol(";") || current.kind == .end else {
+      result.append(try statement())
+      guard current.kind == .newline || isSymbol(.semicolon) || current.kind == .end else {
         throw MatcalcError.syntax("unexpected '\(current.text)' after statement", current.range)
       }
     }
@@ -80,7 +105,7 @@ struct Parser {
     return node
   }
 
-  private mutating func statement() throws -> [Statement] {
+  private mutating func statement() throws -> Statement {
     let (name, nameRange) = try expectName("at the start of a statement")
     if name == "derive", case .name = current.kind {
       let (of, _) = try expectName("after 'derive'")
@@ -99,55 +124,54 @@ struct Parser {
         order = Int(value)
         _ = advance()
       }
-      return [.goal(of: of, wrt: wrt, order: order, range: nameRange.joined(wrtRange))]
+      return .goal(of: of, wrt: wrt, order: order, range: nameRange.joined(wrtRange))
     }
-    if name == "let" && current.kind != .symbol(":") && current.kind != .symbol("=") {
+    if name == "let" && !isSymbol(.colon) && !isSymbol(.equals) {
       return try statement()
     }
-    if isSymbol(":") {
+    if isSymbol(.colon) {
       _ = advance()
-      return [.declaration(name: name, type: try typeSpec(), range: nameRange)]
+      return .declaration(name: name, type: try typeSpec(), range: nameRange)
     }
-    if isSymbol("[") {
+    if isSymbol(.openBracket) {
       _ = advance()
       var indices: [String] = []
       repeat {
         if !indices.isEmpty { _ = advance() }
         indices.append(try expectName("as an index").0)
-      } while isSymbol(",")
-      _ = try expect("]", "after the indices")
-      _ = try expect("=", "in an index definition")
-      return [
-        .indexDefinition(name: name, indices: indices, body: try expression(), range: nameRange)
-      ]
+      } while isSymbol(.comma)
+      _ = try expect(.closeBracket, "after the indices")
+      _ = try expect(.equals, "in an index definition")
+      return .indexDefinition(
+        name: name, indices: indices, body: try expression(), range: nameRange)
     }
-    guard isSymbol("=") else {
+    guard isSymbol(.equals) else {
       throw MatcalcError.syntax(
         "expected ':' (declaration) or '=' (definition) after '\(name)', found '\(current.text)'",
         current.range)
     }
     _ = advance()
-    return [.definition(name: name, body: try expression(), range: nameRange)]
+    return .definition(name: name, body: try expression(), range: nameRange)
   }
 
   private mutating func typeSpec() throws -> TypeSpec {
     let (kind, kindRange) = try expectName("as a type")
-    switch kind {
+    switch kind {  // the most used first: each case is a string comparison
+    case "matrix":
+      _ = try expect(.openParenthesis, "after 'matrix'")
+      let rows = try dimension()
+      _ = try expect(.comma, "between the dimensions")
+      let cols = try dimension()
+      _ = try expect(.closeParenthesis, "after the dimensions")
+      return .matrix(rows, cols)
     case "scalar": return .scalar
+    case "vector", "symmetric", "simplex":
+      _ = try expect(.openParenthesis, "after '\(kind)'")
+      let d = try dimension()
+      _ = try expect(.closeParenthesis, "after the dimension")
+      return kind == "vector" ? .vector(d) : kind == "simplex" ? .simplex(d) : .symmetric(d)
     case "function": return .function
     case "elementwise": return .elementwise
-    case "vector", "symmetric", "simplex":
-      _ = try expect("(", "after '\(kind)'")
-      let d = try dimension()
-      _ = try expect(")", "after the dimension")
-      return kind == "vector" ? .vector(d) : kind == "simplex" ? .simplex(d) : .symmetric(d)
-    case "matrix":
-      _ = try expect("(", "after 'matrix'")
-      let rows = try dimension()
-      _ = try expect(",", "between the dimensions")
-      let cols = try dimension()
-      _ = try expect(")", "after the dimensions")
-      return .matrix(rows, cols)
     default:
       throw MatcalcError.syntax(
         "unknown type '\(kind)': use scalar, vector(d), matrix(d1, d2), symmetric(d), "
@@ -175,9 +199,9 @@ struct Parser {
 
   private mutating func enter() throws {
     nesting += 1
-    guard nesting <= Parser.maximumHeight else {
+    guard nesting <= maximumHeight else {
       throw MatcalcError.limit(
-        "expression is nested more than \(Parser.maximumHeight) levels deep (raise it with "
+        "expression is nested more than \(maximumHeight) levels deep (raise it with "
           + "--max-depth)", current.range)
     }
   }
@@ -186,7 +210,7 @@ struct Parser {
     try enter()
     defer { nesting -= 1 }
     var left = try term()
-    while isSymbol("+") || isSymbol("-") {
+    while isSymbol(.plus) || isSymbol(.minus) {
       let op = advance()
       let right = try term()
       left = try bounded(SyntaxExpr(.binary(op.text, left, right), left.range.joined(right.range)))
@@ -196,7 +220,9 @@ struct Parser {
 
   private mutating func term() throws -> SyntaxExpr {
     var left = try unary()
-    while isSymbol("*") || isSymbol("/") || isSymbol(".*") || isSymbol("./") {
+    while isSymbol(.times) || isSymbol(.divide) || isSymbol(.elementTimes)
+      || isSymbol(.elementDivide)
+    {
       let op = advance()
       let right = try unary()
       left = try bounded(
@@ -206,14 +232,14 @@ struct Parser {
   }
 
   private mutating func unary() throws -> SyntaxExpr {
-    if isSymbol("-") {
+    if isSymbol(.minus) {
       let op = advance()
       try enter()
       defer { nesting -= 1 }
       let operand = try unary()
       return try bounded(SyntaxExpr(.negate(operand), op.range.joined(operand.range)))
     }
-    if isSymbol("+") {
+    if isSymbol(.plus) {
       _ = advance()
       return try unary()
     }
@@ -222,7 +248,7 @@ struct Parser {
 
   private mutating func power() throws -> SyntaxExpr {
     let base = try postfix()
-    if isSymbol("^") || isSymbol(".^") {
+    if isSymbol(.power) || isSymbol(.elementPower) {
       let op = advance()
       let exponent = try unary()
       return try bounded(
@@ -234,7 +260,7 @@ struct Parser {
   private mutating func postfix() throws -> SyntaxExpr {
     var node = try primary()
     var quotes = 0
-    while isSymbol("'") {
+    while isSymbol(.quote) {
       let op = advance()
       quotes += 1
       node = try bounded(SyntaxExpr(.transpose(node), node.range.joined(op.range)))
@@ -246,7 +272,7 @@ struct Parser {
       case .name(let name): right = name
       case .number(let value):
         right = value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : current.text
-      case .symbol("("): right = "(…)"
+      case .symbol(.openParenthesis): right = "(…)"
       default: right = nil
       }
       if let right {
@@ -270,34 +296,37 @@ struct Parser {
       return SyntaxExpr(.number(value), token.range)
     case .name(let name):
       _ = advance()
-      if isSymbol("(") {
+      if isSymbol(.openParenthesis) {
         _ = advance()
         var arguments: [SyntaxExpr] = []
-        if !isSymbol(")") {
-          repeat {
-            if !arguments.isEmpty { _ = advance() }
+        if !isSymbol(.closeParenthesis) {
+          // Made with its first argument: most calls have one, and appending to an empty
+          // array goes through the standard library's unspecialized growth.
+          arguments = [try expression()]
+          while isSymbol(.comma) {
+            _ = advance()
             arguments.append(try expression())
-          } while isSymbol(",")
+          }
         }
-        let close = try expect(")", "to close the arguments of '\(name)'")
+        let close = try expect(.closeParenthesis, "to close the arguments of '\(name)'")
         return try bounded(SyntaxExpr(.call(name, arguments), token.range.joined(close.range)))
       }
-      if isSymbol("[") {
+      if isSymbol(.openBracket) {
         _ = advance()
         var indices: [String] = []
         repeat {
           if !indices.isEmpty { _ = advance() }
           indices.append(try expectName("as an index").0)
-        } while isSymbol(",")
-        let close = try expect("]", "after the indices")
+        } while isSymbol(.comma)
+        let close = try expect(.closeBracket, "after the indices")
         return SyntaxExpr(.index(name, indices), token.range.joined(close.range))
       }
       return SyntaxExpr(.name(name), token.range)
-    case .symbol("("):
+    case .symbol(.openParenthesis):
       _ = advance()
       let inner = try expression()
-      _ = try expect(
-        ")", "to close '(' at \(token.range.line - linesBefore):\(token.range.column)")
+      let line = token.range.line - linesBefore
+      _ = try expect(.closeParenthesis, "to close '(' at \(line):\(token.range.column)")
       return inner
     default:
       throw MatcalcError.syntax("expected an expression, found '\(token.text)'", token.range)

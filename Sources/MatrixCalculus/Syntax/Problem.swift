@@ -42,13 +42,20 @@ public struct Problem: Sendable {
 
   /// Names to inputs and definitions, so lookups stay O(1) in problems with hundreds of
   /// definitions (a deep network).
-  private var inputsByName: [String: Expr] = [:]
-  private var definitionsByName: [String: Expr] = [:]
+  private var inputsByName = NameTable<Expr>()
+  private var definitionsByName = NameTable<Expr>()
+
+  /// Makes room for `count` more inputs. (Only the list: `Dictionary.reserveCapacity` is not
+  /// specialized and looks up generic metadata at every call, which costs more than growing.)
+  mutating func reserveInputs(_ count: Int) {
+    inputs.reserveCapacity(inputs.count + count)
+  }
 
   /// Adds an input.
   mutating func addInput(_ name: String, _ expr: Expr, _ type: TypeSpec) {
     inputs.append((name, expr, type))
-    if inputsByName[name] == nil { inputsByName[name] = expr }
+    // The first input of a name is the one found by name (one lookup when it is new).
+    if let first = inputsByName.updateValue(expr, forKey: name) { inputsByName[name] = first }
   }
 
   /// Adds a definition after the others.
@@ -108,7 +115,7 @@ public struct Problem: Sendable {
   mutating func removeDefinitions() {
     definitions = []
     written = nil
-    definitionsByName = [:]
+    definitionsByName = NameTable()
   }
 
   /// The one-letter names of inputs, definitions, functions and dimensions: letters an index

@@ -15,30 +15,31 @@ final class SyntaxExpr: Sendable {
   let range: SourceRange
   /// Height of the tree below and including this node; bounded by the parser.
   let height: Int
+  /// Whether the tree uses index notation: `W[i,k]`, `sum(k, …)` or `delta(i, j)`. Kept
+  /// with the node, as the height is, since every pass over the statements asks.
+  let usesIndexNotation: Bool
 
   init(_ kind: Kind, _ range: SourceRange) {
     self.kind = kind
     self.range = range
     switch kind {
-    case .name, .number, .index: height = 1
-    case .negate(let a), .transpose(let a): height = a.height + 1
-    case .binary(_, let a, let b): height = max(a.height, b.height) + 1
-    case .call(_, let arguments): height = (arguments.map(\.height).max() ?? 0) + 1
-    }
-  }
-}
-
-extension SyntaxExpr {
-  /// Whether the tree uses index notation: `W[i,k]`, `sum(k, …)` or `delta(i, j)`.
-  var usesIndexNotation: Bool {
-    switch kind {
-    case .index: return true
-    case .name, .number: return false
+    case .name, .number:
+      height = 1
+      usesIndexNotation = false
+    case .index:
+      height = 1
+      usesIndexNotation = true
+    case .negate(let a), .transpose(let a):
+      height = a.height + 1
+      usesIndexNotation = a.usesIndexNotation
+    case .binary(_, let a, let b):
+      height = max(a.height, b.height) + 1
+      usesIndexNotation = a.usesIndexNotation || b.usesIndexNotation
     case .call(let name, let arguments):
-      if name == "delta" || (name == "sum" && arguments.count == 2) { return true }
-      return arguments.contains { $0.usesIndexNotation }
-    case .negate(let a), .transpose(let a): return a.usesIndexNotation
-    case .binary(_, let a, let b): return a.usesIndexNotation || b.usesIndexNotation
+      height = arguments.reduce(0) { max($0, $1.height) } + 1
+      usesIndexNotation =
+        name == "delta" || (name == "sum" && arguments.count == 2)
+        || arguments.contains { $0.usesIndexNotation }
     }
   }
 }
@@ -76,8 +77,9 @@ extension TypeSpec: CustomStringConvertible {
   }
 }
 
-/// One statement of a problem.
-enum Statement: Sendable {
+/// One statement of a problem. Indirect: each pass over the statements copies them, and a
+/// boxed statement copies as one reference.
+indirect enum Statement: Sendable {
   case declaration(name: String, type: TypeSpec, range: SourceRange)
   case definition(name: String, body: SyntaxExpr, range: SourceRange)
   case indexDefinition(name: String, indices: [String], body: SyntaxExpr, range: SourceRange)

@@ -11,16 +11,34 @@ struct TypeChecker {
   /// Names that cannot be declared: the functions. (`d` is reserved in rule files only;
   /// `delta`, `I`, `ones`, `zeros` may name the user's own variables, which then win.)
   static let reservedNames: Set<String> = Set(Function.allCases.map(\.spelling)).union(["sum"])
+  /// ``reservedNames``, for the check at each declaration and name.
+  private static let reserved = NameTable(reservedNames.map { ($0, ()) })
+  /// The built-in functions by their raw values, as `Function(rawValue:)` finds them.
+  private static let functions = NameTable(Function.allCases.map { ($0.rawValue, $0) })
 
-  let source: String
+  /// The text positions count in: the statements and, for `matcalc derive`, a line break
+  /// and the objective after them (joined only when a message quotes the source).
+  private let statementsText: String
+  private let objectiveText: String?
   var problem = Problem()
   private var unifier = Unifier()
-  private var inferred: [String: (Int, Int)] = [:]
+  private var inferred = NameTable<(Int, Int)>()
   private var inferredOrder: [String] = []
   /// Where each inferred name is first used.
-  private var firstUses: [String: SourceRange] = [:]
-  private var declared: [String: TypeSpec] = [:]
-  private var definedShapes: [String: (Int, Int)] = [:]
+  private var firstUses = NameTable<SourceRange>()
+  /// A declared name's type and the terms of its shape, fixed once where it is declared.
+  /// (A class: each lookup then shares it rather than copying the type.)
+  private final class Declared: Sendable {
+    let type: TypeSpec
+    let terms: (Int, Int)
+
+    init(type: TypeSpec, terms: (Int, Int)) {
+      self.type = type
+      self.terms = terms
+    }
+  }
+  private var declared = NameTable<Declared>()
+  private var definedShapes = NameTable<(Int, Int)>()
   /// Pattern variables of a rule file may not be inferred; everything must be declared.
   var allowsInference = true
   /// Rules may write `d(E)`.
@@ -28,8 +46,9 @@ struct TypeChecker {
   private var firstConflict: MatcalcError?
   /// Inferred names read as scalar coefficients (see ``readCoefficientsAsScalars``).
   private var coefficients: Set<String> = []
-  /// The shape terms of each operand of a product, by syntax node.
-  private var factorTerms: [ObjectIdentifier: (Int, Int)] = [:]
+  /// The shape terms of each operand of a product, by syntax node, in the order inferred
+  /// (looked up only when names were inferred, so kept as a list until then).
+  private var factorTerms: [(node: ObjectIdentifier, terms: (Int, Int))] = []
   /// The size term of each `I` written, by syntax node.
   private var identitySizes: [ObjectIdentifier: Int] = [:]
   /// Index ranges while an index definition is being inferred.
@@ -47,7 +66,28 @@ struct TypeChecker {
     )?
 
   init(source: String) {
-    self.source = source
+    statementsText = source
+    objectiveText = nil
+  }
+
+  /// A checker for `statements` and, on the line after them, `objective` when there is one.
+  init(statements: String, objective: String?) {
+    statementsText = statements
+    objectiveText = objective
+  }
+
+  /// The whole text positions count in.
+  var source: String {
+    objectiveText.map { statementsText + "\n" + $0 } ?? statementsText
+  }
+
+  /// A checker with this one's text and settings, and nothing declared or inferred.
+  private var unchecked: TypeChecker {
+    var checker = TypeChecker(statements: statementsText, objective: objectiveText)
+    checker.allowsInference = allowsInference
+    checker.allowsDifferentials = allowsDifferentials
+    checker.raiseIndexDefinition = raiseIndexDefinition
+    return checker
   }
 
   func text(_ range: SourceRange) -> String {
@@ -81,25 +121,29 @@ struct TypeChecker {
   /// `matcalc derive`), which takes part in inference; returns that expression typed.
   @discardableResult
   mutating func check(_ statements: [Statement], objective: SyntaxExpr? = nil) throws -> Expr? {
-    for statement in statements {
-      if case .declaration(let name, let type, let range) = statement {
-        if Self.reservedNames.contains(name) || (allowsDifferentials && name == "d") {
-          throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
-        }
-        if declared[name] != nil {
-          throw MatcalcError.syntax("'\(name)' is declared twice", range)
-        }
-        declared[name] = type
-      }
-    }
-    let uninferred = self
+    try declare(statements)
     try inferShapes(statements, objective: objective)
-    try readCoefficientsAsScalars(statements, objective: objective, from: uninferred)
+    try readCoefficientsAsScalars(statements, objective: objective)
     try build(statements)
     let typed = try objective.map { try expression($0) }
     if let firstConflict { throw firstConflict }
     problem.written = written(statements, objective: objective, typed: typed)
     return typed
+  }
+
+  /// Records the declarations, each with the terms of its shape.
+  private mutating func declare(_ statements: [Statement]) throws {
+    for statement in statements {
+      if case .declaration(let name, let type, let range) = statement {
+        if Self.reserved[name] != nil || (allowsDifferentials && name == "d") {
+          throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
+        }
+        let terms = shapeTerms(of: type)
+        if declared.updateValue(Declared(type: type, terms: terms), forKey: name) != nil {
+          throw MatcalcError.syntax("'\(name)' is declared twice", range)
+        }
+      }
+    }
   }
 
   /// A three-index definition's indices and right side, by its name.
@@ -143,8 +187,8 @@ struct TypeChecker {
 
   private mutating func shapeTerms(of type: TypeSpec) -> (Int, Int) {
     switch type {
-    case .scalar, .function, .elementwise: return (unifier.fixed(.one), unifier.fixed(.one))
-    case .vector(let d), .simplex(let d): return (unifier.fixed(d), unifier.fixed(.one))
+    case .scalar, .function, .elementwise: return (Unifier.one, Unifier.one)
+    case .vector(let d), .simplex(let d): return (unifier.fixed(d), Unifier.one)
     case .matrix(let r, let c): return (unifier.fixed(r), unifier.fixed(c))
     case .symmetric(let d): return (unifier.fixed(d), unifier.fixed(d))
     }
@@ -167,7 +211,7 @@ struct TypeChecker {
     }
     if let objective { _ = try infer(objective) }
     guard !inferredOrder.isEmpty else { return }
-    var used = Set(declared.values.flatMap(Self.dimensionSymbols))
+    var used = Set(declared.values.flatMap { Self.dimensionSymbols($0.type) })
     var fresh = ["n", "m", "p", "q", "r", "s", "k", "l"].makeIterator()
     func nextSymbol() -> Dim {
       while let candidate = fresh.next() {
@@ -207,12 +251,13 @@ struct TypeChecker {
   /// a name that is a coefficient in one place and used otherwise in another has two
   /// readings, and which one was meant is asked for.
   private mutating func readCoefficientsAsScalars(
-    _ statements: [Statement], objective: SyntaxExpr?, from uninferred: TypeChecker
+    _ statements: [Statement], objective: SyntaxExpr?
   ) throws {
     // Each round may expose one more coefficient (`a*b*x'*x`: b once a is a scalar).
     for _ in 0..<4 {
       guard allowsInference, !inferredOrder.isEmpty, firstConflict == nil else { return }
-      var uses = CoefficientUses()
+      var uses = CoefficientUses(
+        factorTerms: Dictionary(factorTerms, uniquingKeysWith: { _, last in last }))
       for statement in statements {
         switch statement {
         case .definition(_, let body, _):
@@ -232,7 +277,8 @@ struct TypeChecker {
       if let name = candidates.first(where: { !everywhere.contains($0) }),
         let use = uses.asCoefficient[name]?.first, let terms = inferred[name]
       {
-        var scalar = uninferred
+        var scalar = unchecked
+        try scalar.declare(statements)
         scalar.coefficients = coefficients.union(everywhere).union([name])
         let consistent =
           (try? scalar.inferShapes(statements, objective: objective)) != nil
@@ -249,7 +295,8 @@ struct TypeChecker {
         }
       }
       guard !everywhere.isEmpty else { return }
-      var scalar = uninferred
+      var scalar = unchecked
+      try scalar.declare(statements)
       scalar.coefficients = coefficients.union(everywhere)
       do { try scalar.inferShapes(statements, objective: objective) } catch { return }
       guard scalar.firstConflict == nil else { return }
@@ -259,6 +306,8 @@ struct TypeChecker {
 
   /// Per inferred name: how often it is written, and where it is a coefficient.
   private struct CoefficientUses {
+    /// The shape terms of each operand of a product, by syntax node.
+    let factorTerms: [ObjectIdentifier: (Int, Int)]
     var total: [String: Int] = [:]
     var asCoefficient: [String: [(name: SourceRange, product: SourceRange)]] = [:]
   }
@@ -283,8 +332,8 @@ struct TypeChecker {
     }
   }
 
-  private func isScalarFactor(_ node: SyntaxExpr) -> Bool {
-    factorTerms[ObjectIdentifier(node)].map(isKnownScalar) ?? false
+  private func isScalarFactor(_ node: SyntaxExpr, _ uses: CoefficientUses) -> Bool {
+    uses.factorTerms[ObjectIdentifier(node)].map(isKnownScalar) ?? false
   }
 
   private func collectUses(_ node: SyntaxExpr, _ uses: inout CoefficientUses, products: Bool) {
@@ -301,7 +350,7 @@ struct TypeChecker {
       // The non-scalar factors, in order: a factor is at an end when it is the first or the
       // last of them, and the others then run from the next (or first) to the last (or
       // previous) one.
-      let matrices = chain.indices.filter { !isScalarFactor(chain[$0]) }
+      let matrices = chain.indices.filter { !isScalarFactor(chain[$0], uses) }
       for (position, factor) in chain.enumerated() {
         collectUses(factor, &uses, products: products)
         guard let (name, range) = coefficientName(factor) else { continue }
@@ -312,9 +361,9 @@ struct TypeChecker {
           || matrices.last.map { position >= $0 } ?? true
         guard atAnEnd else { continue }
         if let first = firstOther, let last = lastOther {
-          guard let rows = factorTerms[ObjectIdentifier(chain[first])]?.0,
-            let cols = factorTerms[ObjectIdentifier(chain[last])]?.1,
-            unifier.value(rows) == .one, unifier.value(cols) == .one
+          guard let rows = uses.factorTerms[ObjectIdentifier(chain[first])]?.0,
+            let cols = uses.factorTerms[ObjectIdentifier(chain[last])]?.1,
+            unifier.isOne(rows), unifier.isOne(cols)
           else { continue }
         }
         uses.asCoefficient[name, default: []].append((range, node.range))
@@ -357,15 +406,20 @@ struct TypeChecker {
         "index \(index) of \(name) does not occur on the right side", range)
     }
     if indices.count == 3 { return }
-    let terms = indices.map { map[$0] ?? unifier.fixed(.one) }
+    let terms = indices.map { map[$0] ?? Unifier.one }
     definedShapes[name] =
       terms.count == 0
-      ? (unifier.fixed(.one), unifier.fixed(.one))
-      : terms.count == 1 ? (terms[0], unifier.fixed(.one)) : (terms[0], terms[1])
+      ? (Unifier.one, Unifier.one)
+      : terms.count == 1 ? (terms[0], Unifier.one) : (terms[0], terms[1])
   }
 
   /// `I(n)`, `ones(m, n)`, `zeros(m, n)`: constant matrices whose arguments are dimensions.
   static let constantMatrices: Set<String> = ["I", "ones", "zeros"]
+
+  /// Whether `name` is one of ``constantMatrices`` (compared, not hashed: asked at every call).
+  static func isConstantMatrix(_ name: String) -> Bool {
+    name == "I" || name == "ones" || name == "zeros"
+  }
 
   func constantMatrixDims(_ name: String, _ arguments: [SyntaxExpr], _ node: SyntaxExpr) throws
     -> Shape
@@ -427,7 +481,7 @@ struct TypeChecker {
   }
 
   private func isKnownScalar(_ shape: (Int, Int)) -> Bool {
-    unifier.value(shape.0) == .one && unifier.value(shape.1) == .one
+    unifier.isOne(shape.0) && unifier.isOne(shape.1)
   }
 
   /// Inference only: a conflict between declared dimensions is reported by pass 2, which
@@ -444,7 +498,7 @@ struct TypeChecker {
   }
 
   private mutating func infer(_ node: SyntaxExpr) throws -> (Int, Int) {
-    let one = unifier.fixed(.one)
+    let one = Unifier.one
     switch node.kind {
     case .number: return (one, one)
     case .name(let name):
@@ -454,11 +508,11 @@ struct TypeChecker {
             + "\(name)[\(definition.indices.joined(separator: ","))] in an index formula",
           node.range)
       }
-      if let type = declared[name] {
-        if type == .function || type == .elementwise {
+      if let declaration = declared[name] {
+        if declaration.type == .function || declaration.type == .elementwise {
           throw MatcalcError.syntax("'\(name)' is a function: write \(name)(…)", node.range)
         }
-        return shapeTerms(of: type)
+        return declaration.terms
       }
       if let shape = definedShapes[name] { return shape }
       if name == "I" {  // the identity, its size inferred from where it is used
@@ -466,19 +520,19 @@ struct TypeChecker {
         identitySizes[ObjectIdentifier(node)] = d
         return (d, d)
       }
-      if Self.reservedNames.contains(name) {
+      if Self.reserved[name] != nil {
         throw MatcalcError.syntax("'\(name)' is a function: write \(name)(…)", node.range)
       }
       guard allowsInference else { throw MatcalcError.unknownName(name, node.range) }
       if inferred[name] == nil,
-        let owner = declared.sorted(by: { $0.key < $1.key }).first(where: {
-          Self.dimensionSymbols($0.value).contains(name)
+        let owner = declared.entries.sorted(by: { $0.name < $1.name }).first(where: {
+          Self.dimensionSymbols($0.value.type).contains(name)
         })
       {
         // `sum(x)/n` with x : vector(n): a dimension is not a value, and reading it as a new
         // scalar input would change the problem.
         throw MatcalcError.syntax(
-          "'\(name)' is a dimension (of \(owner.key)), not a value: declare a scalar for it "
+          "'\(name)' is a dimension (of \(owner.name)), not a value: declare a scalar for it "
             + "(e.g. 'N : scalar'), or write the size as sum(ones(\(name), 1))", node.range)
       }
       if let shape = inferred[name] { return shape }
@@ -510,8 +564,9 @@ struct TypeChecker {
       case "*":
         if indexScope != nil { return (one, one) }
         if allowsInference {
-          factorTerms[ObjectIdentifier(a)] = left
-          factorTerms[ObjectIdentifier(b)] = right
+          if factorTerms.isEmpty { factorTerms.reserveCapacity(16) }
+          factorTerms.append((ObjectIdentifier(a), left))
+          factorTerms.append((ObjectIdentifier(b), right))
         }
         if isKnownScalar(left) { return right }
         if isKnownScalar(right) { return left }
@@ -557,8 +612,8 @@ struct TypeChecker {
         return (one, one)
       }
       let shape: (Int, Int)
-      if let type = declared[name] {
-        shape = shapeTerms(of: type)
+      if let declaration = declared[name] {
+        shape = declaration.terms
       } else if let defined = definedShapes[name] {
         shape = defined
       } else if allowsInference {
@@ -585,7 +640,7 @@ struct TypeChecker {
         }
       }
       return (one, one)
-    case .call(let name, let arguments) where Self.constantMatrices.contains(name):
+    case .call(let name, let arguments) where Self.isConstantMatrix(name):
       let dims = try constantMatrixDims(name, arguments, node)
       return (unifier.fixed(dims.rows), unifier.fixed(dims.cols))
     case .call(let name, let arguments):
@@ -616,12 +671,12 @@ struct TypeChecker {
       }
       let argument = try infer(arguments[0])
       if indexScope != nil { return (one, one) }
-      if let type = declared[name] {
+      if let type = declared[name]?.type {
         if type == .function { return (one, one) }
         if type == .elementwise { return argument }
       }
-      if name == "d" && allowsDifferentials { return argument }
-      guard let function = Function(rawValue: name), function != .diagonal else {
+      if allowsDifferentials && name == "d" { return argument }
+      guard let function = Self.functions[name], function != .diagonal else {
         throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       switch function {
@@ -632,7 +687,7 @@ struct TypeChecker {
         try unify(argument.0, argument.1, at: node)
         return argument
       case .diag, .diagonal:
-        if unifier.value(argument.1) == .one { return (argument.0, argument.0) }
+        if unifier.isOne(argument.1) { return (argument.0, argument.0) }
         try unify(argument.0, argument.1, at: node)
         return (argument.0, one)
       case .sum, .norm1, .norm2, .logsumexp: return (one, one)
@@ -651,6 +706,7 @@ struct TypeChecker {
   }
 
   private mutating func build(_ statements: [Statement]) throws {
+    problem.reserveInputs(declared.count + inferredOrder.count)
     for statement in statements {
       if case .declaration(let name, let type, _) = statement {
         try addInput(name, type)
@@ -714,7 +770,9 @@ struct TypeChecker {
     case .matrix(let r, let c): shape = Shape(r, c)
     case .symmetric(let d): shape = Shape(d, d)
     }
-    let variable = try Expr.variable(name, shape, symmetric: type == .symmetric(shape.rows))
+    let isSymmetric: Bool
+    if case .symmetric = type { isSymmetric = true } else { isSymmetric = false }
+    let variable = try Expr.variable(name, shape, symmetric: isSymmetric)
     problem.addInput(name, variable, type)
   }
 
@@ -812,7 +870,7 @@ struct TypeChecker {
         for _ in 0..<Int(abs(k)) { result = try result * base }
         return result
       }
-    case .call(let name, let arguments) where Self.constantMatrices.contains(name):
+    case .call(let name, let arguments) where Self.isConstantMatrix(name):
       let shape = try constantMatrixDims(name, arguments, node)
       switch name {
       case "I": return try Expr.identity(shape.rows)
@@ -829,8 +887,8 @@ struct TypeChecker {
         return try Expr.make(
           type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
       }
-      if name == "d" && allowsDifferentials { return try Expr.make(.differential(argument)) }
-      guard var function = Function(rawValue: name), function != .diagonal else {
+      if allowsDifferentials && name == "d" { return try Expr.make(.differential(argument)) }
+      guard var function = Self.functions[name], function != .diagonal else {
         throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
       }
       let shape = argument.shape
