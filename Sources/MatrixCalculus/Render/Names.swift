@@ -61,11 +61,14 @@ enum Names {
   }
 
   static func text(_ name: String) -> String {
-    cached("t" + name) { formatText(name) }
+    // One ASCII character (x, A, W) prints as itself, with no lock or lookup.
+    if name.utf8.count == 1 { return name }
+    return cached("t" + name) { formatText(name) }
   }
 
   static func latex(_ name: String) -> String {
-    cached("l" + name) { formatLatex(name) }
+    if name.utf8.count == 1 { return name }
+    return cached("l" + name) { formatLatex(name) }
   }
 
   private static func formatText(_ name: String) -> String {
