@@ -665,7 +665,7 @@ public struct Derivation: Sendable {
   /// ```
   public func check(points: Int = 2, layout: Layout = .standard) throws -> Certificate {
     let certificate = try checkStandardLayout(points: points)
-    guard certificate.passed, transposes(in: layout) else { return certificate }
+    guard certificate.passed, transposes(in: layout), !result.isScalar else { return certificate }
     // The layout prints the transpose of the standard form: that form as printed, transposed
     // back node for node, is checked too.
     let printed = try Expr.make(.transpose(try laidOut(layout, shown)))

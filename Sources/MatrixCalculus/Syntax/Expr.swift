@@ -36,9 +36,10 @@ public enum Node: Hashable, Sendable {
 }
 
 extension Node {
-  /// The pool looks every node up before making it. Inner nodes, nearly all of them, hash
-  /// their kind and their children's addresses with a cheap mix; leaves (which carry names
-  /// and shapes) use the standard hasher.
+  /// The pool looks every node up before making it: every node hashes its kind, its
+  /// children's addresses and its own payload (a name's bytes, a dimension, a constant's bits)
+  /// with a cheap mix rather than the standard hasher, which costs several hundred
+  /// instructions for a leaf and leaves are made at every constant and declared input.
   ///
   /// Public only because it implements `Hashable`'s underscored requirement and ``Node`` is
   /// public: the compiler rejects a less visible witness. Not API; use `hash(into:)`.
@@ -49,12 +50,52 @@ extension Node {
       bits ^= bits >> 29
     }
     func mix(_ e: Expr) { mix(UInt64(UInt(bitPattern: ObjectIdentifier(e)))) }
+    func mix(_ name: String) {
+      var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
+      for byte in name.utf8 { fnv = (fnv ^ UInt64(byte)) &* 0x100_0000_01b3 }
+      mix(fnv)
+    }
+    func mix(_ d: Dim) {
+      switch d {
+      case .size(let n): mix(UInt64(UInt(bitPattern: n)))
+      case .symbol(let name): mix(name)
+      }
+    }
+    func mix(_ shape: Shape) {
+      mix(shape.rows)
+      mix(shape.cols)
+    }
     switch self {
-    case .variable, .constant, .identity, .ones, .zero, .opaque, .gradient, .mapped:
-      var hasher = Hasher()
-      hasher.combine(seed)
-      hash(into: &hasher)
-      return hasher.finalize()
+    case .constant(let value):
+      mix(8)
+      mix(value == 0 ? 0 : value.bitPattern)  // −0 equals 0
+    case .variable(let name, let shape, let symmetric):
+      mix(9)
+      mix(name)
+      mix(shape)
+      mix(symmetric ? 1 : 0)
+    case .identity(let d):
+      mix(10)
+      mix(d)
+    case .ones(let shape):
+      mix(11)
+      mix(shape)
+    case .zero(let shape):
+      mix(12)
+      mix(shape)
+    case .opaque(let name, let a):
+      mix(13)
+      mix(name)
+      mix(a)
+    case .gradient(let name, let a):
+      mix(14)
+      mix(name)
+      mix(a)
+    case .mapped(let name, let order, let a):
+      mix(15)
+      mix(name)
+      mix(UInt64(UInt(bitPattern: order)))
+      mix(a)
     case .add(let terms):
       mix(1)
       for term in terms { mix(term) }
