@@ -219,10 +219,12 @@ public struct Derivation: Sendable {
         firstOrder = nil
         function = objective
       }
+      // The index form sees through every name; its entries print with the names folded
+      // back (K⁻¹, not (A Aᵀ + s I)⁻¹).
       tensor = try Self.tensorDerivative(
         of: function, withRespectTo: variable, in: problem, rules: rules
       )
-      .tensor
+      .tensor.mappingExpressions { try presentation.folded($0) }
       result = function
       named = function
       intermediates = []
@@ -239,8 +241,9 @@ public struct Derivation: Sendable {
       second.lowering = firstIndex.lowering  // fresh summed indices stay fresh
       tensor = try TensorDerivative(
         indexTerms: try second.derivative(of: firstTerms), functionShape: objective.shape,
-        variableShape: variable.shape, secondVariableShape: variable.shape)
-      firstTensor = first
+        variableShape: variable.shape, secondVariableShape: variable.shape
+      ).mappingExpressions { try presentation.folded($0) }
+      firstTensor = try first.mappingExpressions { try presentation.folded($0) }
       result = objective
       named = objective
       intermediates = []

@@ -66,6 +66,23 @@ public struct TensorDerivative: Sendable {
     self.secondVariableShape = secondVariableShape
   }
 
+  /// The same derivative with every matrix expression in it (entries and coefficients)
+  /// replaced by `transform` of it: an equal expression, such as the one with the problem's
+  /// definitions folded back to their names.
+  func mappingExpressions(_ transform: (Expr) throws -> Expr) rethrows -> TensorDerivative {
+    let mapped = try terms.map { term in
+      Term(
+        coefficient: try transform(term.coefficient),
+        factors: try term.factors.map { factor in
+          guard case .entry(let e, let row, let col) = factor else { return factor }
+          return .entry(try transform(e), row: row, col: col)
+        })
+    }
+    return TensorDerivative(
+      terms: mapped, functionShape: functionShape, variableShape: variableShape,
+      secondVariableShape: secondVariableShape)
+  }
+
   /// The derivative from its index form, whose free indices are named i, j (F's), k, l
   /// (X's) and, for a second derivative, p, q (X's again): Kronecker deltas over summed
   /// indices contracted, sums a matrix product absorbs raised (Σ_s A_is B_sk → (AB)_ik),
