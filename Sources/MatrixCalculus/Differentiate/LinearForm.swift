@@ -34,13 +34,13 @@ struct LinearForm {
         parts.append(term.isScalar && !e.isScalar ? try Expr.ones(Shape(rows, .one)) * part : part)
       }
       return try Expr.add(parts)
-    case .product(let a, let b) where a.isScalar || b.isScalar:
+    case .product(let a, let b):
       let (s, v) = a.isScalar ? (a, b) : (b, a)
       if !contains(s) { return try coefficient(v).map { try s * $0 } }
       if contains(v) { return nil }  // quadratic in u
       guard let ms = try coefficient(s) else { return nil }
       return v.shape.rows == .one && !v.isScalar ? try Expr.transpose(v) * ms : try v * ms
-    case .product:
+    case .chain:
       return try chainCoefficient(e)
     case .hadamard(let a, let b):
       if contains(a) && contains(b) { return nil }

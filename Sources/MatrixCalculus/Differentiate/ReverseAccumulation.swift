@@ -74,9 +74,19 @@ struct ReverseAccumulation {
         return [(a, try g * b), (b, try g * a)]
       }
       if a.isScalar { return [(a, try inner(g, b)), (b, try g * a)] }  // C = s M
-      if b.isScalar { return [(b, try inner(g, a)), (a, try g * b)] }
-      // C_ij = Σ_k A_ik B_kj: G_A = G Bᵀ, G_B = Aᵀ G.
-      return [(a, try g * Expr.transpose(b)), (b, try Expr.transpose(a) * g)]
+      return [(b, try inner(g, a)), (a, try g * b)]
+    case .chain(let factors):
+      // C = F₁ ⋯ Fₖ: G_Fⱼ = (F₁ ⋯ Fⱼ₋₁)ᵀ G (Fⱼ₊₁ ⋯ Fₖ)ᵀ, the right part grown from the end
+      // (G_A = G Bᵀ, G_B = Aᵀ G for C = A B).
+      var contributions: [(Expr, Expr)] = []
+      var right = g
+      for index in factors.indices.dropFirst().reversed() {
+        guard let left = try Expr.product(of: factors[..<index]) else { break }
+        contributions.append((factors[index], try Expr.transpose(left) * right))
+        right = try right * Expr.transpose(factors[index])
+      }
+      contributions.append((factors[0], right))
+      return contributions
     case .hadamard(let a, let b):  // C_ij = A_ij B_ij
       return [(a, try Expr.hadamard(g, b)), (b, try Expr.hadamard(g, a))]
     case .transpose(let a):  // C_ij = A_ji

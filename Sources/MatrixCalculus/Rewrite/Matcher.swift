@@ -77,6 +77,17 @@ struct Matcher {
         }
       }
       return false
+    case (.chain(let ps), .chain(let ts)):
+      guard ts.count >= ps.count else { return false }
+      // The first pattern factor stands for the surplus (a sub-chain), the others one each.
+      let surplus = ts.count - ps.count
+      guard let head = try? Expr.product(of: ts[...surplus]) else { return false }
+      var trial = bindings
+      guard match(ps[0], head, &trial),
+        zip(ps.dropFirst(), ts[(surplus + 1)...]).allSatisfy({ match($0, $1, &trial) })
+      else { return false }
+      bindings = trial
+      return true
     case (.product(let pa, let pb), .product(let ta, let tb)),
       (.hadamard(let pa, let pb), .hadamard(let ta, let tb)),
       (.power(let pa, let pb), .power(let ta, let tb)):

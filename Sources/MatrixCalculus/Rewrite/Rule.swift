@@ -81,7 +81,7 @@ public final class Rule: Sendable, CustomStringConvertible {
 
   /// What the matcher indexes rules by: the kind of the pattern's top node.
   enum Head: Hashable {
-    case variable, constant, identity, ones, zero, add, product, hadamard, power, transpose
+    case variable, constant, identity, ones, zero, add, product, chain, hadamard, power, transpose
     case opaque, gradient, mapped, differential
     case call(Function)
   }
@@ -98,6 +98,7 @@ public final class Rule: Sendable, CustomStringConvertible {
     case .zero: return .zero
     case .add: return .add
     case .product: return .product
+    case .chain: return .chain
     case .hadamard: return .hadamard
     case .power: return .power
     case .transpose: return .transpose

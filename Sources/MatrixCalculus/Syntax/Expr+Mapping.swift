@@ -9,6 +9,7 @@ extension Expr {
         return try Expr.hadamard(children[0], children[1])
       }
       return try Expr.multiply(children[0], children[1])
+    case .chain: return try Expr.product(of: children[...]) ?? self
     case .hadamard: return try Expr.hadamard(children[0], children[1])
     case .power: return try Expr.power(children[0], children[1])
     case .transpose: return try Expr.transpose(children[0])
@@ -27,14 +28,14 @@ extension Expr {
   func mappingChildren(_ transform: (Expr) throws -> Expr) throws -> Expr {
     switch node {
     case .variable, .constant, .identity, .ones, .zero: return self
-    case .add(let terms):
+    case .add(let terms), .chain(let terms):
       var changed = false
       let mapped = try terms.map { term in
         let new = try transform(term)
         changed = changed || new !== term
         return new
       }
-      return changed ? try Expr.add(mapped) : self
+      return changed ? try rebuilt(mapped) : self
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       let x = try transform(a)
       let y = try transform(b)

@@ -25,7 +25,8 @@ extension Expr {
     case .power(let a, _): return a.isSymmetric  // element-wise, the exponent 1×1
     case .product(let a, let b) where a.isScalar || b.isScalar:
       return (a.isScalar ? b : a).isSymmetric
-    case .product: return Self.isPalindrome(matrixFactors)
+    case .product: return false  // a product of two 1×1 operands is 1×1, handled above
+    case .chain(let factors): return Self.isPalindrome(factors)
     case .add(let terms): return Self.isClosedUnderTranspose(terms)
     case .opaque, .gradient, .differential: return false
     }
@@ -62,9 +63,7 @@ extension Expr {
     guard shape == b.shape.transposed else { return false }
     switch (node, b.node) {
     case (.call(.inverse, let x), .call(.inverse, let y)): return x.isTranspose(of: y)
-    case (.product(let l, let r), .product) where !l.isScalar && !r.isScalar:
-      let mine = matrixFactors
-      let theirs = b.matrixFactors
+    case (.chain(let mine), .chain(let theirs)):
       if mine.count == theirs.count
         && zip(mine, theirs.reversed()).allSatisfy({ $0.isTranspose(of: $1) })
       {
@@ -83,7 +82,7 @@ extension Expr {
     switch node {
     case .transpose(let inner): return inner
     case .call(.inverse, let a): return try Expr.call(.inverse, try a.transposedForm())
-    case .product(let l, let r) where !l.isScalar && !r.isScalar:
+    case .chain:
       let factors = try matrixFactors.reversed().map { try $0.transposedForm() }
       return try Expr.product(of: factors[...]) ?? self
     default: return try Expr.transpose(self)

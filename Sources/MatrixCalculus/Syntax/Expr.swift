@@ -15,8 +15,13 @@ public enum Node: Hashable, Sendable {
   case zero(Shape)
   /// `(A + B + …)_ij = A_ij + B_ij + …`; a 1×1 term is added to every entry.
   case add([Expr])
-  /// `(AB)_ij = Σ_k A_ik B_kj`, or `s A` when an operand is 1×1 (then it comes first).
+  /// Scaling `(s A)_ij = s A_ij`, the 1×1 operand first, or the product of two 1×1 operands
+  /// (commutative, in canonical order).
   case product(Expr, Expr)
+  /// The matrix product of k ≥ 2 factors, none 1×1, left to right:
+  /// `(F₁ F₂ ⋯ Fₖ)_ij = Σ_{k₁…} (F₁)_ik₁ (F₂)_k₁k₂ ⋯ (Fₖ)_kⱼ`. The constructors keep it flat
+  /// (no factor is itself a chain) and choose no association; emitted code chooses one.
+  case chain([Expr])
   /// `(A ⊙ B)_ij = A_ij B_ij`.
   case hadamard(Expr, Expr)
   /// Element-wise power `(A^⊙p)_ij = A_ij^p`, p 1×1.
@@ -58,6 +63,9 @@ extension Node {
     case .add(let terms):
       mix(1)
       for term in terms { mix(term) }
+    case .chain(let factors):
+      mix(8)
+      for factor in factors { mix(factor) }
     case .product(let a, let b):
       mix(2)
       mix(a)
@@ -107,8 +115,8 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     var matrixSum = false
     switch node {
     case .variable, .constant, .identity, .ones, .zero: break
-    case .add(let terms):
-      matrixSum = !shape.isScalar
+    case .add(let terms), .chain(let terms):
+      if case .add = node { matrixSum = !shape.isScalar }
       for term in terms {
         height = max(height, term.height)
         differential = differential || term.holdsDifferential
@@ -156,7 +164,7 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   public var children: [Expr] {
     switch node {
     case .variable, .constant, .identity, .ones, .zero: return []
-    case .add(let terms): return terms
+    case .add(let terms), .chain(let terms): return terms
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b): return [a, b]
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
       .mapped(_, _, let a), .differential(let a):
@@ -176,7 +184,7 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   func anyChild(_ predicate: (Expr) throws -> Bool) rethrows -> Bool {
     switch node {
     case .variable, .constant, .identity, .ones, .zero: return false
-    case .add(let terms): return try terms.contains(where: predicate)
+    case .add(let terms), .chain(let terms): return try terms.contains(where: predicate)
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       return try predicate(a) || predicate(b)
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
@@ -351,8 +359,17 @@ enum ExprPool {
     case .product(let a, let b):
       if a.isScalar { return b.shape }
       if b.isScalar { return a.shape }
-      guard a.shape.cols == b.shape.rows else { throw mismatch("\(a.shape) * \(b.shape)") }
-      return Shape(a.shape.rows, b.shape.cols)
+      throw mismatch("\(a.shape) * \(b.shape) is a chain, not a scaling")
+    case .chain(let factors):
+      guard let first = factors.first, let last = factors.last, factors.count >= 2 else {
+        throw mismatch("a chain of \(factors.count) factors")
+      }
+      for (left, right) in zip(factors, factors.dropFirst()) {
+        guard !left.isScalar, !right.isScalar, left.shape.cols == right.shape.rows else {
+          throw mismatch("\(left.shape) * \(right.shape)")
+        }
+      }
+      return Shape(first.shape.rows, last.shape.cols)
     case .hadamard(let a, let b):
       if a.isScalar { return b.shape }
       if b.isScalar { return a.shape }
