@@ -78,16 +78,7 @@ struct Matcher {
       }
       return false
     case (.chain(let ps), .chain(let ts)):
-      guard ts.count >= ps.count else { return false }
-      // The first pattern factor stands for the surplus (a sub-chain), the others one each.
-      let surplus = ts.count - ps.count
-      guard let head = try? Expr.product(of: ts[...surplus]) else { return false }
-      var trial = bindings
-      guard match(ps[0], head, &trial),
-        zip(ps.dropFirst(), ts[(surplus + 1)...]).allSatisfy({ match($0, $1, &trial) })
-      else { return false }
-      bindings = trial
-      return true
+      return matchChain(ps, ts[...], &bindings)
     case (.product(let pa, let pb), .product(let ta, let tb)),
       (.hadamard(let pa, let pb), .hadamard(let ta, let tb)),
       (.power(let pa, let pb), .power(let ta, let tb)):
@@ -107,6 +98,53 @@ struct Matcher {
     default:
       return false
     }
+  }
+
+  /// A pattern chain P₁ ⋯ Pₚ against the chain `ts`, associatively: factor by factor when the
+  /// lengths agree; for a longer target one pattern variable stands for a run of consecutive
+  /// factors (itself a chain), tried for each variable in turn, the others one factor each.
+  /// Linear in the target's length per variable; no other split of the surplus is tried.
+  private func matchChain(
+    _ ps: [Expr], _ ts: ArraySlice<Expr>, _ bindings: inout Bindings
+  ) -> Bool {
+    let surplus = ts.count - ps.count
+    guard surplus >= 0 else { return false }
+    if surplus == 0 {
+      var trial = bindings
+      guard zip(ps, ts).allSatisfy({ match($0, $1, &trial) }) else { return false }
+      bindings = trial
+      return true
+    }
+    spanning: for spanner in ps.indices where patternVariables.contains(ps[spanner]) {
+      var trial = bindings
+      var start = ts.startIndex
+      for (index, pattern) in ps.enumerated() {
+        let end = start + (index == spanner ? surplus + 1 : 1)
+        let run = ts[start..<end]
+        guard let target = run.count == 1 ? run.first : try? Expr.product(of: run),
+          match(pattern, target, &trial)
+        else { continue spanning }
+        start = end
+      }
+      bindings = trial
+      return true
+    }
+    return false
+  }
+
+  /// A pattern chain of p factors against a window of p consecutive factors of a longer
+  /// target chain, leftmost first: the bindings and the window, or `nil`. The rest of the
+  /// chain stays as it is on both sides of the rewrite.
+  func matchWindow(_ pattern: Expr, _ target: Expr) -> (Bindings, Range<Int>)? {
+    guard case .chain(let ps) = pattern.node, case .chain(let ts) = target.node,
+      ts.count > ps.count
+    else { return nil }
+    for start in 0...(ts.count - ps.count) {
+      var bindings = Bindings()
+      let window = start..<(start + ps.count)
+      if matchChain(ps, ts[window], &bindings) { return (bindings, window) }
+    }
+    return nil
   }
 
   /// The right side with the bindings substituted, rebuilt through the canonical constructors.

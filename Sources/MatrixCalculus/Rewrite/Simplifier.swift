@@ -53,8 +53,20 @@ struct Simplifier {
       rounds += 1
       for rule in rules.candidates(.simplification, for: current) {
         let matcher = Matcher(rule)
-        guard let bindings = matcher.match(rule.left, current) else { continue }
-        let next = try matcher.instantiate(rule.right, bindings)
+        let next: Expr
+        if let bindings = matcher.match(rule.left, current) {
+          next = try matcher.instantiate(rule.right, bindings)
+        } else if let (bindings, window) = matcher.matchWindow(rule.left, current) {
+          // A chain rule rewrites a window of a longer chain: L P R ⇒ L P′ R.
+          let factors = current.matrixFactors
+          let replaced = try matcher.instantiate(rule.right, bindings)
+          next =
+            try Expr.product(
+              of: factors[..<window.lowerBound] + [replaced] + factors[window.upperBound...])
+            ?? replaced
+        } else {
+          continue
+        }
         guard next.shape == current.shape else {
           throw MatcalcError.internalError("rule \(rule.name) changed the shape of \(current)")
         }
