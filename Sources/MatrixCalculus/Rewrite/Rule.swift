@@ -57,6 +57,19 @@ public final class Rule: Sendable, CustomStringConvertible {
     self.line = line
     isElementwise = Self.elementwise(kind, left, variables)
     patternVariables = Set(variables.values)
+    reversesChains = Self.reversesChains(left, right, patternVariables)
+  }
+
+  /// Whether the rule is `(A B)ᵀ ⇒ Bᵀ Aᵀ` for pattern variables A and B (transpose-product):
+  /// the simplifier then reverses a whole chain at once (``Simplifier``).
+  let reversesChains: Bool
+
+  private static func reversesChains(_ left: Expr, _ right: Expr, _ variables: Set<Expr>) -> Bool {
+    guard case .transpose(let product) = left.node, case .chain(let factors) = product.node,
+      factors.count == 2, factors.allSatisfy(variables.contains),
+      let reversed = try? Expr.product(of: factors.reversed().map(Expr.transpose)[...])
+    else { return false }
+    return reversed === right
   }
 
   /// `file:line`.

@@ -3,7 +3,8 @@ import Foundation
 /// The canonical constructors. Every expression the engine makes passes through these, so
 /// equal values get equal handles: sums are flat with like terms collected and a canonical
 /// order, constants are folded, scalars come first in products and move out of matrix
-/// products, matrix products associate to the left, zeros and identities vanish.
+/// products, matrix products are flat chains in the order written (no association chosen),
+/// zeros and identities vanish.
 extension Expr {
   /// A declared or defined name.
   static func variable(_ name: String, _ shape: Shape, symmetric: Bool = false) throws
@@ -166,48 +167,20 @@ extension Expr {
     if a.isZero || b.isZero { return try zero(Shape(a.shape.rows, b.shape.cols)) }
     if case .identity = a.node { return b }
     if case .identity = b.node { return a }
-    if isInversePair(a, b) { return try identity(a.shape.rows) }
     if case .product(let s, let rest) = a.node, s.isScalar, !rest.isScalar {
       return try multiply(s, try multiply(rest, b))
     }
     if case .product(let s, let rest) = b.node, s.isScalar, !rest.isScalar {
       return try multiply(s, try multiply(a, rest))
     }
-    var factors = a.matrixFactors
-    for factor in b.matrixFactors { try append(factor, to: &factors) }
-    return try chain(factors, rows: a.shape.rows)
+    return try chain(a.matrixFactors + b.matrixFactors, rows: a.shape.rows)
   }
 
-  /// Appends the matrix `factor` to the chain `factors`, simplifying where they meet:
-  /// A A⁻¹ = A⁻¹ A = I, diag(u) diag(v) = diag(u ⊙ v), and 𝟏 𝟏ᵀ = 𝟏𝟏ᵀ for a chain that is only
-  /// the column 𝟏.
-  private static func append(_ factor: Expr, to factors: inout [Expr]) throws {
+  /// Appends the matrix `factor` to the chain `factors`; the identity is the unit and
+  /// vanishes. Nothing else happens where two factors meet: identities between neighbours
+  /// (A A⁻¹ = I, diag(u) diag(v) = diag(u ⊙ v), 𝟏 𝟏ᵀ = 𝟏𝟏ᵀ) are rules in Rules/simplify.rules.
+  private static func append(_ factor: Expr, to factors: inout [Expr]) {
     if case .identity = factor.node { return }
-    guard let last = factors.last else {
-      factors.append(factor)
-      return
-    }
-    if isInversePair(last, factor) {
-      factors.removeLast()
-      return
-    }
-    if case .call(.inverse, let inner) = factor.node, case .chain(let chained) = inner.node,
-      chained.elementsEqual(factors, by: ===)
-    {
-      factors.removeAll()
-      return
-    }
-    if case .call(.diag, let v) = factor.node, case .call(.diag, let u) = last.node {
-      factors.removeLast()
-      try append(try call(.diag, try hadamard(u, v)), to: &factors)
-      return
-    }
-    if factors.count == 1, case .ones = last.node, case .ones = factor.node,
-      last.shape.cols == .one
-    {
-      factors[0] = try ones(Shape(last.shape.rows, factor.shape.cols))
-      return
-    }
     factors.append(factor)
   }
 
@@ -219,13 +192,6 @@ extension Expr {
     case 1: return factors[0]
     default: return try ExprPool.intern(.chain(factors))
     }
-  }
-
-  /// Whether `a` and `b` are a matrix and its inverse, in either order.
-  private static func isInversePair(_ a: Expr, _ b: Expr) -> Bool {
-    if case .call(.inverse, let inner) = b.node, inner === a { return true }
-    if case .call(.inverse, let inner) = a.node, inner === b { return true }
-    return false
   }
 
   /// `A ⊙ B`; scaling when an operand is 1×1.
@@ -286,7 +252,8 @@ extension Expr {
     return (self, 1)
   }
 
-  /// `Aᵀ`; scalars, symmetric names, identities and double transposes simplify at once.
+  /// `Aᵀ`; scalars, symmetric names, identities and double transposes simplify at once. A
+  /// chain keeps its order: (F₁ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₁ᵀ is the rule transpose-product.
   static func transpose(_ a: Expr) throws -> Expr {
     switch a.node {
     case .constant, .identity: return a
@@ -294,9 +261,6 @@ extension Expr {
     case .ones(let shape): return try ones(shape.transposed)
     case .transpose(let inner): return inner
     case .variable(_, _, symmetric: true): return a
-    case .chain(let factors) where factors.count > 2:
-      // (F₁ F₂ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₂ᵀ F₁ᵀ in O(k).
-      return try product(of: factors.reversed().map(transpose)[...]) ?? a
     default:
       if a.isScalar { return a }
       return try ExprPool.intern(.transpose(a))
@@ -335,17 +299,11 @@ extension Expr {
         throw MatcalcError.internalError("product of \(last.shape) and \(matrix.shape)")
       }
       rows = rows ?? matrix.shape.rows
-      for inner in matrix.matrixFactors { try append(inner, to: &chained) }
+      for inner in matrix.matrixFactors { append(inner, to: &chained) }
     }
     guard let rows else { return scalar }
     let matrix = try chain(chained, rows: rows)
     return try scalar.map { try multiply($0, matrix) } ?? matrix
-  }
-
-  /// The number of factors of a matrix-product chain (1 for anything else).
-  static func chainLength(_ e: Expr) -> Int {
-    if case .chain(let factors) = e.node { return factors.count }
-    return 1
   }
 
   /// A built-in function applied to `a`.

@@ -63,15 +63,29 @@ extension Expr {
     guard shape == b.shape.transposed else { return false }
     switch (node, b.node) {
     case (.call(.inverse, let x), .call(.inverse, let y)): return x.isTranspose(of: y)
-    case (.chain(let mine), .chain(let theirs)):
+    case (.ones, .ones): return true  // the shapes are transposed
+    case (.chain, .chain):
+      // 𝟏𝟏ᵀ is one factor or two (the rule ones-outer joins them where it applies).
+      let mine = Self.onesSplit(matrixFactors)
+      let theirs = Self.onesSplit(b.matrixFactors)
       if mine.count == theirs.count
         && zip(mine, theirs.reversed()).allSatisfy({ $0.isTranspose(of: $1) })
       {
         return true
       }
-      // The constructors merge factors (𝟏 𝟏ᵀ is 𝟏𝟏ᵀ) in one direction only: try both.
       return (try? b.transposedForm()) === self || (try? transposedForm()) === b
     default: return false
+    }
+  }
+
+  /// The factors with each matrix of ones 𝟏𝟏ᵀ written as the two factors 𝟏 and 𝟏ᵀ.
+  private static func onesSplit(_ factors: [Expr]) -> [Expr] {
+    factors.flatMap { factor -> [Expr] in
+      guard case .ones(let shape) = factor.node, shape.rows != .one, shape.cols != .one,
+        let column = try? Expr.ones(Shape(shape.rows, .one)),
+        let row = try? Expr.ones(Shape(.one, shape.cols))
+      else { return [factor] }
+      return [column, row]
     }
   }
 

@@ -45,3 +45,33 @@ private func rule(_ name: String) throws -> Rule {
   #expect(Matcher(diagProduct).matchWindow(diagProduct.left, target) == nil)
   #expect(Matcher(diagProduct).match(diagProduct.left, target) == nil)
 }
+
+@Test func identitiesBetweenNeighboursAreRulesNotConstructors() throws {
+  // L S S⁻¹ diag(u) diag(v) R: the constructor keeps all six factors; the rules inverse-right
+  // and diag-product leave L diag(u ⊙ v) R.
+  let (l, s, r) = (try square("L"), try square("S"), try square("R"))
+  let (u, v) = (try column("u"), try column("v"))
+  let factors = [
+    l, s, try Expr.call(.inverse, s), try Expr.call(.diag, u), try Expr.call(.diag, v), r,
+  ]
+  let chain = try #require(try Expr.product(of: factors[...]))
+  #expect(chain.matrixFactors == factors)
+  var simplifier = Simplifier(rules: RuleSet.embedded)
+  let merged = try Expr.call(.diag, try Expr.hadamard(u, v))
+  #expect(try simplifier.simplified(chain) == Expr.product(of: [l, merged, r]))
+  #expect(Set(simplifier.steps.map(\.rule)) == ["inverse-right", "diag-product"])
+}
+
+@Test func aTransposedChainIsReversedByItsRule() throws {
+  // (A B C)ᵀ stays as written until transpose-product gives Cᵀ Bᵀ Aᵀ, in one step.
+  let (a, b, c) = (try square("A"), try square("B"), try square("C"))
+  let transposed = try Expr.transpose(try a * b * c)
+  guard case .transpose = transposed.node else {
+    Issue.record("the constructor reversed the chain: \(transposed)")
+    return
+  }
+  var simplifier = Simplifier(rules: RuleSet.embedded)
+  let expected = try Expr.product(of: [c, b, a].map(Expr.transpose)[...])
+  #expect(try simplifier.simplified(transposed) == expected)
+  #expect(simplifier.steps.map(\.rule) == ["transpose-product"])
+}
