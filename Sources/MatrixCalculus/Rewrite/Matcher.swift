@@ -110,6 +110,7 @@ struct Matcher {
     let surplus = ts.count - ps.count
     guard surplus >= 0 else { return false }
     if surplus == 0 {
+      guard zip(ps, ts).allSatisfy(plausible) else { return false }
       var trial = bindings
       guard zip(ps, ts).allSatisfy({ match($0, $1, &trial) }) else { return false }
       bindings = trial
@@ -117,19 +118,30 @@ struct Matcher {
     }
     spanning: for spanner in ps.indices where patternVariables.contains(ps[spanner]) {
       var trial = bindings
-      var start = ts.startIndex
-      for (index, pattern) in ps.enumerated() {
-        let end = start + (index == spanner ? surplus + 1 : 1)
-        let run = ts[start..<end]
-        guard let target = run.count == 1 ? run.first : try? Expr.product(of: run),
-          match(pattern, target, &trial)
+      // The factors that take one each first: cheap, and they may bind the spanning variable
+      // (S in S * inv(S)), which is then compared factor by factor, never built.
+      for (index, pattern) in ps.enumerated() where index != spanner {
+        let position = ts.startIndex + (index < spanner ? index : index + surplus)
+        guard match(pattern, ts[position], &trial) else { continue spanning }
+      }
+      let start = ts.startIndex + spanner
+      let run = ts[start...(start + surplus)]
+      if let bound = trial.exprs[ps[spanner]] {
+        guard bound.matrixFactors.elementsEqual(run, by: ===) else { continue spanning }
+      } else {
+        guard let target = try? Expr.product(of: run), match(ps[spanner], target, &trial)
         else { continue spanning }
-        start = end
       }
       bindings = trial
       return true
     }
     return false
+  }
+
+  /// Whether `target` could match `pattern`, judged by heads alone (no bindings are made): a
+  /// pattern variable could match anything, anything else needs its target's head.
+  private func plausible(_ pattern: Expr, _ target: Expr) -> Bool {
+    patternVariables.contains(pattern) || Rule.head(of: pattern) == Rule.head(of: target)
   }
 
   /// A pattern chain of p factors against a window of p consecutive factors of a longer
@@ -140,6 +152,7 @@ struct Matcher {
       ts.count > ps.count
     else { return nil }
     for start in 0...(ts.count - ps.count) {
+      guard zip(ps, ts[start...]).allSatisfy(plausible) else { continue }
       var bindings = Bindings()
       let window = start..<(start + ps.count)
       if matchChain(ps, ts[window], &bindings) { return (bindings, window) }

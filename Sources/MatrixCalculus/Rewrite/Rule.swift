@@ -58,6 +58,22 @@ public final class Rule: Sendable, CustomStringConvertible {
     isElementwise = Self.elementwise(kind, left, variables)
     patternVariables = Set(variables.values)
     reversesChains = Self.reversesChains(left, right, patternVariables)
+    if case .chain(let factors) = left.node {
+      let variables = Set(variables.values)
+      chainHeads = factors.filter { !variables.contains($0) }.map(Rule.head(of:))
+    } else {
+      chainHeads = []
+    }
+  }
+
+  /// For a rule whose left side is a chain, the heads of its factors that are not variables:
+  /// a target chain lacking one of them cannot match (checked before any binding is made).
+  let chainHeads: [Head]
+
+  /// Whether `target` could match the left side, by ``chainHeads`` alone.
+  func mayMatch(_ target: Expr) -> Bool {
+    guard !chainHeads.isEmpty, case .chain(let factors) = target.node else { return true }
+    return chainHeads.allSatisfy { head in factors.contains { Rule.head(of: $0) == head } }
   }
 
   /// Whether the rule is `(A B)ᵀ ⇒ Bᵀ Aᵀ` for pattern variables A and B (transpose-product):

@@ -51,7 +51,7 @@ struct Simplifier {
     var rounds = 0
     rewriting: while rounds < limit {
       rounds += 1
-      for rule in rules.candidates(.simplification, for: current) {
+      for rule in rules.candidates(.simplification, for: current) where rule.mayMatch(current) {
         let matcher = Matcher(rule)
         let next: Expr
         if rule.reversesChains, case .transpose(let inner) = current.node,

@@ -173,15 +173,15 @@ extension Expr {
     if case .product(let s, let rest) = b.node, s.isScalar, !rest.isScalar {
       return try multiply(s, try multiply(a, rest))
     }
-    return try chain(a.matrixFactors + b.matrixFactors, rows: a.shape.rows)
-  }
-
-  /// Appends the matrix `factor` to the chain `factors`; the identity is the unit and
-  /// vanishes. Nothing else happens where two factors meet: identities between neighbours
-  /// (A A⁻¹ = I, diag(u) diag(v) = diag(u ⊙ v), 𝟏 𝟏ᵀ = 𝟏𝟏ᵀ) are rules in Rules/simplify.rules.
-  private static func append(_ factor: Expr, to factors: inout [Expr]) {
-    if case .identity = factor.node { return }
-    factors.append(factor)
+    // Flat: a chain operand contributes its factors. Nothing happens where the two meet;
+    // identities between neighbours (A A⁻¹ = I, diag(u) diag(v) = diag(u ⊙ v), 𝟏 𝟏ᵀ = 𝟏𝟏ᵀ)
+    // are rules in Rules/simplify.rules.
+    switch (a.node, b.node) {
+    case (.chain(let left), .chain(let right)): return try ExprPool.intern(.chain(left + right))
+    case (.chain(let left), _): return try ExprPool.intern(.chain(left + [b]))
+    case (_, .chain(let right)): return try ExprPool.intern(.chain([a] + right))
+    default: return try ExprPool.intern(.chain([a, b]))
+    }
   }
 
   /// The chain of `factors` (matrices, none a chain): the identity with `rows` rows for none,
@@ -279,11 +279,9 @@ extension Expr {
   static func product(of factors: ArraySlice<Expr>) throws -> Expr? {
     guard let first = factors.first else { return nil }
     if factors.count == 1 { return first }
-    if factors.contains(where: \.isZero) {
-      return try factors.dropFirst().reduce(first) { try multiply($0, $1) }
-    }
     var scalar: Expr?
     var chained: [Expr] = []
+    chained.reserveCapacity(factors.count)
     var rows: Dim?
     for factor in factors {
       var matrix = factor
@@ -295,11 +293,14 @@ extension Expr {
         scalar = try scalar.map { try multiply($0, s) } ?? s
         matrix = rest
       }
-      if let last = chained.last, last.shape.cols != matrix.shape.rows {
-        throw MatcalcError.internalError("product of \(last.shape) and \(matrix.shape)")
-      }
       rows = rows ?? matrix.shape.rows
-      for inner in matrix.matrixFactors { append(inner, to: &chained) }
+      switch matrix.node {
+      case .chain(let inner): chained += inner
+      case .identity: break  // the unit
+      case .zero:  // absorbs: the product's shape, from the first and last matrix factors
+        return try factors.dropFirst().reduce(first) { try multiply($0, $1) }
+      default: chained.append(matrix)
+      }
     }
     guard let rows else { return scalar }
     let matrix = try chain(chained, rows: rows)

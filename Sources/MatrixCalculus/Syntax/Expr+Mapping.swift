@@ -29,13 +29,17 @@ extension Expr {
     switch node {
     case .variable, .constant, .identity, .ones, .zero: return self
     case .add(let terms), .chain(let terms):
-      var changed = false
-      let mapped = try terms.map { term in
+      // An array is made only once a child changes.
+      var mapped: [Expr]?
+      for (index, term) in terms.enumerated() {
         let new = try transform(term)
-        changed = changed || new !== term
-        return new
+        if mapped == nil && new !== term {
+          mapped = Array(terms[..<index])
+          mapped?.reserveCapacity(terms.count)
+        }
+        mapped?.append(new)
       }
-      return changed ? try rebuilt(mapped) : self
+      return try mapped.map { try rebuilt($0) } ?? self
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       let x = try transform(a)
       let y = try transform(b)
