@@ -3,7 +3,7 @@
 ///
 /// Reverse accumulation seeded with a symbolic u gives Jᵀ u for a vector function; its
 /// coefficient is Jᵀ. The cases follow the canonical forms the simplifier leaves (transposes
-/// on leaves, scalars in front, left-associated products); anything else is reported, not
+/// on leaves, scalars in front, flat product chains); anything else is reported, not
 /// guessed.
 struct LinearForm {
   let u: Expr

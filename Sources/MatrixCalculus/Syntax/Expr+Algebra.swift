@@ -177,8 +177,11 @@ extension Expr {
     // identities between neighbours (A A⁻¹ = I, diag(u) diag(v) = diag(u ⊙ v), 𝟏 𝟏ᵀ = 𝟏𝟏ᵀ)
     // are rules in Rules/simplify.rules.
     switch (a.node, b.node) {
+    case (.chain, .chain) where a.shape.rows == .one:  // xᵀ A · y zᵀ: a 1×1 part may scale
+      return try product(of: [a, b]) ?? a
     case (.chain(let left), .chain(let right)): return try ExprPool.intern(.chain(left + right))
     case (.chain(let left), _): return try ExprPool.intern(.chain(left + [b]))
+    case (_, .chain) where a.shape.rows == .one: return try product(of: [a, b]) ?? a
     case (_, .chain(let right)): return try ExprPool.intern(.chain([a] + right))
     default: return try ExprPool.intern(.chain([a, b]))
     }
@@ -282,24 +285,37 @@ extension Expr {
     var scalar: Expr?
     var chained: [Expr] = []
     chained.reserveCapacity(factors.count)
-    var rows: Dim?
+    var rows: Dim?  // of the first matrix factor
+    func scale(by s: Expr) throws { scalar = try scalar.map { try multiply($0, s) } ?? s }
+    // A chain that is 1×1 so far (xᵀ A y) scales what follows, as a left fold does.
+    func isScalarSoFar() -> Bool {
+      guard let head = chained.first, let last = chained.last else { return false }
+      return head.shape.rows == .one && last.shape.cols == .one
+    }
+    func push(_ matrix: Expr) throws {
+      if isScalarSoFar() {
+        try scale(by: try chain(chained, rows: .one))
+        chained.removeAll(keepingCapacity: true)
+      }
+      chained.append(matrix)
+    }
     for factor in factors {
       var matrix = factor
       if factor.isScalar {
-        scalar = try scalar.map { try multiply($0, factor) } ?? factor
+        try scale(by: factor)
         continue
       }
       if case .product(let s, let rest) = factor.node, s.isScalar {
-        scalar = try scalar.map { try multiply($0, s) } ?? s
+        try scale(by: s)
         matrix = rest
       }
       rows = rows ?? matrix.shape.rows
       switch matrix.node {
-      case .chain(let inner): chained += inner
-      case .identity: break  // the unit
+      case .chain(let inner): for next in inner { try push(next) }
+      case .identity where !isScalarSoFar(): break  // the unit
       case .zero:  // absorbs: the product's shape, from the first and last matrix factors
         return try factors.dropFirst().reduce(first) { try multiply($0, $1) }
-      default: chained.append(matrix)
+      default: try push(matrix)
       }
     }
     guard let rows else { return scalar }

@@ -23,9 +23,7 @@ extension Expr {
     case .mapped(_, _, let a), .transpose(let a): return a.isSymmetric
     case .hadamard(let a, let b): return a.isSymmetric && b.isSymmetric
     case .power(let a, _): return a.isSymmetric  // element-wise, the exponent 1×1
-    case .product(let a, let b) where a.isScalar || b.isScalar:
-      return (a.isScalar ? b : a).isSymmetric
-    case .product: return false  // a product of two 1×1 operands is 1×1, handled above
+    case .product(let a, let b): return (a.isScalar ? b : a).isSymmetric  // a scaling
     case .chain(let factors): return Self.isPalindrome(factors)
     case .add(let terms): return Self.isClosedUnderTranspose(terms)
     case .opaque, .gradient, .differential: return false
