@@ -81,6 +81,13 @@ struct ReverseAccumulation {
     case .chain(let factors):
       // C = F₁ ⋯ Fₖ: G_Fⱼ = (F₁ ⋯ Fⱼ₋₁)ᵀ G Fₖᵀ ⋯ Fⱼ₊₁ᵀ (G_A = G Bᵀ, G_B = Aᵀ G for C = A B),
       // only for the factors that lead to a target: O(k) each, not O(k²) for the chain.
+      if factors.count == 2 {  // the common case, without arrays
+        let (a, b) = (factors[0], factors[1])
+        var contributions: [(Expr, Expr)] = []
+        if leadsToTarget(b) { contributions.append((b, try Expr.transpose(a) * g)) }
+        if leadsToTarget(a) { contributions.append((a, try g * Expr.transpose(b))) }
+        return contributions
+      }
       guard let lowest = factors.indices.first(where: { leadsToTarget(factors[$0]) }) else {
         return []
       }
