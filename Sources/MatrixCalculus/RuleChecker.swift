@@ -11,7 +11,16 @@ extension Checker {
   /// - Returns: the certificate; `passed` is false when any point disagrees.
   static func check(_ rule: Rule, points: Int = 3) throws -> Certificate {
     let variables = rule.variables.sorted { $0.key < $1.key }
-    let sizes = Sampler.sizes(for: variables.map(\.value.shape))
+    // Variables first; then constant matrices, whose dimensions no variable may name
+    // (ones(m, 1) * ones(1, p)).
+    var shapes = variables.map(\.value.shape)
+    func collect(_ e: Expr) {
+      shapes.append(e.shape)
+      e.forEachChild(collect)
+    }
+    collect(rule.left)
+    collect(rule.right)
+    let sizes = Sampler.sizes(for: shapes)
     var requirements: [String: Set<Sampler.Requirement>] = [:]
     for (domain, name) in rule.domains {
       let requirement: Sampler.Requirement

@@ -141,7 +141,7 @@ struct IndexDerivative {
       return terms
     case .constant, .identity, .ones, .zero, .differential:
       return []
-    case .add, .product, .hadamard, .transpose:
+    case .add, .product, .chain, .hadamard, .transpose:
       return try derivative(of: e, row, col)
     }
   }

@@ -3,7 +3,7 @@
 ///
 /// Reverse accumulation seeded with a symbolic u gives Jᵀ u for a vector function; its
 /// coefficient is Jᵀ. The cases follow the canonical forms the simplifier leaves (transposes
-/// on leaves, scalars in front, left-associated products); anything else is reported, not
+/// on leaves, scalars in front, flat product chains); anything else is reported, not
 /// guessed.
 struct LinearForm {
   let u: Expr
@@ -34,13 +34,13 @@ struct LinearForm {
         parts.append(term.isScalar && !e.isScalar ? try Expr.ones(Shape(rows, .one)) * part : part)
       }
       return try Expr.add(parts)
-    case .product(let a, let b) where a.isScalar || b.isScalar:
+    case .product(let a, let b):
       let (s, v) = a.isScalar ? (a, b) : (b, a)
       if !contains(s) { return try coefficient(v).map { try s * $0 } }
       if contains(v) { return nil }  // quadratic in u
       guard let ms = try coefficient(s) else { return nil }
       return v.shape.rows == .one && !v.isScalar ? try Expr.transpose(v) * ms : try v * ms
-    case .product:
+    case .chain:
       return try chainCoefficient(e)
     case .hadamard(let a, let b):
       if contains(a) && contains(b) { return nil }

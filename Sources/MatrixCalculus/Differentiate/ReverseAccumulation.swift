@@ -49,7 +49,7 @@ struct ReverseAccumulation {
         continue
       }
       if adjoint.isZero { continue }
-      for (operand, part) in try propagate(adjoint, through: node) {
+      for (operand, part) in try propagate(adjoint, through: node, leadsToTarget: isRelevant) {
         guard let at = place[operand], at >= 0 else { continue }
         contributions[at].append(part)
       }
@@ -66,7 +66,9 @@ struct ReverseAccumulation {
   }
 
   /// The adjoint contributions of `node`'s operands, given the node's adjoint `g`.
-  private mutating func propagate(_ g: Expr, through node: Expr) throws -> [(Expr, Expr)] {
+  private mutating func propagate(
+    _ g: Expr, through node: Expr, leadsToTarget: (Expr) -> Bool
+  ) throws -> [(Expr, Expr)] {
     switch node.node {
     case .variable, .constant, .identity, .ones, .zero, .differential:
       return []
@@ -79,9 +81,32 @@ struct ReverseAccumulation {
         return [(a, try g * b), (b, try g * a)]
       }
       if a.isScalar { return [(a, try inner(g, b)), (b, try g * a)] }  // C = s M
-      if b.isScalar { return [(b, try inner(g, a)), (a, try g * b)] }
-      // C_ij = Σ_k A_ik B_kj: G_A = G Bᵀ, G_B = Aᵀ G.
-      return [(a, try g * Expr.transpose(b)), (b, try Expr.transpose(a) * g)]
+      return [(b, try inner(g, a)), (a, try g * b)]
+    case .chain(let factors):
+      // C = F₁ ⋯ Fₖ: G_Fⱼ = (F₁ ⋯ Fⱼ₋₁)ᵀ G Fₖᵀ ⋯ Fⱼ₊₁ᵀ (G_A = G Bᵀ, G_B = Aᵀ G for C = A B),
+      // only for the factors that lead to a target: O(k) each, not O(k²) for the chain.
+      if factors.count == 2 {  // the common case, without arrays
+        let (a, b) = (factors[0], factors[1])
+        var contributions: [(Expr, Expr)] = []
+        if leadsToTarget(b) { contributions.append((b, try Expr.transpose(a) * g)) }
+        if leadsToTarget(a) { contributions.append((a, try g * Expr.transpose(b))) }
+        return contributions
+      }
+      guard let lowest = factors.indices.first(where: { leadsToTarget(factors[$0]) }) else {
+        return []
+      }
+      var contributions: [(Expr, Expr)] = []
+      var right = [g]  // G Fₖᵀ ⋯ Fⱼ₊₁ᵀ, grown from the end
+      for index in factors.indices.reversed() where index >= lowest {
+        if leadsToTarget(factors[index]) {
+          let adjoint = try Expr.product(of: right[...]) ?? g
+          let left = try Expr.product(of: factors[..<index])
+          contributions.append(
+            (factors[index], try left.map { try Expr.transpose($0) * adjoint } ?? adjoint))
+        }
+        right.append(try Expr.transpose(factors[index]))
+      }
+      return contributions
     case .hadamard(let a, let b):  // C_ij = A_ij B_ij
       return [(a, try Expr.hadamard(g, b)), (b, try Expr.hadamard(g, a))]
     case .transpose(let a):  // C_ij = A_ji

@@ -30,7 +30,7 @@ struct Lowering {
       try self.lower(e, row, col, atom: atom, differential: differential)
     }
     switch e.node {
-    case .add, .product, .hadamard, .call:
+    case .add, .product, .chain, .hadamard, .call:
       // A constant factor comes out (−(Y⁻¹)_ik, not (−Y⁻¹)_ik).
       if atom(e) && e.coefficientAndBase.0 == 1 { return try entry(e) }
     default: break
@@ -45,18 +45,23 @@ struct Lowering {
       var result: [IndexTerm] = []
       for term in terms { result += try lower(term, row, col) }
       return result
-    case .product(let a, let b):
-      if a.isScalar || b.isScalar {  // (s A)_ij = s A_ij
-        return Self.product(
-          try lower(a, row, col),
-          try lower(b, row, col))
+    case .product(let a, let b):  // (s A)_ij = s A_ij
+      return Self.product(
+        try lower(a, row, col),
+        try lower(b, row, col))
+    case .chain(let factors):
+      // (F₁ ⋯ Fₖ)_ij = Σ_{k₁…kₖ₋₁} (F₁)_ik₁ ⋯ (Fₖ)_kₖ₋₁j, no index where an inner dimension
+      // is 1 (an outer product). Indices are drawn from the last join to the first.
+      var joins = [String?](repeating: nil, count: factors.count - 1)
+      for join in joins.indices.reversed() where factors[join].shape.cols != .one {
+        joins[join] = fresh()
       }
-      // (AB)_ij = Σ_k A_ik B_kj (no index when the inner dimension is 1: an outer product)
-      let k = a.shape.cols == .one ? nil : fresh()
-      var terms = Self.product(
-        try lower(a, row, k),
-        try lower(b, k, col))
-      if let k { for index in terms.indices { terms[index].summed.append(k) } }
+      var terms = try lower(factors[0], row, joins[0])
+      for (index, factor) in factors.enumerated().dropFirst() {
+        let next = index < joins.count ? joins[index] : col
+        terms = Self.product(terms, try lower(factor, joins[index - 1], next))
+        if let k = joins[index - 1] { for term in terms.indices { terms[term].summed.append(k) } }
+      }
       return terms
     case .hadamard(let a, let b):  // (A ⊙ B)_ij = A_ij B_ij
       return Self.product(

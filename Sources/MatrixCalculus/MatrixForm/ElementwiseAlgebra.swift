@@ -74,7 +74,7 @@ struct ElementwiseAlgebra {
   private static func isCluster(_ e: Expr) -> Bool {
     switch e.node {
     case .add, .hadamard: return true
-    case .product(let a, let b): return a.isScalar || b.isScalar
+    case .product: return true  // a scaling
     case .power(_, let p): return integerExponent(p) != nil
     default: return false
     }

@@ -106,7 +106,6 @@ struct Presentation {
     guard e.holdsMatrixSum else { return e }
     if let done = distributeMemo[e] { return done }
     var result = try e.mappingChildren { try distributed($0) }
-    // Listing the factors of every prefix of a long chain is quadratic: look first.
     let factors = Self.holdsSumBeforeQuotient(result) ? result.matrixFactors : []
     if factors.count >= 2,
       let k = factors.dropLast().indices.first(where: { index in
@@ -157,20 +156,14 @@ struct Presentation {
   /// Whether a factor of `e`'s chain is a sum followed by a column that is a ⊙ product or a
   /// power, what ``distributed(_:)`` rewrites.
   private static func holdsSumBeforeQuotient(_ e: Expr) -> Bool {
-    var current = e
-    while case .product(let left, let right) = current.node, !left.isScalar, !right.isScalar {
-      if right.shape.cols == .one {
-        switch right.node {
-        case .hadamard, .power:
-          var last = left
-          if case .product(let l, let r) = left.node, !l.isScalar, !r.isScalar { last = r }
-          if case .add = last.node { return true }
-        default: break
-        }
+    guard case .chain(let factors) = e.node else { return false }
+    return zip(factors, factors.dropFirst()).contains { left, right in
+      guard case .add = left.node, right.shape.cols == .one else { return false }
+      switch right.node {
+      case .hadamard, .power: return true
+      default: return false
       }
-      current = left
     }
-    return false
   }
 
   /// Sums of transposes folded back into a transposed sum where that prints smaller

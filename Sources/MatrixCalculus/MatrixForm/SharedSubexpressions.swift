@@ -46,7 +46,7 @@ struct SharedSubexpressions {
 
   /// A matrix product of non-scalars, read as its chain of factors.
   private static func isChain(_ e: Expr) -> Bool {
-    if case .product(let a, let b) = e.node { return !a.isScalar && !b.isScalar }
+    if case .chain = e.node { return true }
     return false
   }
 

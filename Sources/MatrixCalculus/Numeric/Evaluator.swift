@@ -97,6 +97,13 @@ struct Evaluator {
       }
       guard let product = x.matmul(y) else { throw fail("product shapes") }
       return product
+    case .chain(let factors):  // left to right
+      var product = try evaluate(factors[0])
+      for factor in factors.dropFirst() {
+        guard let next = product.matmul(try evaluate(factor)) else { throw fail("product shapes") }
+        product = next
+      }
+      return product
     case .hadamard(let a, let b):
       guard let result = try evaluate(a).zip(try evaluate(b), *) else { throw fail("⊙ shapes") }
       return result

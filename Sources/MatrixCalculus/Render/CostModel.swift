@@ -63,9 +63,12 @@ struct CostModel: ExpressionCost {
     case .variable, .constant, .differential: return 0
     case .identity, .ones, .zero: return Self.memoryWeight * count
     case .add(let terms): return elementwise(count, operands: terms.count)
-    case .product(let a, let b):
-      if a.isScalar || b.isScalar { return elementwise(count, operands: 1) }
-      return product(size(a.shape.rows), size(a.shape.cols), size(b.shape.cols))
+    case .product: return elementwise(count, operands: 1)  // a scaling
+    case .chain(let factors):  // left to right
+      let rows = size(e.shape.rows)
+      return factors.dropFirst().reduce(0) {
+        $0 + product(rows, size($1.shape.rows), size($1.shape.cols))
+      }
     case .hadamard, .power: return elementwise(count, operands: 2)
     // A transpose is a view; what reads it pays.
     case .transpose: return 0

@@ -129,6 +129,7 @@ public struct MathRenderer: Sendable {
   func transposed(_ base: String) -> String { base + (style == .text ? "ᵀ" : "^\\top") }
 
   private func factor(_ e: Expr) -> String {
+    if case .chain = e.node { return render(e, 1) }
     if case .product(let a, _) = e.node, a.constantValue.map({ $0 >= 0 }) ?? true {
       if case .power(_, let p) = a.node, p.constantValue == -1 { return render(e, 2) }
       return render(e, 1)
@@ -171,6 +172,7 @@ public struct MathRenderer: Sendable {
       if a.isScalar, case .hadamard = b.node { return ("\(factor(a)) \(render(b, 1))", 1) }
       // Juxtaposition is associative: a product inside a product needs no parentheses.
       return ("\(factor(a)) \(factor(b))", 1)
+    case .chain(let factors): return (factors.map(factor).joined(separator: " "), 1)
     case .hadamard(let a, let b):
       // A ⊙ B^⊙-1 prints as A ⊘ B.
       if case .power(let divisor, let p) = b.node, p.constantValue == -1 {

@@ -387,7 +387,7 @@ struct NumpyRenderer {
   /// The matrix A that the product `e` solves with (A⁻¹ B = solve(A, B), B A⁻¹ = solve(Aᵀ, Bᵀ)ᵀ),
   /// as the untransposed `matrix` and whether A is its transpose.
   private func system(of e: Expr, _ emission: Emission) -> (matrix: Expr, transposed: Bool)? {
-    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else { return nil }
+    guard let (a, b) = Self.operandPair(e) else { return nil }
     let system: Expr
     let flipped: Bool
     if case .call(.inverse, let m) = a.node, emission.solved.contains(a) {
@@ -401,6 +401,13 @@ struct NumpyRenderer {
     return (system, flipped)
   }
 
+  /// The two operands of a planned matrix product (``ProductPlanner`` makes every chain one of
+  /// two operands, each possibly a chain), or `nil` for anything else.
+  private static func operandPair(_ e: Expr) -> (Expr, Expr)? {
+    guard case .chain(let factors) = e.node, factors.count == 2 else { return nil }
+    return (factors[0], factors[1])
+  }
+
   /// `d` when `e` is `diag(d)` of a column, which a product applies as a scaling.
   private static func diagonalVector(_ e: Expr) -> Expr? {
     if case .call(.diag, let d) = e.node, d.shape.isColumn { return d }
@@ -410,9 +417,7 @@ struct NumpyRenderer {
   /// The subexpressions `expression` writes for `e` (its children, except that a product
   /// with `diag(d)` writes d and a solve writes the matrix and the transposed operands).
   private func operands(of e: Expr, _ emission: Emission) -> [Expr] {
-    guard case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar else {
-      return e.children
-    }
+    guard let (a, b) = Self.operandPair(e) else { return e.children }
     func untransposed(_ x: Expr) -> Expr {
       if case .transpose(let inner) = x.node { return inner }
       return x
@@ -440,8 +445,8 @@ struct NumpyRenderer {
     }
     var visited = Set(roots)
     func visit(_ e: Expr) {
-      if case .product(let a, let b) = e.node, !a.isScalar, !b.isScalar,
-        Self.diagonalVector(a) == nil, Self.diagonalVector(b) == nil
+      if let (a, b) = Self.operandPair(e), Self.diagonalVector(a) == nil,
+        Self.diagonalVector(b) == nil
       {
         note(a, width: model.size(b.shape.cols))
         // Both inverses: the left one is the solve, the right one its right side.
@@ -506,8 +511,13 @@ struct NumpyRenderer {
         }
       }
       return "(" + text + ")"
-    case .product(let a, let b):
-      if a.isScalar || b.isScalar { return "(\(try expression(a)) * \(try expression(b)))" }
+    case .product(let a, let b): return "(\(try expression(a)) * \(try expression(b)))"
+    case .chain(let factors):
+      guard let (a, b) = Self.operandPair(e) else {
+        // Unplanned (longer than two): left to right.
+        let operands = try factors.map { try expression($0) }
+        return operands.dropFirst().reduce(operands[0]) { "(\($0) @ \($1))" }
+      }
       // (diag(d) B)_ij = d_i B_ij and (A diag(d))_ij = A_ij d_j: scalings, never np.diag.
       if let d = Self.diagonalVector(a) { return "(\(try expression(d)) * \(try expression(b)))" }
       if let d = Self.diagonalVector(b) { return "(\(try expression(a)) * \(try transposed(d)))" }

@@ -10,8 +10,8 @@
 /// them. A compound subexpression used more than once stays a single operand, so it is still
 /// computed once.
 ///
-/// The result is made of raw nodes, not the canonical constructors, which would re-associate
-/// every product to the left.
+/// The result is made of raw nodes, not the canonical constructors, which keep chains flat:
+/// each planned matrix product is a chain of two operands, either of which may be a chain.
 final class ProductPlanner {
   /// The costs the plan minimises.
   let model: CostModel
@@ -96,6 +96,7 @@ final class ProductPlanner {
     if !top && shared.contains(e) { return false }
     switch e.node {
     case .product(let a, let b): return !(a.isScalar && b.isScalar)
+    case .chain: return true
     case .transpose(let inner): return isChain(inner)
     default: return false
     }
@@ -116,6 +117,11 @@ final class ProductPlanner {
       switch e.node {
       case .product(let a, let b):
         for operand in transposed ? [b, a] : [a, b] {
+          try flatten(operand, transposed: transposed, &scalars, &factors)
+        }
+        return
+      case .chain(let chained):
+        for operand in transposed ? chained.reversed() : chained {
           try flatten(operand, transposed: transposed, &scalars, &factors)
         }
         return
@@ -256,8 +262,8 @@ final class ProductPlanner {
     guard count <= Self.longestOrderedChain else {
       var expr = factors[0].expr
       for factor in factors.dropFirst() {
-        total += model.local(try Expr.make(.product(expr, factor.expr)))
-        expr = try Expr.make(.product(expr, factor.expr))
+        expr = try Self.multiplied(expr, factor.expr)
+        total += model.local(expr)
       }
       return Plan(expr: expr, cost: total)
     }
@@ -294,9 +300,16 @@ final class ProductPlanner {
     func build(_ i: Int, _ j: Int) throws -> Expr {
       if i == j { return factors[i].expr }
       let s = split[i][j]
-      return try Expr.make(.product(try build(i, s), try build(s + 1, j)))
+      return try Self.multiplied(try build(i, s), try build(s + 1, j))
     }
     return Plan(expr: try build(0, count - 1), cost: total + best[0][count - 1])
+  }
+
+  /// `a b` as a raw node: a chain of the two, or a scaling when one is 1×1 (in this order,
+  /// as it is computed).
+  private static func multiplied(_ a: Expr, _ b: Expr) throws -> Expr {
+    if a.isScalar || b.isScalar { return try Expr.make(.product(a, b)) }
+    return try Expr.make(.chain([a, b]))
   }
 
   /// `e` with its children replaced, as a raw node.
@@ -306,6 +319,7 @@ final class ProductPlanner {
     case .variable, .constant, .identity, .ones, .zero: return e
     case .add: return try Expr.make(.add(children))
     case .product: return try Expr.make(.product(children[0], children[1]))
+    case .chain: return try Expr.make(.chain(children))
     case .hadamard: return try Expr.make(.hadamard(children[0], children[1]))
     case .power: return try Expr.make(.power(children[0], children[1]))
     case .transpose: return try Expr.make(.transpose(children[0]))

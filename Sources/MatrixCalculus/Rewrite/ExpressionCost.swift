@@ -41,6 +41,8 @@ struct PrintedSize: ExpressionCost {
   func local(_ e: Expr) -> Double {
     var cost = 1.0
     if case .transpose = e.node { cost += Self.transposeWeight }
+    // A chain of k factors is k − 1 products.
+    if case .chain(let factors) = e.node { cost = Double(factors.count - 1) }
     if familiar.contains(e) { cost -= Self.familiarSaving }
     return cost
   }

@@ -111,6 +111,9 @@ struct Matcher {
         bindings.restore(mark)
       }
       return false
+    case .chain(let ps):
+      guard case .chain(let ts) = target.node else { return false }
+      return matchChain(ps, ts[...], &bindings)
     case .product(let pa, let pb):
       guard case .product(let ta, let tb) = target.node else { return false }
       return matchBoth(pa, pb, ta, tb, &bindings)
@@ -151,6 +154,66 @@ struct Matcher {
       return false
     }
     return true
+  }
+
+  /// A pattern chain P₁ ⋯ Pₚ against the chain `ts`, associatively: factor by factor when the
+  /// lengths agree; for a longer target one pattern variable stands for a run of consecutive
+  /// factors (itself a chain), tried for each variable in turn, the others one factor each.
+  /// Linear in the target's length per variable; no other split of the surplus is tried.
+  private func matchChain(
+    _ ps: [Expr], _ ts: ArraySlice<Expr>, _ bindings: inout Bindings
+  ) -> Bool {
+    let surplus = ts.count - ps.count
+    guard surplus >= 0 else { return false }
+    let mark = bindings.mark
+    if surplus == 0 {
+      guard zip(ps, ts).allSatisfy(plausible) else { return false }
+      if zip(ps, ts).allSatisfy({ match($0, $1, &bindings) }) { return true }
+      bindings.restore(mark)
+      return false
+    }
+    spanning: for spanner in ps.indices where patternVariables.contains(ps[spanner]) {
+      bindings.restore(mark)
+      // The factors that take one each first: cheap, and they may bind the spanning variable
+      // (S in S * inv(S)), which is then compared factor by factor, never built.
+      for (index, pattern) in ps.enumerated() where index != spanner {
+        let position = ts.startIndex + (index < spanner ? index : index + surplus)
+        guard match(pattern, ts[position], &bindings) else { continue spanning }
+      }
+      let start = ts.startIndex + spanner
+      let run = ts[start...(start + surplus)]
+      if let bound = bindings[pattern: ps[spanner]] {
+        guard bound.matrixFactors.elementsEqual(run, by: ===) else { continue spanning }
+      } else {
+        guard let target = try? Expr.product(of: run), match(ps[spanner], target, &bindings)
+        else { continue spanning }
+      }
+      return true
+    }
+    bindings.restore(mark)
+    return false
+  }
+
+  /// Whether `target` could match `pattern`, judged by heads alone (no bindings are made): a
+  /// pattern variable could match anything, anything else needs its target's head.
+  private func plausible(_ pattern: Expr, _ target: Expr) -> Bool {
+    patternVariables.contains(pattern) || Rule.head(of: pattern) == Rule.head(of: target)
+  }
+
+  /// A pattern chain of p factors against a window of p consecutive factors of a longer
+  /// target chain, leftmost first: the bindings and the window, or `nil`. The rest of the
+  /// chain stays as it is on both sides of the rewrite.
+  func matchWindow(_ pattern: Expr, _ target: Expr) -> (Bindings, Range<Int>)? {
+    guard case .chain(let ps) = pattern.node, case .chain(let ts) = target.node,
+      ts.count > ps.count
+    else { return nil }
+    for start in 0...(ts.count - ps.count) {
+      guard zip(ps, ts[start...]).allSatisfy(plausible) else { continue }
+      var bindings = Bindings()
+      let window = start..<(start + ps.count)
+      if matchChain(ps, ts[window], &bindings) { return (bindings, window) }
+    }
+    return nil
   }
 
   /// The right side with the bindings substituted, rebuilt through the canonical constructors.

@@ -58,13 +58,42 @@ public final class Rule: Sendable, CustomStringConvertible {
     isElementwise = Self.elementwise(kind, left, variables)
     let patternVariables = Set(variables.values)
     self.patternVariables = patternVariables
-    if kind == .simplification, let operand = Self.firstOperand(of: left),
-      !patternVariables.contains(operand)
+    // A chain's rule may apply to a window further along a longer chain: any first factor.
+    if kind == .simplification, Self.head(of: left) != .chain,
+      let operand = Self.firstOperand(of: left), !patternVariables.contains(operand)
     {
       operandHead = Self.head(of: operand)
     } else {
       operandHead = nil
     }
+    reversesChains = Self.reversesChains(left, right, patternVariables)
+    if case .chain(let factors) = left.node {
+      chainHeads = factors.filter { !patternVariables.contains($0) }.map(Rule.head(of:))
+    } else {
+      chainHeads = []
+    }
+  }
+
+  /// For a rule whose left side is a chain, the heads of its factors that are not variables:
+  /// a target chain lacking one of them cannot match (checked before any binding is made).
+  let chainHeads: [Head]
+
+  /// Whether `target` could match the left side, by ``chainHeads`` alone.
+  func mayMatch(_ target: Expr) -> Bool {
+    guard !chainHeads.isEmpty, case .chain(let factors) = target.node else { return true }
+    return chainHeads.allSatisfy { head in factors.contains { Rule.head(of: $0) == head } }
+  }
+
+  /// Whether the rule is `(A B)ᵀ ⇒ Bᵀ Aᵀ` for pattern variables A and B (transpose-product):
+  /// the simplifier then reverses a whole chain at once (``Simplifier``).
+  let reversesChains: Bool
+
+  private static func reversesChains(_ left: Expr, _ right: Expr, _ variables: Set<Expr>) -> Bool {
+    guard case .transpose(let product) = left.node, case .chain(let factors) = product.node,
+      factors.count == 2, factors.allSatisfy(variables.contains),
+      let reversed = try? Expr.product(of: factors.reversed().map(Expr.transpose)[...])
+    else { return false }
+    return reversed === right
   }
 
   /// `file:line`.
@@ -104,7 +133,7 @@ public final class Rule: Sendable, CustomStringConvertible {
 
   /// What the matcher indexes rules by: the kind of the pattern's top node.
   enum Head: Hashable {
-    case variable, constant, identity, ones, zero, add, product, hadamard, power, transpose
+    case variable, constant, identity, ones, zero, add, product, chain, hadamard, power, transpose
     case opaque, gradient, mapped, differential
     case call(Function)
   }
@@ -121,6 +150,7 @@ public final class Rule: Sendable, CustomStringConvertible {
     case .zero: return .zero
     case .add: return .add
     case .product: return .product
+    case .chain: return .chain
     case .hadamard: return .hadamard
     case .power: return .power
     case .transpose: return .transpose

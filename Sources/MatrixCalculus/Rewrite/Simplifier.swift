@@ -36,8 +36,8 @@ struct Simplifier {
   }
 
   /// `e` over simplified children. The canonical constructors may build nodes of their own
-  /// while rebuilding (a transposed chain becomes a chain of transposes, products
-  /// re-associate), so the rebuilt node's children are simplified again until they stay.
+  /// while rebuilding (a chain whose factor became a chain is flattened, a scaling moves to
+  /// the front), so the rebuilt node's children are simplified again until they stay.
   private mutating func withSimplifiedChildren(_ e: Expr) throws -> Expr {
     var current = e
     for _ in 0..<4 {
@@ -56,11 +56,30 @@ struct Simplifier {
     rewriting: while rounds < limit {
       rounds += 1
       let operandHead = Rule.firstOperand(of: current).map(Rule.head(of:))
-      for rule in rules.candidates(.simplification, for: current) {
+      for rule in rules.candidates(.simplification, for: current) where rule.mayMatch(current) {
         if let head = rule.operandHead, head != operandHead { continue }
         let matcher = Matcher(rule)
-        guard let bindings = matcher.match(rule.left, current) else { continue }
-        let next = try matcher.instantiate(rule.right, bindings)
+        let next: Expr
+        if rule.reversesChains, case .transpose(let inner) = current.node,
+          case .chain(let factors) = inner.node
+        {
+          // (F₁ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₁ᵀ in one pass: the rule itself would match A = F₁ ⋯ Fₖ₋₁,
+          // then rewrite (F₁ ⋯ Fₖ₋₁)ᵀ again, k − 1 times, each building a chain of up to k
+          // factors (quadratic, and as deep as the chain is long).
+          next = try Expr.product(of: factors.reversed().map(Expr.transpose)[...]) ?? current
+        } else if let bindings = matcher.match(rule.left, current) {
+          next = try matcher.instantiate(rule.right, bindings)
+        } else if let (bindings, window) = matcher.matchWindow(rule.left, current) {
+          // A chain rule rewrites a window of a longer chain: L P R ⇒ L P′ R.
+          let factors = current.matrixFactors
+          let replaced = try matcher.instantiate(rule.right, bindings)
+          next =
+            try Expr.product(
+              of: factors[..<window.lowerBound] + [replaced] + factors[window.upperBound...])
+            ?? replaced
+        } else {
+          continue
+        }
         guard next.shape == current.shape else {
           throw MatcalcError.internalError("rule \(rule.name) changed the shape of \(current)")
         }

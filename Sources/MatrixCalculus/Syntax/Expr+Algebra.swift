@@ -3,7 +3,8 @@ import Foundation
 /// The canonical constructors. Every expression the engine makes passes through these, so
 /// equal values get equal handles: sums are flat with like terms collected and a canonical
 /// order, constants are folded, scalars come first in products and move out of matrix
-/// products, matrix products associate to the left, zeros and identities vanish.
+/// products, matrix products are flat chains in the order written (no association chosen),
+/// zeros and identities vanish.
 extension Expr {
   /// A declared or defined name.
   static func variable(_ name: String, _ shape: Shape, symmetric: Bool = false) throws
@@ -188,41 +189,34 @@ extension Expr {
     if a.isZero || b.isZero { return try zero(Shape(a.shape.rows, b.shape.cols)) }
     if case .identity = a.node { return b }
     if case .identity = b.node { return a }
-    // A A⁻¹ = A⁻¹ A = I, also at the end of a chain (L A) A⁻¹ = L.
-    if isInversePair(a, b) { return try identity(a.shape.rows) }
-    if case .product(let left, let last) = a.node, !left.isScalar, isInversePair(last, b) {
-      return left
-    }
-    // diag(u) diag(v) = diag(u ⊙ v), also at the end of a chain.
-    if case .call(.diag, let v) = b.node {
-      if case .call(.diag, let u) = a.node { return try call(.diag, try hadamard(u, v)) }
-      if case .product(let left, let last) = a.node, !left.isScalar,
-        case .call(.diag, let u) = last.node
-      {
-        return try multiply(left, try call(.diag, try hadamard(u, v)))
-      }
-    }
-    // 𝟏 𝟏ᵀ (an outer product of ones) is the matrix of ones.
-    if case .ones = a.node, case .ones = b.node, a.shape.cols == .one {
-      return try ones(Shape(a.shape.rows, b.shape.cols))
-    }
     if case .product(let s, let rest) = a.node, s.isScalar, !rest.isScalar {
       return try multiply(s, try multiply(rest, b))
     }
     if case .product(let s, let rest) = b.node, s.isScalar, !rest.isScalar {
       return try multiply(s, try multiply(a, rest))
     }
-    if case .product(let left, let right) = b.node {
-      return try multiply(try multiply(a, left), right)
+    // Flat: a chain operand contributes its factors. Nothing happens where the two meet;
+    // identities between neighbours (A A⁻¹ = I, diag(u) diag(v) = diag(u ⊙ v), 𝟏 𝟏ᵀ = 𝟏𝟏ᵀ)
+    // are rules in Rules/simplify.rules.
+    switch (a.node, b.node) {
+    case (.chain, .chain) where a.shape.rows == .one:  // xᵀ A · y zᵀ: a 1×1 part may scale
+      return try product(of: [a, b]) ?? a
+    case (.chain(let left), .chain(let right)): return try ExprPool.intern(.chain(left + right))
+    case (.chain(let left), _): return try ExprPool.intern(.chain(left + [b]))
+    case (_, .chain) where a.shape.rows == .one: return try product(of: [a, b]) ?? a
+    case (_, .chain(let right)): return try ExprPool.intern(.chain([a] + right))
+    default: return try ExprPool.intern(.chain([a, b]))
     }
-    return try ExprPool.intern(.product(a, b))
   }
 
-  /// Whether `a` and `b` are a matrix and its inverse, in either order.
-  private static func isInversePair(_ a: Expr, _ b: Expr) -> Bool {
-    if case .call(.inverse, let inner) = b.node, inner === a { return true }
-    if case .call(.inverse, let inner) = a.node, inner === b { return true }
-    return false
+  /// The chain of `factors` (matrices, none a chain): the identity with `rows` rows for none,
+  /// the factor itself for one.
+  private static func chain(_ factors: [Expr], rows: Dim) throws -> Expr {
+    switch factors.count {
+    case 0: return try identity(rows)
+    case 1: return factors[0]
+    default: return try ExprPool.intern(.chain(factors))
+    }
   }
 
   /// `A ⊙ B`; scaling when an operand is 1×1.
@@ -283,7 +277,8 @@ extension Expr {
     return (self, 1)
   }
 
-  /// `Aᵀ`; scalars, symmetric names, identities and double transposes simplify at once.
+  /// `Aᵀ`; scalars, symmetric names, identities and double transposes simplify at once. A
+  /// chain keeps its order: (F₁ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₁ᵀ is the rule transpose-product.
   static func transpose(_ a: Expr) throws -> Expr {
     switch a.node {
     case .constant, .identity: return a
@@ -291,20 +286,6 @@ extension Expr {
     case .ones(let shape): return try ones(shape.transposed)
     case .transpose(let inner): return inner
     case .variable(_, _, symmetric: true): return a
-    case .product(let left, let right)
-    where !left.isScalar && !right.isScalar && chainLength(a) > 2:
-      // (F₁ F₂ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₂ᵀ F₁ᵀ, built left to right in O(k); the rule
-      // transpose-product would re-associate the chain at every step (O(k²)).
-      var factors: [Expr] = []
-      var current = a
-      while case .product(let l, let r) = current.node, !l.isScalar, !r.isScalar {
-        factors.append(r)
-        current = l
-      }
-      factors.append(current)
-      var result = try transpose(factors[0])
-      for factor in factors.dropFirst() { result = try result * transpose(factor) }
-      return result
     default:
       if a.isScalar { return a }
       return try ExprPool.intern(.transpose(a))
@@ -312,35 +293,56 @@ extension Expr {
   }
 
   /// The factors of a matrix-product chain, left to right (`[self]` when this is not a
-  /// product of two non-scalars).
+  /// chain).
   var matrixFactors: [Expr] {
-    var factors: [Expr] = []
-    var current = self
-    while case .product(let left, let right) = current.node, !left.isScalar, !right.isScalar {
-      factors.append(right)
-      current = left
-    }
-    factors.append(current)
-    return factors.reversed()
+    if case .chain(let factors) = node { return factors }
+    return [self]
   }
 
-  /// The left-associated product of `factors`, or `nil` when there are none.
+  /// The product of `factors` through the canonical constructors, or `nil` when there are
+  /// none. Matrix factors are joined into one chain in a single pass.
   static func product(of factors: ArraySlice<Expr>) throws -> Expr? {
     guard let first = factors.first else { return nil }
-    var result = first
-    for factor in factors.dropFirst() { result = try result * factor }
-    return result
-  }
-
-  /// The number of factors of a matrix-product chain (1 for anything else).
-  static func chainLength(_ e: Expr) -> Int {
-    var count = 1
-    var current = e
-    while case .product(let left, let right) = current.node, !left.isScalar, !right.isScalar {
-      count += 1
-      current = left
+    if factors.count == 1 { return first }
+    var scalar: Expr?
+    var chained: [Expr] = []
+    chained.reserveCapacity(factors.count)
+    var rows: Dim?  // of the first matrix factor
+    func scale(by s: Expr) throws { scalar = try scalar.map { try multiply($0, s) } ?? s }
+    // A chain that is 1×1 so far (xᵀ A y) scales what follows, as a left fold does.
+    func isScalarSoFar() -> Bool {
+      guard let head = chained.first, let last = chained.last else { return false }
+      return head.shape.rows == .one && last.shape.cols == .one
     }
-    return count
+    func push(_ matrix: Expr) throws {
+      if isScalarSoFar() {
+        try scale(by: try chain(chained, rows: .one))
+        chained.removeAll(keepingCapacity: true)
+      }
+      chained.append(matrix)
+    }
+    for factor in factors {
+      var matrix = factor
+      if factor.isScalar {
+        try scale(by: factor)
+        continue
+      }
+      if case .product(let s, let rest) = factor.node, s.isScalar {
+        try scale(by: s)
+        matrix = rest
+      }
+      rows = rows ?? matrix.shape.rows
+      switch matrix.node {
+      case .chain(let inner): for next in inner { try push(next) }
+      case .identity where !isScalarSoFar(): break  // the unit
+      case .zero:  // absorbs: the product's shape, from the first and last matrix factors
+        return try factors.dropFirst().reduce(first) { try multiply($0, $1) }
+      default: try push(matrix)
+      }
+    }
+    guard let rows else { return scalar }
+    let matrix = try chain(chained, rows: rows)
+    return try scalar.map { try multiply($0, matrix) } ?? matrix
   }
 
   /// A built-in function applied to `a`.
@@ -368,7 +370,7 @@ extension Expr {
   private var rank: Int {
     switch node {
     case .constant: return 0
-    case .product: return 1
+    case .product, .chain: return 1
     case .hadamard: return 2
     case .variable: return 3
     case .gradient: return 4
@@ -406,6 +408,8 @@ extension Expr {
     case (.gradient(let f, _), .gradient(let g, _)) where f != g: return f < g ? -1 : 1
     case (.mapped(let f, let i, _), .mapped(let g, let j, _)) where f != g || i != j:
       return (f, i) < (g, j) ? -1 : 1
+    // A chain is ordered among products as the left-nested products it prints as.
+    case (.chain, _), (_, .chain): return compare(ProductView(a), ProductView(b))
     // Otherwise the same kind (equal ranks): the children in order, then their number.
     // Sorting the terms of every sum compares often, so the common kinds skip the array
     // `children` makes.
@@ -427,6 +431,63 @@ extension Expr {
       byChildren = first
     }
     if byChildren != 0 { return byChildren }
-    return "\(a.shape)" < "\(b.shape)" ? -1 : ("\(a.shape)" == "\(b.shape)" ? 0 : 1)
+    return compareShapes(a.shape, b.shape)
+  }
+
+  private static func compareShapes(_ a: Shape, _ b: Shape) -> Int {
+    "\(a)" < "\(b)" ? -1 : ("\(a)" == "\(b)" ? 0 : 1)
+  }
+
+  /// A product of rank 1 seen as a binary node: a chain F₁ ⋯ Fₖ as (F₁ ⋯ Fₖ₋₁) Fₖ, so that
+  /// chains order among products as they always have (sums keep their printed order).
+  private struct ProductView {
+    var expr: Expr?
+    var prefix: ArraySlice<Expr>
+
+    init(_ e: Expr) {
+      if case .chain(let factors) = e.node {
+        (expr, prefix) = (nil, factors[...])
+      } else {
+        (expr, prefix) = (e, [])
+      }
+    }
+
+    init(_ factors: ArraySlice<Expr>) {
+      if factors.count == 1, let only = factors.first {
+        (expr, prefix) = (only, [])
+      } else {
+        (expr, prefix) = (nil, factors)
+      }
+    }
+
+    var shape: Shape {
+      if let expr { return expr.shape }
+      return Shape(prefix.first?.shape.rows ?? .one, prefix.last?.shape.cols ?? .one)
+    }
+
+    /// The two operands: the prefix and the last factor, or a scaling's two operands.
+    var operands: (ProductView, ProductView)? {
+      if let expr {
+        guard case .product(let s, let m) = expr.node else { return nil }
+        return (ProductView(s), ProductView(m))
+      }
+      guard let last = prefix.last else { return nil }
+      return (ProductView(prefix.dropLast()), ProductView(last))
+    }
+  }
+
+  private static func compare(_ a: ProductView, _ b: ProductView) -> Int {
+    if let x = a.expr, let y = b.expr { return compare(x, y) }
+    if a.expr == nil && b.expr == nil && a.prefix.elementsEqual(b.prefix, by: ===) { return 0 }
+    let rankA = a.expr?.rank ?? 1
+    let rankB = b.expr?.rank ?? 1
+    if rankA != rankB { return rankA < rankB ? -1 : 1 }
+    if let (a1, a2) = a.operands, let (b1, b2) = b.operands {
+      let first = compare(a1, b1)
+      if first != 0 { return first }
+      let second = compare(a2, b2)
+      if second != 0 { return second }
+    }
+    return compareShapes(a.shape, b.shape)
   }
 }

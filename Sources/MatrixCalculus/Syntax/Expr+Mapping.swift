@@ -9,6 +9,7 @@ extension Expr {
         return try Expr.hadamard(children[0], children[1])
       }
       return try Expr.multiply(children[0], children[1])
+    case .chain: return try Expr.product(of: children[...]) ?? self
     case .hadamard: return try Expr.hadamard(children[0], children[1])
     case .power: return try Expr.power(children[0], children[1])
     case .transpose: return try Expr.transpose(children[0])
@@ -27,14 +28,18 @@ extension Expr {
   func mappingChildren(_ transform: (Expr) throws -> Expr) throws -> Expr {
     switch node {
     case .variable, .constant, .identity, .ones, .zero: return self
-    case .add(let terms):
-      var changed = false
-      let mapped = try terms.map { term in
+    case .add(let terms), .chain(let terms):
+      // An array is made only once a child changes.
+      var mapped: [Expr]?
+      for (index, term) in terms.enumerated() {
         let new = try transform(term)
-        changed = changed || new !== term
-        return new
+        if mapped == nil && new !== term {
+          mapped = Array(terms[..<index])
+          mapped?.reserveCapacity(terms.count)
+        }
+        mapped?.append(new)
       }
-      return changed ? try Expr.add(mapped) : self
+      return try mapped.map { try rebuilt($0) } ?? self
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       let x = try transform(a)
       let y = try transform(b)

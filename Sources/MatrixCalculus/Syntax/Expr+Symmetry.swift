@@ -23,9 +23,8 @@ extension Expr {
     case .mapped(_, _, let a), .transpose(let a): return a.isSymmetric
     case .hadamard(let a, let b): return a.isSymmetric && b.isSymmetric
     case .power(let a, _): return a.isSymmetric  // element-wise, the exponent 1×1
-    case .product(let a, let b) where a.isScalar || b.isScalar:
-      return (a.isScalar ? b : a).isSymmetric
-    case .product: return Self.isPalindrome(matrixFactors)
+    case .product(let a, let b): return (a.isScalar ? b : a).isSymmetric  // a scaling
+    case .chain(let factors): return Self.isPalindrome(factors)
     case .add(let terms): return Self.isClosedUnderTranspose(terms)
     case .opaque, .gradient, .differential: return false
     }
@@ -62,17 +61,29 @@ extension Expr {
     guard shape == b.shape.transposed else { return false }
     switch (node, b.node) {
     case (.call(.inverse, let x), .call(.inverse, let y)): return x.isTranspose(of: y)
-    case (.product(let l, let r), .product) where !l.isScalar && !r.isScalar:
-      let mine = matrixFactors
-      let theirs = b.matrixFactors
+    case (.ones, .ones): return true  // the shapes are transposed
+    case (.chain, .chain):
+      // 𝟏𝟏ᵀ is one factor or two (the rule ones-outer joins them where it applies).
+      let mine = Self.onesSplit(matrixFactors)
+      let theirs = Self.onesSplit(b.matrixFactors)
       if mine.count == theirs.count
         && zip(mine, theirs.reversed()).allSatisfy({ $0.isTranspose(of: $1) })
       {
         return true
       }
-      // The constructors merge factors (𝟏 𝟏ᵀ is 𝟏𝟏ᵀ) in one direction only: try both.
       return (try? b.transposedForm()) === self || (try? transposedForm()) === b
     default: return false
+    }
+  }
+
+  /// The factors with each matrix of ones 𝟏𝟏ᵀ written as the two factors 𝟏 and 𝟏ᵀ.
+  private static func onesSplit(_ factors: [Expr]) -> [Expr] {
+    factors.flatMap { factor -> [Expr] in
+      guard case .ones(let shape) = factor.node, shape.rows != .one, shape.cols != .one,
+        let column = try? Expr.ones(Shape(shape.rows, .one)),
+        let row = try? Expr.ones(Shape(.one, shape.cols))
+      else { return [factor] }
+      return [column, row]
     }
   }
 
@@ -83,7 +94,7 @@ extension Expr {
     switch node {
     case .transpose(let inner): return inner
     case .call(.inverse, let a): return try Expr.call(.inverse, try a.transposedForm())
-    case .product(let l, let r) where !l.isScalar && !r.isScalar:
+    case .chain:
       let factors = try matrixFactors.reversed().map { try $0.transposedForm() }
       return try Expr.product(of: factors[...]) ?? self
     default: return try Expr.transpose(self)

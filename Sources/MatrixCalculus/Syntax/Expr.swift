@@ -15,8 +15,13 @@ public enum Node: Hashable, Sendable {
   case zero(Shape)
   /// `(A + B + …)_ij = A_ij + B_ij + …`; a 1×1 term is added to every entry.
   case add([Expr])
-  /// `(AB)_ij = Σ_k A_ik B_kj`, or `s A` when an operand is 1×1 (then it comes first).
+  /// Scaling `(s A)_ij = s A_ij`, the 1×1 operand first, or the product of two 1×1 operands
+  /// (commutative, in canonical order).
   case product(Expr, Expr)
+  /// The matrix product of k ≥ 2 factors, none 1×1, left to right:
+  /// `(F₁ F₂ ⋯ Fₖ)_ij = Σ_{k₁…} (F₁)_ik₁ (F₂)_k₁k₂ ⋯ (Fₖ)_kⱼ`. The constructors keep it flat
+  /// (no factor is itself a chain) and choose no association; emitted code chooses one.
+  case chain([Expr])
   /// `(A ⊙ B)_ij = A_ij B_ij`.
   case hadamard(Expr, Expr)
   /// Element-wise power `(A^⊙p)_ij = A_ij^p`, p 1×1.
@@ -99,6 +104,9 @@ extension Node {
     case .add(let terms):
       mix(1)
       for term in terms { mix(term) }
+    case .chain(let factors):
+      mix(8)
+      for factor in factors { mix(factor) }
     case .product(let a, let b):
       mix(2)
       mix(a)
@@ -139,8 +147,9 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   /// Whether a sum that is not 1×1 occurs in it: passes that only rewrite such sums
   /// (``Presentation/transposesFolded(_:)``) skip the subtrees without one.
   let holdsMatrixSum: Bool
-  /// The number of nodes as printed, a shared subtree counted each time (capped at a
-  /// million): what choosing between printed forms compares, known without a walk.
+  /// The number of nodes as printed, a shared subtree counted each time and a chain of k
+  /// factors as k − 1 products (capped at a million): what choosing between printed forms
+  /// compares, known without a walk.
   let treeSize: Int
 
   fileprivate init(node: Node, shape: Shape) {
@@ -152,8 +161,10 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     var size = 1
     switch node {
     case .variable, .constant, .identity, .ones, .zero: break
-    case .add(let terms):
-      matrixSum = !shape.isScalar
+    case .add(let terms), .chain(let terms):
+      if case .add = node { matrixSum = !shape.isScalar }
+      // A chain of k factors counts as the k − 1 products it prints as.
+      if case .chain = node { size = terms.count - 1 }
       for term in terms {
         height = max(height, term.height)
         differential = differential || term.holdsDifferential
@@ -209,7 +220,7 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   public var children: [Expr] {
     switch node {
     case .variable, .constant, .identity, .ones, .zero: return []
-    case .add(let terms): return terms
+    case .add(let terms), .chain(let terms): return terms
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b): return [a, b]
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
       .mapped(_, _, let a), .differential(let a):
@@ -229,7 +240,7 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   func anyChild(_ predicate: (Expr) throws -> Bool) rethrows -> Bool {
     switch node {
     case .variable, .constant, .identity, .ones, .zero: return false
-    case .add(let terms): return try terms.contains(where: predicate)
+    case .add(let terms), .chain(let terms): return try terms.contains(where: predicate)
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       return try predicate(a) || predicate(b)
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
@@ -404,8 +415,17 @@ enum ExprPool {
     case .product(let a, let b):
       if a.isScalar { return b.shape }
       if b.isScalar { return a.shape }
-      guard a.shape.cols == b.shape.rows else { throw mismatch("\(a.shape) * \(b.shape)") }
-      return Shape(a.shape.rows, b.shape.cols)
+      throw mismatch("\(a.shape) * \(b.shape) is a chain, not a scaling")
+    case .chain(let factors):
+      guard let first = factors.first, let last = factors.last, factors.count >= 2 else {
+        throw mismatch("a chain of \(factors.count) factors")
+      }
+      for (left, right) in zip(factors, factors.dropFirst()) {
+        guard !left.isScalar, !right.isScalar, left.shape.cols == right.shape.rows else {
+          throw mismatch("\(left.shape) * \(right.shape)")
+        }
+      }
+      return Shape(first.shape.rows, last.shape.cols)
     case .hadamard(let a, let b):
       if a.isScalar { return b.shape }
       if b.isScalar { return a.shape }

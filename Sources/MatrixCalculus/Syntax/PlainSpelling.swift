@@ -23,7 +23,7 @@ enum PlainSpelling {
       case .mapped(let f, let order, _) where order > 0:
         found = "the derivative of the opaque element-wise function \(f) has no spelling"
       case .differential: found = "a differential d(…) has no spelling outside the rules"
-      case .identity, .ones, .zero, .add, .product, .hadamard, .power, .transpose, .call,
+      case .identity, .ones, .zero, .add, .product, .chain, .hadamard, .power, .transpose, .call,
         .opaque, .mapped:
         break
       }
@@ -50,7 +50,7 @@ enum PlainSpelling {
   private static func rightFactor(_ a: Expr, _ b: Expr) -> String {
     // s*(A .* B) is (s*A) .* B: `2*(a - y) .* u`, one pair of parentheses fewer.
     if a.isScalar, case .hadamard = b.node { return spell(b, 1) }
-    guard case .product = b.node else { return spell(b, 2) }
+    guard b.isProduct else { return spell(b, 2) }
     let c = firstSpelled(b)
     if raw(c).1 != 1, a.isScalar || c.isScalar || a.shape.cols == c.shape.rows {
       return spell(b, 1)
@@ -60,6 +60,7 @@ enum PlainSpelling {
 
   /// The operand a product's spelling begins with: `A` in `A*B*C` and in `A*B/s`.
   fileprivate static func firstSpelled(_ e: Expr) -> Expr {
+    if case .chain(let factors) = e.node, let first = factors.first { return firstSpelled(first) }
     guard case .product(let a, let b) = e.node, a.constantValue != -1 else { return e }
     return divisor(a) != nil ? firstSpelled(b) : firstSpelled(a)
   }
@@ -109,6 +110,10 @@ enum PlainSpelling {
       if let divisor = divisor(a) { return (spell(b, 1) + "/" + spell(divisor, 3), 1) }
       if let divisor = divisor(b) { return (spell(a, 1) + "/" + spell(divisor, 3), 1) }
       return (spell(a, 1) + "*" + rightFactor(a, b), 1)
+    case .chain(let factors):
+      // A chain reads left to right, `A*B*C`; only its first factor may bind as loosely as `*`.
+      let rest = factors.dropFirst().map { spell($0, 2) }
+      return (([spell(factors[0], 1)] + rest).joined(separator: "*"), 1)
     case .hadamard(let a, let b):
       // A .* B.^(-1) is A ./ B.
       if case .power(let divisor, let p) = b.node, p.constantValue == -1 {
@@ -128,6 +133,16 @@ enum PlainSpelling {
     case .mapped(let f, let order, let a):
       return ("\(f)\(String(repeating: "'", count: order))(\(spell(a, 0)))", 4)
     case .differential(let a): return ("d(\(spell(a, 0)))", 4)
+    }
+  }
+}
+
+extension Expr {
+  /// Whether this is a product: a scaling or a matrix chain.
+  fileprivate var isProduct: Bool {
+    switch node {
+    case .product, .chain: return true
+    default: return false
     }
   }
 }
@@ -159,7 +174,7 @@ extension PlainSpelling {
 
     mutating func rightFactor(_ a: Expr, _ b: Expr) -> Int {
       if a.isScalar, case .hadamard = b.node { return spelled(b, 1) }
-      guard case .product = b.node else { return spelled(b, 2) }
+      guard b.isProduct else { return spelled(b, 2) }
       let c = PlainSpelling.firstSpelled(b)
       if raw(c).level != 1, a.isScalar || c.isScalar || a.shape.cols == c.shape.rows {
         return spelled(b, 1)
@@ -204,6 +219,8 @@ extension PlainSpelling {
         } else {
           result = (spelled(a, 1) + 1 + rightFactor(a, b), 1)
         }
+      case .chain(let factors):
+        result = (factors.dropFirst().reduce(spelled(factors[0], 1)) { $0 + 1 + spelled($1, 2) }, 1)
       case .hadamard(let a, let b):
         if case .power(let divisor, let p) = b.node, p.constantValue == -1 {
           result = (spelled(a, 1) + 1 + spelled(divisor, 2), 1)

@@ -796,9 +796,43 @@ struct TypeChecker {
     _ node: SyntaxExpr, _ a: SyntaxExpr, _ left: Expr, _ b: SyntaxExpr,
     _ right: Expr, _ need: String
   ) -> MatcalcError {
+    mismatch(node, a, left.shape, b, right.shape, need)
+  }
+
+  private func mismatch(
+    _ node: SyntaxExpr, _ a: SyntaxExpr, _ left: Shape, _ b: SyntaxExpr,
+    _ right: Shape, _ need: String
+  ) -> MatcalcError {
     .shapeMismatch(
-      "\(text(node.range)): \(text(a.range)) is \(describe(left.shape)) but \(text(b.range)) is "
-        + "\(describe(right.shape))\(need)", node.range)
+      "\(text(node.range)): \(text(a.range)) is \(describe(left)) but \(text(b.range)) is "
+        + "\(describe(right))\(need)", node.range)
+  }
+
+  /// `F₁*F₂*⋯*Fₖ` as written: the operands along the left spine of `*` checked one by one
+  /// and multiplied in one pass (a fold would copy the growing chain at every factor).
+  private func product(_ node: SyntaxExpr) throws -> Expr {
+    var spine: [SyntaxExpr] = []
+    var leftmost = node
+    while case .binary("*", let a, _) = leftmost.kind {
+      spine.append(leftmost)
+      leftmost = a
+    }
+    var operands = [try expression(leftmost)]
+    var shape = operands[0].shape
+    for product in spine.reversed() {
+      guard case .binary(_, let a, let b) = product.kind else { continue }
+      let right = try expression(b)
+      if shape.isScalar {
+        shape = right.shape
+      } else if !right.isScalar {
+        guard shape.cols == right.shape.rows else {
+          throw mismatch(product, a, shape, b, right.shape, "")
+        }
+        shape = Shape(shape.rows, right.shape.cols)
+      }
+      operands.append(right)
+    }
+    return try Expr.product(of: operands[...]) ?? operands[0]
   }
 
   /// Builds the typed expression of a matrix-syntax node.
@@ -820,6 +854,7 @@ struct TypeChecker {
     case .index(let name, _):
       throw MatcalcError.syntax(
         "'\(name)[…]' is index notation: use it in an index definition 'D[i,j] = …'", node.range)
+    case .binary("*", _, _): return try product(node)
     case .binary(let op, let a, let b):
       let left = try expression(a)
       let right = try expression(b)
@@ -833,11 +868,6 @@ struct TypeChecker {
           throw mismatch(node, a, left, b, right, "")
         }
         return op == "+" ? try left + right : try left - right
-      case "*":
-        guard left.isScalar || right.isScalar || left.shape.cols == right.shape.rows else {
-          throw mismatch(node, a, left, b, right, "")
-        }
-        return try left * right
       case ".*", "./":
         guard left.shape == right.shape || left.isScalar || right.isScalar else {
           throw mismatch(node, a, left, b, right, "")

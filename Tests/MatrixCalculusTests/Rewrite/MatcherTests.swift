@@ -1,0 +1,77 @@
+import Testing
+
+@testable import MatrixCalculus
+
+private let n = Dim.symbol("n")
+
+private func square(_ name: String) throws -> Expr { try Expr.variable(name, Shape(n, n)) }
+
+private func column(_ name: String) throws -> Expr { try Expr.variable(name, Shape(n, .one)) }
+
+private func rule(_ name: String) throws -> Rule {
+  try #require(RuleSet.embedded.rules.first { $0.name == name })
+}
+
+@Test func aChainRuleRewritesAWindowOfALongerChain() throws {
+  // X Bᵀ Bᵀ Y = X (B B)ᵀ Y: a rule for Aᵀ Aᵀ on the two middle factors.
+  let text = "let A : matrix(n, n)\ntransposes-joined: A' * A' => (A * A)'"
+  let rules = try RuleSet(try RuleFile.parse(text, file: "window.rules"))
+  let (x, b, y) = (try square("X"), try square("B"), try square("Y"))
+  let chain = try #require(
+    try Expr.product(of: [x, try Expr.transpose(b), try Expr.transpose(b), y]))
+  var simplifier = Simplifier(rules: rules)
+  let expected = try Expr.product(of: [x, try Expr.transpose(try b * b), y])
+  #expect(try simplifier.simplified(chain) == expected)
+  #expect(simplifier.steps.map(\.rule) == ["transposes-joined"])
+}
+
+@Test func aPatternVariableStandsForARunOfFactors() throws {
+  // inv(S T) against inv(A B C): S = A B (a chain), T = C.
+  let (a, b, c) = (try square("A"), try square("B"), try square("C"))
+  let inverseProduct = try rule("inverse-product")
+  let matcher = Matcher(inverseProduct)
+  let target = try Expr.call(.inverse, try a * b * c)
+  let bindings = try #require(matcher.match(inverseProduct.left, target))
+  let expected = try Expr.call(.inverse, c) * Expr.call(.inverse, try a * b)
+  #expect(try matcher.instantiate(inverseProduct.right, bindings) == expected)
+}
+
+@Test func aChainPatternMatchesOnlyWhereItsFactorsAre() throws {
+  // diag(x) diag(w) has no window in A diag(u) B diag(v).
+  let (a, b) = (try square("A"), try square("B"))
+  let (u, v) = (try Expr.call(.diag, try column("u")), try Expr.call(.diag, try column("v")))
+  let diagProduct = try rule("diag-product")
+  let target = try Expr.make(.chain([a, u, b, v]))
+  #expect(Matcher(diagProduct).matchWindow(diagProduct.left, target) == nil)
+  #expect(Matcher(diagProduct).match(diagProduct.left, target) == nil)
+}
+
+@Test func identitiesBetweenNeighboursAreRulesNotConstructors() throws {
+  // L S S⁻¹ diag(u) diag(v) R: the constructor keeps all six factors; the rules inverse-right
+  // and diag-product leave L diag(u ⊙ v) R.
+  let (l, s, r) = (try square("L"), try square("S"), try square("R"))
+  let (u, v) = (try column("u"), try column("v"))
+  let factors = [
+    l, s, try Expr.call(.inverse, s), try Expr.call(.diag, u), try Expr.call(.diag, v), r,
+  ]
+  let chain = try #require(try Expr.product(of: factors[...]))
+  #expect(chain.matrixFactors == factors)
+  var simplifier = Simplifier(rules: RuleSet.embedded)
+  let merged = try Expr.call(.diag, try Expr.hadamard(u, v))
+  #expect(try simplifier.simplified(chain) == Expr.product(of: [l, merged, r]))
+  #expect(Set(simplifier.steps.map(\.rule)) == ["inverse-right", "diag-product"])
+}
+
+@Test func aTransposedChainIsReversedByItsRule() throws {
+  // (A B C)ᵀ stays as written until transpose-product gives Cᵀ Bᵀ Aᵀ, in one step.
+  let (a, b, c) = (try square("A"), try square("B"), try square("C"))
+  let transposed = try Expr.transpose(try a * b * c)
+  guard case .transpose = transposed.node else {
+    Issue.record("the constructor reversed the chain: \(transposed)")
+    return
+  }
+  var simplifier = Simplifier(rules: RuleSet.embedded)
+  let expected = try Expr.product(of: [c, b, a].map(Expr.transpose)[...])
+  #expect(try simplifier.simplified(transposed) == expected)
+  #expect(simplifier.steps.map(\.rule) == ["transpose-product"])
+}
