@@ -18,6 +18,8 @@ public struct Backpropagation: Sendable {
   public let gradients: [Expr]
   /// The backward recursion, last definition first.
   public let intermediates: [Derivation.Intermediate]
+  /// The rules it was derived with; printing it in another layout uses the same ones.
+  private let rules: RuleSet
 
   /// One backward pass for `variableNames` (inputs of `problem`).
   ///
@@ -68,13 +70,21 @@ public struct Backpropagation: Sendable {
         value: try presentation.presented($0.value))
     }
     self.problem = problem
+    self.rules = rules
     self.objective = objective
     self.objectiveName = objectiveName
   }
 
   /// Checks all gradients at once: along random directions V for every variable together,
   /// Σ_v ⟨G_v, V_v⟩ against the central difference of the objective (Richardson-extrapolated).
-  public func check(points: Int = 2, directions: Int = 6) throws -> Certificate {
+  /// In numerator layout the gradients are checked as printed there (each the transpose of
+  /// G_v), transposed back node for node.
+  public func check(points: Int = 2, directions: Int = 6, layout: Layout = .standard) throws
+    -> Certificate
+  {
+    let printed =
+      layout == .numerator
+      ? try laidOut(layout).map { try Expr.make(.transpose($0)) } : gradients
     let requirements = Sampler.requirements(of: [objective], definitions: problem.definitions)
     let definitions = problem.definitions + intermediates.asDefinitions
     var worst = Certificate(
@@ -100,7 +110,7 @@ public struct Backpropagation: Sendable {
       }
       var evaluator = Evaluator(sizes: sizes, values: values)
       try evaluator.bind(definitions)
-      let formulas = try gradients.map { try evaluator.evaluate($0) }
+      let formulas = try printed.map { try evaluator.evaluate($0) }
       for direction in 0..<directions {
         var moves: [String: Tensor] = [:]
         var predicted = 0.0
@@ -153,7 +163,7 @@ public struct Backpropagation: Sendable {
   /// The gradients in a layout: numerator layout transposes each (∂f/∂X shaped like Xᵀ).
   public func laidOut(_ layout: Layout) throws -> [Expr] {
     guard layout == .numerator else { return gradients }
-    var simplifier = Simplifier(rules: .embedded)
+    var simplifier = Simplifier(rules: rules)
     return try gradients.map { try simplifier.simplified(try Expr.transpose($0)) }
   }
 

@@ -183,7 +183,7 @@ enum Matcalc {
     try checkSizes(options.sizes, of: backpropagation.problem)
     let (passed, certificate) = try certify(
       options, output: &output, subject: "the gradients", withheld: "nothing is printed"
-    ) { try backpropagation.check() }
+    ) { try backpropagation.check(layout: options.layout) }
     guard passed else { return 1 }
     let piece: Piece
     switch (options.format, options.standalone) {

@@ -54,7 +54,7 @@ private func ruleDirectory(_ files: [String: String]) throws -> String {
 /// A wrong `transpose-sum`, replacing the embedded one by name: the gradient of xᵀAx never
 /// transposes a sum, so its standard form (A + Aᵀ) x is right and passes; numerator layout
 /// prints its transpose, where the rule fires, and the certificate checks that form as
-/// printed, so it rejects it.
+/// printed, so it rejects it; also when several variables share one backward pass.
 @Test func certificateChecksTheLayoutAsPrinted() throws {
   let directory = try ruleDirectory([
     "simplify.rules": "let A : matrix(m, n); C : matrix(m, n)\ntranspose-sum: (A + C)' => A' - C'\n"
@@ -68,4 +68,11 @@ private func ruleDirectory(_ files: [String: String]) throws -> String {
   let right = try derive("x'*A*x", wrt: "x", where: statements)
   #expect(try right.laidOut(.numerator) != derivation.laidOut(.numerator))
   #expect(try right.check(layout: .numerator).passed)
+  // The same for several variables in one backward pass.
+  let several = "A : matrix(n, n); x : vector(n); b : vector(n)"
+  let joint = try derive("x'*A*x + b'*x", wrt: ["x", "b"], where: several, rules: wrong)
+  #expect(try joint.check().passed)
+  #expect(try !joint.check(layout: .numerator).passed)
+  #expect(
+    try derive("x'*A*x + b'*x", wrt: ["x", "b"], where: several).check(layout: .numerator).passed)
 }
