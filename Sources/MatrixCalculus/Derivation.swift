@@ -470,7 +470,20 @@ public struct Derivation: Sendable {
       style == .latex
       ? ["\\paragraph{The first derivative.}", "\\paragraph{Its derivative.}"]
       : ["the first derivative:", "its derivative:"]
-    return ([heads[0]] + first + [heads[1]] + second).joined(separator: "\n")
+    // A Hessian in matrix form ends with it, as the result states it.
+    var closing: [String] = []
+    if objective.isScalar && tensor == nil {
+      let renderer = MathRenderer(style)
+      closing = IndexSteps.formatted(
+        [
+          (
+            "the Hessian, the derivative of the gradient",
+            "\(partial(renderer)) = \(renderer.render(result))"
+          )
+        ],
+        style, from: second.count / 2 + 1)
+    }
+    return ([heads[0]] + first + [heads[1]] + second + closing).joined(separator: "\n")
   }
 
   /// The steps of ∂F/∂X as lines: in index form for a vector or matrix F or one without

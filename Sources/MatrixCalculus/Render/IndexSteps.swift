@@ -385,7 +385,10 @@ extension IndexSteps {
     }
     for (rule, before, after) in rules {
       lines.append(
-        ("by the rule \(rule)", "\(renderer.render(before)) = \(renderer.render(after))"))
+        (
+          Self.differentialLabel(before, rule: rule),
+          "\(renderer.render(before)) = \(renderer.render(after))"
+        ))
     }
     // The product rule where a term holds the variable in two factors or more; otherwise
     // the one factor that holds it is differentiated (through its differential).
@@ -520,6 +523,25 @@ extension IndexSteps {
   /// Numbered steps (text: `step 3: …` and the equation indented; LaTeX: a paragraph and a
   /// display equation each, a long sum broken between its terms so no step runs off the
   /// page), counting on from `first`.
+  /// What a differential rule's step does, in words (the line itself states the identity):
+  /// "the differential of log det" rather than the rule's file name `d-logdet`.
+  static func differentialLabel(_ before: Expr, rule: String) -> String {
+    guard case .differential(let inner) = before.node else { return "by the rule \(rule)" }
+    switch inner.node {
+    case .call(.inverse, _): return "the differential of the inverse"
+    case .call(.logdet, _): return "the differential of log det"
+    case .call(.det, _): return "the differential of the determinant (Jacobi's formula)"
+    case .call(.norm2, _): return "the differential of the norm"
+    case .call(.norm1, _): return "the differential of the 1-norm"
+    case .call(let function, let argument):
+      let entrywise = function.isElementwise && !argument.isScalar ? ", entry by entry" : ""
+      return "the differential of \(function.spelling)\(entrywise)"
+    case .power(let base, _):
+      return "the differential of a power" + (base.isScalar ? "" : ", entry by entry")
+    default: return "by the rule \(rule)"
+    }
+  }
+
   static func formatted(
     _ lines: [(label: String, math: String)], _ style: MathRenderer.Style, from first: Int = 1
   ) -> [String] {
