@@ -67,10 +67,45 @@ func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
   if !expected.isEmpty {
     #expect(tensor.render(MathRenderer(.text), function: "f", variable: wrt) == expected)
   }
-  // NumPy: the einsum line against the tensor's values here, flattened as (F, X).
+  try expectEinsumAgrees(derivation, tensor, sizes: certificate.sizes)
+}
+
+/// Definitions fold back into a result with three indices (K⁻¹, not (A Aᵀ + s I)⁻¹ in every
+/// factor), and a leading run of a chain that the derivative does not reach stays one entry,
+/// as the left-nested product it prints as ((A B)_ik): each checked on numbers, its NumPy
+/// einsum (which binds the definitions itself) run by Python.
+@Test(arguments: [
+  (
+    "inv(K)*y", "A", "A : matrix(n, k); y : vector(n); s : scalar; K = A*A' + s*I(n)",
+    "∂f_i/∂A_kl = −(K⁻¹)_ik (Aᵀ K⁻¹ y)_l − (K⁻¹ y)_k (K⁻¹ A)_il"
+  ),
+  (
+    "A*B*X", "X", "A : matrix(m, n); B : matrix(n, p); X : matrix(p, q)",
+    "∂f_ij/∂X_kl = (A B)_ik δ_lj"
+  ),
+  (
+    "W*A*X*x", "X", "W : matrix(m, n); A : matrix(n, p); X : matrix(p, q); x : vector(q)",
+    "∂f_i/∂X_kl = (W A)_ik x_l"
+  ),
+])
+func tensorKeepsNamesAndLeadingRuns(
+  _ expression: String, wrt: String, statements: String, expected: String
+) throws {
+  let derivation = try derive(expression, wrt: wrt, where: statements)
+  let tensor = try #require(derivation.tensor)
+  let certificate = try derivation.check(points: 3)
+  #expect(certificate.passed, "\(certificate) \(certificate.worstEntry)")
+  #expect(tensor.render(MathRenderer(.text), function: "f", variable: wrt) == expected)
+  try expectEinsumAgrees(derivation, tensor, sizes: certificate.sizes)
+}
+
+/// The `--format numpy` line of a derivation with three or more indices against its tensor's
+/// values at `sizes`, flattened as (F, X).
+private func expectEinsumAgrees(
+  _ derivation: Derivation, _ tensor: TensorDerivative, sizes: [String: Int]
+) throws {
   let line = try derivation.render(.numpy)
   let problem = derivation.problem
-  let sizes = certificate.sizes
   let requirements = Sampler.requirements(
     of: [derivation.objective], definitions: problem.definitions)
   var generator = SplitMix64(seed: 23)

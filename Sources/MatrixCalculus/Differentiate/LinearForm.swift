@@ -67,7 +67,8 @@ struct LinearForm {
     let right = try Expr.product(of: factors[(index + 1)...])
     if e.shape.rows == .one && !e.isScalar {
       // A row: work with its transpose, a column.
-      return try coefficient(try transposedChain(factors))
+      guard let transposed = try Expr.transposedChain(factors) else { return nil }
+      return try coefficient(transposed)
     }
     if f.shape.cols == .one {  // f a column: E = L f (R is empty for a column E or a scalar)
       guard right == nil, let m = try coefficient(f) else { return nil }
@@ -88,15 +89,5 @@ struct LinearForm {
       return try left.map { try $0 * inner } ?? inner
     }
     return nil
-  }
-
-  private func transposedChain(_ factors: [Expr]) throws -> Expr {
-    var result: Expr?
-    for factor in factors.reversed() {
-      let t = try Expr.transpose(factor)
-      result = try result.map { try $0 * t } ?? t
-    }
-    guard let result else { throw MatcalcError.internalError("empty product") }
-    return result
   }
 }

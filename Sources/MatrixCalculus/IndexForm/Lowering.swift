@@ -51,13 +51,27 @@ struct Lowering {
         try lower(b, row, col))
     case .chain(let factors):
       // (F₁ ⋯ Fₖ)_ij = Σ_{k₁…kₖ₋₁} (F₁)_ik₁ ⋯ (Fₖ)_kₖ₋₁j, no index where an inner dimension
-      // is 1 (an outer product). Indices are drawn from the last join to the first.
+      // is 1 (an outer product). Indices are drawn from the last join to the first. A leading
+      // run the derivative does not reach stays one entry, as the left-nested product it
+      // prints as: (A B)_ik X_kl, not Σ_s A_is B_sk X_kl.
+      var start = 0  // the last factor of the leading run
+      var run: Expr?
+      if let reached = factors.firstIndex(where: { !atom($0) }), reached >= 2,
+        let leading = try Expr.product(of: factors[..<reached]), atom(leading),
+        leading.coefficientAndBase.0 == 1
+      {
+        start = reached - 1
+        run = leading
+      }
       var joins = [String?](repeating: nil, count: factors.count - 1)
-      for join in joins.indices.reversed() where factors[join].shape.cols != .one {
+      for join in joins.indices.reversed()
+      where join >= start && factors[join].shape.cols != .one {
         joins[join] = fresh()
       }
-      var terms = try lower(factors[0], row, joins[0])
-      for (index, factor) in factors.enumerated().dropFirst() {
+      var terms =
+        try run.map { [IndexTerm(factors: [try Self.entry($0, row, joins[start])])] }
+        ?? lower(factors[0], row, joins[0])
+      for (index, factor) in factors.enumerated().dropFirst(start + 1) {
         let next = index < joins.count ? joins[index] : col
         terms = Self.product(terms, try lower(factor, joins[index - 1], next))
         if let k = joins[index - 1] { for term in terms.indices { terms[term].summed.append(k) } }

@@ -91,7 +91,7 @@ public final class Rule: Sendable, CustomStringConvertible {
   private static func reversesChains(_ left: Expr, _ right: Expr, _ variables: Set<Expr>) -> Bool {
     guard case .transpose(let product) = left.node, case .chain(let factors) = product.node,
       factors.count == 2, factors.allSatisfy(variables.contains),
-      let reversed = try? Expr.product(of: factors.reversed().map(Expr.transpose)[...])
+      let reversed = try? Expr.transposedChain(factors)
     else { return false }
     return reversed === right
   }

@@ -66,7 +66,7 @@ struct Simplifier {
           // (F₁ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₁ᵀ in one pass: the rule itself would match A = F₁ ⋯ Fₖ₋₁,
           // then rewrite (F₁ ⋯ Fₖ₋₁)ᵀ again, k − 1 times, each building a chain of up to k
           // factors (quadratic, and as deep as the chain is long).
-          next = try Expr.product(of: factors.reversed().map(Expr.transpose)[...]) ?? current
+          next = try Expr.transposedChain(factors) ?? current
         } else if let bindings = matcher.match(rule.left, current) {
           next = try matcher.instantiate(rule.right, bindings)
         } else if let (bindings, window) = matcher.matchWindow(rule.left, current) {

@@ -345,6 +345,12 @@ extension Expr {
     return try scalar.map { try multiply($0, matrix) } ?? matrix
   }
 
+  /// `(F₁ ⋯ Fₖ)ᵀ = Fₖᵀ ⋯ F₁ᵀ` for a chain's factors, in one pass (the rule transpose-product
+  /// applied to a whole chain at once), or `nil` when there are none.
+  static func transposedChain(_ factors: [Expr]) throws -> Expr? {
+    try product(of: factors.reversed().map(Expr.transpose)[...])
+  }
+
   /// A built-in function applied to `a`.
   static func call(_ function: Function, _ a: Expr) throws -> Expr {
     switch function {

@@ -55,11 +55,7 @@ extension Node {
       bits ^= bits >> 29
     }
     func mix(_ e: Expr) { mix(UInt64(UInt(bitPattern: ObjectIdentifier(e)))) }
-    func mix(_ name: String) {
-      var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
-      for byte in name.utf8 { fnv = (fnv ^ UInt64(byte)) &* 0x100_0000_01b3 }
-      mix(fnv)
-    }
+    func mix(_ name: String) { mix(NameHash.hash(name, seed: 0)) }
     func mix(_ d: Dim) {
       switch d {
       case .size(let n): mix(UInt64(UInt(bitPattern: n)))
@@ -105,7 +101,7 @@ extension Node {
       mix(1)
       for term in terms { mix(term) }
     case .chain(let factors):
-      mix(8)
+      mix(16)
       for factor in factors { mix(factor) }
     case .product(let a, let b):
       mix(2)

@@ -6,8 +6,8 @@
 /// setup and finalization cost several times what the rest of a lookup does for a short
 /// name. So up to ``linearLimit`` names sit in a list searched in order (comparing equal
 /// short names is one word compare); past that they move to a dictionary whose keys are
-/// hashed with FNV-1a over their UTF-8 bytes. Either way equal names are equal keys, exactly
-/// as with `String`.
+/// hashed by ``NameHash`` (FNV-1a over the bytes of an ASCII name). Either way equal names
+/// are equal keys, exactly as with `String`.
 ///
 /// ```swift
 /// var shapes = NameTable<Int>()
@@ -91,19 +91,34 @@ struct NameTable<Value> {
 
     func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
-    /// FNV-1a over the UTF-8 bytes from the table's seed, then a multiply–xorshift so that
-    /// the low bits a bucket index takes depend on every byte.
+    /// ``NameHash/hash(_:seed:)`` from the table's seed, then a multiply–xorshift so that the
+    /// low bits a bucket index takes depend on every byte.
     func _rawHashValue(seed: Int) -> Int {
-      func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var bits: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(UInt(bitPattern: seed))
-        for byte in bytes { bits = (bits ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return bits
-      }
-      // In place (a short name is copied to the stack) rather than through the view's iterator.
-      var bits = name.utf8.withContiguousStorageIfAvailable(fnv1a) ?? fnv1a(name.utf8)
+      var bits = NameHash.hash(name, seed: UInt64(UInt(bitPattern: seed)))
       bits = (bits ^ (bits >> 31)) &* 0x7fb5_d329_728e_a185
       return Int(truncatingIfNeeded: bits ^ (bits >> 33))
     }
+  }
+}
+
+/// The hash of a name for the engine's own tables (names here, leaves of the expression pool).
+enum NameHash {
+  /// FNV-1a over the UTF-8 bytes when they are all ASCII, where equal names have equal bytes;
+  /// otherwise the standard hash, since `String` equality is Unicode canonical equivalence
+  /// (the same text in other bytes).
+  static func hash(_ name: String, seed: UInt64) -> UInt64 {
+    func fnv1a(_ bytes: some Sequence<UInt8>) -> (bits: UInt64, any: UInt8) {
+      var bits: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+      var any: UInt8 = 0
+      for byte in bytes {
+        bits = (bits ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        any |= byte
+      }
+      return (bits, any)
+    }
+    // In place (a short name is copied to the stack) rather than through the view's iterator.
+    let (bits, any) = name.utf8.withContiguousStorageIfAvailable(fnv1a) ?? fnv1a(name.utf8)
+    return any < 0x80 ? bits : UInt64(UInt(bitPattern: name.hashValue)) ^ seed
   }
 }
 

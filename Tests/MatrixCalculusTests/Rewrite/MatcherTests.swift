@@ -75,3 +75,62 @@ private func rule(_ name: String) throws -> Rule {
   #expect(try simplifier.simplified(transposed) == expected)
   #expect(simplifier.steps.map(\.rule) == ["transpose-product"])
 }
+
+/// Every subexpression of the corpus objectives and their derived results, of a few chains
+/// with rules to apply inside, and of the rules themselves, each once.
+private func corpusSubexpressions() throws -> [Expr] {
+  var pool: [Expr] = []
+  var seen = Set<Expr>()
+  func collect(_ e: Expr) {
+    guard seen.insert(e).inserted else { return }
+    pool.append(e)
+    e.forEachChild(collect)
+  }
+  for rule in RuleSet.embedded.rules {
+    collect(rule.left)
+    collect(rule.right)
+  }
+  // Chains whose neighbouring factors a rule rewrites further along (windows).
+  let windows = [
+    ("b'*W*diag(x)*diag(c)*a", "x", Corpus.vectors), ("a'*A*inv(X)*X*b", "X", Corpus.squares),
+    ("a'*A*X*inv(X)*b", "X", Corpus.squares),
+    ("a'*A*ones(n, 1)*ones(1, n)*X*b", "X", Corpus.squares),
+  ]
+  for (expression, wrt, statements) in Corpus.problems + windows {
+    let derivation = try derive(expression, wrt: wrt, where: statements)
+    collect(derivation.objective)
+    collect(derivation.result)
+  }
+  return pool
+}
+
+/// The simplifier turns a rule away by the head of its pattern's first operand
+/// (``Rule/operandHead``) before trying a match: that never skips a rule that would match.
+@Test func operandHeadNeverSkipsAMatch() throws {
+  let pool = try corpusSubexpressions()
+  var skipped = 0
+  for rule in RuleSet.embedded.rules where rule.kind == .simplification {
+    guard let head = rule.operandHead else { continue }
+    for e in pool where Rule.head(of: e) == Rule.head(of: rule.left) {
+      guard Rule.firstOperand(of: e).map(Rule.head(of:)) != head else { continue }
+      skipped += 1
+      let matcher = Matcher(rule)
+      #expect(matcher.match(rule.left, e) == nil, "\(rule.name) would match \(e)")
+      #expect(matcher.matchWindow(rule.left, e) == nil, "\(rule.name) would match in \(e)")
+    }
+  }
+  #expect(skipped > 100)
+}
+
+/// ``Expr/treeSize``, known at construction, is the printed node count a walk finds (a chain
+/// of k factors counted as its k − 1 products), and −0 is interned as 0.
+@Test func treeSizeIsThePrintedNodeCount() throws {
+  func walked(_ e: Expr) -> Int {
+    var total = 1
+    if case .chain(let factors) = e.node { total = factors.count - 1 }
+    e.forEachChild { total += walked($0) }
+    return min(Expr.treeSizeCap, total)
+  }
+  for e in try corpusSubexpressions() { #expect(e.treeSize == walked(e), "\(e)") }
+  #expect(try ExprPool.intern(.constant(-0.0)) === Expr.constant(0))
+}
