@@ -106,17 +106,7 @@ struct Presentation {
     guard e.holdsMatrixSum else { return e }
     if let done = distributeMemo[e] { return done }
     var result = try e.mappingChildren { try distributed($0) }
-    let factors = Self.holdsSumBeforeQuotient(result) ? result.matrixFactors : []
-    if factors.count >= 2,
-      let k = factors.dropLast().indices.first(where: { index in
-        guard case .add = factors[index].node, factors[index + 1].shape.cols == .one else {
-          return false
-        }
-        switch factors[index + 1].node {
-        case .hadamard, .power: return true
-        default: return false
-        }
-      }),
+    if case .chain(let factors) = result.node, let k = Self.sumBeforeQuotient(in: factors),
       case .add(let terms) = factors[k].node,
       terms.allSatisfy({ $0.shape == factors[k].shape })  // no 1×1 term broadcast
     {
@@ -153,13 +143,13 @@ struct Presentation {
     return result
   }
 
-  /// Whether a factor of `e`'s chain is a sum followed by a column that is a ⊙ product or a
-  /// power, what ``distributed(_:)`` rewrites.
-  private static func holdsSumBeforeQuotient(_ e: Expr) -> Bool {
-    guard case .chain(let factors) = e.node else { return false }
-    return zip(factors, factors.dropFirst()).contains { left, right in
-      guard case .add = left.node, right.shape.cols == .one else { return false }
-      switch right.node {
+  /// The first factor of a chain that is a sum followed by a column that is a ⊙ product or a
+  /// power, what ``distributed(_:)`` rewrites, or `nil`.
+  private static func sumBeforeQuotient(in factors: [Expr]) -> Int? {
+    factors.indices.dropLast().first { index in
+      let next = factors[index + 1]
+      guard case .add = factors[index].node, next.shape.cols == .one else { return false }
+      switch next.node {
       case .hadamard, .power: return true
       default: return false
       }

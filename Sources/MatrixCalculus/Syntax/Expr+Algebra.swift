@@ -407,7 +407,7 @@ extension Expr {
     case (.constant(let x), .constant(let y)): return x < y ? -1 : (x > y ? 1 : 0)
     case (.variable(let x, let sx, _), .variable(let y, let sy, _)):
       if x != y { return x < y ? -1 : 1 }
-      return "\(sx)" < "\(sy)" ? -1 : ("\(sx)" == "\(sy)" ? 0 : 1)
+      return compareShapes(sx, sy)
     case (.call(let f, _), .call(let g, _)) where f != g:
       return f.rawValue < g.rawValue ? -1 : 1
     case (.opaque(let f, _), .opaque(let g, _)) where f != g: return f < g ? -1 : 1

@@ -3,28 +3,28 @@ import Testing
 
 @testable import MatrixCalculus
 
-/// A rule directory as `--rules DIR` reads it: each file's text by name.
-private func ruleDirectory(_ files: [String: String]) throws -> String {
+/// The embedded rules plus a rule directory as `--rules DIR` reads it (each file's text by
+/// name), written to a temporary directory, loaded and removed.
+private func embeddedRules(plus files: [String: String]) throws -> RuleSet {
   let directory = FileManager.default.temporaryDirectory
     .appendingPathComponent("matcalc-rules-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: directory) }
   for (name, text) in files {
     try text.write(
       to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
   }
-  return directory.path
+  return try RuleSet.embedded(plus: directory.path)
 }
 
 /// A wrong raising identity, replacing the embedded one by name, misreads an index
 /// definition (X ⊙ Y read as X + Y); the certificate evaluates the definition as written, so
 /// it rejects the result, which with the embedded rules it accepts.
 @Test func certificateRejectsAWrongRaiseRule() throws {
-  let directory = try ruleDirectory([
+  let wrong = try embeddedRules(plus: [
     "raise.rules":
       "let M : matrix(m, n); N : matrix(m, n)\nhadamard: M[i,j]*N[i,j] => (M + N)[i,j]\n"
   ])
-  defer { try? FileManager.default.removeItem(atPath: directory) }
-  let wrong = try RuleSet.embedded(plus: directory)
   let statements = "X : matrix(m, n); Y : matrix(m, n); E[i,j] = X[i,j]*Y[i,j]"
   let misread = try derive("sum(E)", wrt: "X", where: statements, rules: wrong)
   #expect(MathRenderer(.text).render(misread.result) == "𝟏𝟏ᵀ")
@@ -37,12 +37,10 @@ private func ruleDirectory(_ files: [String: String]) throws -> String {
 /// A differential rule with its sign flipped, replacing `d-inverse` by name: the certificate
 /// rejects aᵀX⁻¹b's gradient, for one variable and in a joint backward pass.
 @Test func certificateRejectsAWrongDifferentialRule() throws {
-  let directory = try ruleDirectory([
+  let wrong = try embeddedRules(plus: [
     "differentials.rules":
       "let X : matrix(n, n)\nd-inverse: d(inv(X)) => inv(X)*d(X)*inv(X)   when invertible(X)\n"
   ])
-  defer { try? FileManager.default.removeItem(atPath: directory) }
-  let wrong = try RuleSet.embedded(plus: directory)
   #expect(wrong.rules.count == RuleSet.embedded.rules.count)
   let statements = "a : vector(n); X : matrix(n, n); b : vector(n)"
   #expect(try !derive("a'*inv(X)*b", wrt: "X", where: statements, rules: wrong).check().passed)
@@ -56,11 +54,9 @@ private func ruleDirectory(_ files: [String: String]) throws -> String {
 /// prints its transpose, where the rule fires, and the certificate checks that form as
 /// printed, so it rejects it; also when several variables share one backward pass.
 @Test func certificateChecksTheLayoutAsPrinted() throws {
-  let directory = try ruleDirectory([
+  let wrong = try embeddedRules(plus: [
     "simplify.rules": "let A : matrix(m, n); C : matrix(m, n)\ntranspose-sum: (A + C)' => A' - C'\n"
   ])
-  defer { try? FileManager.default.removeItem(atPath: directory) }
-  let wrong = try RuleSet.embedded(plus: directory)
   let statements = "A : matrix(n, n); x : vector(n)"
   let derivation = try derive("x'*A*x", wrt: "x", where: statements, rules: wrong)
   #expect(try derivation.check().passed)
