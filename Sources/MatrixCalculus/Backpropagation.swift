@@ -259,7 +259,13 @@ public struct Backpropagation: Sendable {
         named: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
         summary: summary, returns: "tuple of " + returns.joined(separator: ", "), code: code)
     case .json:
-      return try Derivation.serialized(jsonObject(certificate: certificate, layout: layout))
+      return try Derivation.serialized(
+        jsonObject(certificate: certificate, layout: layout, steps: steps))
+    case .html:
+      return HTMLPage.document(
+        sections: [
+          try htmlSection(certificate: certificate, layout: layout, steps: steps, sizes: sizes)
+        ])
     }
   }
 

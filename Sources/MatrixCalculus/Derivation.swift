@@ -17,6 +17,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
   case json
   /// Markdown with `$$` display math.
   case markdown
+  /// One self-contained HTML5 page, math as MathML (``HTMLPage``); always standalone.
+  case html
 }
 
 /// How a derivative is laid out (the two conventions of matrix calculus).
@@ -585,7 +587,7 @@ public struct Derivation: Sendable {
   public func laidOut(_ layout: Layout) throws -> Expr { try laidOut(layout, result) }
 
   /// `formula` (the result, or ``shown``) in a layout.
-  private func laidOut(_ layout: Layout, _ formula: Expr) throws -> Expr {
+  func laidOut(_ layout: Layout, _ formula: Expr) throws -> Expr {
     guard transposes(in: layout) else { return formula }
     var simplifier = Simplifier(rules: rules)
     return try simplifier.simplified(try Expr.transpose(formula))
@@ -824,6 +826,19 @@ public struct Derivation: Sendable {
     return "\(partial(renderer)) = \(renderer.render(try laidOut(layout, shown)))"
   }
 
+  /// For a three- or four-index result, `df = A dX B` and, when exact, its Kronecker form
+  /// `d vec f = (Bᵀ ⊗ A) d vec X` (text adds that vec stacks columns); empty otherwise.
+  func differentialLines(_ renderer: MathRenderer) throws -> [String] {
+    guard let tensor else { return [] }
+    return try tensor.differentialForm(
+      renderer, function: tensorFunctionName(renderer), variable: renderer.name(variableName))
+      ?? []
+  }
+
+  /// Whether the outputs state the layout convention: for a matrix-form result other than
+  /// a scalar's derivative by a scalar.
+  var statesLayout: Bool { tensor == nil && !(objective.isScalar && variable.isScalar) }
+
   /// `K = A Aᵀ + s I, α = K⁻¹ y`: the definitions the printed formulas use, then the shared
   /// names (``shared``), or `nil` when there are none.
   func whereList(_ renderer: MathRenderer, definitions: Bool = true) -> [String] {
@@ -902,12 +917,7 @@ public struct Derivation: Sendable {
         lines.append("\(objectiveName) = \(renderer.render(objective, asWrittenIn: problem))")
       }
       lines.append(try formulaLine(renderer, layout: layout))
-      if let tensor,
-        let differential = try tensor.differentialForm(
-          renderer, function: tensorFunctionName(renderer), variable: renderer.name(variableName))
-      {
-        lines += differential.map { "  " + $0 }
-      }
+      lines += try differentialLines(renderer).map { "  " + $0 }
       if isSymmetrized {
         lines.append("  " + Self.symmetrizedConvention)
       } else if isSymmetricVariable && tensor == nil {
@@ -925,7 +935,7 @@ public struct Derivation: Sendable {
         lines.append("    \(partial(renderer)) = \(renderer.render(named))")
       }
       if let inferred = problem.inferredTextLine { lines.append(inferred) }
-      if tensor == nil && !(objective.isScalar && variable.isScalar) {
+      if statesLayout {
         lines.append("  " + layout.statement)
       }
       if let certificate { lines.append(certificate.description) }
@@ -989,6 +999,11 @@ public struct Derivation: Sendable {
         summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)), code: code)
     case .json:
       return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
+    case .html:
+      return HTMLPage.document(
+        sections: [
+          try htmlSection(certificate: certificate, layout: layout, steps: steps, sizes: sizes)
+        ])
     }
   }
 

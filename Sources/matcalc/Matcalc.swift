@@ -194,6 +194,11 @@ enum Matcalc {
     case (.latex, true):
       piece = .section(
         try backpropagation.latexSection(certificate: certificate, layout: options.layout))
+    case (.html, _):
+      piece = .page(
+        try backpropagation.htmlSection(
+          certificate: certificate, layout: options.layout, steps: options.steps,
+          sizes: options.sizes))
     default:
       piece = .formatted(
         try backpropagation.render(
@@ -215,6 +220,8 @@ enum Matcalc {
     case json([String: Any])
     /// A section of the one standalone LaTeX document.
     case section(String)
+    /// A section of the one HTML page.
+    case page(String)
   }
 
   /// The goals' output as one document of the format.
@@ -222,13 +229,16 @@ enum Matcalc {
     var objects: [[String: Any]] = []
     var sections: [String] = []
     var formatted: [String] = []
+    var pageSections: [String] = []
     for piece in pieces {
       switch piece {
       case .json(let object): objects.append(object)
       case .section(let section): sections.append(section)
+      case .page(let section): pageSections.append(section)
       case .formatted(let text): formatted.append(text)
       }
     }
+    if !pageSections.isEmpty { return HTMLPage.document(sections: pageSections) }
     if !objects.isEmpty {
       return try Derivation.serialized(objects.count == 1 ? objects[0] : objects)
     }
@@ -243,7 +253,7 @@ enum Matcalc {
       }
       return functions.joined(separator: "\n\n\n")
     case .latex: return formatted.joined(separator: " \\\\\n")
-    case .text, .markdown, .json: return formatted.joined(separator: "\n\n")
+    case .text, .markdown, .json, .html: return formatted.joined(separator: "\n\n")
     }
   }
 
@@ -266,6 +276,11 @@ enum Matcalc {
           certificate: certificate, layout: options.layout, steps: options.steps))
     case (.latex, true):
       return .section(try derivation.latexSection(certificate: certificate, layout: options.layout))
+    case (.html, _):
+      return .page(
+        try derivation.htmlSection(
+          certificate: certificate, layout: options.layout, steps: options.steps,
+          sizes: options.sizes))
     default:
       var text = try derivation.render(
         options.format, certificate: certificate, layout: options.layout, steps: options.steps,

@@ -29,7 +29,7 @@ struct Options: Equatable {
 
     usage:
       matcalc derive 'EXPR' --wrt NAME [--where 'STATEMENTS'] [--order 1|2]
-                     [--format text|latex|numpy|python|jax|json|markdown] [--standalone]
+                     [--format text|latex|markdown|html|numpy|python|jax|json] [--standalone]
                      [--layout standard|numerator|denominator] [--symmetric-gradient]
                      [--steps] [--sizes n=2000,m=8000]
                      [--check | --no-check] [--rules DIR]
@@ -89,7 +89,7 @@ struct Options: Equatable {
   /// Refuses flags that no output of the format can honour, naming both.
   func requireCompatibleFlags(several: Bool) throws {
     let format = "--format \(self.format.rawValue)"
-    if standalone && self.format != .latex {
+    if standalone && self.format != .latex && self.format != .html {  // HTML: always a page
       throw UsageError(message: "--standalone goes with --format latex, not \(format)")
     }
     if steps && [.numpy, .python, .jax].contains(self.format) {

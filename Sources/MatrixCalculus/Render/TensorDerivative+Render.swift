@@ -231,7 +231,12 @@ extension TensorDerivative {
       switch piece {
       case .inner(let outer, let inner):
         let weights = try Self.transposed(inner)
-        let trace = weights.isIdentity ? "tr(\(dX))" : "tr(\(renderer.operand(weights)) \(dX))"
+        let tr = latex ? "\\operatorname{tr}" : "tr"
+        let (open, close) = latex ? ("\\left(", "\\right)") : ("(", ")")
+        let trace =
+          weights.isIdentity
+          ? "\(tr)\(open)\(dX)\(close)"
+          : "\(tr)\(open)\(renderer.operand(weights)) \(dX)\(close)"
         sums.append(coefficient + "\(renderer.operand(outer)) \(trace)")
         kroneckerExact = false
       case .linear(let left, let hadamard, let right, let transposed):
@@ -264,8 +269,9 @@ extension TensorDerivative {
     var lines = ["\(d)\(function) = " + signed(sums)]
     if kroneckerExact && isReal(.k) && isReal(.l) {
       let matrix = kronecker.count == 1 ? signed(kronecker) : "(" + signed(kronecker) + ")"
+      let vec = latex ? "\\operatorname{vec}" : " vec"
       lines.append(
-        "\(d) vec \(function) = \(matrix) \(d) vec \(variable)"
+        "\(d)\(vec) \(function) = \(matrix) \(d)\(vec) \(variable)"
           + (latex ? "" : "   (vec stacks columns)"))
     }
     return lines
