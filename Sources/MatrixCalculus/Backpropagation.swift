@@ -191,6 +191,10 @@ public struct Backpropagation: Sendable {
     case .markdown:
       let renderer = MathRenderer(.latex)
       var blocks: [String] = []
+      if let line = objectiveLine(renderer) { blocks.append("$$\(line)$$") }
+      if !intermediates.isEmpty {
+        blocks.append("Backward pass (one adjoint per definition, last first):")
+      }
       for intermediate in intermediates {
         blocks.append(
           "$$\(renderer.name("δ" + intermediate.name)) = \(renderer.render(intermediate.value))$$")
@@ -217,6 +221,7 @@ public struct Backpropagation: Sendable {
     case .text, .latex:
       let renderer = MathRenderer(format == .text ? .text : .latex)
       var lines: [String] = []
+      if format == .text, let line = objectiveLine(renderer) { lines.append(line) }
       if format == .text && !intermediates.isEmpty { lines.append("backward:") }
       for intermediate in intermediates {
         let name = renderer.name("δ" + intermediate.name)
@@ -267,6 +272,12 @@ public struct Backpropagation: Sendable {
           try htmlSection(certificate: certificate, layout: layout, steps: steps, sizes: sizes)
         ])
     }
+  }
+
+  /// `f = …` as written, or `nil` when the objective is a name (its definition is listed).
+  private func objectiveLine(_ renderer: MathRenderer) -> String? {
+    guard problem.expr(named: objectiveName) == nil else { return nil }
+    return "\(renderer.name(objectiveName)) = \(renderer.render(objective, asWrittenIn: problem))"
   }
 
   /// `∂f/∂X` in a notation.
@@ -326,15 +337,16 @@ public struct Backpropagation: Sendable {
       "numpy": (try? render(.numpy, layout: layout)) ?? NSNull(),
       "layout": layout.rawValue,
       "inferred": problem.inferredJSON,
-      "backward": intermediates.map { ["name": $0.name, "text": text.render($0.value)] },
+      "backward": intermediates.map {
+        ["name": $0.name, "text": text.render($0.value), "latex": latex.render($0.value)]
+      },
+      "layout_statement": layout.statement,
     ]
-    if steps { object["steps"] = try renderSteps().split(separator: "\n").map(String.init) }
-    if let certificate {
-      object["check"] = [
-        "passed": certificate.passed, "max_relative_error": certificate.maxRelativeError,
-        "sizes": certificate.sizes, "points": certificate.points,
-      ]
+    if let line = objectiveLine(text), let latexLine = objectiveLine(latex) {
+      object["objective"] = ["text": line, "latex": latexLine]
     }
+    if steps { object["steps"] = try renderSteps().split(separator: "\n").map(String.init) }
+    if let certificate { object["check"] = Derivation.checkObject(certificate) }
     return object
   }
 
@@ -455,7 +467,7 @@ public struct Backpropagation: Sendable {
 ///
 /// ```swift
 /// let b = try derive("x'*A*x", wrt: ["x", "A"], where: "x : vector(n); A : matrix(n, n)")
-/// try b.render(.text)   // "∂f/∂x = (A + Aᵀ) x\n∂f/∂A = x xᵀ"
+/// try b.render(.text)   // "f = xᵀ A x\n∂f/∂x = (A + Aᵀ) x\n∂f/∂A = x xᵀ"
 /// try b.check().passed  // true
 /// ```
 public func derive(

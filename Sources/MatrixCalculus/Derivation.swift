@@ -950,24 +950,45 @@ public struct Derivation: Sendable {
       let names = whereList(renderer, definitions: false)
       let shared = names.isEmpty ? nil : "\\text{where } " + names.joined(separator: ", \\; ")
       // Lines of a fragment end in \\ (as in gather*); inside \[ \] they run on.
-      return ([formula] + [shared, problem.inferredLatexLine].compactMap { $0 })
+      return
+        ([formula] + (try differentialLines(renderer))
+        + [shared, problem.inferredLatexLine].compactMap { $0 })
         .joined(separator: " \\\\\n")
     case .markdown:
       let renderer = MathRenderer(.latex)
-      var blocks = ["$$\(try formulaLine(renderer, layout: layout))$$"]
+      var blocks: [String] = []
+      if problem.expr(named: objectiveName) == nil {
+        blocks.append(
+          "$$\(renderer.name(objectiveName)) = "
+            + "\(renderer.render(objective, asWrittenIn: problem))$$")
+      }
+      blocks.append("$$\(try formulaLine(renderer, layout: layout))$$")
+      let differential = try differentialLines(renderer)
+      if !differential.isEmpty {
+        blocks.append(
+          "As a differential (vec stacks columns):\n"
+            + differential.map { "$$\($0)$$" }.joined(separator: "\n"))
+      }
       if isSymmetrized {
         blocks.append(
           "Convention: the gradient on symmetric matrices, $G + G^\\top - \\operatorname{diag}(G)$."
         )
+      } else if isSymmetricVariable && tensor == nil {
+        blocks.append(
+          "Convention: every entry of a symmetric variable independent, evaluated at a "
+            + "symmetric point (`--symmetric-gradient` gives the Cookbook's "
+            + "$G + G^\\top - \\operatorname{diag}(G)$).")
       }
       let used = whereList(renderer)
       if !used.isEmpty { blocks.append("where " + used.map { "$\($0)$" }.joined(separator: ", ")) }
       if intermediates.count >= 2 {
         blocks.append("Backward pass (one adjoint per definition, last first):")
+        let f = renderer.name(objectiveName)
         blocks.append(
-          intermediates.map {
-            "$$\(renderer.name("δ" + $0.name)) = \(renderer.render($0.value))$$"
-          }.joined(separator: "\n"))
+          (intermediates.map {
+            "$$\(renderer.name("δ" + $0.name)) = \\frac{\\partial \(f)}{\\partial "
+              + "\(renderer.name($0.name))} = \(renderer.render($0.value))$$"
+          } + ["$$\(partial(renderer)) = \(renderer.render(named))$$"]).joined(separator: "\n"))
       }
       if let inferred = problem.inferredList(renderer) {
         blocks.append("Inferred (not declared): $\(inferred)$.")
@@ -1024,10 +1045,16 @@ public struct Derivation: Sendable {
       "layout": layout.rawValue,
       "inferred": problem.inferredJSON,
       "where": definitionsUsed.map {
-        ["name": $0.name, "text": MathRenderer(.text).render($0.body)]
+        [
+          "name": $0.name, "text": MathRenderer(.text).render($0.body),
+          "latex": MathRenderer(.latex).render($0.body),
+        ]
       },
       "backward": intermediates.map {
-        ["name": $0.name, "text": MathRenderer(.text).render($0.value)]
+        [
+          "name": $0.name, "text": MathRenderer(.text).render($0.value),
+          "latex": MathRenderer(.latex).render($0.value),
+        ]
       },
       "shared": shared.map {
         [
@@ -1035,8 +1062,32 @@ public struct Derivation: Sendable {
           "latex": MathRenderer(.latex).render($0.value), "plain": $0.value.description,
         ]
       },
-      "rules": self.steps.map(\.rule),
+      "rules": Self.distinct(self.steps.map(\.rule)),
     ]
+    let (text, latex) = (MathRenderer(.text), MathRenderer(.latex))
+    if problem.expr(named: objectiveName) == nil {
+      object["objective"] = [
+        "text": "\(text.name(objectiveName)) = \(text.render(objective, asWrittenIn: problem))",
+        "latex": "\(latex.name(objectiveName)) = \(latex.render(objective, asWrittenIn: problem))",
+      ]
+    }
+    if intermediates.count >= 2 {
+      // The backward pass ends in the derivative through the adjoints (∂l/∂W = Xᵀ δH).
+      object["backward_result"] = [
+        "text": "\(partial(text)) = \(text.render(named))",
+        "latex": "\(partial(latex)) = \(latex.render(named))",
+      ]
+    }
+    let differential = try differentialLines(text)
+    if !differential.isEmpty {
+      object["differential"] = ["text": differential, "latex": try differentialLines(latex)]
+    }
+    if isSymmetrized {
+      object["convention"] = Self.symmetrizedConvention
+    } else if isSymmetricVariable && tensor == nil {
+      object["convention"] = Self.symmetricConvention
+    }
+    if statesLayout { object["layout_statement"] = layout.statement }
     object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
     let plain = try plainSpelling(layout)
     object["plain"] = plain.text ?? NSNull()
@@ -1047,15 +1098,26 @@ public struct Derivation: Sendable {
       object["steps"] =
         explained.isEmpty ? [] : explained.split(separator: "\n").map(String.init)
     }
-    if let certificate {
-      object["check"] = [
-        "passed": certificate.passed,
-        "max_relative_error": certificate.maxRelativeError,
-        "sizes": certificate.sizes,
-        "points": certificate.points,
-      ]
-    }
+    if let certificate { object["check"] = Self.checkObject(certificate) }
     return object
+  }
+
+  /// The JSON value of a certificate: `sizes` holds every size draw, in order; `text` is the
+  /// line the text output prints.
+  static func checkObject(_ certificate: Certificate) -> [String: Any] {
+    [
+      "passed": certificate.passed,
+      "max_relative_error": certificate.maxRelativeError,
+      "sizes": certificate.sizeDraws,
+      "points": certificate.points,
+      "text": certificate.description,
+    ]
+  }
+
+  /// `names` without repeats, in the order of first appearance.
+  static func distinct(_ names: [String]) -> [String] {
+    var seen = Set<String>()
+    return names.filter { seen.insert($0).inserted }
   }
 
   /// A JSON value as printed: keys sorted, indented, slashes unescaped.

@@ -154,8 +154,18 @@ public struct LatexDocument {
       lines.append(
         "The gradient on symmetric matrices: $G + G^\\top - \\operatorname{diag}(G)$ of the "
           + "gradient $G$ with every entry independent (The Matrix Cookbook (141)).")
+    } else if derivation.isSymmetricVariable && derivation.tensor == nil {
+      lines.append(
+        "Convention: every entry of a symmetric variable independent, evaluated at a symmetric "
+          + "point (\\texttt{-{}-symmetric-gradient} gives the Cookbook's "
+          + "$G + G^\\top - \\operatorname{diag}(G)$).")
     }
     lines.append(display(try derivation.formulaLine(renderer, layout: layout)))
+    let differential = try derivation.differentialLines(renderer)
+    if !differential.isEmpty {
+      lines.append("As a differential ($\\operatorname{vec}$ stacks columns):")
+      lines += differential.map(display)
+    }
     let shared = derivation.whereList(renderer, definitions: false)
     if !shared.isEmpty {
       lines.append("where")
