@@ -144,6 +144,7 @@ func everyFormatWithEveryOption(_ problem: FormatProblem) throws {
     ("text", ["--format", "text"]), ("latex", ["--format", "latex"]),
     ("standalone", ["--format", "latex", "--standalone"]), ("markdown", ["--format", "markdown"]),
     ("numpy", ["--format", "numpy"]), ("json", ["--format", "json"]),
+    ("html", ["--format", "html"]),
   ]
   let file = FileManager.default.temporaryDirectory
     .appendingPathComponent("matcalc-formats-\(UUID().uuidString).mc")
@@ -218,6 +219,11 @@ func everyFormatWithEveryOption(_ problem: FormatProblem) throws {
           #expect(output.components(separatedBy: "\\documentclass").count == 2, "\(label)")
           documents.append((label, output))
         }
+      case "html":
+        let page = PageReader(output)
+        #expect(page.wellFormed, "\(label): \(page.problem)")
+        #expect(page.fetches.isEmpty && !output.contains("<script"), "\(label)")
+        #expect(page.elements.filter { $0 == "html" }.count == 1, "\(label)")
       case "markdown":
         for math in markdownMath(output) {
           let ascii = math.allSatisfy(\.isASCII)

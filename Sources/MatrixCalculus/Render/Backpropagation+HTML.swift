@@ -54,9 +54,7 @@ extension Backpropagation {
       for intermediate in intermediates {
         html.append(
           equation(
-            mathML.name("δ" + intermediate.name), equals,
-            MathMLRenderer.partial(f, mathML.name(intermediate.name)), equals,
-            mathML.render(intermediate.value)))
+            mathML.name("δ" + intermediate.name), equals, mathML.render(intermediate.value)))
       }
     }
     html.append("<h2>Result</h2>")

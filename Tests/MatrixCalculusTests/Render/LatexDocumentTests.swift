@@ -70,7 +70,8 @@ func standaloneDocumentCompiles(_ index: Int) throws {
 @Test func markdownHasDisplayMathAndStatesTheLayout() throws {
   let derivation = try derive("x'*A*x", wrt: "x", where: "A : matrix(n, n); x : vector(n)")
   let markdown = try derivation.render(.markdown, certificate: try derivation.check())
-  #expect(markdown.hasPrefix("$$\\frac{\\partial f}{\\partial x} = "))
+  // The objective as written, then the result (as the text prints them).
+  #expect(markdown.hasPrefix("$$f = x^\\top A x$$\n\n$$\\frac{\\partial f}{\\partial x} = "))
   #expect(markdown.contains("Layout: a gradient has the shape of the variable"))
   #expect(markdown.contains("Checked: max rel. error"))
 }
