@@ -250,6 +250,7 @@ enum LatexMathML {
         switch c {
         case "-": return MathMLRenderer.mo("−")
         case "/": return "<mo lspace=\"0\" rspace=\"0\">/</mo>"
+        case "(", ")", "[", "]": return "<mo stretchy=\"false\">\(c)</mo>"
         case "'": return MathMLRenderer.mo("′")
         default: return MathMLRenderer.mo(String(c))
         }
