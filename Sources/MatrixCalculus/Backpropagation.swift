@@ -270,7 +270,7 @@ public struct Backpropagation: Sendable {
       return HTMLPage.document(
         sections: [
           try htmlSection(certificate: certificate, layout: layout, steps: steps, sizes: sizes)
-        ])
+        ], title: htmlTitle + " · matcalc")
     }
   }
 

@@ -1024,7 +1024,7 @@ public struct Derivation: Sendable {
       return HTMLPage.document(
         sections: [
           try htmlSection(certificate: certificate, layout: layout, steps: steps, sizes: sizes)
-        ])
+        ], title: htmlTitle + " · matcalc")
     }
   }
 

@@ -198,7 +198,7 @@ enum Matcalc {
       piece = .page(
         try backpropagation.htmlSection(
           certificate: certificate, layout: options.layout, steps: options.steps,
-          sizes: options.sizes))
+          sizes: options.sizes), title: backpropagation.htmlTitle)
     default:
       piece = .formatted(
         try backpropagation.render(
@@ -220,8 +220,8 @@ enum Matcalc {
     case json([String: Any])
     /// A section of the one standalone LaTeX document.
     case section(String)
-    /// A section of the one HTML page.
-    case page(String)
+    /// A section of the one HTML page, and what it derives (for the page's title).
+    case page(String, title: String)
   }
 
   /// The goals' output as one document of the format.
@@ -230,15 +230,21 @@ enum Matcalc {
     var sections: [String] = []
     var formatted: [String] = []
     var pageSections: [String] = []
+    var titles: [String] = []
     for piece in pieces {
       switch piece {
       case .json(let object): objects.append(object)
       case .section(let section): sections.append(section)
-      case .page(let section): pageSections.append(section)
+      case .page(let section, let title):
+        pageSections.append(section)
+        titles.append(title)
       case .formatted(let text): formatted.append(text)
       }
     }
-    if !pageSections.isEmpty { return HTMLPage.document(sections: pageSections) }
+    if !pageSections.isEmpty {
+      return HTMLPage.document(
+        sections: pageSections, title: titles.joined(separator: ", ") + " · matcalc")
+    }
     if !objects.isEmpty {
       return try Derivation.serialized(objects.count == 1 ? objects[0] : objects)
     }
@@ -280,7 +286,7 @@ enum Matcalc {
       return .page(
         try derivation.htmlSection(
           certificate: certificate, layout: options.layout, steps: options.steps,
-          sizes: options.sizes))
+          sizes: options.sizes), title: derivation.htmlTitle)
     default:
       var text = try derivation.render(
         options.format, certificate: certificate, layout: options.layout, steps: options.steps,

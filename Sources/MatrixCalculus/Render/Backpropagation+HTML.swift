@@ -1,6 +1,13 @@
 // MARK: - The HTML page of one backward pass
 
 extension Backpropagation {
+  /// What the backward pass derives, as text for a page's title: `∂l/∂W₁, ∂l/∂W₂`.
+  public var htmlTitle: String {
+    let renderer = MathRenderer(.text)
+    let of = renderer.name(objectiveName)
+    return variables.map { "∂\(of)/∂\(renderer.name($0.name))" }.joined(separator: ", ")
+  }
+
   /// The gradients as one `<section>` of an HTML page (``HTMLPage/document(sections:title:)``):
   /// the problem, the backward pass (one adjoint per definition), each gradient, the layout,
   /// the joint certificate with every size draw, the steps and the emitted Python function

@@ -1,6 +1,13 @@
 // MARK: - The HTML page of one derivation
 
 extension Derivation {
+  /// What the derivation derives, as text for a page's title: `∂l/∂W`, `∂²f/∂x²`.
+  public var htmlTitle: String {
+    let renderer = MathRenderer(.text)
+    let (of, wrt) = (renderer.name(objectiveName), renderer.name(variableName))
+    return order == 2 ? "∂²\(of)/∂\(wrt)²" : "∂\(of)/∂\(wrt)"
+  }
+
   /// `∂f/∂x` (`∂²f/∂x²`, or marked symmetric) as MathML.
   private func partialMathML() -> String {
     let renderer = MathMLRenderer()
