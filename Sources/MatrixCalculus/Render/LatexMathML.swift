@@ -300,9 +300,8 @@ enum LatexMathML {
         return "<mtext>\(MathMLRenderer.escaped(rawGroup()))</mtext>"
       case "mathbf":
         let text = rawGroup()
-        return text.allSatisfy(\.isNumber)
-          ? "<mn mathvariant=\"bold\">\(MathMLRenderer.escaped(text))</mn>"
-          : "<mi mathvariant=\"bold\">\(MathMLRenderer.escaped(text))</mi>"
+        if text == "1" { return MathMLRenderer.boldOne }
+        return "<mi style=\"font-weight: bold\">\(MathMLRenderer.escaped(text))</mi>"
       case "mathbb":
         let text = rawGroup()
         return MathMLRenderer.mi(

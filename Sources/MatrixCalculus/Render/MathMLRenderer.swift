@@ -110,6 +110,10 @@ public struct MathMLRenderer: Sendable {
     "<msub>\(base)\(index)</msub>"
   }
 
+  /// 𝟏, the all-ones vector: the mathematical bold digit (MathML Core draws no
+  /// `mathvariant="bold"`, and a plain 1 would read as the number).
+  static let boldOne = "<mn>\u{1D7CF}</mn>"
+
   /// The transpose mark ᵀ.
   static let transposeMark = "<mi mathvariant=\"normal\">T</mi>"
 
@@ -220,7 +224,7 @@ public struct MathMLRenderer: Sendable {
     case .identity:  // I_ij = δ_ij
       return (Self.mi("I"), 4)
     case .ones(let shape):  // 𝟏_ij = 1: a column 𝟏, a row 𝟏ᵀ, a matrix 𝟏𝟏ᵀ
-      let one = "<mn mathvariant=\"bold\">1</mn>"
+      let one = Self.boldOne
       if shape.cols == .one { return (one, 4) }
       if shape.rows == .one { return (Self.transposed(one), 3) }
       return (Self.row([one, Self.transposed(one)]), 3)
