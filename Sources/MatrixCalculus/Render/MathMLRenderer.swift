@@ -1,8 +1,8 @@
 import Foundation
 
 /// Renders matrix expressions as presentation MathML, which browsers draw natively (no
-/// script, no font): `Xᵀ (ŷ − y) vᵀ` becomes
-/// `<msup><mi>X</mi><mi mathvariant="normal">T</mi></msup><mo>(</mo>…`.
+/// script, no font): `(A + Aᵀ) x` becomes `<mrow><mrow><mo stretchy="false">(</mo>…`, the
+/// transpose `<msup><mi>A</mi><mi mathvariant="normal">T</mi></msup>`.
 ///
 /// The markup is the content of a `<math>` element (``math(_:display:)`` wraps it); it is
 /// well-formed XML, with `<`, `>` and `&` escaped in names. Parentheses follow the same
@@ -10,7 +10,8 @@ import Foundation
 ///
 /// ```swift
 /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
-/// MathMLRenderer().render(d.result)  // "<mrow><mo>(</mo>…<mi>x</mi></mrow>"
+/// MathMLRenderer().render(d.result)
+/// // "<mrow><mrow><mo stretchy=\"false\">(</mo><mrow><mi>A</mi><mo>+</mo><msup>…</mrow>"
 /// ```
 public struct MathMLRenderer: Sendable {
   /// A renderer.

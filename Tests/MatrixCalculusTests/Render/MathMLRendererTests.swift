@@ -96,3 +96,13 @@ func latexTranslatesToMathML(_ latex: String, expected: String) {
   #expect(wellFormed(markup), "\(markup)")
   #expect(markup.contains(expected), "\(markup)")
 }
+
+/// The example of ``MathMLRenderer``'s documentation.
+@Test func documentedExample() throws {
+  let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+  let markup = MathMLRenderer().render(d.result)
+  #expect(
+    markup.hasPrefix(
+      "<mrow><mrow><mo stretchy=\"false\">(</mo><mrow><mi>A</mi><mo>+</mo><msup>"))
+  #expect(markup.hasSuffix("<mi>x</mi></mrow>"))
+}
