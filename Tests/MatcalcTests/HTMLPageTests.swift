@@ -137,6 +137,9 @@ func htmlPageIsSelfContainedAndCarriesTheText(_ arguments: [String]) throws {
   let reader = PageReader(page.output)
   #expect(reader.wellFormed, "\(reader.problem)")
   #expect(reader.elements.filter { $0 == "section" }.count == 3)
+  // The goals share one problem: the first section states it, the others refer to it.
+  #expect(page.output.components(separatedBy: "<p>Definitions:</p>").count == 2)
+  #expect(page.output.components(separatedBy: "As above.").count == 3)
   #expect(reader.elements.filter { $0 == "html" }.count == 1)
   let text = run([file.path])
   let visible = ContentItems.normalized(reader.text)

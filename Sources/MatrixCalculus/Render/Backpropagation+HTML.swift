@@ -36,13 +36,7 @@ extension Backpropagation {
       "<h1>Gradients of \(HTMLPage.inline(f)) with respect to "
         + names.joined(separator: ", ") + "</h1>")
 
-    html.append("<h2>Problem</h2>")
-    if let declarations = HTMLPage.declarations(of: problem) { html.append(declarations) }
-    if let inferred = HTMLPage.inferred(in: problem) { html.append(inferred) }
-    if !problem.definitions.isEmpty {
-      html.append("<p>Definitions:</p>")
-      html += HTMLPage.definitions(of: problem)
-    }
+    html.append(HTMLPage.problem(problem))
     if problem.expr(named: objectiveName) == nil {
       html.append("<p>Objective:</p>")
       let written = LatexMathML.convert(latex.render(objective, asWrittenIn: problem))

@@ -49,13 +49,7 @@ extension Derivation {
         + "\(HTMLPage.inline(mathML.name(variableName)))</h1>")
 
     // The problem.
-    html.append("<h2>Problem</h2>")
-    if let declarations = HTMLPage.declarations(of: problem) { html.append(declarations) }
-    if let inferred = HTMLPage.inferred(in: problem) { html.append(inferred) }
-    if !problem.definitions.isEmpty {
-      html.append("<p>Definitions:</p>")
-      html += HTMLPage.definitions(of: problem)
-    }
+    html.append(HTMLPage.problem(problem))
     if problem.expr(named: objectiveName) == nil {
       html.append("<p>Objective:</p>")
       let written = LatexMathML.convert(latex.render(objective, asWrittenIn: problem))

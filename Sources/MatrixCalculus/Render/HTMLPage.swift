@@ -11,6 +11,20 @@ public enum HTMLPage {
   ///   - title: the page's title (text).
   /// - Returns: the page, from `<!DOCTYPE html>` to `</html>`.
   public static func document(sections: [String], title: String = "matcalc") -> String {
+    // The goals of one problem file share their problem: it is stated once.
+    var stated = Set<String>()
+    let sections = sections.map { section -> String in
+      guard let start = section.range(of: problemStart),
+        let end = section.range(of: problemEnd, range: start.upperBound..<section.endIndex)
+      else { return section }
+      let block = String(section[start.lowerBound..<end.upperBound])
+      guard stated.insert(block).inserted else {
+        return section.replacingCharacters(
+          in: start.lowerBound..<end.upperBound,
+          with: "<h2>Problem</h2>\n<p class=\"note\">As above.</p>")
+      }
+      return section
+    }
     let head = [
       "<!DOCTYPE html>",
       "<html lang=\"en\">",
@@ -125,6 +139,21 @@ public enum HTMLPage {
       }
       return "<p class=\"step\">\(LatexMathML.inlineText(block))</p>"
     }
+  }
+
+  private static let problemStart = "<div class=\"problem\">"
+  private static let problemEnd = "</div><!-- problem -->"
+
+  /// The problem: its inputs, what was inferred, its definitions.
+  static func problem(_ problem: Problem) -> String {
+    var html = [problemStart, "<h2>Problem</h2>"]
+    if let declarations = declarations(of: problem) { html.append(declarations) }
+    if let inferred = inferred(in: problem) { html.append(inferred) }
+    if !problem.definitions.isEmpty {
+      html.append("<p>Definitions:</p>")
+      html += definitions(of: problem)
+    }
+    return (html + [problemEnd]).joined(separator: "\n")
   }
 
   /// The problem's declarations as a list of inline math (`X ∈ ℝ^{b×d}`), opaque functions
