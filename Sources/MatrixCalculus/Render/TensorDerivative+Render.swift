@@ -247,7 +247,7 @@ extension TensorDerivative {
         }
         if transposed { kroneckerExact = false }
         let parts = [left.map(renderer.operand), middle, right.map(renderer.operand)]
-        sums.append(coefficient + parts.compactMap { $0 }.joined(separator: " "))
+        sums.append(coefficient + parts.compactMap { $0 }.joined(separator: latex ? " \\, " : " "))
         let l = left.map(renderer.operand) ?? "I"
         let r = try right.map { renderer.operand(try Self.transposed($0)) } ?? "I"
         kronecker.append(coefficient + "(\(r) \(latex ? "\\otimes" : "⊗") \(l))")
