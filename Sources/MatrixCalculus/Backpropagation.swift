@@ -51,6 +51,11 @@ public struct Backpropagation: Sendable {
         throw MatcalcError.unsupported(
           "cannot differentiate with respect to '\(name)': it is not an input", nil)
       }
+      if Matcher.isSymmetric(input.expr) && input.type.isSymmetric {
+        throw MatcalcError.unsupported(
+          "'\(name)' is declared symmetric(n): parse the problem for it with "
+            + "parseProblem(_:differentiating:) (every entry independent, as written)", nil)
+      }
       return (name, input.expr)
     }
     var builder = GradientBuilder(problem: problem, rules: rules)
@@ -58,6 +63,8 @@ public struct Backpropagation: Sendable {
       objective, to: variables.map(\.expr), seed: .constant(1), inlining: false)
     var presentation = try Presentation(problem: problem, rules: rules)
     presentation.makeFamiliar(objective)
+    presentation.symmetricAtPoint = try Derivation.symmetricAtPoint(
+      problem, variables.map(\.expr))
     // sum(y) = 1 for a simplex input only when no gradient is taken by it.
     let differentiated = variables.map(\.expr)
     presentation.simplexSums = try Derivation.simplexSums(in: problem, except: nil).filter {
@@ -458,7 +465,8 @@ public func derive(
 ) throws -> Backpropagation {
   try relocatingErrors(statements) {
     try rules.withRaiseRules {
-      let (problem, objective, name) = try parsedObjective(expression, statements)
+      let (problem, objective, name) = try parsedObjective(
+        expression, statements, differentiating: Set(variables))
       return try Backpropagation(
         of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
     }

@@ -124,6 +124,12 @@ public struct Derivation: Sendable {
   /// For a second derivative with five or six indices: the first derivative (three or four
   /// indices) it differentiates.
   public private(set) var firstTensor: TensorDerivative?
+  /// The first derivative as differentiated again, where it differs from ``firstOrder`` or
+  /// ``firstTensor``: those are printed at a symmetric point (S⁻ᵀ as S⁻¹), which is exact for
+  /// their values but not for their derivative along every entry, which the certificate
+  /// compares the second derivative with.
+  private var exactFirstOrder: Expr?
+  private var exactFirstTensor: TensorDerivative?
 
   /// Derives `∂objective/∂variable` over `problem`.
   ///
@@ -159,12 +165,19 @@ public struct Derivation: Sendable {
           + "definition of the problem (\(known))", nil)
     }
     let variable = input.expr
+    if Matcher.isSymmetric(variable) && input.type.isSymmetric {
+      // Typed symmetric, Sᵀ would already be S in the objective: not f as written.
+      throw MatcalcError.unsupported(
+        "'\(variableName)' is declared symmetric(n): parse the problem for it with "
+          + "parseProblem(_:differentiating:) (every entry independent, as written)", nil)
+    }
     let variableRank = Self.rank(of: input.type)
     let objectiveRank = Self.rank(of: objective.shape)
     var builder = GradientBuilder(problem: problem, rules: rules)
     var presentation = try Presentation(problem: problem, rules: rules)
     presentation.makeFamiliar(objective)
     presentation.simplexSums = try Self.simplexSums(in: problem, except: variable)
+    presentation.symmetricAtPoint = try Self.symmetricAtPoint(problem, [variable])
     self.problem = problem
     self.rules = rules
     self.objective = objective
@@ -214,6 +227,7 @@ public struct Derivation: Sendable {
         let first = try Self.firstDerivative(
           of: objective, withRespectTo: variable, builder: &builder, presentation: &presentation)
         firstOrder = try presentation.presented(first)
+        if !presentation.symmetricAtPoint.isEmpty { exactFirstOrder = first }
         function = first
       } else {
         firstOrder = nil
@@ -224,7 +238,7 @@ public struct Derivation: Sendable {
       tensor = try Self.tensorDerivative(
         of: function, withRespectTo: variable, in: problem, rules: rules
       )
-      .tensor.mappingExpressions { try presentation.folded($0) }
+      .tensor.mappingExpressions { try presentation.atPoint(try presentation.folded($0)) }
       result = function
       named = function
       intermediates = []
@@ -242,8 +256,11 @@ public struct Derivation: Sendable {
       tensor = try TensorDerivative(
         indexTerms: try second.derivative(of: firstTerms), functionShape: objective.shape,
         variableShape: variable.shape, secondVariableShape: variable.shape
-      ).mappingExpressions { try presentation.folded($0) }
-      firstTensor = try first.mappingExpressions { try presentation.folded($0) }
+      ).mappingExpressions { try presentation.atPoint(try presentation.folded($0)) }
+      firstTensor = try first.mappingExpressions {
+        try presentation.atPoint(try presentation.folded($0))
+      }
+      if !presentation.symmetricAtPoint.isEmpty { exactFirstTensor = first }
       result = objective
       named = objective
       intermediates = []
@@ -290,6 +307,19 @@ public struct Derivation: Sendable {
     }
     let variableAxes = axes(variable.shape)
     return axes(objective.shape) + Array(repeating: variableAxes, count: order).flatMap { $0 }
+  }
+
+  /// Each of `variables` declared `symmetric(n)` and typed with every entry independent →
+  /// the same name typed symmetric: the derivative is evaluated at symmetric points.
+  static func symmetricAtPoint(_ problem: Problem, _ variables: [Expr]) throws -> [Expr: Expr] {
+    var map: [Expr: Expr] = [:]
+    for input in problem.inputs where input.type.isSymmetric && variables.contains(input.expr) {
+      guard case .variable(let name, let shape, symmetric: false) = input.expr.node else {
+        continue
+      }
+      map[input.expr] = try Expr.variable(name, shape, symmetric: true)
+    }
+    return map
   }
 
   /// `sum(y) → 1` for each input declared `simplex(n)` other than `variable`.
@@ -510,8 +540,7 @@ public struct Derivation: Sendable {
 
   /// Whether the variable is declared `symmetric(n)`.
   public var isSymmetricVariable: Bool {
-    if case .variable(_, _, true) = variable.node { return true }
-    return false
+    problem.inputs.contains { $0.expr == variable && $0.type.isSymmetric }
   }
 
   /// For a symmetric variable, the gradient on the space of symmetric matrices (The Matrix
@@ -579,6 +608,15 @@ public struct Derivation: Sendable {
   static let symmetricConvention =
     "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
     + "point (--symmetric-gradient gives the Cookbook's G + Gᵀ − diag(G))"
+
+  /// ``symmetricConvention``, naming `--symmetric-gradient` only where it applies (the
+  /// gradient of a scalar).
+  var symmetricConventionLine: String {
+    tensor == nil && order == 1 && objective.isScalar
+      ? Self.symmetricConvention
+      : "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
+        + "point"
+  }
 
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
   /// layout transposes Jacobians; the standard one is the result as derived.
@@ -688,7 +726,8 @@ public struct Derivation: Sendable {
     let value =
       objective.isScalar
       ? try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: try checkable(printed), in: problem,
+        of: objective, withRespectTo: try checkedVariable, gradient: try checkable(printed),
+        in: problem,
         intermediates: shared.asDefinitions, points: points)
       : try checkMatrixForm(printed, of: objective, points: points)
     return !value.passed || value.maxRelativeError > certificate.maxRelativeError
@@ -704,14 +743,14 @@ public struct Derivation: Sendable {
       ) { evaluator in try firstTensor.jacobian(&evaluator) }
       let second = try Checker.checkJacobian(
         values: { evaluator in
-          let value = try firstTensor.jacobian(&evaluator)
+          let value = try (exactFirstTensor ?? firstTensor).jacobian(&evaluator)
           return Tensor(rows: value.count, cols: 1, storage: value.storage)
         }, requiring: objective, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
       return !first.passed || first.maxRelativeError > second.maxRelativeError ? first : second
     }
     if let tensor {
-      let function = firstOrder ?? objective
+      let function = exactFirstOrder ?? firstOrder ?? objective
       var value = try Checker.checkJacobian(
         of: function, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
@@ -735,13 +774,15 @@ public struct Derivation: Sendable {
     }
     if !objective.isScalar { return try checkMatrixForm(result, of: objective, points: points) }
     var certificate = try Checker.checkGradient(
-      of: objective, withRespectTo: variable, gradient: try checkable(result), in: problem,
+      of: objective, withRespectTo: try checkedVariable, gradient: try checkable(result),
+      in: problem,
       points: points)
     // The backward recursion and the formula over the shared names, as printed.
     for (formula, names) in [(named, intermediates), (shown, shared)]
     where !names.isEmpty && certificate.passed {
       let printed = try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: try checkable(formula), in: problem,
+        of: objective, withRespectTo: try checkedVariable, gradient: try checkable(formula),
+        in: problem,
         intermediates: names.asDefinitions, points: points)
       if !printed.passed || printed.maxRelativeError > certificate.maxRelativeError {
         certificate = printed
@@ -754,6 +795,18 @@ public struct Derivation: Sendable {
   /// itself, or for the gradient on symmetric matrices Gₛ = G + Gᵀ − diag(diag(G)) (printed
   /// 2G − diag(diag(G)) for a symmetric G), ½ (Gₛ + diag(diag(Gₛ))) = ½ (G + Gᵀ), whose
   /// Σ ½ (G + Gᵀ) ⊙ V is Σ G ⊙ V for every symmetric V.
+  /// The variable the gradient is checked by: the gradient on symmetric matrices along
+  /// symmetric directions only (the variable typed symmetric), every other one along every
+  /// entry.
+  private var checkedVariable: Expr {
+    get throws {
+      guard isSymmetrized, case .variable(let name, let shape, _) = variable.node else {
+        return variable
+      }
+      return try Expr.variable(name, shape, symmetric: true)
+    }
+  }
+
   private func checkable(_ formula: Expr) throws -> Expr {
     guard isSymmetrized else { return formula }
     let diagonal = try Expr.call(.diag, try Expr.call(.diagonal, formula))
@@ -910,8 +963,8 @@ public struct Derivation: Sendable {
       }
       if isSymmetrized {
         lines.append("  " + Self.symmetrizedConvention)
-      } else if isSymmetricVariable && tensor == nil {
-        lines.append("  " + Self.symmetricConvention)
+      } else if isSymmetricVariable {
+        lines.append("  " + symmetricConventionLine)
       }
       let used = whereList(renderer)
       if !used.isEmpty { lines.append("  where " + used.joined(separator: ", ")) }
@@ -1101,9 +1154,26 @@ extension [Derivation.Intermediate] {
 /// problem.definitions.map(\.body.description)  // ["sum(W*x)"]
 /// ```
 public func parseProblem(_ source: String) throws -> Problem {
+  try parseProblem(source, differentiating: [])
+}
+
+/// Parses problem text for derivatives by `variables`: an input among them declared
+/// `symmetric(n)` is typed with every entry independent (`Sᵀ` kept as written), so that its
+/// derivative is that of f as written, evaluated at a symmetric point; the certificate still
+/// draws it symmetric. A goal by a symmetric input needs the problem parsed this way.
+///
+/// - Parameters:
+///   - source: statements separated by newlines or `;`.
+///   - variables: the names derivatives will be taken by.
+/// - Returns: the type-checked ``Problem``.
+/// - Throws: ``MatcalcError`` with the position of the first problem, counted in `source`.
+public func parseProblem(_ source: String, differentiating variables: Set<String>) throws
+  -> Problem
+{
   var parser = try Parser(source)
   let statements = try parser.statements()
   var checker = TypeChecker(source: source)
+  checker.generalSymmetric = variables
   checker.raiseIndexDefinition = IndexDefinitionRaiser.raise
   try checker.check(statements)
   return checker.problem
@@ -1146,7 +1216,8 @@ public func derive(
 ) throws -> Derivation {
   try relocatingErrors(statements) {
     try rules.withRaiseRules {
-      let (problem, objective, name) = try parsedObjective(expression, statements)
+      let (problem, objective, name) = try parsedObjective(
+        expression, statements, differentiating: [wrt])
       return try Derivation(
         of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
     }
@@ -1165,14 +1236,15 @@ func relocatingErrors<T>(_ statements: String, _ body: () throws -> T) throws ->
 
 /// The problem of `statements` with `expression` typed in it: the problem, the objective,
 /// and the objective's display name (the expression itself if it is a name, else `f`).
-func parsedObjective(_ expression: String, _ statements: String) throws
-  -> (Problem, Expr, String)
-{
+func parsedObjective(
+  _ expression: String, _ statements: String, differentiating variables: Set<String> = []
+) throws -> (Problem, Expr, String) {
   var whereParser = try Parser(statements)
   let parsedStatements = try whereParser.statements()
   var expressionParser = try Parser(expression, firstLine: whereParser.lastLine + 1)
   let objectiveSyntax = try expressionParser.singleExpression()
   var checker = TypeChecker(statements: statements, objective: expression)
+  checker.generalSymmetric = variables
   checker.raiseIndexDefinition = IndexDefinitionRaiser.raise
   guard let objective = try checker.check(parsedStatements, objective: objectiveSyntax) else {
     throw MatcalcError.internalError("no objective")

@@ -99,14 +99,22 @@ enum Matcalc {
         // Every goal first, then one output: one JSON array, one LaTeX document, one tuple.
         var pieces: [Piece] = []
         for goal in problem.goals {
-          guard let objective = problem.expr(named: goal.of) else {
-            throw MatcalcError.unknownName(
-              goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
+          // A goal by a symmetric input differentiates f as written (every entry independent).
+          let symmetric = problem.inputs.contains {
+            $0.name == goal.wrt && $0.type == .symmetric($0.expr.shape.rows)
           }
+          let goalProblem =
+            symmetric
+            ? try rules.withRaiseRules { try parseProblem(source, differentiating: [goal.wrt]) }
+            : problem
           let derivation: Derivation
           do {
+            guard let objective = goalProblem.expr(named: goal.of) else {
+              throw MatcalcError.unknownName(
+                goal.of, goal.range ?? SourceRange(line: 0, column: 0, length: 0))
+            }
             derivation = try Derivation(
-              of: objective, named: goal.of, withRespectTo: goal.wrt, in: problem,
+              of: objective, named: goal.of, withRespectTo: goal.wrt, in: goalProblem,
               order: max(goal.order, options.order), rules: rules)
           } catch MatcalcError.unsupported(let message, nil) {
             // The goal's own line and column (derive l wrt y: y unknown).

@@ -349,6 +349,11 @@ let outsideStyleProblems: [(expression: String, wrt: String, statements: String,
   ("C", "A", "A : matrix(m,n); C[j,i] = A[i,j]", 1),
   ("s", "A", "A : matrix(m,n); s = sum(i, sum(j, A[i,j]))", 1),
   ("v", "A", "A : matrix(m,n); x : vector(n); v[i] = sum(j, A[i,j]*x[j]) + 1", 1),
+  // A scalar subtracted from a vector is a broadcast like any other.
+  ("norm2(A*x - x'*x)^2", "x", "A : matrix(m,n); x : vector(n)", 1),
+  ("norm2(A*x - x'*x)", "x", "A : matrix(m,n); x : vector(n)", 1),
+  ("sum((A*x - x'*x).^2)", "x", "A : matrix(m,n); x : vector(n)", 1),
+  ("norm2(X*w - w'*w)^2", "w", "X : matrix(m,n); w : vector(n)", 1),
 ]
 @Test(arguments: 0..<8)
 func outsideStyleProblemsAreDerivedAndCertified(_ shard: Int) throws {

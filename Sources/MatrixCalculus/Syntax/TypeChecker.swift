@@ -65,6 +65,11 @@ struct TypeChecker {
         -> Expr
     )?
 
+  /// Inputs declared `symmetric(n)` that are typed as general square matrices (every entry
+  /// independent, `Sᵀ` kept as written): the variables a derivative is taken by, which is then
+  /// that of f as written, evaluated at a symmetric point (shared/LANGUAGE.md, issue 23).
+  var generalSymmetric: Set<String> = []
+
   init(source: String) {
     statementsText = source
     objectiveText = nil
@@ -87,6 +92,7 @@ struct TypeChecker {
     checker.allowsInference = allowsInference
     checker.allowsDifferentials = allowsDifferentials
     checker.raiseIndexDefinition = raiseIndexDefinition
+    checker.generalSymmetric = generalSymmetric
     return checker
   }
 
@@ -771,7 +777,11 @@ struct TypeChecker {
     case .symmetric(let d): shape = Shape(d, d)
     }
     let isSymmetric: Bool
-    if case .symmetric = type { isSymmetric = true } else { isSymmetric = false }
+    if case .symmetric = type {
+      isSymmetric = !generalSymmetric.contains(name)
+    } else {
+      isSymmetric = false
+    }
     let variable = try Expr.variable(name, shape, symmetric: isSymmetric)
     problem.addInput(name, variable, type)
   }
