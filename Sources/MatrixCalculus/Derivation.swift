@@ -56,9 +56,9 @@ public enum Layout: String, Sendable, CaseIterable {
 ///
 /// ```swift
 /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
-/// d.result.description  // "(A + A')*x"
-/// d.resultShape         // ["n"]
-/// try d.check().passed  // true
+/// d.result.description   // "(A + A')*x"
+/// d.resultShape          // ["n"]
+/// d.certificate?.passed  // true: derive checks before it returns
 /// ```
 public struct Derivation: Sendable {
   /// One intermediate adjoint of the backward recursion: `δD = ∂f/∂D`.
@@ -99,8 +99,16 @@ public struct Derivation: Sendable {
   private var sharedForm: Expr?
   /// Whether `result` is the gradient on symmetric matrices (``symmetrized()``).
   public private(set) var isSymmetrized = false
-  /// Every rule that fired, in order.
-  public let steps: [Step]
+  /// Every rule that fired, in order (the record the derivation keeps; ``renderSteps(_:)``
+  /// prints the derivation step by step, as `--steps` does).
+  public let appliedRules: [Step]
+  /// The certificate ``derive(_:wrt:where:order:rules:)`` checked the printed forms with, in
+  /// ``certifiedLayout``; `nil` for a derivation from
+  /// ``deriveUnchecked(_:wrt:where:order:rules:)`` or an initialiser, which is not checked.
+  /// Rendering in that layout prints it.
+  public private(set) var certificate: Certificate?
+  /// The layout ``certificate`` checked.
+  public private(set) var certifiedLayout = Layout.standard
   /// 1 for first derivatives, 2 for second.
   public let order: Int
   /// For a second derivative, the first (the gradient it differentiates).
@@ -117,7 +125,7 @@ public struct Derivation: Sendable {
   /// ```swift
   /// let d = try derive("W*x", wrt: "W", where: "W : matrix(m, n); x : vector(n)")
   /// d.tensor != nil         // true
-  /// try d.render(.text)     // "f = W x\n∂f_i/∂W_kl = δ_ki x_l"
+  /// try d.render(.text)     // "f = W x\n∂f_i/∂W_kl = δ_ki x_l\nchecked: max rel. error …"
   /// d.resultShape           // ["m", "m", "n"]
   /// ```
   public let tensor: TensorDerivative?
@@ -243,7 +251,7 @@ public struct Derivation: Sendable {
       named = function
       intermediates = []
       resultRank = Self.rank(of: function.shape) + variableRank
-      steps = builder.simplifier.steps + builder.accumulation.steps
+      appliedRules = builder.simplifier.steps + builder.accumulation.steps
       return
     case (2, 1, 2), (2, 2, 1...2):
       // Five or six indices: the first derivative in index form (three or four indices),
@@ -265,7 +273,7 @@ public struct Derivation: Sendable {
       named = objective
       intermediates = []
       resultRank = objectiveRank + 2 * variableRank
-      steps = builder.simplifier.steps + builder.accumulation.steps
+      appliedRules = builder.simplifier.steps + builder.accumulation.steps
       return
     default:
       let what = order == 2 ? "second derivatives (--order 2)" : "derivatives"
@@ -275,7 +283,7 @@ public struct Derivation: Sendable {
           + "\(objectiveRank + order * variableRank)-index result; up to 6 are built) is not "
           + "built yet", nil)
     }
-    steps = builder.simplifier.steps + builder.accumulation.steps
+    appliedRules = builder.simplifier.steps + builder.accumulation.steps
     if order == 1 && objective.isScalar { try nameSharedSubexpressions() }
   }
 
@@ -566,6 +574,7 @@ public struct Derivation: Sendable {
   ///   derivative a first-order gradient of a scalar.
   public func symmetrized() throws -> Derivation {
     var copy = self
+    copy.certificate = nil  // a new result: checked anew when this one was
     copy.result = try symmetricGradient()
     copy.named = copy.result
     copy.intermediates = []
@@ -583,7 +592,7 @@ public struct Derivation: Sendable {
       copy.sharedForm = try twice - diagonal
       copy.shared = shared + [Intermediate(name: spelling, variable: g, value: shown)]
     }
-    return copy
+    return certificate == nil ? copy : try copy.certified(layout: certifiedLayout)
   }
 
   /// A gradient printed in more tokens than this is named in ``symmetrized()`` (`x*x'` and
@@ -732,6 +741,39 @@ public struct Derivation: Sendable {
       : try checkMatrixForm(printed, of: objective, points: points)
     return !value.passed || value.maxRelativeError > certificate.maxRelativeError
       ? value : certificate
+  }
+
+  /// The derivation with its ``certificate``: ``check(points:layout:)`` run and passed.
+  ///
+  /// - Parameters:
+  ///   - points: how many size draws to check at.
+  ///   - layout: the layout whose printed form is checked.
+  /// - Returns: this derivation, its certificate stored (rendering in `layout` prints it).
+  /// - Throws: ``MatcalcError/checkFailed(_:)`` when the formula does not pass, naming the
+  ///   worst entry; ``MatcalcError`` when nothing can be evaluated.
+  ///
+  /// ```swift
+  /// let d = try deriveUnchecked("logdet(X)", wrt: "X", where: "X : matrix(n, n)")
+  /// try d.certified().certificate?.passed  // true
+  /// ```
+  public func certified(points: Int = 2, layout: Layout = .standard) throws -> Derivation {
+    let result = try check(points: points, layout: layout)
+    guard result.passed else {
+      throw MatcalcError.checkFailed(
+        "∂\(objectiveName)/∂\(variableName): "
+          + (result.failure
+            ?? "max rel. error \(result.maxRelativeError) at \(result.worstEntry)")
+          + "; the formula is not returned")
+    }
+    var copy = self
+    copy.certificate = result
+    copy.certifiedLayout = layout
+    return copy
+  }
+
+  /// ``certificate`` when it checked `layout`.
+  private func certificate(for layout: Layout) -> Certificate? {
+    layout == certifiedLayout ? certificate : nil
   }
 
   /// ``check(points:layout:)`` of the forms printed in the standard layout.
@@ -946,6 +988,7 @@ public struct Derivation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
+    let certificate = certificate ?? self.certificate(for: layout)
     switch format {
     case .text:
       let renderer = MathRenderer(.text)
@@ -1052,6 +1095,7 @@ public struct Derivation: Sendable {
   )
     throws -> [String: Any]
   {
+    let certificate = certificate ?? self.certificate(for: layout)
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variableName,
@@ -1073,7 +1117,7 @@ public struct Derivation: Sendable {
           "latex": MathRenderer(.latex).render($0.value), "plain": $0.value.description,
         ]
       },
-      "rules": self.steps.map(\.rule),
+      "rules": self.appliedRules.map(\.rule),
     ]
     object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
     let plain = try plainSpelling(layout)
@@ -1108,14 +1152,15 @@ public struct Derivation: Sendable {
   public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
     -> String
   {
-    try LatexDocument(derivation: self).section(certificate: certificate, layout: layout)
+    try LatexDocument(derivation: self).section(
+      certificate: certificate ?? self.certificate(for: layout), layout: layout)
   }
 
   /// ``renderSteps(_:)`` for Markdown: a paragraph per step, `$$` display math, the rules.
   private func markdownSteps() throws -> [String] {
     var blocks = IndexSteps.markdown(fromLatex: try renderSteps(.latex))
     var seen = Set<String>()
-    let rules = steps.map(\.rule).filter { seen.insert($0).inserted }
+    let rules = appliedRules.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
       blocks.append(
         "Rules applied: " + rules.map { "`\($0)`" }.joined(separator: ", ")
@@ -1205,12 +1250,35 @@ public func parseProblem(_ source: String, differentiating variables: Set<String
 ///     more than six indices, throw ``MatcalcError/unsupported(_:_:)``.
 ///   - statements: declarations and definitions, separated by `;` or newlines.
 ///   - rules: the rule set; by default the embedded Rules/.
-/// - Returns: the unchecked ``Derivation``; call ``Derivation/check(points:)``.
-/// - Throws: ``MatcalcError``. Its position counts in the text it falls in:
+/// - Returns: the ``Derivation``, checked on numbers: its ``Derivation/certificate`` holds
+///   the check, and rendering prints it.
+/// - Throws: ``MatcalcError``; ``MatcalcError/checkFailed(_:)`` when the formula does not
+///   pass its check (nothing wrong is returned). Its position counts in the text it falls in:
 ///   ``SourceRange/Part/expression`` (line 1 is the expression's first line) or
 ///   ``SourceRange/Part/statements``; ``MatcalcError/rendered(expression:statements:)``
 ///   prints that line with a caret.
 public func derive(
+  _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
+  rules: RuleSet = .embedded
+) throws -> Derivation {
+  try deriveUnchecked(expression, wrt: wrt, where: statements, order: order, rules: rules)
+    .certified()
+}
+
+/// ``derive(_:wrt:where:order:rules:)`` without the numeric check: the derivation has no
+/// ``Derivation/certificate`` and nothing about it has been verified. For tools that check
+/// later (``Derivation/certified(points:layout:)``) or time the symbolic work alone.
+///
+/// - Parameters: as for ``derive(_:wrt:where:order:rules:)``.
+/// - Returns: the unchecked ``Derivation``.
+/// - Throws: ``MatcalcError``, positions as for ``derive(_:wrt:where:order:rules:)``.
+///
+/// ```swift
+/// let d = try deriveUnchecked("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+/// d.certificate == nil     // true
+/// try d.check().passed     // true
+/// ```
+public func deriveUnchecked(
   _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
   rules: RuleSet = .embedded
 ) throws -> Derivation {

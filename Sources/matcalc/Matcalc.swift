@@ -56,7 +56,7 @@ enum Matcalc {
           let names = wrt.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
           return try emitSeveral(expression, names, rules: rules, options: options, output: &output)
         }
-        let derivation = try derive(
+        let derivation = try deriveUnchecked(
           expression, wrt: wrt, where: options.statements, order: options.order, rules: rules)
         try checkSizes(options.sizes, of: derivation.problem)
         guard let piece = try emit(derivation, options: options, output: &output) else {
@@ -186,7 +186,7 @@ enum Matcalc {
     guard options.order == 1 else {
       throw MatcalcError.unsupported("--order 2 takes one variable at a time", nil)
     }
-    let backpropagation = try derive(
+    let backpropagation = try deriveUnchecked(
       expression, wrt: names, where: options.statements, rules: rules)
     try checkSizes(options.sizes, of: backpropagation.problem)
     let (passed, certificate) = try certify(

@@ -360,7 +360,7 @@ func outsideStyleProblemsAreDerivedAndCertified(_ shard: Int) throws {
   for (index, problem) in outsideStyleProblems.enumerated() where index % 8 == shard {
     let label = "∂\(problem.order == 2 ? "²" : "")(\(problem.expression))/∂\(problem.wrt)"
     do {
-      let derivation = try derive(
+      let derivation = try deriveUnchecked(
         problem.expression, wrt: problem.wrt, where: problem.statements, order: problem.order)
       let certificate = try derivation.check(points: 1)
       #expect(certificate.passed, "\(label): \(certificate) \(certificate.worstEntry)")
@@ -385,7 +385,7 @@ func outsideStyleProblemsAreDerivedAndCertified(_ shard: Int) throws {
   var bodies: [(label: String, document: String, body: String)] = []
   for problem in outsideStyleProblems {
     let label = "∂\(problem.order == 2 ? "²" : "")(\(problem.expression))/∂\(problem.wrt)"
-    let derivation = try derive(
+    let derivation = try deriveUnchecked(
       problem.expression, wrt: problem.wrt, where: problem.statements, order: problem.order)
     let certificate = try derivation.check(points: 1)
     let document = try derivation.render(.latex, certificate: certificate, standalone: true)

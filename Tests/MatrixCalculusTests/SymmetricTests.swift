@@ -12,7 +12,7 @@ import Testing
   ("tr(S*S*A)", ""),
 ])
 func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected: String) throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     expression, wrt: "S", where: "S : symmetric(n); x : vector(n); A : matrix(n, n)")
   let gradient = try derivation.symmetricGradient()
   if !expected.isEmpty { #expect(MathRenderer(.text).render(gradient) == expected) }
@@ -69,7 +69,7 @@ func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected
 func symmetricGradientNamesTheGradientOnce(_ expression: String, shown: String, names: String)
   throws
 {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     expression, wrt: "S",
     where: "S : symmetric(n); B : symmetric(n); y : vector(n); x : vector(n); A : matrix(n, n)")
   let symmetrized = try derivation.symmetrized()
@@ -122,7 +122,7 @@ func symmetricVariableIsDifferentiatedAsWritten(
 
 /// Several variables, one of them symmetric: each gradient is f's as written.
 @Test func symmetricVariableAmongSeveralIsDifferentiatedAsWritten() throws {
-  let b = try derive(
+  let b = try deriveUnchecked(
     "x'*(S + S')*y/2", wrt: ["S", "x"], where: "S : symmetric(n); x : vector(n); y : vector(n)")
   #expect(try b.check().passed)
   #expect(try b.render(.text).contains("½ x yᵀ + ½ y xᵀ"))
@@ -140,4 +140,13 @@ func symmetricVariableIsDifferentiatedAsWritten(
     "S : symmetric(n); x : vector(n); f = x'*S'*x", differentiating: ["S"])
   let g = try #require(parsed.expr(named: "f"))
   #expect(try Derivation(of: g, named: "f", withRespectTo: "S", in: parsed).check().passed)
+}
+
+/// A checked derivation's gradient on symmetric matrices is checked anew, as itself.
+@Test func symmetrizedCheckedDerivationIsCheckedAnew() throws {
+  let d = try derive("x'*S*x", wrt: "S", where: "S : symmetric(n); x : vector(n)")
+  let symmetrized = try d.symmetrized()
+  #expect(symmetrized.certificate?.passed == true)
+  #expect(try symmetrized.render(.text).contains("2 x xᵀ − diag(diag(x xᵀ))"))
+  #expect(try symmetrized.render(.text).contains("checked:"))
 }

@@ -28,7 +28,7 @@ let shapes =
 func badExpressionIsReportedAtItsPosition(_ input: String, message: String) {
   let (text, column) = marked(input)
   do {
-    _ = try derive(text, wrt: "x", where: shapes)
+    _ = try deriveUnchecked(text, wrt: "x", where: shapes)
     Issue.record("\(text) was accepted")
   } catch let error as MatcalcError {
     #expect(error.message.contains(message), "\(error)")
@@ -46,14 +46,14 @@ func badExpressionIsReportedAtItsPosition(_ input: String, message: String) {
 }
 
 @Test func unknownVariableIsNamed() {
-  #expect(throws: MatcalcError.self) { try derive("x'*x", wrt: "y", where: shapes) }
+  #expect(throws: MatcalcError.self) { try deriveUnchecked("x'*x", wrt: "y", where: shapes) }
 }
 
 /// Third derivatives (up to six indices are built) are refused with a message.
 @Test(arguments: [("W*x", "W", 3), ("tanh(W*x)", "W", 3), ("x'*x", "x", 3)])
 func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: String, order: Int) {
   do {
-    _ = try derive(expression, wrt: wrt, where: shapes, order: order)
+    _ = try deriveUnchecked(expression, wrt: wrt, where: shapes, order: order)
     Issue.record("\(expression) wrt \(wrt) was accepted")
   } catch let error as MatcalcError {
     #expect(
@@ -67,14 +67,14 @@ func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: Stri
 
 @Test func absurdNestingIsALimitNotACrash() {
   let deep = String(repeating: "(", count: 100_000) + "x" + String(repeating: ")", count: 100_000)
-  #expect(throws: MatcalcError.self) { try derive("x'*" + deep, wrt: "x", where: shapes) }
+  #expect(throws: MatcalcError.self) { try deriveUnchecked("x'*" + deep, wrt: "x", where: shapes) }
   let long = Array(repeating: "s", count: 100_000).joined(separator: "+")
-  #expect(throws: MatcalcError.self) { try derive(long, wrt: "s", where: shapes) }
+  #expect(throws: MatcalcError.self) { try deriveUnchecked(long, wrt: "s", where: shapes) }
 }
 
 @Test func declarationErrorsPointIntoTheStatements() {
   do {
-    _ = try derive("x'*x", wrt: "x", where: "x : vectr(n)")
+    _ = try deriveUnchecked("x'*x", wrt: "x", where: "x : vectr(n)")
     Issue.record("accepted")
   } catch let error as MatcalcError {
     #expect(error.range == SourceRange(line: 1, column: 5, length: 5, part: .statements))
@@ -100,7 +100,7 @@ func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: Stri
 func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: String) {
   let (text, column) = marked(input)
   do {
-    _ = try derive(text, wrt: "x", where: shapes)
+    _ = try deriveUnchecked(text, wrt: "x", where: shapes)
     Issue.record("\(text) was accepted")
   } catch let error as MatcalcError {
     #expect(error.message.contains(translation), "\(error)")
@@ -113,7 +113,7 @@ func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: Stri
 
 /// `x^T` is a power when the user declares T.
 @Test func declaredTIsAnExponent() throws {
-  let derivation = try derive("s^T", wrt: "s", where: "s : scalar; T : scalar")
+  let derivation = try deriveUnchecked("s^T", wrt: "s", where: "s : scalar; T : scalar")
   #expect(try derivation.check().passed)
 }
 
@@ -147,7 +147,7 @@ func problemFileErrorSaysHowToFixIt(_ input: String, line: Int, message: String)
 /// check would draw at random and the NumPy line could not bind).
 @Test func dimensionUsedAsAValueIsAnError() {
   #expect {
-    _ = try derive("v'*v", wrt: "x", where: "x : vector(n); v[i] = x[i] - sum(j, x[j])/n")
+    _ = try deriveUnchecked("v'*v", wrt: "x", where: "x : vector(n); v[i] = x[i] - sum(j, x[j])/n")
   } throws: { error in
     (error as? MatcalcError)?.message.contains("'n' is a dimension (of x), not a value") == true
   }
