@@ -273,7 +273,7 @@ func jsonCarriesPlain(_ wrt: [String], plain: [String]) throws {
 
 /// ‖T − U Vᵀ‖² wrt U is −2 (T − U Vᵀ) V: large r multiplies U Vᵀ first, n = 2000 and r = 10
 /// take Vᵀ V (r × r) first. Both lines have the same value in Python.
-@Test func sizesChooseTheEmittedOrder() throws {
+@Test(.needs(.numpy)) func sizesChooseTheEmittedOrder() throws {
   let problem = [
     "derive", "norm2(T - U*V')^2", "--wrt", "U", "--format", "numpy", "--where",
     "T : matrix(n, n); U : matrix(n, r); V : matrix(n, r)",
