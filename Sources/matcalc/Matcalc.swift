@@ -67,6 +67,9 @@ enum Matcalc {
       } catch let error as MatcalcError {
         output.error(report(error, statements: options.statements, expression: expression))
         return 1
+      } catch let error as Options.UsageError {
+        output.error("error: \(error.message)")
+        return 2
       } catch {
         output.error("error: \(error)")
         return 1
@@ -124,6 +127,9 @@ enum Matcalc {
         text = text.replacingOccurrences(of: "error: ", with: "error: \(path):", options: .anchored)
         output.error(text)
         return 1
+      } catch let error as Options.UsageError {
+        output.error("error: \(error.message)")
+        return 2
       } catch {
         output.error("error: \(error)")
         return 1
@@ -132,7 +138,7 @@ enum Matcalc {
   }
 
   /// Every name of `--sizes` must be a dimension symbol of the problem (a typo would
-  /// otherwise be ignored silently).
+  /// otherwise be ignored silently); a name that is not is a usage error.
   private static func checkSizes(_ sizes: [String: Int], of problem: Problem) throws {
     var symbols = Set<String>()
     for input in problem.inputs {
@@ -144,8 +150,8 @@ enum Matcalc {
       let known =
         symbols.isEmpty
         ? "it has none" : "its dimensions: " + symbols.sorted().joined(separator: ", ")
-      throw MatcalcError.unsupported(
-        "--sizes names \(name), which is not a dimension of the problem (\(known))", nil)
+      throw Options.UsageError(
+        message: "--sizes names \(name), which is not a dimension of the problem (\(known))")
     }
   }
 

@@ -302,7 +302,7 @@ func jsonCarriesPlain(_ wrt: [String], plain: [String]) throws {
   (["derive", "x'*x", "--wrt", "x", "--sizes", "n=2,n=3", "--format", "numpy"], "twice", 2),
   (
     ["derive", "x'*x", "--wrt", "x", "--sizes", "zz=5", "--format", "numpy"],
-    "--sizes names zz, which is not a dimension", 1
+    "--sizes names zz, which is not a dimension", 2
   ),
 ])
 func repeatedOrUnknownNamesAreErrors(_ arguments: [String], message: String, status: Int32) {
