@@ -82,3 +82,20 @@ func binaryReportsStandardInputErrors(_ input: String, message: String) throws {
   #expect(result.output.isEmpty)
   #expect(result.error.hasPrefix(message), "\(result.error)")
 }
+
+/// A usage error exits 2 from the real process, with the unknown option named on stderr.
+@Test func binaryExitsTwoOnAUsageError() throws {
+  let result = try Binary.run(Binary.url, ["derive", "x'*x", "-w", "x"])
+  #expect(result.status == 2)
+  #expect(result.output.isEmpty)
+  #expect(result.error.hasPrefix("error: unknown option '-w'"), "\(result.error)")
+}
+
+/// A problem whose last goal fails prints the goals before it and exits 1.
+@Test func binaryPrintsTheGoalsBeforeAFailingOne() throws {
+  let problem = "x : vector(n)\nf = x'*x\nderive f wrt x\nderive f wrt y\n"
+  let result = try Binary.run(Binary.url, ["-"], input: problem)
+  #expect(result.status == 1)
+  #expect(result.output.hasPrefix("∂f/∂x = 2 x\n"), "\(result.output)")
+  #expect(result.error.hasPrefix("error: <stdin>:4:1: "), "\(result.error)")
+}

@@ -1,5 +1,6 @@
 import Foundation
 import TensorKernel
+import TestSupport
 import Testing
 
 @testable import MatrixCalculus
@@ -137,6 +138,7 @@ func jacobianOrHessianIsChecked(_ expression: String, wrt: String, order: Int, e
 }
 
 @Test(
+  .needs(.numpy),
   arguments: Corpus.problems.map { CorpusCase(expression: $0.0, wrt: $0.1, statements: $0.2) }
     + jacobians.map {
       CorpusCase(expression: $0.0, wrt: $0.1, statements: Corpus.vectors, order: $0.2)

@@ -380,7 +380,7 @@ func outsideStyleProblemsAreDerivedAndCertified(_ shard: Int) throws {
 /// The standalone LaTeX document of every outside-style problem compiles with pdflatex (one
 /// run over all of them, their bodies after the shared preamble); on a failure, each is
 /// compiled alone to name the one that breaks.
-@Test func outsideStyleDocumentsCompile() throws {
+@Test(.needs(.pdflatex)) func outsideStyleDocumentsCompile() throws {
   var preamble: String?
   var bodies: [(label: String, document: String, body: String)] = []
   for problem in outsideStyleProblems {

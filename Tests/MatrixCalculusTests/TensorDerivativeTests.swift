@@ -1,5 +1,6 @@
 import Foundation
 import TensorKernel
+import TestSupport
 import Testing
 
 @testable import MatrixCalculus
@@ -57,7 +58,7 @@ let tensorCases: [(String, String, Int, String)] = [
   ("Y*v*v'", "v", 2, ""),
 ]
 
-@Test(arguments: tensorCases.indices)
+@Test(.needs(.numpy), arguments: tensorCases.indices)
 func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
   let (expression, wrt, order, expected) = tensorCases[index]
   let derivation = try deriveUnchecked(
@@ -75,20 +76,22 @@ func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
 /// factor), and a leading run of a chain that the derivative does not reach stays one entry,
 /// as the left-nested product it prints as ((A B)_ik): each checked on numbers, its NumPy
 /// einsum (which binds the definitions itself) run by Python.
-@Test(arguments: [
-  (
-    "inv(K)*y", "A", "A : matrix(n, k); y : vector(n); s : scalar; K = A*A' + s*I(n)",
-    "∂f_i/∂A_kl = −(K⁻¹)_ik (Aᵀ K⁻¹ y)_l − (K⁻¹ y)_k (K⁻¹ A)_il"
-  ),
-  (
-    "A*B*X", "X", "A : matrix(m, n); B : matrix(n, p); X : matrix(p, q)",
-    "∂f_ij/∂X_kl = (A B)_ik δ_lj"
-  ),
-  (
-    "W*A*X*x", "X", "W : matrix(m, n); A : matrix(n, p); X : matrix(p, q); x : vector(q)",
-    "∂f_i/∂X_kl = (W A)_ik x_l"
-  ),
-])
+@Test(
+  .needs(.numpy),
+  arguments: [
+    (
+      "inv(K)*y", "A", "A : matrix(n, k); y : vector(n); s : scalar; K = A*A' + s*I(n)",
+      "∂f_i/∂A_kl = −(K⁻¹)_ik (Aᵀ K⁻¹ y)_l − (K⁻¹ y)_k (K⁻¹ A)_il"
+    ),
+    (
+      "A*B*X", "X", "A : matrix(m, n); B : matrix(n, p); X : matrix(p, q)",
+      "∂f_ij/∂X_kl = (A B)_ik δ_lj"
+    ),
+    (
+      "W*A*X*x", "X", "W : matrix(m, n); A : matrix(n, p); X : matrix(p, q); x : vector(q)",
+      "∂f_i/∂X_kl = (W A)_ik x_l"
+    ),
+  ])
 func tensorKeepsNamesAndLeadingRuns(
   _ expression: String, wrt: String, statements: String, expected: String
 ) throws {

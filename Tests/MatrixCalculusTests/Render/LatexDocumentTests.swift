@@ -49,7 +49,7 @@ let documentProblems: [(String, String, String, Int)] = [
   ),
 ]
 
-@Test(arguments: documentProblems.indices)
+@Test(.needs(.pdflatex), arguments: documentProblems.indices)
 func standaloneDocumentCompiles(_ index: Int) throws {
   let (expression, wrt, statements, order) = documentProblems[index]
   let derivation = try deriveUnchecked(expression, wrt: wrt, where: statements, order: order)

@@ -19,6 +19,17 @@ let shapes =
   ("1️⃣", "empty expression"),
   ("x'1️⃣$x", "unexpected character '$'"),
   ("1️⃣W^2", "matrix power needs a square matrix"),
+  (
+    "sum(1️⃣(W*x)^2)",
+    "(W*x)^2: matrix power needs a square matrix, but (W*x) is m×1; for the element-wise "
+      + "square write (W*x).^2, for the squared norm norm2(W*x)^2"
+  ),
+  (
+    "1️⃣W^3",
+    "W^3: matrix power needs a square matrix, but W is m×n; for the element-wise power "
+      + "write W.^3"
+  ),
+  ("x'*1️⃣(W + X)*x", "(W + X): W is m×n but X is p×q"),
   ("1️⃣x / W", "divide by scalars only"),
   ("1️⃣softmax(W)", "softmax needs a vector"),
   ("1️⃣tr(W, X)", "takes one argument"),
@@ -126,6 +137,20 @@ func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: Stri
     "'H' is used at 2:5 before its definition at 3:1; definitions must come before their use"
   ),
   ("x : vector(n)\nH = x'*1️⃣H\nderive H wrt x", 2, "'H' is used in its own definition"),
+  // A name is a value or a dimension, not both; the error is at the value, naming the other.
+  (
+    "1️⃣d : scalar\nW : matrix(d, n)\nl = d*sum(W)\nderive l wrt W", 1,
+    "'d' is declared as scalar here and used as a dimension in 'W : matrix(d, n)' at 2:1"
+  ),
+  (
+    "W : matrix(n, d); x : vector(n); 1️⃣d : scalar\nl = d*sum(W)", 1,
+    "'d' is declared as scalar here and used as a dimension in 'W : matrix(n, d)' at 1:1"
+  ),
+  (
+    "W : matrix(d, n)\n1️⃣d = sum(W)\nderive d wrt W", 2,
+    "'d' is defined here and used as a dimension in 'W : matrix(d, n)' at 1:1"
+  ),
+  ("1️⃣n : vector(n)", 1, "'n' is declared as vector(n) here and used as a dimension"),
 ])
 func problemFileErrorSaysHowToFixIt(_ input: String, line: Int, message: String) {
   let lines = input.split(separator: "\n", omittingEmptySubsequences: false)

@@ -61,3 +61,17 @@ func printedExpressionReparses(_ text: String) throws {
   #expect(whileHeld > 300, "\(whileHeld) live while held")
   #expect(ExprPool.count(mentioning: "Aleak") == 0)
 }
+
+/// A parenthesised expression's source range includes its parentheses, so a message quotes
+/// `(X*w - y)^2`, not `X*w - y)^2`.
+@Test(arguments: [
+  ("(X*w - y)^2", 1, 11), ("2*(x)", 3, 3), ("((x))'", 1, 6), ("-(x + x)", 1, 8), ("(x)", 1, 3),
+])
+func parenthesesBelongToTheirExpression(_ text: String, column: Int, length: Int) throws {
+  var parser = try Parser(text)
+  var node = try parser.singleExpression()
+  if case .binary("*", _, let right) = node.kind { node = right }
+  #expect(node.range.line == 1)
+  #expect(node.range.column == column, "\(node.range)")
+  #expect(node.range.length == length, "\(node.range)")
+}

@@ -75,3 +75,17 @@ func declarationSettlesTwoReadings(_ declaration: String) throws {
   let derivation = try deriveUnchecked("x*sum(x)", wrt: "x", where: declaration)
   #expect(try derivation.check().passed)
 }
+
+/// A dimension inferred for an undeclared name is named apart from every value: with
+/// `n : scalar` declared (or `m` inferred as a coefficient), x is a vector of another size.
+@Test(arguments: [
+  ("n*x'*x", "n : scalar", TypeSpec.vector(.symbol("m"))),
+  ("n*m*x'*A*x", "", TypeSpec.vector(.symbol("p"))),
+])
+func inferredDimensionsAreNamedApartFromValues(
+  _ input: String, statements: String, type: TypeSpec
+) throws {
+  let derivation = try derive(input, wrt: "x", where: statements)
+  #expect(inferredType("x", in: derivation.problem) == type)
+  #expect(try derivation.check().passed)
+}
