@@ -18,13 +18,46 @@ public struct Backpropagation: Sendable {
   public let gradients: [Expr]
   /// The backward recursion, last definition first.
   public let intermediates: [Derivation.Intermediate]
+  /// The certificate ``derive(_:wrt:where:rules:)`` checked all gradients with, jointly, in
+  /// ``certifiedLayout``; `nil` when derived unchecked. Rendering in that layout prints it.
+  public private(set) var certificate: Certificate?
+  /// The layout ``certificate`` checked.
+  public private(set) var certifiedLayout = Layout.standard
+
+  /// The gradients with their ``certificate``: ``check(points:directions:layout:)`` run and
+  /// passed.
+  ///
+  /// - Parameters:
+  ///   - points: how many size draws to check at.
+  ///   - layout: the layout whose printed forms are checked.
+  /// - Returns: these gradients, the certificate stored.
+  /// - Throws: ``MatcalcError/checkFailed(_:)`` when they do not pass.
+  public func certified(points: Int = 2, layout: Layout = .standard) throws -> Backpropagation {
+    let result = try check(points: points, layout: layout)
+    guard result.passed else {
+      throw MatcalcError.checkFailed(
+        "the gradients of \(objectiveName): "
+          + (result.failure
+            ?? "max rel. error \(result.maxRelativeError) at \(result.worstEntry)")
+          + "; nothing is returned")
+    }
+    var copy = self
+    copy.certificate = result
+    copy.certifiedLayout = layout
+    return copy
+  }
+
+  /// ``certificate`` when it checked `layout`.
+  func certificate(for layout: Layout) -> Certificate? {
+    layout == certifiedLayout ? certificate : nil
+  }
   /// The rules it was derived with; printing it in another layout uses the same ones.
   private let rules: RuleSet
 
   /// One backward pass for `variableNames` (inputs of `problem`).
   ///
   /// - Throws: ``MatcalcError`` for a non-scalar objective or an unknown variable.
-  public init(
+  init(
     of objective: Expr, named objectiveName: String, withRespectTo variableNames: [String],
     in problem: Problem, rules: RuleSet = .embedded
   ) throws {
@@ -51,6 +84,11 @@ public struct Backpropagation: Sendable {
         throw MatcalcError.unsupported(
           "cannot differentiate with respect to '\(name)': it is not an input", nil)
       }
+      if Matcher.isSymmetric(input.expr) && input.type.isSymmetric {
+        throw MatcalcError.unsupported(
+          "'\(name)' is declared symmetric(n): parse the problem for it with "
+            + "parseProblem(_:differentiating:) (every entry independent, as written)", nil)
+      }
       return (name, input.expr)
     }
     var builder = GradientBuilder(problem: problem, rules: rules)
@@ -58,6 +96,8 @@ public struct Backpropagation: Sendable {
       objective, to: variables.map(\.expr), seed: .constant(1), inlining: false)
     var presentation = try Presentation(problem: problem, rules: rules)
     presentation.makeFamiliar(objective)
+    presentation.symmetricAtPoint = try Derivation.symmetricAtPoint(
+      problem, variables.map(\.expr))
     // sum(y) = 1 for a simplex input only when no gradient is taken by it.
     let differentiated = variables.map(\.expr)
     presentation.simplexSums = try Derivation.simplexSums(in: problem, except: nil).filter {
@@ -186,6 +226,7 @@ public struct Backpropagation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
+    let certificate = certificate ?? self.certificate(for: layout)
     let gradients = try laidOut(layout)
     switch format {
     case .markdown:
@@ -305,6 +346,7 @@ public struct Backpropagation: Sendable {
   public func jsonObject(
     certificate: Certificate? = nil, layout: Layout = .standard, steps: Bool = false
   ) throws -> [String: Any] {
+    let certificate = certificate ?? self.certificate(for: layout)
     let gradients = try laidOut(layout)
     let text = MathRenderer(.text)
     let latex = MathRenderer(.latex)
@@ -385,6 +427,7 @@ public struct Backpropagation: Sendable {
   public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
     -> String
   {
+    let certificate = certificate ?? self.certificate(for: layout)
     let renderer = MathRenderer(.latex)
     let of = renderer.name(objectiveName)
     let wrt = variables.map { "$\(renderer.name($0.name))$" }.joined(separator: ", ")
@@ -461,22 +504,38 @@ public struct Backpropagation: Sendable {
 ///   - variables: inputs of the problem.
 ///   - statements: declarations and definitions, as for ``derive(_:wrt:where:order:rules:)``.
 ///   - rules: the rule set; by default the embedded Rules/.
-/// - Returns: the unchecked ``Backpropagation``; call ``Backpropagation/check(points:directions:)``.
-/// - Throws: ``MatcalcError`` for a non-scalar objective or a variable that is not an input;
-///   positions count as for ``derive(_:wrt:where:order:rules:)``.
+/// - Returns: the ``Backpropagation``, checked on numbers (all gradients jointly): its
+///   ``Backpropagation/certificate`` holds the check, and rendering prints it.
+/// - Throws: ``MatcalcError`` for a non-scalar objective or a variable that is not an input,
+///   ``MatcalcError/checkFailed(_:)`` when the gradients do not pass their check; positions
+///   count as for ``derive(_:wrt:where:order:rules:)``.
 ///
 /// ```swift
 /// let b = try derive("x'*A*x", wrt: ["x", "A"], where: "x : vector(n); A : matrix(n, n)")
-/// try b.render(.text)   // "f = xᵀ A x\n∂f/∂x = (A + Aᵀ) x\n∂f/∂A = x xᵀ"
-/// try b.check().passed  // true
+/// b.certificate?.passed  // true
 /// ```
 public func derive(
   _ expression: String, wrt variables: [String], where statements: String = "",
   rules: RuleSet = .embedded
 ) throws -> Backpropagation {
+  try deriveUnchecked(expression, wrt: variables, where: statements, rules: rules).certified()
+}
+
+/// ``derive(_:wrt:where:rules:)`` for several variables without the numeric check (no
+/// ``Backpropagation/certificate``).
+///
+/// - Parameters: as for ``derive(_:wrt:where:rules:)``.
+/// - Returns: the unchecked ``Backpropagation``.
+/// - Throws: ``MatcalcError`` as for ``derive(_:wrt:where:rules:)``, but never
+///   ``MatcalcError/checkFailed(_:)``.
+public func deriveUnchecked(
+  _ expression: String, wrt variables: [String], where statements: String = "",
+  rules: RuleSet = .embedded
+) throws -> Backpropagation {
   try relocatingErrors(statements) {
     try rules.withRaiseRules {
-      let (problem, objective, name) = try parsedObjective(expression, statements)
+      let (problem, objective, name) = try parsedObjective(
+        expression, statements, differentiating: Set(variables))
       return try Backpropagation(
         of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
     }

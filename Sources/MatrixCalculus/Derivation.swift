@@ -58,9 +58,9 @@ public enum Layout: String, Sendable, CaseIterable {
 ///
 /// ```swift
 /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
-/// d.result.description  // "(A + A')*x"
-/// d.resultShape         // ["n"]
-/// try d.check().passed  // true
+/// d.result.description   // "(A + A')*x"
+/// d.resultShape          // ["n"]
+/// d.certificate?.passed  // true: derive checks before it returns
 /// ```
 public struct Derivation: Sendable {
   /// One intermediate adjoint of the backward recursion: `δD = ∂f/∂D`.
@@ -101,8 +101,16 @@ public struct Derivation: Sendable {
   private var sharedForm: Expr?
   /// Whether `result` is the gradient on symmetric matrices (``symmetrized()``).
   public private(set) var isSymmetrized = false
-  /// Every rule that fired, in order.
-  public let steps: [Step]
+  /// Every rule that fired, in order (the record the derivation keeps; ``renderSteps(_:)``
+  /// prints the derivation step by step, as `--steps` does).
+  public let appliedRules: [Step]
+  /// The certificate ``derive(_:wrt:where:order:rules:)`` checked the printed forms with, in
+  /// ``certifiedLayout``; `nil` for a derivation from
+  /// ``deriveUnchecked(_:wrt:where:order:rules:)`` or an initialiser, which is not checked.
+  /// Rendering in that layout prints it.
+  public private(set) var certificate: Certificate?
+  /// The layout ``certificate`` checked.
+  public private(set) var certifiedLayout = Layout.standard
   /// 1 for first derivatives, 2 for second.
   public let order: Int
   /// For a second derivative, the first (the gradient it differentiates).
@@ -119,13 +127,19 @@ public struct Derivation: Sendable {
   /// ```swift
   /// let d = try derive("W*x", wrt: "W", where: "W : matrix(m, n); x : vector(n)")
   /// d.tensor != nil         // true
-  /// try d.render(.text)     // "f = W x\n∂f_i/∂W_kl = δ_ki x_l"
+  /// try d.render(.text)     // "f = W x\n∂f_i/∂W_kl = δ_ki x_l\nchecked: max rel. error …"
   /// d.resultShape           // ["m", "m", "n"]
   /// ```
   public let tensor: TensorDerivative?
   /// For a second derivative with five or six indices: the first derivative (three or four
   /// indices) it differentiates.
   public private(set) var firstTensor: TensorDerivative?
+  /// The first derivative as differentiated again, where it differs from ``firstOrder`` or
+  /// ``firstTensor``: those are printed at a symmetric point (S⁻ᵀ as S⁻¹), which is exact for
+  /// their values but not for their derivative along every entry, which the certificate
+  /// compares the second derivative with.
+  private var exactFirstOrder: Expr?
+  private var exactFirstTensor: TensorDerivative?
 
   /// Derives `∂objective/∂variable` over `problem`.
   ///
@@ -161,12 +175,19 @@ public struct Derivation: Sendable {
           + "definition of the problem (\(known))", nil)
     }
     let variable = input.expr
+    if Matcher.isSymmetric(variable) && input.type.isSymmetric {
+      // Typed symmetric, Sᵀ would already be S in the objective: not f as written.
+      throw MatcalcError.unsupported(
+        "'\(variableName)' is declared symmetric(n): parse the problem for it with "
+          + "parseProblem(_:differentiating:) (every entry independent, as written)", nil)
+    }
     let variableRank = Self.rank(of: input.type)
     let objectiveRank = Self.rank(of: objective.shape)
     var builder = GradientBuilder(problem: problem, rules: rules)
     var presentation = try Presentation(problem: problem, rules: rules)
     presentation.makeFamiliar(objective)
     presentation.simplexSums = try Self.simplexSums(in: problem, except: variable)
+    presentation.symmetricAtPoint = try Self.symmetricAtPoint(problem, [variable])
     self.problem = problem
     self.rules = rules
     self.objective = objective
@@ -216,6 +237,7 @@ public struct Derivation: Sendable {
         let first = try Self.firstDerivative(
           of: objective, withRespectTo: variable, builder: &builder, presentation: &presentation)
         firstOrder = try presentation.presented(first)
+        if !presentation.symmetricAtPoint.isEmpty { exactFirstOrder = first }
         function = first
       } else {
         firstOrder = nil
@@ -226,12 +248,12 @@ public struct Derivation: Sendable {
       tensor = try Self.tensorDerivative(
         of: function, withRespectTo: variable, in: problem, rules: rules
       )
-      .tensor.mappingExpressions { try presentation.folded($0) }
+      .tensor.mappingExpressions { try presentation.atPoint(try presentation.folded($0)) }
       result = function
       named = function
       intermediates = []
       resultRank = Self.rank(of: function.shape) + variableRank
-      steps = builder.simplifier.steps + builder.accumulation.steps
+      appliedRules = builder.simplifier.steps + builder.accumulation.steps
       return
     case (2, 1, 2), (2, 2, 1...2):
       // Five or six indices: the first derivative in index form (three or four indices),
@@ -244,13 +266,16 @@ public struct Derivation: Sendable {
       tensor = try TensorDerivative(
         indexTerms: try second.derivative(of: firstTerms), functionShape: objective.shape,
         variableShape: variable.shape, secondVariableShape: variable.shape
-      ).mappingExpressions { try presentation.folded($0) }
-      firstTensor = try first.mappingExpressions { try presentation.folded($0) }
+      ).mappingExpressions { try presentation.atPoint(try presentation.folded($0)) }
+      firstTensor = try first.mappingExpressions {
+        try presentation.atPoint(try presentation.folded($0))
+      }
+      if !presentation.symmetricAtPoint.isEmpty { exactFirstTensor = first }
       result = objective
       named = objective
       intermediates = []
       resultRank = objectiveRank + 2 * variableRank
-      steps = builder.simplifier.steps + builder.accumulation.steps
+      appliedRules = builder.simplifier.steps + builder.accumulation.steps
       return
     default:
       let what = order == 2 ? "second derivatives (--order 2)" : "derivatives"
@@ -260,7 +285,7 @@ public struct Derivation: Sendable {
           + "\(objectiveRank + order * variableRank)-index result; up to 6 are built) is not "
           + "built yet", nil)
     }
-    steps = builder.simplifier.steps + builder.accumulation.steps
+    appliedRules = builder.simplifier.steps + builder.accumulation.steps
     if order == 1 && objective.isScalar { try nameSharedSubexpressions() }
   }
 
@@ -292,6 +317,19 @@ public struct Derivation: Sendable {
     }
     let variableAxes = axes(variable.shape)
     return axes(objective.shape) + Array(repeating: variableAxes, count: order).flatMap { $0 }
+  }
+
+  /// Each of `variables` declared `symmetric(n)` and typed with every entry independent →
+  /// the same name typed symmetric: the derivative is evaluated at symmetric points.
+  static func symmetricAtPoint(_ problem: Problem, _ variables: [Expr]) throws -> [Expr: Expr] {
+    var map: [Expr: Expr] = [:]
+    for input in problem.inputs where input.type.isSymmetric && variables.contains(input.expr) {
+      guard case .variable(let name, let shape, symmetric: false) = input.expr.node else {
+        continue
+      }
+      map[input.expr] = try Expr.variable(name, shape, symmetric: true)
+    }
+    return map
   }
 
   /// `sum(y) → 1` for each input declared `simplex(n)` other than `variable`.
@@ -512,8 +550,7 @@ public struct Derivation: Sendable {
 
   /// Whether the variable is declared `symmetric(n)`.
   public var isSymmetricVariable: Bool {
-    if case .variable(_, _, true) = variable.node { return true }
-    return false
+    problem.inputs.contains { $0.expr == variable && $0.type.isSymmetric }
   }
 
   /// For a symmetric variable, the gradient on the space of symmetric matrices (The Matrix
@@ -539,6 +576,7 @@ public struct Derivation: Sendable {
   ///   derivative a first-order gradient of a scalar.
   public func symmetrized() throws -> Derivation {
     var copy = self
+    copy.certificate = nil  // a new result: checked anew when this one was
     copy.result = try symmetricGradient()
     copy.named = copy.result
     copy.intermediates = []
@@ -556,7 +594,7 @@ public struct Derivation: Sendable {
       copy.sharedForm = try twice - diagonal
       copy.shared = shared + [Intermediate(name: spelling, variable: g, value: shown)]
     }
-    return copy
+    return certificate == nil ? copy : try copy.certified(layout: certifiedLayout)
   }
 
   /// A gradient printed in more tokens than this is named in ``symmetrized()`` (`x*x'` and
@@ -581,6 +619,15 @@ public struct Derivation: Sendable {
   static let symmetricConvention =
     "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
     + "point (--symmetric-gradient gives the Cookbook's G + Gᵀ − diag(G))"
+
+  /// ``symmetricConvention``, naming `--symmetric-gradient` only where it applies (the
+  /// gradient of a scalar).
+  var symmetricConventionLine: String {
+    tensor == nil && order == 1 && objective.isScalar
+      ? Self.symmetricConvention
+      : "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
+        + "point"
+  }
 
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
   /// layout transposes Jacobians; the standard one is the result as derived.
@@ -690,11 +737,45 @@ public struct Derivation: Sendable {
     let value =
       objective.isScalar
       ? try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: try checkable(printed), in: problem,
+        of: objective, withRespectTo: try checkedVariable, gradient: try checkable(printed),
+        in: problem,
         intermediates: shared.asDefinitions, points: points)
       : try checkMatrixForm(printed, of: objective, points: points)
     return !value.passed || value.maxRelativeError > certificate.maxRelativeError
       ? value : certificate
+  }
+
+  /// The derivation with its ``certificate``: ``check(points:layout:)`` run and passed.
+  ///
+  /// - Parameters:
+  ///   - points: how many size draws to check at.
+  ///   - layout: the layout whose printed form is checked.
+  /// - Returns: this derivation, its certificate stored (rendering in `layout` prints it).
+  /// - Throws: ``MatcalcError/checkFailed(_:)`` when the formula does not pass, naming the
+  ///   worst entry; ``MatcalcError`` when nothing can be evaluated.
+  ///
+  /// ```swift
+  /// let d = try deriveUnchecked("logdet(X)", wrt: "X", where: "X : matrix(n, n)")
+  /// try d.certified().certificate?.passed  // true
+  /// ```
+  public func certified(points: Int = 2, layout: Layout = .standard) throws -> Derivation {
+    let result = try check(points: points, layout: layout)
+    guard result.passed else {
+      throw MatcalcError.checkFailed(
+        "∂\(objectiveName)/∂\(variableName): "
+          + (result.failure
+            ?? "max rel. error \(result.maxRelativeError) at \(result.worstEntry)")
+          + "; the formula is not returned")
+    }
+    var copy = self
+    copy.certificate = result
+    copy.certifiedLayout = layout
+    return copy
+  }
+
+  /// ``certificate`` when it checked `layout`.
+  func certificate(for layout: Layout) -> Certificate? {
+    layout == certifiedLayout ? certificate : nil
   }
 
   /// ``check(points:layout:)`` of the forms printed in the standard layout.
@@ -706,14 +787,14 @@ public struct Derivation: Sendable {
       ) { evaluator in try firstTensor.jacobian(&evaluator) }
       let second = try Checker.checkJacobian(
         values: { evaluator in
-          let value = try firstTensor.jacobian(&evaluator)
+          let value = try (exactFirstTensor ?? firstTensor).jacobian(&evaluator)
           return Tensor(rows: value.count, cols: 1, storage: value.storage)
         }, requiring: objective, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
       return !first.passed || first.maxRelativeError > second.maxRelativeError ? first : second
     }
     if let tensor {
-      let function = firstOrder ?? objective
+      let function = exactFirstOrder ?? firstOrder ?? objective
       var value = try Checker.checkJacobian(
         of: function, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
@@ -737,13 +818,15 @@ public struct Derivation: Sendable {
     }
     if !objective.isScalar { return try checkMatrixForm(result, of: objective, points: points) }
     var certificate = try Checker.checkGradient(
-      of: objective, withRespectTo: variable, gradient: try checkable(result), in: problem,
+      of: objective, withRespectTo: try checkedVariable, gradient: try checkable(result),
+      in: problem,
       points: points)
     // The backward recursion and the formula over the shared names, as printed.
     for (formula, names) in [(named, intermediates), (shown, shared)]
     where !names.isEmpty && certificate.passed {
       let printed = try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: try checkable(formula), in: problem,
+        of: objective, withRespectTo: try checkedVariable, gradient: try checkable(formula),
+        in: problem,
         intermediates: names.asDefinitions, points: points)
       if !printed.passed || printed.maxRelativeError > certificate.maxRelativeError {
         certificate = printed
@@ -756,6 +839,18 @@ public struct Derivation: Sendable {
   /// itself, or for the gradient on symmetric matrices Gₛ = G + Gᵀ − diag(diag(G)) (printed
   /// 2G − diag(diag(G)) for a symmetric G), ½ (Gₛ + diag(diag(Gₛ))) = ½ (G + Gᵀ), whose
   /// Σ ½ (G + Gᵀ) ⊙ V is Σ G ⊙ V for every symmetric V.
+  /// The variable the gradient is checked by: the gradient on symmetric matrices along
+  /// symmetric directions only (the variable typed symmetric), every other one along every
+  /// entry.
+  private var checkedVariable: Expr {
+    get throws {
+      guard isSymmetrized, case .variable(let name, let shape, _) = variable.node else {
+        return variable
+      }
+      return try Expr.variable(name, shape, symmetric: true)
+    }
+  }
+
   private func checkable(_ formula: Expr) throws -> Expr {
     guard isSymmetrized else { return formula }
     let diagonal = try Expr.call(.diag, try Expr.call(.diagonal, formula))
@@ -908,6 +1003,7 @@ public struct Derivation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
+    let certificate = certificate ?? self.certificate(for: layout)
     switch format {
     case .text:
       let renderer = MathRenderer(.text)
@@ -920,8 +1016,8 @@ public struct Derivation: Sendable {
       lines += try differentialLines(renderer).map { "  " + $0 }
       if isSymmetrized {
         lines.append("  " + Self.symmetrizedConvention)
-      } else if isSymmetricVariable && tensor == nil {
-        lines.append("  " + Self.symmetricConvention)
+      } else if isSymmetricVariable {
+        lines.append("  " + symmetricConventionLine)
       }
       let used = whereList(renderer)
       if !used.isEmpty { lines.append("  where " + used.joined(separator: ", ")) }
@@ -1035,6 +1131,7 @@ public struct Derivation: Sendable {
   )
     throws -> [String: Any]
   {
+    let certificate = certificate ?? self.certificate(for: layout)
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variableName,
@@ -1062,7 +1159,7 @@ public struct Derivation: Sendable {
           "latex": MathRenderer(.latex).render($0.value), "plain": $0.value.description,
         ]
       },
-      "rules": Self.distinct(self.steps.map(\.rule)),
+      "rules": Self.distinct(self.appliedRules.map(\.rule)),
     ]
     let (text, latex) = (MathRenderer(.text), MathRenderer(.latex))
     if problem.expr(named: objectiveName) == nil {
@@ -1132,14 +1229,15 @@ public struct Derivation: Sendable {
   public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
     -> String
   {
-    try LatexDocument(derivation: self).section(certificate: certificate, layout: layout)
+    try LatexDocument(derivation: self).section(
+      certificate: certificate ?? self.certificate(for: layout), layout: layout)
   }
 
   /// ``renderSteps(_:)`` for Markdown: a paragraph per step, `$$` display math, the rules.
   private func markdownSteps() throws -> [String] {
     var blocks = IndexSteps.markdown(fromLatex: try renderSteps(.latex))
     var seen = Set<String>()
-    let rules = steps.map(\.rule).filter { seen.insert($0).inserted }
+    let rules = appliedRules.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
       blocks.append(
         "Rules applied: " + rules.map { "`\($0)`" }.joined(separator: ", ")
@@ -1178,9 +1276,26 @@ extension [Derivation.Intermediate] {
 /// problem.definitions.map(\.body.description)  // ["sum(W*x)"]
 /// ```
 public func parseProblem(_ source: String) throws -> Problem {
+  try parseProblem(source, differentiating: [])
+}
+
+/// Parses problem text for derivatives by `variables`: an input among them declared
+/// `symmetric(n)` is typed with every entry independent (`Sᵀ` kept as written), so that its
+/// derivative is that of f as written, evaluated at a symmetric point; the certificate still
+/// draws it symmetric. A goal by a symmetric input needs the problem parsed this way.
+///
+/// - Parameters:
+///   - source: statements separated by newlines or `;`.
+///   - variables: the names derivatives will be taken by.
+/// - Returns: the type-checked ``Problem``.
+/// - Throws: ``MatcalcError`` with the position of the first problem, counted in `source`.
+public func parseProblem(_ source: String, differentiating variables: Set<String>) throws
+  -> Problem
+{
   var parser = try Parser(source)
   let statements = try parser.statements()
   var checker = TypeChecker(source: source)
+  checker.generalSymmetric = variables
   checker.raiseIndexDefinition = IndexDefinitionRaiser.raise
   try checker.check(statements)
   return checker.problem
@@ -1212,8 +1327,10 @@ public func parseProblem(_ source: String) throws -> Problem {
 ///     more than six indices, throw ``MatcalcError/unsupported(_:_:)``.
 ///   - statements: declarations and definitions, separated by `;` or newlines.
 ///   - rules: the rule set; by default the embedded Rules/.
-/// - Returns: the unchecked ``Derivation``; call ``Derivation/check(points:)``.
-/// - Throws: ``MatcalcError``. Its position counts in the text it falls in:
+/// - Returns: the ``Derivation``, checked on numbers: its ``Derivation/certificate`` holds
+///   the check, and rendering prints it.
+/// - Throws: ``MatcalcError``; ``MatcalcError/checkFailed(_:)`` when the formula does not
+///   pass its check (nothing wrong is returned). Its position counts in the text it falls in:
 ///   ``SourceRange/Part/expression`` (line 1 is the expression's first line) or
 ///   ``SourceRange/Part/statements``; ``MatcalcError/rendered(expression:statements:)``
 ///   prints that line with a caret.
@@ -1221,9 +1338,31 @@ public func derive(
   _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
   rules: RuleSet = .embedded
 ) throws -> Derivation {
+  try deriveUnchecked(expression, wrt: wrt, where: statements, order: order, rules: rules)
+    .certified()
+}
+
+/// ``derive(_:wrt:where:order:rules:)`` without the numeric check: the derivation has no
+/// ``Derivation/certificate`` and nothing about it has been verified. For tools that check
+/// later (``Derivation/certified(points:layout:)``) or time the symbolic work alone.
+///
+/// - Parameters: as for ``derive(_:wrt:where:order:rules:)``.
+/// - Returns: the unchecked ``Derivation``.
+/// - Throws: ``MatcalcError``, positions as for ``derive(_:wrt:where:order:rules:)``.
+///
+/// ```swift
+/// let d = try deriveUnchecked("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+/// d.certificate == nil     // true
+/// try d.check().passed     // true
+/// ```
+public func deriveUnchecked(
+  _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
+  rules: RuleSet = .embedded
+) throws -> Derivation {
   try relocatingErrors(statements) {
     try rules.withRaiseRules {
-      let (problem, objective, name) = try parsedObjective(expression, statements)
+      let (problem, objective, name) = try parsedObjective(
+        expression, statements, differentiating: [wrt])
       return try Derivation(
         of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
     }
@@ -1242,14 +1381,15 @@ func relocatingErrors<T>(_ statements: String, _ body: () throws -> T) throws ->
 
 /// The problem of `statements` with `expression` typed in it: the problem, the objective,
 /// and the objective's display name (the expression itself if it is a name, else `f`).
-func parsedObjective(_ expression: String, _ statements: String) throws
-  -> (Problem, Expr, String)
-{
+func parsedObjective(
+  _ expression: String, _ statements: String, differentiating variables: Set<String> = []
+) throws -> (Problem, Expr, String) {
   var whereParser = try Parser(statements)
   let parsedStatements = try whereParser.statements()
   var expressionParser = try Parser(expression, firstLine: whereParser.lastLine + 1)
   let objectiveSyntax = try expressionParser.singleExpression()
   var checker = TypeChecker(statements: statements, objective: expression)
+  checker.generalSymmetric = variables
   checker.raiseIndexDefinition = IndexDefinitionRaiser.raise
   guard let objective = try checker.check(parsedStatements, objective: objectiveSyntax) else {
     throw MatcalcError.internalError("no objective")

@@ -138,7 +138,7 @@ private func markdownMath(_ text: String) -> [String] {
 /// Every format with every option, on each problem: JSON is one document, NumPy evaluates
 /// to finite numbers of the right count, LaTeX is ASCII and compiles with pdflatex — or the
 /// run exits non-zero with a message naming the option.
-@Test(arguments: FormatProblem.all)
+@Test(.needs(.numpy, .pdflatex), arguments: FormatProblem.all)
 func everyFormatWithEveryOption(_ problem: FormatProblem) throws {
   let formats: [(name: String, arguments: [String])] = [
     ("text", ["--format", "text"]), ("latex", ["--format", "latex"]),

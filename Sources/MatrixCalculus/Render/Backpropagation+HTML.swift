@@ -14,8 +14,9 @@ extension Backpropagation {
   /// (each under `<details>`; the steps folded unless `steps` is set).
   ///
   /// - Parameters:
-  ///   - certificate: the result of ``check(points:directions:layout:)``; `nil` says it was
-  ///     not checked.
+  ///   - certificate: the result of ``check(points:directions:layout:)``; by default
+  ///     ``certificate`` when it checked `layout`; with neither, the page says it was not
+  ///     checked.
   ///   - layout: the layout convention.
   ///   - steps: unfold the steps.
   ///   - sizes: the sizes the Python function is planned for.
@@ -30,6 +31,7 @@ extension Backpropagation {
     let f = mathML.name(objectiveName)
     let equals = MathMLRenderer.mo("=")
     func equation(_ parts: String...) -> String { HTMLPage.display(MathMLRenderer.row(parts)) }
+    let certificate = certificate ?? self.certificate(for: layout)
     var html = ["<section>"]
     let names = variables.map { HTMLPage.inline(mathML.name($0.name)) }
     html.append(

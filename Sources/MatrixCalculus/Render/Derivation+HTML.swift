@@ -25,7 +25,8 @@ extension Derivation {
   /// folded unless `steps` is set.
   ///
   /// - Parameters:
-  ///   - certificate: the result of ``check(points:layout:)``; `nil` says it was not checked.
+  ///   - certificate: the result of ``check(points:layout:)``; by default ``certificate`` when
+  ///     it checked `layout`; with neither, the page says it was not checked.
   ///   - layout: the layout convention.
   ///   - steps: unfold the steps (and fail if they cannot be rendered).
   ///   - sizes: the sizes the Python function is planned for.
@@ -42,6 +43,7 @@ extension Derivation {
       HTMLPage.display(MathMLRenderer.row(parts))
     }
     let equals = MathMLRenderer.mo("=")
+    let certificate = certificate ?? self.certificate(for: layout)
     var html = ["<section>"]
     let kind = order == 2 ? "Second derivative" : "Derivative"
     html.append(
@@ -124,7 +126,7 @@ extension Derivation {
     }
     var content = HTMLPage.steps(fromLatex: latexSteps)
     var seen = Set<String>()
-    let rules = steps.map(\.rule).filter { seen.insert($0).inserted }
+    let rules = appliedRules.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
       content.append(
         "<p class=\"note\">Rules applied: "

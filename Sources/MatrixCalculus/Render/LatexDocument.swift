@@ -138,7 +138,7 @@ public struct LatexDocument {
       lines.append(entrySteps)
     }
     var seen = Set<String>()
-    let rules = derivation.steps.map(\.rule).filter { seen.insert($0).inserted }
+    let rules = derivation.appliedRules.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
       // Ragged right: rule names in typewriter type do not hyphenate.
       lines.append(

@@ -74,7 +74,7 @@ extension TensorDerivative {
   /// Mᵀ for display, simplified: (A⁻¹)ᵀ as A⁻ᵀ, (A + Aᵀ)ᵀ as A + Aᵀ, (VᵀV)ᵀ as VᵀV.
   private static func transposed(_ e: Expr) throws -> Expr {
     var simplifier = Simplifier(rules: .embedded)
-    return try simplifier.simplified(try Expr.transpose(e))
+    return try simplifier.simplified(try e.transposedForm())
   }
 
   /// Reads a term as a matrix differential, or nil when it has another form.
@@ -90,7 +90,8 @@ extension TensorDerivative {
           return (true, e)
         case .entry(let e, let row, let col) where row == b && col == a:
           factors.remove(at: position)
-          return (true, try Expr.transpose(e))
+          // As the formulas spell it: (S⁻¹)ᵀ of a symmetric S is S⁻¹.
+          return (true, try e.transposedForm())
         case .delta(let x, let y) where (x == a && y == b) || (x == b && y == a):
           factors.remove(at: position)
           return (true, nil)

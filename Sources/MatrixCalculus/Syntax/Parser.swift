@@ -326,8 +326,10 @@ struct Parser {
       _ = advance()
       let inner = try expression()
       let line = token.range.line - linesBefore
-      _ = try expect(.closeParenthesis, "to close '(' at \(line):\(token.range.column)")
-      return inner
+      let close = try expect(.closeParenthesis, "to close '(' at \(line):\(token.range.column)")
+      // The parentheses belong to the expression's source: a message quotes `(X*w - y)^2`,
+      // not `X*w - y)^2` (a range spans one line, so across lines it keeps what it can).
+      return SyntaxExpr(inner.kind, token.range.joined(inner.range).joined(close.range))
     default:
       throw MatcalcError.syntax("expected an expression, found '\(token.text)'", token.range)
     }

@@ -62,6 +62,14 @@ public enum TypeSpec: Hashable, Sendable {
   case elementwise
 }
 
+extension TypeSpec {
+  /// Whether the type is `symmetric(n)`.
+  var isSymmetric: Bool {
+    if case .symmetric = self { return true }
+    return false
+  }
+}
+
 extension TypeSpec: CustomStringConvertible {
   /// The type as written in a declaration: `scalar`, `vector(n)`, `matrix(m, n)`.
   public var description: String {

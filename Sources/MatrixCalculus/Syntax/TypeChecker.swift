@@ -65,6 +65,11 @@ struct TypeChecker {
         -> Expr
     )?
 
+  /// Inputs declared `symmetric(n)` that are typed as general square matrices (every entry
+  /// independent, `Sᵀ` kept as written): the variables a derivative is taken by, which is then
+  /// that of f as written, evaluated at a symmetric point (shared/LANGUAGE.md, issue 23).
+  var generalSymmetric: Set<String> = []
+
   init(source: String) {
     statementsText = source
     objectiveText = nil
@@ -87,6 +92,7 @@ struct TypeChecker {
     checker.allowsInference = allowsInference
     checker.allowsDifferentials = allowsDifferentials
     checker.raiseIndexDefinition = raiseIndexDefinition
+    checker.generalSymmetric = generalSymmetric
     return checker
   }
 
@@ -113,6 +119,22 @@ struct TypeChecker {
     var text = String.UnicodeScalarView()
     text.append(contentsOf: line[start..<end])
     return String(text)
+  }
+
+  /// What `A^k` of a non-square A was likely meant as: the element-wise power `A.^k` and, for
+  /// k = 2, the squared norm `norm2(A)^2` (`(X*w - y)^2` written for a sum of squares).
+  func powerHint(base a: SyntaxExpr, exponent b: SyntaxExpr, _ exponent: Expr) -> String {
+    let base = text(a.range)
+    let power = text(b.range)
+    // A parenthesised base is quoted with its parentheses; the norm takes what is inside.
+    let inner =
+      base.count >= 2 && base.hasPrefix("(") && base.hasSuffix(")")
+      ? String(base.dropFirst().dropLast()) : base
+    guard exponent.constantValue == 2 else {
+      return "; for the element-wise power write \(base).^\(power)"
+    }
+    return "; for the element-wise square write \(base).^2, for the squared norm "
+      + "norm2(\(inner))^2"
   }
 
   // MARK: - Statements
@@ -142,6 +164,33 @@ struct TypeChecker {
         if declared.updateValue(Declared(type: type, terms: terms), forKey: name) != nil {
           throw MatcalcError.syntax("'\(name)' is declared twice", range)
         }
+      }
+    }
+    try requireDimensionsApartFromValues(statements)
+  }
+
+  /// A name is a value or a dimension, not both: with `d : scalar` and `W : matrix(d, n)`,
+  /// `d` in an expression would be the scalar while W's size is another d. The error is at
+  /// the value's statement and names the declaration that uses it as a dimension.
+  private func requireDimensionsApartFromValues(_ statements: [Statement]) throws {
+    var values: [String: (what: String, range: SourceRange)] = [:]
+    for statement in statements {
+      switch statement {
+      case .declaration(let name, let type, let range):
+        if values[name] == nil { values[name] = ("declared as \(type)", range) }
+      case .definition(let name, _, let range), .indexDefinition(let name, _, _, let range):
+        if values[name] == nil { values[name] = ("defined", range) }
+      case .goal: continue
+      }
+    }
+    for statement in statements {
+      guard case .declaration(let owner, let type, let ownerRange) = statement else { continue }
+      for symbol in Self.dimensionSymbols(type) {
+        guard let value = values[symbol] else { continue }
+        throw MatcalcError.syntax(
+          "'\(symbol)' is \(value.what) here and used as a dimension in '\(owner) : \(type)' at "
+            + "\(ownerRange.line):\(ownerRange.column); a name is a value or a dimension, not "
+            + "both: rename one of them", value.range)
       }
     }
   }
@@ -212,6 +261,10 @@ struct TypeChecker {
     if let objective { _ = try infer(objective) }
     guard !inferredOrder.isEmpty else { return }
     var used = Set(declared.values.flatMap { Self.dimensionSymbols($0.type) })
+    // A fresh dimension is named apart from every value too (`n : scalar` keeps n a value).
+    used.formUnion(declared.entries.map(\.name))
+    used.formUnion(definedShapes.entries.map(\.name))
+    used.formUnion(inferredOrder)
     var fresh = ["n", "m", "p", "q", "r", "s", "k", "l"].makeIterator()
     func nextSymbol() -> Dim {
       while let candidate = fresh.next() {
@@ -555,7 +608,9 @@ struct TypeChecker {
         allowsInference
       {
         var base = text(a.range)
-        if case .name = a.kind {} else { base = "(\(base))" }
+        // A parenthesised base is quoted with its parentheses already.
+        let parenthesised = base.hasPrefix("(") && base.hasSuffix(")")
+        if case .name = a.kind {} else if !parenthesised { base = "(\(base))" }
         throw MatcalcError.syntax("\(base)^T: write \(base)' for the transpose", node.range)
       }
       let left = try infer(a)
@@ -771,7 +826,11 @@ struct TypeChecker {
     case .symmetric(let d): shape = Shape(d, d)
     }
     let isSymmetric: Bool
-    if case .symmetric = type { isSymmetric = true } else { isSymmetric = false }
+    if case .symmetric = type {
+      isSymmetric = !generalSymmetric.contains(name)
+    } else {
+      isSymmetric = false
+    }
     let variable = try Expr.variable(name, shape, symmetric: isSymmetric)
     problem.addInput(name, variable, type)
   }
@@ -888,7 +947,7 @@ struct TypeChecker {
         guard left.shape.isSquare else {
           throw MatcalcError.shapeMismatch(
             "\(text(node.range)): matrix power needs a square matrix, but \(text(a.range)) is "
-              + describe(left.shape), node.range)
+              + describe(left.shape) + powerHint(base: a, exponent: b, right), node.range)
         }
         guard let k = right.constantValue, k == k.rounded(), abs(k) <= 64 else {
           throw MatcalcError.unsupported(
