@@ -156,6 +156,11 @@ struct TypeChecker {
   /// Records the declarations, each with the terms of its shape.
   private mutating func declare(_ statements: [Statement]) throws {
     for statement in statements {
+      if case .function(let name, let parameters, let body, let range) = statement {
+        try defineFunction(name, parameters, body, range)
+      }
+    }
+    for statement in statements {
       if case .declaration(let name, let type, let range) = statement {
         if Self.reserved[name] != nil || (allowsDifferentials && name == "d") {
           throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
@@ -180,6 +185,8 @@ struct TypeChecker {
         if values[name] == nil { values[name] = ("declared as \(type)", range) }
       case .definition(let name, _, let range), .indexDefinition(let name, _, _, let range):
         if values[name] == nil { values[name] = ("defined", range) }
+      case .function(let name, _, _, let range):
+        if values[name] == nil { values[name] = ("defined as a function", range) }
       case .goal: continue
       }
     }
@@ -193,6 +200,62 @@ struct TypeChecker {
             + "both: rename one of them", value.range)
       }
     }
+  }
+
+  /// `name(t) = body`: a function applied entry by entry, defined by its meaning. The body is
+  /// checked on its own, over its parameters (scalars, local to it: they may reuse names of
+  /// the problem) and the functions defined before it, and must be a scalar.
+  private mutating func defineFunction(
+    _ name: String, _ parameters: [(name: String, range: SourceRange)], _ body: SyntaxExpr,
+    _ range: SourceRange
+  ) throws {
+    if Self.reserved[name] != nil || Self.isConstantMatrix(name) || name == "d" {
+      throw MatcalcError.syntax(
+        "'\(name)' is a built-in function; a function defined here needs a name of its own",
+        range)
+    }
+    if problem.operations[name] != nil {
+      throw MatcalcError.syntax("the function '\(name)' is defined twice", range)
+    }
+    var seen = Set<String>()
+    for parameter in parameters where !seen.insert(parameter.name).inserted {
+      throw MatcalcError.syntax(
+        "'\(parameter.name)' is a parameter of '\(name)' twice", parameter.range)
+    }
+    if parameters.count > 1 {
+      throw MatcalcError.unsupported(
+        "functions of several parameters are not built yet; '\(name)' takes one, applied entry "
+          + "by entry", parameters[1].range)
+    }
+    if let call = body.firstCall(of: name) {
+      throw MatcalcError.syntax(
+        "'\(name)' calls itself: a function is defined by its parameters and the functions "
+          + "defined before it", call)
+    }
+    var checker = TypeChecker(statements: statementsText, objective: objectiveText)
+    checker.allowsInference = false
+    checker.problem.functions = problem.functions
+    checker.problem.operations = problem.operations
+    for (known, _) in problem.operations {
+      checker.declared[known] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
+    }
+    let declarations = parameters.map {
+      Statement.declaration(name: $0.name, type: .scalar, range: $0.range)
+    }
+    guard let meaning = try checker.check(declarations, objective: body),
+      let parameter = checker.problem.expr(named: parameters[0].name)
+    else {
+      throw MatcalcError.internalError("the function \(name) has no meaning")
+    }
+    guard meaning.isScalar else {
+      throw MatcalcError.shapeMismatch(
+        "\(text(body.range)): the body of '\(name)' is \(describe(meaning.shape)); a function "
+          + "applied entry by entry is a scalar formula of its parameters", body.range)
+    }
+    let operation = ElementwiseOperation(name: name, parameter: parameter, body: meaning)
+    problem.operations[name] = operation
+    problem.functions[name] = .elementwise
+    declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
   }
 
   /// A three-index definition's indices and right side, by its name.
@@ -222,7 +285,9 @@ struct TypeChecker {
           .init(
             name: name, indices: indices, body: body, isIndexFormula: true,
             ranges: indexRanges(of: name)))
-      case .declaration, .goal: continue
+      case .function(let name, let parameters, let body, _):
+        result.functions[name] = (parameters.map(\.name), body)
+      case .declaration, .goal, .function: continue
       }
     }
     if let objective, let typed { result.objective = (objective, typed) }
@@ -246,7 +311,7 @@ struct TypeChecker {
   private mutating func inferShapes(_ statements: [Statement], objective: SyntaxExpr?) throws {
     for statement in statements {
       switch statement {
-      case .declaration, .goal: continue
+      case .declaration, .goal, .function: continue
       case .definition(let name, let body, let range) where !body.usesIndexNotation:
         definedShapes[name] = try infer(body)
         try requireDefinedBeforeUse(name, range)
@@ -316,7 +381,7 @@ struct TypeChecker {
         case .definition(_, let body, _):
           collectUses(body, &uses, products: !body.usesIndexNotation)
         case .indexDefinition(_, _, let body, _): collectUses(body, &uses, products: false)
-        case .declaration, .goal: continue
+        case .declaration, .goal, .function: continue
         }
       }
       if let objective { collectUses(objective, &uses, products: true) }
@@ -781,7 +846,7 @@ struct TypeChecker {
     }
     for statement in statements {
       switch statement {
-      case .declaration: continue
+      case .declaration, .function: continue
       case .definition(let name, let body, let range) where !body.usesIndexNotation:
         try define(name, try expression(body), range)
       case .definition(let name, let body, let range):
@@ -973,8 +1038,9 @@ struct TypeChecker {
       }
       let argument = try expression(arguments[0])
       if let type = problem.functions[name] {
-        return try Expr.make(
-          type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
+        if type == .function { return try Expr.make(.opaque(name, argument)) }
+        let operation = problem.operations[name] ?? ElementwiseOperation(opaque: name)
+        return try Expr.make(.mapped(operation, 0, argument))
       }
       if allowsDifferentials && name == "d" { return try Expr.make(.differential(argument)) }
       guard var function = Self.functions[name], function != .diagonal else {
