@@ -30,8 +30,11 @@ public struct Problem: Sendable {
   /// Opaque functions (`function` or `elementwise`) and functions defined by their meaning
   /// (`elementwise`) by name.
   public internal(set) var functions: [String: TypeSpec] = [:]
-  /// The functions defined by their meaning (`sp(t) = log(1 + exp(t))`), by name.
+  /// The functions defined by their meaning (`sp(t) = log(1 + exp(t))`), by name: those of
+  /// Rules/functions.rules and the problem's own.
   public internal(set) var operations: [String: ElementwiseOperation] = [:]
+  /// The names of the functions the problem itself defines, in order.
+  public internal(set) var definedFunctions: [String] = []
   /// Definitions in the order written; each may use the ones before it.
   public private(set) var definitions: [Definition] = []
   /// Goals of a problem file.

@@ -43,6 +43,10 @@ struct TypeChecker {
   var allowsInference = true
   /// Rules may write `d(E)`.
   var allowsDifferentials = false
+  /// Whether the functions of Rules/functions.rules are known (not while reading that file).
+  var loadsFunctionRules = true
+  /// Those functions, by name, once loaded.
+  private var builtinOperations: [String: ElementwiseOperation] = [:]
   private var firstConflict: MatcalcError?
   /// Inferred names read as scalar coefficients (see ``readCoefficientsAsScalars``).
   private var coefficients: Set<String> = []
@@ -143,6 +147,7 @@ struct TypeChecker {
   /// `matcalc derive`), which takes part in inference; returns that expression typed.
   @discardableResult
   mutating func check(_ statements: [Statement], objective: SyntaxExpr? = nil) throws -> Expr? {
+    if loadsFunctionRules { try loadFunctionRules() }
     try declare(statements)
     try inferShapes(statements, objective: objective)
     try readCoefficientsAsScalars(statements, objective: objective)
@@ -162,6 +167,14 @@ struct TypeChecker {
     }
     for statement in statements {
       if case .declaration(let name, let type, let range) = statement {
+        if builtinOperations[name] != nil {
+          throw MatcalcError.syntax(
+            "'\(name)' is a built-in function and cannot be declared", range)
+        }
+        if problem.operations[name] != nil {
+          throw MatcalcError.syntax(
+            "'\(name)' is a function defined in this problem and cannot also be declared", range)
+        }
         if Self.reserved[name] != nil || (allowsDifferentials && name == "d") {
           throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
         }
@@ -202,6 +215,17 @@ struct TypeChecker {
     }
   }
 
+  /// The functions of Rules/functions.rules (and an added functions.rules), known as if
+  /// defined first.
+  private mutating func loadFunctionRules() throws {
+    let loaded = try FunctionRules.current()
+    builtinOperations = loaded.operations
+    for (name, operation) in loaded.operations {
+      problem.operations[name] = operation
+      declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
+    }
+  }
+
   /// `name(t) = body`: a function applied entry by entry, defined by its meaning. The body is
   /// checked on its own, over its parameters (scalars, local to it: they may reuse names of
   /// the problem) and the functions defined before it, and must be a scalar.
@@ -213,6 +237,11 @@ struct TypeChecker {
       throw MatcalcError.syntax(
         "'\(name)' is a built-in function; a function defined here needs a name of its own",
         range)
+    }
+    if builtinOperations[name] != nil {
+      throw MatcalcError.syntax(
+        "'\(name)' is a built-in function (Rules/functions.rules); a function defined here needs "
+          + "a name of its own", range)
     }
     if problem.operations[name] != nil {
       throw MatcalcError.syntax("the function '\(name)' is defined twice", range)
@@ -234,7 +263,7 @@ struct TypeChecker {
     }
     var checker = TypeChecker(statements: statementsText, objective: objectiveText)
     checker.allowsInference = false
-    checker.problem.functions = problem.functions
+    checker.loadsFunctionRules = false
     checker.problem.operations = problem.operations
     for (known, _) in problem.operations {
       checker.declared[known] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
@@ -242,8 +271,16 @@ struct TypeChecker {
     let declarations = parameters.map {
       Statement.declaration(name: $0.name, type: .scalar, range: $0.range)
     }
-    guard let meaning = try checker.check(declarations, objective: body),
-      let parameter = checker.problem.expr(named: parameters[0].name)
+    let checked: Expr?
+    do {
+      checked = try checker.check(declarations, objective: body)
+    } catch MatcalcError.unknownName(let unknown, let at) {
+      let names = parameters.map(\.name).joined(separator: ", ")
+      throw MatcalcError.syntax(
+        "'\(unknown)' is not a parameter of '\(name)': a function's body uses its parameters "
+          + "(\(names)), numbers and functions; declared names are not seen there", at)
+    }
+    guard let meaning = checked, let parameter = checker.problem.expr(named: parameters[0].name)
     else {
       throw MatcalcError.internalError("the function \(name) has no meaning")
     }
@@ -254,7 +291,7 @@ struct TypeChecker {
     }
     let operation = ElementwiseOperation(name: name, parameter: parameter, body: meaning)
     problem.operations[name] = operation
-    problem.functions[name] = .elementwise
+    problem.definedFunctions.append(name)
     declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
   }
 
@@ -273,6 +310,9 @@ struct TypeChecker {
     -> WrittenProblem
   {
     var result = WrittenProblem()
+    if loadsFunctionRules, let loaded = try? FunctionRules.current() {
+      result.functions = loaded.written
+    }
     for statement in statements {
       switch statement {
       case .definition(let name, let body, _):
@@ -901,7 +941,7 @@ struct TypeChecker {
   }
 
   private mutating func define(_ name: String, _ body: Expr, _ range: SourceRange) throws {
-    if problem.isInput(name) || problem.functions[name] != nil {
+    if problem.isInput(name) || problem.functions[name] != nil || problem.operations[name] != nil {
       throw MatcalcError.syntax("'\(name)' is declared as an input and cannot be defined", range)
     }
     if problem.isDefinition(name) {
@@ -1037,10 +1077,12 @@ struct TypeChecker {
           "'\(name)' takes one argument, found \(arguments.count)", node.range)
       }
       let argument = try expression(arguments[0])
+      if let operation = problem.operations[name] {
+        return try Expr.make(.mapped(operation, 0, argument))
+      }
       if let type = problem.functions[name] {
         if type == .function { return try Expr.make(.opaque(name, argument)) }
-        let operation = problem.operations[name] ?? ElementwiseOperation(opaque: name)
-        return try Expr.make(.mapped(operation, 0, argument))
+        return try Expr.make(.mapped(ElementwiseOperation(opaque: name), 0, argument))
       }
       if allowsDifferentials && name == "d" { return try Expr.make(.differential(argument)) }
       guard var function = Self.functions[name], function != .diagonal else {
