@@ -119,8 +119,16 @@ struct IndexDerivative {
       guard order < 3 || f.isDefined else {
         throw MatcalcError.unsupported("derivatives of \(f) beyond the third", nil)
       }
-      let prime = try Lowering.entry(
-        try f.derivative(order + 1, at: argument, rules: rules), row, col)
+      let slope = try f.derivative(order + 1, at: argument, rules: rules)
+      if f.isDefined {
+        // d f(Z) = f′(Z) ⊙ dZ, f′ derived from f's meaning: a step of its own.
+        rulesUsed.append(
+          (
+            "\(f)′", try Expr.make(.differential(e)),
+            try Expr.hadamard(slope, try Expr.make(.differential(argument)))
+          ))
+      }
+      let prime = try Lowering.entry(slope, row, col)
       return try derivative(of: argument, row, col).map { IndexTerm(factors: [prime]) * $0 }
     case .gradient(let name, _):
       throw ReverseAccumulation.opaqueHessian(name)

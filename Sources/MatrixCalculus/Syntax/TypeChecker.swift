@@ -327,7 +327,7 @@ struct TypeChecker {
             ranges: indexRanges(of: name)))
       case .function(let name, let parameters, let body, _):
         result.functions[name] = (parameters.map(\.name), body)
-      case .declaration, .goal, .function: continue
+      case .declaration, .goal: continue
       }
     }
     if let objective, let typed { result.objective = (objective, typed) }
