@@ -103,3 +103,13 @@ func badFunctionDefinitionIsAnError(_ marked: String, message: String) throws {
     #expect(error.range?.column == column + 15, "\(String(describing: error.range))")
   }
 }
+
+/// The steps say where a defined function's derivative comes from.
+@Test func definedFunctionHasAStepOfItsOwn() throws {
+  let d = try derive(
+    "y'*sp(W*x)", wrt: "W",
+    where: "W : matrix(m, n); x : vector(n); y : vector(m); sp(t) = log(1 + exp(t))")
+  let steps = try d.renderSteps()
+  #expect(steps.contains("derived from its meaning sp(t) = log(1 + exp(t))"), "\(steps)")
+  #expect(steps.contains("d(sp(W x)) = sigmoid(W x) ⊙ d(W x)"), "\(steps)")
+}
