@@ -24,12 +24,14 @@ enum FunctionRules {
   }
 
   private static let cache = Mutex<[String: Loaded]>([:])
+  /// The embedded file's functions, read once (every problem asks).
+  private static let embedded = Result { try load(embeddedText) }
 
   /// The functions in force.
   ///
   /// - Throws: ``MatcalcError/rule(_:file:line:)`` for a definition that does not check.
   static func current() throws -> Loaded {
-    let text = replaced ?? embeddedText
+    guard let text = replaced else { return try embedded.get() }
     if let known = cache.withLock({ $0[text] }) { return known }
     let loaded = try load(text)
     cache.withLock { $0[text] = loaded }
