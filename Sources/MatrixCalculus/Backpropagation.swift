@@ -444,6 +444,7 @@ public struct Backpropagation: Sendable {
         "$\(renderer.name(name))$ is an opaque "
           + (type == .function ? "scalar function" : "element-wise function"))
     }
+    declarations += LatexDocument.definedFunctions(problem, renderer)
     lines.append(declarations.joined(separator: ", ") + ".")
     if let inferred = problem.inferredLatexLine { lines.append(LatexDocument.display(inferred)) }
     if !problem.definitions.isEmpty {

@@ -75,6 +75,18 @@ public struct LatexDocument {
   }
 
   /// The derivation's section of a document.
+  /// Each function the problem defines by its meaning, as written: `sp(t) = log(1 + e^t)`,
+  /// applied entry by entry.
+  static func definedFunctions(_ problem: Problem, _ renderer: MathRenderer) -> [String] {
+    problem.definedFunctions.compactMap { name in
+      guard let meaning = problem.operations[name]?.meaning,
+        case .variable(let parameter, _, _) = meaning.parameter.node
+      else { return nil }
+      return "$\\operatorname{\(name)}(\(renderer.name(parameter))) = "
+        + "\(renderer.render(meaning.body))$ entry by entry"
+    }
+  }
+
   func section(certificate: Certificate?, layout: Layout) throws -> String {
     let renderer = MathRenderer(.latex)
     let of = renderer.name(derivation.objectiveName)
@@ -94,6 +106,7 @@ public struct LatexDocument {
         "$\(renderer.name(name))$ is \(type == .function ? "an opaque scalar function" : "an opaque element-wise function")"
       )
     }
+    declarations += Self.definedFunctions(derivation.problem, renderer)
     lines.append(declarations.joined(separator: ", ") + ".")
     if let inferred = derivation.problem.inferredLatexLine { lines.append(display(inferred)) }
     if !derivation.problem.definitions.isEmpty {

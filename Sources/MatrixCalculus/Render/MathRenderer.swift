@@ -228,8 +228,8 @@ public struct MathRenderer: Sendable {
         style == .text
         ? ["", "′", "″", "‴"][min(order, 3)] : String(repeating: "'", count: order)
       return style == .text
-        ? ("\(name(f))\(primes)(\(render(a, 0)))", 4)
-        : ("\(name(f))\(primes)\\left(\(render(a, 0))\\right)", 4)
+        ? ("\(name(f.name))\(primes)(\(render(a, 0)))", 4)
+        : ("\(name(f.name))\(primes)\\left(\(render(a, 0))\\right)", 4)
     case .differential(let a):
       // dX for a name, d(tanh(W x)) for anything else.
       var inner = render(a, 4)

@@ -572,12 +572,21 @@ struct NumpyRenderer {
       case .relu: return "np.maximum(\(x), 0.0)"
       case .step: return "np.heaviside(\(x), 0.0)"
       }
-    case .opaque(let f, _), .gradient(let f, _), .mapped(let f, _, _):
-      throw MatcalcError.unsupported(
-        "NumPy output cannot evaluate the opaque function \(f) (--format numpy); use --format "
-          + "text, latex, markdown or json", nil)
+    case .mapped(let f, 0, let a) where f.isDefined:
+      // Its meaning at a, entry by entry (sp(Z) = log(1 + exp(Z))).
+      guard let meaning = try f.applied(to: a) else { throw Self.opaqueUnsupported(f.name) }
+      return try expression(meaning)
+    case .opaque(let f, _), .gradient(let f, _): throw Self.opaqueUnsupported(f)
+    case .mapped(let f, _, _): throw Self.opaqueUnsupported(f.name)
     case .differential:
       throw MatcalcError.internalError("a differential in a formula")
     }
+  }
+
+  /// NumPy has no value for an opaque function: the error that says so.
+  private static func opaqueUnsupported(_ f: String) -> MatcalcError {
+    .unsupported(
+      "NumPy output cannot evaluate the opaque function \(f) (--format numpy); use --format "
+        + "text, latex, markdown or json", nil)
   }
 }

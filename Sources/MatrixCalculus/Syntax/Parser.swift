@@ -133,6 +133,26 @@ struct Parser {
       _ = advance()
       return .declaration(name: name, type: try typeSpec(), range: nameRange)
     }
+    if isSymbol(.openParenthesis) {
+      // NAME(t, …) = EXPR: a function defined by its meaning.
+      _ = advance()
+      var parameters: [(name: String, range: SourceRange)] = []
+      repeat {
+        if !parameters.isEmpty { _ = advance() }
+        let (parameter, range) = try expectName("as a parameter of '\(name)'")
+        if isSymbol(.colon) {
+          throw MatcalcError.unsupported(
+            "an operator by its index meaning ('\(name)(\(parameter) : …)[i,j] = …') is not "
+              + "built yet; define a function of scalars ('\(name)(t) = …'), applied entry by "
+              + "entry", range)
+        }
+        parameters.append((parameter, range))
+      } while isSymbol(.comma)
+      _ = try expect(.closeParenthesis, "after the parameters of '\(name)'")
+      _ = try expect(.equals, "in the definition of the function '\(name)'")
+      return .function(
+        name: name, parameters: parameters, body: try expression(), range: nameRange)
+    }
     if isSymbol(.openBracket) {
       _ = advance()
       var indices: [String] = []

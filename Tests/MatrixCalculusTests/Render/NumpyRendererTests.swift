@@ -66,6 +66,10 @@ enum PythonRunner {
       "x'*diag(v)*x + sum(sigmoid(v)) + tr(A^3)", "v",
       "x : vector(n); v : vector(n); A : matrix(n, n)"
     ),
+    (
+      "sum(sp(W*x)) + b'*silu(W*x) + sum(softplus(x))", "W",
+      "W : matrix(m, n); x : vector(n); b : vector(m); sp(t) = log(1 + exp(t))"
+    ),
   ])
 func numpyLineAgreesWithTheFormula(_ expression: String, wrt: String, statements: String) throws {
   let derivation = try derivedAndChecked(expression, wrt: wrt, where: statements)
