@@ -312,7 +312,7 @@ public struct MathMLRenderer: Sendable {
       return (Self.row([Self.mo("∇"), name(f), Self.fenced(render(a, 0))]), 4)
     case .mapped(let f, let order, let a):  // f^(order)(Z_ij), entry by entry
       let primes = ["", "′", "″", "‴"][min(max(order, 0), 3)]
-      let head = primes.isEmpty ? name(f) : Self.superscript(name(f), Self.mo(primes))
+      let head = primes.isEmpty ? name(f.name) : Self.superscript(name(f.name), Self.mo(primes))
       return (Self.row([head, Self.mo("\u{2061}"), Self.fenced(render(a, 0))]), 4)
     case .differential(let a):  // dX, the direction X moves in
       let d = "<mi mathvariant=\"normal\">d</mi>"
