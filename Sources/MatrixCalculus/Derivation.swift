@@ -623,10 +623,60 @@ public struct Derivation: Sendable {
   /// ``symmetricConvention``, naming `--symmetric-gradient` only where it applies (the
   /// gradient of a scalar).
   var symmetricConventionLine: String {
-    tensor == nil && order == 1 && objective.isScalar
+    offersSymmetricGradient
       ? Self.symmetricConvention
       : "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
         + "point"
+  }
+
+  /// Whether `--symmetric-gradient` applies: the first derivative of a scalar.
+  var offersSymmetricGradient: Bool { tensor == nil && order == 1 && objective.isScalar }
+
+  /// The matrices the printed derivative inverts that f itself does not (det A: f is defined
+  /// at a singular A, its gradient det(A) A⁻ᵀ is printed through A⁻¹); the formula and the
+  /// emitted code hold where they are invertible.
+  var invertedOnlyByTheDerivative: [Expr] {
+    let text = MathRenderer(.text)
+    func inverted(_ roots: [Expr]) -> [(spelled: String, matrix: Expr)] {
+      var found: [(spelled: String, matrix: Expr)] = []
+      var seen = Set<Expr>()
+      var pending = roots
+      while let e = pending.popLast() {
+        guard seen.insert(e).inserted else { continue }
+        switch e.node {
+        case .call(.inverse, var m), .call(.logdet, var m):
+          // Aᵀ is invertible where A is.
+          if case .transpose(let inner) = m.node { m = inner }
+          let spelled = text.render(m)
+          if !found.contains(where: { $0.spelled == spelled }) { found.append((spelled, m)) }
+        default: break
+        }
+        pending += e.children
+      }
+      return found
+    }
+    let byF = Set(inverted([objective] + problem.definitions.map(\.body)).map(\.spelled))
+    var printed: [Expr] = [result, shown] + intermediates.map(\.value) + shared.map(\.value)
+    if let firstOrder { printed.append(firstOrder) }
+    if let tensor {
+      for term in tensor.terms {
+        printed.append(term.coefficient)
+        for case .entry(let e, _, _) in term.factors { printed.append(e) }
+      }
+    }
+    return inverted(printed).filter { !byF.contains($0.spelled) }.map(\.matrix)
+  }
+
+  /// "holds where A is invertible; f is defined at a singular A too", the matrices in the
+  /// renderer's notation (LaTeX between `$`), or nil.
+  func domainLine(_ renderer: MathRenderer) -> String? {
+    let matrices = invertedOnlyByTheDerivative
+    guard !matrices.isEmpty else { return nil }
+    let latex = renderer.style == .latex
+    let listed = matrices.map { latex ? "$\(renderer.render($0))$" : renderer.render($0) }
+      .joined(separator: " and ")
+    return "holds where \(listed) \(matrices.count == 1 ? "is" : "are") invertible; f is "
+      + "defined at a singular \(listed) too"
   }
 
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
@@ -1021,6 +1071,7 @@ public struct Derivation: Sendable {
       }
       let used = whereList(renderer)
       if !used.isEmpty { lines.append("  where " + used.joined(separator: ", ")) }
+      if let domainLine = domainLine(renderer) { lines.append("  " + domainLine) }
       if intermediates.count >= 2 {
         lines.append("  backward:")
         for intermediate in intermediates {
@@ -1069,11 +1120,16 @@ public struct Derivation: Sendable {
         blocks.append(
           "Convention: the gradient on symmetric matrices, $G + G^\\top - \\operatorname{diag}(G)$."
         )
-      } else if isSymmetricVariable && tensor == nil {
+      } else if isSymmetricVariable {
         blocks.append(
           "Convention: every entry of a symmetric variable independent, evaluated at a "
-            + "symmetric point (`--symmetric-gradient` gives the Cookbook's "
-            + "$G + G^\\top - \\operatorname{diag}(G)$).")
+            + "symmetric point"
+            + (offersSymmetricGradient
+              ? " (`--symmetric-gradient` gives the Cookbook's "
+                + "$G + G^\\top - \\operatorname{diag}(G)$)." : "."))
+      }
+      if let domainLine = domainLine(renderer) {
+        blocks.append(domainLine.prefix(1).uppercased() + domainLine.dropFirst() + ".")
       }
       let used = whereList(renderer)
       if !used.isEmpty { blocks.append("where " + used.map { "$\($0)$" }.joined(separator: ", ")) }
@@ -1181,9 +1237,10 @@ public struct Derivation: Sendable {
     }
     if isSymmetrized {
       object["convention"] = Self.symmetrizedConvention
-    } else if isSymmetricVariable && tensor == nil {
-      object["convention"] = Self.symmetricConvention
+    } else if isSymmetricVariable {
+      object["convention"] = symmetricConventionLine
     }
+    if let domainLine = domainLine(text) { object["holds_where"] = domainLine }
     if statesLayout { object["layout_statement"] = layout.statement }
     object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
     let plain = try plainSpelling(layout)

@@ -74,8 +74,11 @@ extension Derivation {
     html.append("</div>")
     if isSymmetrized {
       html.append(HTMLPage.sentence(Self.symmetrizedConvention))
-    } else if isSymmetricVariable && tensor == nil {
-      html.append(HTMLPage.sentence(Self.symmetricConvention))
+    } else if isSymmetricVariable {
+      html.append(HTMLPage.sentence(symmetricConventionLine))
+    }
+    if let domainLine = domainLine(MathRenderer(.text)) {
+      html.append(HTMLPage.sentence(domainLine))
     }
     let used = definitionsUsed.map { ($0.name, $0.body) } + shared.map { ($0.name, $0.value) }
     if !used.isEmpty {

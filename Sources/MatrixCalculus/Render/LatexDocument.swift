@@ -167,11 +167,16 @@ public struct LatexDocument {
       lines.append(
         "The gradient on symmetric matrices: $G + G^\\top - \\operatorname{diag}(G)$ of the "
           + "gradient $G$ with every entry independent (The Matrix Cookbook (141)).")
-    } else if derivation.isSymmetricVariable && derivation.tensor == nil {
+    } else if derivation.isSymmetricVariable {
       lines.append(
         "Convention: every entry of a symmetric variable independent, evaluated at a symmetric "
-          + "point (\\texttt{-{}-symmetric-gradient} gives the Cookbook's "
-          + "$G + G^\\top - \\operatorname{diag}(G)$).")
+          + "point"
+          + (derivation.offersSymmetricGradient
+            ? " (\\texttt{-{}-symmetric-gradient} gives the Cookbook's "
+              + "$G + G^\\top - \\operatorname{diag}(G)$)." : "."))
+    }
+    if let domainLine = derivation.domainLine(renderer) {
+      lines.append(domainLine.prefix(1).uppercased() + domainLine.dropFirst() + ".")
     }
     lines.append(display(try derivation.formulaLine(renderer, layout: layout)))
     let differential = try derivation.differentialLines(renderer)
