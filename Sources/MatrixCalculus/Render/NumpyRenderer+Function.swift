@@ -39,13 +39,7 @@ extension NumpyRenderer {
     var doc = summary.map { $0.replacingOccurrences(of: "\\", with: "\\\\") }
     doc += ["", "Parameters:"]
     for input in problem.inputs {
-      let axes: [String]
-      switch input.type {
-      case .scalar: axes = []
-      case .vector: axes = [input.expr.shape.rows.description]
-      default: axes = [input.expr.shape.rows.description, input.expr.shape.cols.description]
-      }
-      doc.append("    \(inputReference(input.name)): \(Self.shapeText(axes))")
+      doc.append("    \(inputReference(input.name)): \(Self.shapeText(Self.axisNames(of: input)))")
     }
     doc += ["Returns:", "    " + returns]
     lines.append(indent + "\"\"\"" + doc[0])

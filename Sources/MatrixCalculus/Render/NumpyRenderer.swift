@@ -44,15 +44,30 @@ struct NumpyRenderer {
     self.style = style
     self.model = CostModel(sizes: sizes)
     for input in problem.inputs {
-      let axes: [(Dim, Int)] = [(input.expr.shape.rows, 0), (input.expr.shape.cols, 1)]
-      let isVector: Bool
-      if case .vector = input.type { isVector = true } else { isVector = false }
-      for (dim, axis) in axes {
+      let dims = [input.expr.shape.rows, input.expr.shape.cols]
+      for (axis, dim) in dims.prefix(Self.axes(of: input.type)).enumerated() {
         guard case .symbol(let name) = dim, dimensionSources[name] == nil else { continue }
-        if isVector && axis == 1 { continue }
         dimensionSources[name] = "\(inputReference(input.name)).shape[\(axis)]"
       }
     }
+  }
+
+  /// How many axes the array bound to an input of `type` has (shared/LANGUAGE.md): 0 for a
+  /// scalar (a float), 1 for a `vector(n)` or a `simplex(n)` (shape (n,), a column inside the
+  /// code), 2 for a matrix or a symmetric matrix. The one place an input's NumPy shape is
+  /// decided: the code that reads an input and the docstring that states it both ask here.
+  static func axes(of type: TypeSpec) -> Int {
+    switch type {
+    case .scalar, .function, .elementwise: return 0
+    case .vector, .simplex: return 1
+    case .matrix, .symmetric: return 2
+    }
+  }
+
+  /// The sizes of the axes of the array bound to `input` (`[]`, `["n"]`, `["m", "n"]`).
+  static func axisNames(of input: (name: String, expr: Expr, type: TypeSpec)) -> [String] {
+    let dims = [input.expr.shape.rows.description, input.expr.shape.cols.description]
+    return Array(dims.prefix(axes(of: input.type)))
   }
 
   private func dimension(_ d: Dim) throws -> String {
@@ -239,6 +254,15 @@ struct NumpyRenderer {
           specs.append(label(a) + label(b))
           operands.append("np.eye(\(size(a)))")
         }
+      }
+      // A term constant along an output axis (−1/12 of ∂sum(X)/∂X_kl in ∂(X − sum(X)/12)/∂X)
+      // is broadcast along it: einsum names every output subscript in some operand, so the
+      // axis gets a vector of ones (`np.einsum('->ijkl', )` does not run).
+      let written = Set(specs.joined())
+      for index in axes where tensor.isReal(index) {
+        guard let letter = label(index).first, !written.contains(letter) else { continue }
+        specs.append(String(letter))
+        operands.append("np.ones((\(size(index)),))")
       }
       var piece =
         "np.einsum('\(specs.joined(separator: ","))->\(output)', \(operands.joined(separator: ", ")))"
@@ -489,9 +513,10 @@ struct NumpyRenderer {
       }
       // A Python keyword (`lambda`) cannot be written as a name.
       let name = inputReference(name)
-      switch input.type {
-      case .vector: return shape.isScalar ? "\(name)[0]" : "\(name)[:, None]"
-      case .matrix, .symmetric: return shape.isScalar ? "\(name)[0, 0]" : name
+      // Inside the code a vector is a column (n, 1); a 1×1 one is read as a float.
+      switch Self.axes(of: input.type) {
+      case 1: return shape.isScalar ? "\(name)[0]" : "\(name)[:, None]"
+      case 2: return shape.isScalar ? "\(name)[0, 0]" : name
       default: return name
       }
     case .constant(let value): return value < 0 ? "(\(value))" : "\(value)"
