@@ -255,9 +255,16 @@ public struct Backpropagation: Sendable {
         "∂\(objectiveName)/∂\($0.name): "
           + NumpyRenderer.shapeText(shape(of: $0.expr, in: layout))
       }
+      let name = NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name))
+      // l = L(Y) under JAX: also the layer Y with this backward as its jax.custom_vjp.
+      let wrapper =
+        layout == .numerator
+        ? nil
+        : try renderer.customVJP(
+          objective: objective, backward: name, code: code, wrt: variables.map(\.name))
       return renderer.function(
-        named: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
-        summary: summary, returns: "tuple of " + returns.joined(separator: ", "), code: code)
+        named: name, summary: summary, returns: "tuple of " + returns.joined(separator: ", "),
+        code: code, wrapper: wrapper)
     case .json:
       return try Derivation.serialized(jsonObject(certificate: certificate, layout: layout))
     }

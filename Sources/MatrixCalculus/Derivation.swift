@@ -984,9 +984,16 @@ public struct Derivation: Sendable {
         try tensor.map { try renderer.code(tensor: $0, rank: resultRank) }
         ?? renderer.code([(try laidOut(layout), resultRank)])
       let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
+      let name = NumpyRenderer.functionName(["grad", objectiveName, variableName])
+      // l = L(Y) under JAX: also the layer Y with this backward as its jax.custom_vjp.
+      let wrapper =
+        layout == .numerator || order != 1
+        ? nil
+        : try renderer.customVJP(
+          objective: objective, backward: name, code: code, wrt: [variableName])
       return renderer.function(
-        named: NumpyRenderer.functionName(["grad", objectiveName, variableName]),
-        summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)), code: code)
+        named: name, summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)),
+        code: code, wrapper: wrapper)
     case .json:
       return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
     }

@@ -25,8 +25,9 @@ struct NumpyRenderer {
     case jaxFunction
   }
 
-  /// The problem whose inputs and definitions the formula uses.
-  let problem: Problem
+  /// The problem whose inputs and definitions the formula uses (in a function, with the
+  /// upstream gradients it takes added as inputs after the declared ones).
+  private(set) var problem: Problem
   /// What the code is.
   let style: Style
   private var dimensionSources: [String: String] = [:]
@@ -123,6 +124,59 @@ struct NumpyRenderer {
   struct Code {
     var statements: [(name: String, value: String)] = []
     var results: [(text: String, rank: Int)] = []
+    /// The upstream gradients the code takes as parameters after the inputs.
+    var upstream: [Upstream] = []
+  }
+
+  /// An upstream gradient ∇L(Y) of an opaque function `L : function` that a function takes as
+  /// a parameter (shared/LANGUAGE.md): `grad_Y`, shaped like Y, the backward of a layer.
+  struct Upstream {
+    /// The parameter's name: `grad_Y` for L(Y) with Y a name, `grad_L` for L of an expression.
+    var name: String
+    /// The variable standing for it in the formula.
+    var variable: Expr
+    /// Its type as an input (its NumPy axes, ``axes(of:)``).
+    var type: TypeSpec
+    /// The opaque function L.
+    var function: String
+    /// L's argument Y: what a forward function computes.
+    var argument: Expr
+  }
+
+  /// The upstream gradients in `roots`, in order of first occurrence, each with its own
+  /// parameter name; `grad_Y` names ∇L at Y, `grad_L_Y` when two functions meet at Y.
+  func upstreamGradients(in roots: [Expr]) throws -> [Upstream] {
+    var found: [Upstream] = []
+    var visited = Set<Expr>()
+    var taken = Set(problem.inputs.map(\.name) + problem.definitions.map(\.name))
+    func visit(_ e: Expr) throws {
+      guard visited.insert(e).inserted else { return }
+      if case .gradient(let function, let argument) = e.node {
+        var name = "grad_" + function
+        if case .variable(let y, _, _) = argument.node {
+          name = taken.contains("grad_" + y) ? "grad_\(function)_\(y)" : "grad_" + y
+        }
+        name = Self.functionName([name])
+        var candidate = name
+        var counter = 2
+        while taken.contains(candidate) {
+          candidate = "\(name)\(counter)"
+          counter += 1
+        }
+        taken.insert(candidate)
+        let shape = argument.shape
+        let type: TypeSpec =
+          shape.isScalar
+          ? .scalar : shape.cols == .one ? .vector(shape.rows) : .matrix(shape.rows, shape.cols)
+        found.append(
+          Upstream(
+            name: candidate, variable: try Expr.variable(candidate, shape), type: type,
+            function: function, argument: argument))
+      }
+      for child in e.children { try visit(child) }
+    }
+    for root in roots { try visit(root) }
+    return found
   }
 
   /// The names already used in generated code, and the next `_t` number.
@@ -151,6 +205,27 @@ struct NumpyRenderer {
   /// The code of several results planned together (each subexpression they share computed
   /// once), as ``render(_:rank:bindings:)`` plans one.
   func code(_ roots: [(Expr, Int)], bindings: [(Expr, Expr)] = []) throws -> Code {
+    // In a function ∇L(Y) is the parameter grad_Y (the backward of a layer); a line binds
+    // only declared names, so it has no spelling there (``expression(_:_:)`` refuses it).
+    guard style != .line else { return try plannedCode(roots, bindings: bindings) }
+    let upstream = try upstreamGradients(in: roots.map(\.0) + bindings.map(\.1))
+    guard !upstream.isEmpty else { return try plannedCode(roots, bindings: bindings) }
+    var parameters: [Expr: Expr] = [:]
+    var extended = self
+    for gradient in upstream {
+      parameters[try Expr.make(.gradient(gradient.function, gradient.argument))] =
+        gradient.variable
+      extended.problem.addInput(gradient.name, gradient.variable, gradient.type)
+    }
+    var code = try extended.plannedCode(
+      try roots.map { (try $0.0.substituting(parameters), $0.1) },
+      bindings: try bindings.map { ($0.0, try $0.1.substituting(parameters)) })
+    code.upstream = upstream
+    return code
+  }
+
+  /// ``code(_:bindings:)`` over the inputs of ``problem``.
+  private func plannedCode(_ roots: [(Expr, Int)], bindings: [(Expr, Expr)]) throws -> Code {
     var replacements: [Expr: Expr] = [:]
     var definitions: [(value: Expr, name: String)] = []
     for (variable, body) in problem.definitions.map({ ($0.variable, $0.body) }) + bindings {
@@ -597,6 +672,13 @@ struct NumpyRenderer {
       case .relu: return "np.maximum(\(x), 0.0)"
       case .step: return "np.heaviside(\(x), 0.0)"
       }
+    case .gradient(let f, _) where style == .line:
+      // The line binds only declared names (shared/LANGUAGE.md); a function takes ∇L.
+      throw MatcalcError.unsupported(
+        "NumPy output cannot evaluate the upstream gradient of the opaque function \(f) "
+          + "(--format numpy binds only declared names); --format python or jax give a "
+          + "backward function that takes it as a parameter (grad_…), or use --format text, "
+          + "latex, markdown or json", nil)
     case .opaque(let f, _), .gradient(let f, _), .mapped(let f, _, _):
       throw MatcalcError.unsupported(
         "NumPy output cannot evaluate the opaque function \(f) (--format numpy); use --format "

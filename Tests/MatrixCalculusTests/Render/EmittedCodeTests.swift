@@ -220,3 +220,155 @@ func expectEmittedCodeAgrees(
     EmitProbe(expression: "sum(X)*A", wrt: "X", statements: "X : matrix(m, n); A : matrix(p, q)"),
   ])
 }
+
+/// A layer `l = L(Y)` through an opaque L: its backward function, given the upstream gradient
+/// `grad_Y`, returns ⟨grad_Y, ∂Y/∂V⟩ for each variable V, which Python measures by central
+/// differences of Σ grad_Y ⊙ Y(…) with Y written in NumPy (`forward`); under JAX, the
+/// `jax.custom_vjp` layer computes Y and its VJP is the backward.
+private struct BackwardProbe: Sendable {
+  var expression: String
+  var wrt: String
+  var statements: String
+  var forward: String
+  var sizes: [String: Int]
+}
+
+@Test func backwardFunctionsTakeTheUpstreamGradient() throws {
+  let probes = [
+    BackwardProbe(
+      expression: "l", wrt: "W",
+      statements: "L : function; W : matrix(m,n); X : matrix(n,p); Y = W*X; l = L(Y)",
+      forward: "W @ X", sizes: ["m": 2, "n": 3, "p": 4]),
+    BackwardProbe(
+      expression: "l", wrt: "W,b",
+      statements:
+        "L : function; W : matrix(m,n); x : vector(n); b : vector(m); Y = tanh(W*x + b); l = L(Y)",
+      forward: "np.tanh(W @ x + b)", sizes: ["m": 4, "n": 3]),
+    BackwardProbe(
+      expression: "L(W*X)", wrt: "W,X",
+      statements: "L : function; W : matrix(m,n); X : matrix(n,p)",
+      forward: "W @ X", sizes: ["m": 3, "n": 2, "p": 5]),
+    BackwardProbe(
+      expression: "l", wrt: "x",
+      statements: "L : function; W : matrix(m,n); x : vector(n); Y = sigmoid(W*x); l = L(Y)",
+      forward: "1 / (1 + np.exp(-(W @ x)))", sizes: ["m": 5, "n": 3]),
+    BackwardProbe(
+      expression: "l", wrt: "A",
+      statements: "L : function; A : matrix(n,n); x : vector(n); Y = x'*A*x; l = L(Y)",
+      forward: "x @ A @ x", sizes: ["n": 3]),
+    BackwardProbe(
+      expression: "l", wrt: "W",
+      statements:
+        "L : function; W : matrix(m,n); X : matrix(n,p); y : simplex(p); Y = log(softmax(W*X*y)); l = L(Y)",
+      forward: "(lambda t: t - t.max() - np.log(np.sum(np.exp(t - t.max()))))(W @ X @ y)",
+      sizes: ["m": 2, "n": 3, "p": 4]),
+  ]
+  var cases: [[String: Any]] = []
+  for probe in probes {
+    let names = probe.wrt.split(separator: ",").map(String.init)
+    let python: String
+    let jax: String
+    let problem: Problem
+    if names.count > 1 {
+      let backpropagation = try derive(probe.expression, wrt: names, where: probe.statements)
+      #expect(try backpropagation.check().passed, "\(probe.expression) wrt \(probe.wrt)")
+      #expect(throws: MatcalcError.self) { try backpropagation.render(.numpy) }
+      (python, jax, problem) = (
+        try backpropagation.render(.python), try backpropagation.render(.jax),
+        backpropagation.problem
+      )
+    } else {
+      let derivation = try derivedAndChecked(
+        probe.expression, wrt: probe.wrt, where: probe.statements)
+      #expect(throws: MatcalcError.self) { try derivation.render(.numpy) }
+      (python, jax, problem) = (
+        try derivation.render(.python), try derivation.render(.jax), derivation.problem
+      )
+    }
+    #expect(python.contains(", grad_") && jax.contains("@jax.custom_vjp"), "\(python)\n\(jax)")
+    let name = python.split(separator: "\n").first { $0.hasPrefix("def ") }?.dropFirst(4)
+      .prefix { $0 != "(" }
+    let shapes = problem.inputs.map { input in
+      NumpyRenderer.axisNames(of: input).map { probe.sizes[$0] ?? Int($0) ?? 1 }
+    }
+    cases.append([
+      "python": python, "jax": jax, "name": String(name ?? ""), "wrt": names,
+      "names": problem.inputs.map(\.name), "shapes": shapes, "forward": probe.forward,
+      "label": "\(probe.expression) wrt \(probe.wrt)",
+    ])
+  }
+  let folder = FileManager.default.temporaryDirectory
+  let data = folder.appendingPathComponent("backward-\(UUID().uuidString).json")
+  try JSONSerialization.data(withJSONObject: cases).write(to: data)
+  defer { try? FileManager.default.removeItem(at: data) }
+  let script = """
+    import json
+    import numpy as np
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+    except ImportError:
+        jax = None
+
+    rng = np.random.default_rng(23)
+    report = []
+    for case in json.load(open('\(data.path)')):
+        args = {n: (rng.normal() if s == [] else rng.normal(size=s))
+                for n, s in zip(case['names'], case['shapes'])}
+        if 'y' in args:
+            args['y'] = np.abs(args['y']) / np.sum(np.abs(args['y']))
+        forward = lambda a: eval(case['forward'], {'np': np}, a)
+        upstream = rng.normal(size=np.shape(forward(args)))
+        # <grad_Y, dY/dV> by central differences, per variable.
+        expected = []
+        for v in case['wrt']:
+            g = np.zeros(np.shape(args[v]))
+            for index in np.ndindex(*np.shape(args[v])):
+                h = 1e-6
+                plus, minus = dict(args), dict(args)
+                plus[v] = np.array(args[v], dtype=float)
+                plus[v][index] += h
+                minus[v] = np.array(args[v], dtype=float)
+                minus[v][index] -= h
+                difference = np.sum(upstream * forward(plus)) - np.sum(upstream * forward(minus))
+                g[index] = difference / (2 * h)
+            expected.append(g)
+        def gap(got):
+            got = got if isinstance(got, tuple) else (got,)
+            if [list(np.shape(x)) for x in got] != [list(np.shape(x)) for x in expected]:
+                return float('inf')
+            return max(float(np.max(np.abs(np.asarray(a) - b), initial=0))
+                       for a, b in zip(got, expected))
+        positional = [args[n] for n in case['names']]
+        scope = {}
+        exec(case['python'], scope)
+        row = {'label': case['label'], 'python': gap(scope[case['name']](*positional, upstream))}
+        if jax is not None:
+            scope = {}
+            exec(case['jax'], scope)
+            row['jax'] = gap(jax.jit(scope[case['name']])(*positional, upstream))
+            layer = next(v for k, v in scope.items() if k.startswith('layer_'))
+            value, vjp = jax.vjp(layer, *positional)
+            row['layer forward'] = float(np.max(np.abs(np.asarray(value) - forward(args))))
+            cotangents = vjp(jax.numpy.asarray(upstream))
+            row['layer vjp'] = gap(tuple(c for n, c in zip(case['names'], cotangents)
+                                         if n in case['wrt']))
+            held = [np.max(np.abs(np.asarray(c)), initial=0)
+                    for n, c in zip(case['names'], cotangents) if n not in case['wrt']]
+            row['held'] = float(max(held, default=0.0))
+        report.append(row)
+    print(json.dumps(report))
+    """
+  let printed = try PythonRunner.run(script)
+  let rows = try #require(
+    try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [[String: Any]])
+  #expect(rows.count == probes.count)
+  for row in rows {
+    let label = row["label"] as? String ?? "?"
+    for key in ["python", "jax", "layer forward", "layer vjp", "held"] {
+      if key != "python" && !jaxIsInstalled { continue }
+      let value = try #require(row[key] as? Double, "\(label): \(key)")
+      #expect(value <= 1e-6, "\(label): \(key) off by \(value)")
+    }
+  }
+}
