@@ -424,7 +424,8 @@ struct NumpyRenderer {
   private func sharedSubexpressions(
     _ roots: [Expr], preferredNames: [Expr: String], naming: inout Naming
   ) throws -> (bindings: [(name: String, value: String)], texts: [String]) {
-    var emission = Emission(solved: solvedInverses(in: roots))
+    var emission = Emission(
+      solved: solvedInverses(in: roots), shifted: Self.shiftedExponentials(in: roots))
     var uses: [Expr: Int] = [:]
     var order: [Expr] = []  // children before parents
     var visited = Set<Expr>()
@@ -479,6 +480,8 @@ struct NumpyRenderer {
   private struct Emission {
     var names: [Expr: String] = [:]
     var solved: Set<Expr> = []
+    /// The exp(A) evaluated as exp(A − max A) (``shiftedExponentials(in:)``).
+    var shifted: [Expr: ShiftAxis] = [:]
     /// The name of the LU factorisation of a matrix several solves share (JAX).
     var factorisations: [Expr: String] = [:]
   }
@@ -516,6 +519,9 @@ struct NumpyRenderer {
   /// The subexpressions `expression` writes for `e` (its children, except that a product
   /// with `diag(d)` writes d and a solve writes the matrix and the transposed operands).
   private func operands(of e: Expr, _ emission: Emission) -> [Expr] {
+    // exp(A − max A) and a stable log-sum-exp write A twice: A is computed once.
+    if let (a, _, _) = Self.logSumExp(e) { return [a, a] }
+    if case .call(.exp, let a) = e.node, emission.shifted[e] != nil { return [a, a] }
     guard let (a, b) = Self.operandPair(e) else { return e.children }
     func untransposed(_ x: Expr) -> Expr {
       if case .transpose(let inner) = x.node { return inner }
@@ -652,6 +658,13 @@ struct NumpyRenderer {
     case .power(let a, let p): return "np.power(\(try expression(a)), \(try expression(p)))"
     case .transpose(let a): return "\(try expression(a)).T"
     case .call(let f, let a):
+      if let (argument, axis, transposed) = Self.logSumExp(e) {
+        return Self.logSumExpText(try expression(argument), axis: axis, transposed: transposed)
+      }
+      if let axis = emission.shifted[e] {
+        return Self.shiftedExponentialText(try expression(a), axis: axis)
+      }
+      if let stable = try stableText(f, a, expression) { return stable }
       let x = try expression(a)
       switch f {
       case .trace: return "np.trace(\(x))"
@@ -664,7 +677,7 @@ struct NumpyRenderer {
       case .norm1: return "np.sum(np.abs(\(x)))"
       case .norm2: return "np.linalg.norm(\(x))"
       case .softmax:
-        return "(lambda t: np.exp(t - np.max(t)) / np.sum(np.exp(t - np.max(t))))(\(x))"
+        return "(lambda t: (lambda e: e / np.sum(e))(np.exp(t - np.max(t))))(\(x))"
       case .logsumexp:
         return "(lambda t: np.max(t) + np.log(np.sum(np.exp(t - np.max(t)))))(\(x))"
       case .exp, .log, .sin, .cos, .tanh, .sqrt, .abs, .sign: return "np.\(f.rawValue)(\(x))"

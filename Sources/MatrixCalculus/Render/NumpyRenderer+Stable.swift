@@ -1,0 +1,258 @@
+// MARK: - Stable code for exp(A) normalised by its own sums (softmax written in index form)
+
+/// Which maximum a stable exp(A) subtracts: of each row (a row-wise softmax,
+/// `P[i,j] = exp(S[i,j]) / sum(k, exp(S[i,k]))`), of each column, or of all entries.
+enum ShiftAxis: Sendable {
+  case rows, columns, all
+
+  /// NumPy's `axis=` argument of the maximum (with `keepdims=True`), or none.
+  var keywords: String {
+    switch self {
+    case .rows: return ", axis=1, keepdims=True"
+    case .columns: return ", axis=0, keepdims=True"
+    case .all: return ""
+    }
+  }
+}
+
+/// How an expression scales when every exp(A) it holds is multiplied by positive factors
+/// d (E → D E): per row of E (E_ij d_i), per column (E_ij d_j), or by one number (E d).
+/// The code may evaluate exp(A − max A) instead of exp(A) exactly when the whole program is
+/// invariant: then the maximum (its exponential, d) cancels, and nothing overflows. Each rule
+/// is an exact law for d > 0, so the analysis never says invariant of what is not.
+private enum Scaling: Equatable {
+  /// Where the group's index sits in an entry.
+  enum Position: Equatable {
+    /// The entry's row index carries d (E itself under row scaling).
+    case row
+    /// The column index carries it (Eᵀ under row scaling).
+    case column
+    /// A diagonal matrix whose entry (i, i) carries d_i: a row and a column scaling at once.
+    case diagonal
+    /// Every entry, one number d (the scaling of all entries).
+    case whole
+  }
+
+  case invariant
+  /// Entries multiplied by d^power at `position`.
+  case scaled(Double, Position)
+  case unknown
+
+  static func scaled(_ power: Double, at position: Position) -> Scaling {
+    power == 0 ? .invariant : .scaled(power, position)
+  }
+}
+
+/// The analysis of ``Scaling`` for one exp(A) node and one shift.
+private struct ScalingAnalysis {
+  let exponential: Expr
+  let axis: ShiftAxis
+  private var memo: [Expr: Scaling] = [:]
+
+  init(exponential: Expr, axis: ShiftAxis) {
+    self.exponential = exponential
+    self.axis = axis
+  }
+
+  mutating func scaling(_ e: Expr) -> Scaling {
+    if e == exponential {
+      switch axis {
+      case .rows: return .scaled(1, .row)
+      case .columns: return .scaled(1, .column)
+      case .all: return .scaled(1, .whole)
+      }
+    }
+    if let known = memo[e] { return known }
+    let result = computed(e)
+    memo[e] = result
+    return result
+  }
+
+  /// The scaling of a product of two operands (Σ_k A_ik B_kj).
+  private func product(_ a: Scaling, _ b: Scaling) -> Scaling {
+    switch (a, b) {
+    case (.unknown, _), (_, .unknown): return .unknown
+    case (.invariant, .invariant): return .invariant
+    case (.scaled(let p, .whole), .scaled(let q, .whole)): return .scaled(p + q, at: .whole)
+    case (.scaled(let p, .whole), .invariant), (.invariant, .scaled(let p, .whole)):
+      return .scaled(p, at: .whole)
+    case (.scaled(let p, .row), .invariant), (.scaled(let p, .diagonal), .invariant):
+      return .scaled(p, at: .row)
+    case (.invariant, .scaled(let q, .column)), (.invariant, .scaled(let q, .diagonal)):
+      return .scaled(q, at: .column)
+    // The summed index carries d^p d^q.
+    case (.scaled(let p, .column), .scaled(let q, .row)): return p + q == 0 ? .invariant : .unknown
+    case (.scaled(let p, .diagonal), .scaled(let q, .row)): return .scaled(p + q, at: .row)
+    case (.scaled(let p, .column), .scaled(let q, .diagonal)): return .scaled(p + q, at: .column)
+    case (.scaled(let p, .diagonal), .scaled(let q, .diagonal)):
+      return .scaled(p + q, at: .diagonal)
+    default: return .unknown
+    }
+  }
+
+  /// The scaling of an entry-by-entry product.
+  private func hadamard(_ a: Scaling, _ b: Scaling) -> Scaling {
+    switch (a, b) {
+    case (.unknown, _), (_, .unknown): return .unknown
+    case (.invariant, _): return b
+    case (_, .invariant): return a
+    case (.scaled(let p, let x), .scaled(let q, let y)) where x == y: return .scaled(p + q, at: x)
+    default: return .unknown
+    }
+  }
+
+  private mutating func computed(_ e: Expr) -> Scaling {
+    switch e.node {
+    case .variable, .constant, .identity, .ones, .zero: return .invariant
+    case .add(let terms):  // every term alike
+      let scalings = terms.map { scaling($0) }
+      return scalings.allSatisfy { $0 == scalings[0] } ? scalings[0] : .unknown
+    case .chain(let factors):  // Σ over each inner index
+      guard var result = factors.first.map({ scaling($0) }) else { return .unknown }
+      for factor in factors.dropFirst() { result = product(result, scaling(factor)) }
+      return result
+    case .product(let a, let b):  // a scalar times anything
+      let (x, y) = (scaling(a), scaling(b))
+      if a.isScalar && b.isScalar { return hadamard(x, y) }
+      let (scalar, other) = a.isScalar ? (x, y) : (y, x)
+      if scalar == .invariant { return other }
+      if case .scaled(let p, .whole) = scalar { return hadamard(.scaled(p, .whole), other) }
+      return .unknown
+    case .hadamard(let a, let b): return hadamard(scaling(a), scaling(b))
+    case .power(let a, let p):  // (d^k x)^c = d^(kc) x^c for d > 0
+      guard let c = p.constantValue else {
+        return scaling(a) == .invariant && scaling(p) == .invariant ? .invariant : .unknown
+      }
+      switch scaling(a) {
+      case .scaled(let k, let position): return .scaled(k * c, at: position)
+      case let other: return other
+      }
+    case .transpose(let a):
+      switch scaling(a) {
+      case .scaled(let k, .row): return .scaled(k, .column)
+      case .scaled(let k, .column): return .scaled(k, .row)
+      case let other: return other
+      }
+    case .call(let function, let a):
+      if function == .log, NumpyRenderer.logSumExp(e) != nil { return .invariant }  // exact
+      let inner = scaling(a)
+      if inner == .invariant { return .invariant }
+      switch (function, inner) {
+      case (.diag, .scaled(let k, .row)), (.diag, .scaled(let k, .column)):
+        return .scaled(k, .diagonal)
+      case (.diagonal, .scaled(let k, .row)), (.diagonal, .scaled(let k, .column)),
+        (.diagonal, .scaled(let k, .diagonal)):
+        return .scaled(k, .row)
+      case (.sum, .scaled(let k, .whole)), (.trace, .scaled(let k, .whole)),
+        (.diag, .scaled(let k, .whole)), (.diagonal, .scaled(let k, .whole)):
+        return .scaled(k, .whole)
+      default: return .unknown
+      }
+    case .opaque(_, let a), .gradient(_, let a), .mapped(_, _, let a):
+      return scaling(a) == .invariant ? .invariant : .unknown
+    case .differential: return .unknown
+    }
+  }
+}
+
+extension NumpyRenderer {
+  /// The exp(A) nodes of `roots` that the code evaluates as exp(A − max A), with the axis of
+  /// the maximum: those under which every root is invariant (``Scaling``), as the gradients of
+  /// a softmax written in index form are (exp(S) ⊙ (diag(1 ⊘ α) … − α^⊙-2 …) with α = exp(S)𝟏).
+  /// A matrix tries the maximum of each row, then of each column, then of all entries.
+  static func shiftedExponentials(in roots: [Expr]) -> [Expr: ShiftAxis] {
+    var exponentials: [Expr] = []
+    var visited = Set<Expr>()
+    func collect(_ e: Expr) {
+      guard visited.insert(e).inserted else { return }
+      if case .call(.exp, let a) = e.node, !a.isScalar { exponentials.append(e) }
+      e.forEachChild(collect)
+    }
+    roots.forEach(collect)
+    var shifts: [Expr: ShiftAxis] = [:]
+    for exponential in exponentials {
+      let shape = exponential.shape
+      let axes: [ShiftAxis] =
+        shape.isColumn || shape.rows == .one ? [.all] : [.rows, .columns, .all]
+      for axis in axes {
+        var analysis = ScalingAnalysis(exponential: exponential, axis: axis)
+        if roots.allSatisfy({ analysis.scaling($0) == .invariant }) {
+          shifts[exponential] = axis
+          break
+        }
+      }
+    }
+    return shifts
+  }
+
+  /// `log(v)` where v sums exp(A) along an axis (exp(A) 𝟏, 𝟏ᵀ exp(A), exp(A)ᵀ 𝟏, sum(exp(A))):
+  /// A, the axis summed over as a shift axis, and whether v is the transpose of NumPy's
+  /// keepdims sum. The code evaluates it as max A + log Σ exp(A − max A), exactly.
+  static func logSumExp(_ e: Expr) -> (argument: Expr, axis: ShiftAxis, transposed: Bool)? {
+    guard case .call(.log, let v) = e.node else { return nil }
+    func exponent(_ x: Expr) -> Expr? {
+      if case .call(.exp, let a) = x.node { return a }
+      return nil
+    }
+    switch v.node {
+    case .call(.sum, let x):
+      return exponent(x).map { ($0, .all, false) }
+    case .chain(let factors) where factors.count == 2:
+      let (left, right) = (factors[0], factors[1])
+      if case .ones = right.node, let a = exponent(left) {
+        return (a, a.shape.isColumn ? .all : .rows, false)  // exp(A) 𝟏
+      }
+      if case .ones = left.node, let a = exponent(right) {
+        return (a, a.shape.rows == .one ? .all : .columns, false)  // 𝟏ᵀ exp(A)
+      }
+      if case .ones = right.node, case .transpose(let inner) = left.node, let a = exponent(inner) {
+        return (a, a.shape.rows == .one ? .all : .columns, true)  // exp(A)ᵀ 𝟏
+      }
+      return nil
+    default: return nil
+    }
+  }
+
+  /// The text of a stable log-sum-exp of `argument` along `axis` (``logSumExp(_:)``).
+  static func logSumExpText(_ argument: String, axis: ShiftAxis, transposed: Bool) -> String {
+    let keywords = axis.keywords
+    let text =
+      "(lambda t: (lambda m: m + np.log(np.sum(np.exp(t - m)\(keywords))))"
+      + "(np.max(t\(keywords))))(\(argument))"
+    return transposed ? text + ".T" : text
+  }
+
+  /// The text of exp(A − max A) (``shiftedExponentials(in:)``).
+  static func shiftedExponentialText(_ argument: String, axis: ShiftAxis) -> String {
+    "np.exp(\(argument) - np.max(\(argument)\(axis.keywords)))"
+  }
+}
+
+// MARK: - Stable forms of built-in compositions
+
+extension NumpyRenderer {
+  /// The stable text of f(a) where the plain one overflows or loses digits, else `nil`:
+  /// log(softmax(t)) = t − max t − log Σ exp(t − max t); log(σ(t)) = −log(1 + e^(−t)) as
+  /// `-np.logaddexp(0, -t)`; log(1 + exp(t)) (softplus) as `np.logaddexp(0, t)`; log(1 + t)
+  /// as `np.log1p(t)`.
+  func stableText(_ f: Function, _ a: Expr, _ expression: (Expr) throws -> String) throws
+    -> String?
+  {
+    guard f == .log else { return nil }
+    switch a.node {
+    case .call(.softmax, let t):
+      return "(lambda t: t - \(Self.logSumExpText("t", axis: .all, transposed: false)))"
+        + "(\(try expression(t)))"
+    case .call(.sigmoid, let t):
+      return "(-np.logaddexp(0.0, -(\(try expression(t)))))"
+    case .add(let terms) where terms.count == 2:
+      guard let one = terms.firstIndex(where: { $0.constantValue == 1 }) else { return nil }
+      let other = terms[1 - one]
+      if case .call(.exp, let t) = other.node {
+        return "np.logaddexp(0.0, \(try expression(t)))"
+      }
+      return "np.log1p(\(try expression(other)))"
+    default: return nil
+    }
+  }
+}
