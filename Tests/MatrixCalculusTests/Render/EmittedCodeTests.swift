@@ -372,3 +372,193 @@ private struct BackwardProbe: Sendable {
     }
   }
 }
+
+/// A problem run with logits of a few hundred: every backend gives finite values equal to a
+/// stable reference written in NumPy (`reference`, over the inputs and, through an opaque L,
+/// the upstream gradient `G`).
+private struct LargeLogitProbe: Sendable {
+  var expression: String
+  var wrt: String
+  var statements: String
+  var sizes: [String: Int]
+  /// Factors the drawn inputs are multiplied by.
+  var scale: [String: Double]
+  /// The axes of the upstream gradient G (a backward), or `nil`.
+  var upstream: [String]?
+  var reference: String
+  /// Whether the code without the subtracted maximum must fail (the probe is hard enough).
+  var control = false
+}
+
+@Test func stableCodeAtLargeLogits() throws {
+  let attention =
+    "Q : matrix(n, d); K : matrix(n, d); V : matrix(n, e); L : function; S = Q*K'; "
+    + "P[i,j] = exp(S[i,j]) / sum(k, exp(S[i,k])); O = P*V; l = L(O)"
+  let logistic = "X : matrix(m, n); w : vector(n); y : simplex(m); s : scalar"
+  let probes = [
+    LargeLogitProbe(
+      expression: "l", wrt: "Q", statements: attention, sizes: ["n": 4, "d": 3, "e": 5],
+      scale: ["Q": 100, "K": 3], upstream: ["n", "e"],
+      reference: "(lambda P: (P * (G @ V.T - np.sum(P * (G @ V.T), 1, keepdims=True))) @ K)"
+        + "(softmax_rows(Q @ K.T))", control: true),
+    LargeLogitProbe(
+      expression: "l", wrt: "K,V", statements: attention, sizes: ["n": 5, "d": 2, "e": 3],
+      scale: ["Q": 30, "K": 3], upstream: ["n", "e"],
+      reference: "(lambda P: ((P * (G @ V.T - np.sum(P * (G @ V.T), 1, keepdims=True))).T @ Q,"
+        + " P.T @ G))(softmax_rows(Q @ K.T))"),
+    LargeLogitProbe(
+      expression: "l", wrt: "S",
+      statements:
+        "S : matrix(m, n); L : function; P[i,j] = exp(S[i,j]) / sum(k, exp(S[k,j])); l = L(P)",
+      sizes: ["m": 3, "n": 4], scale: ["S": 300], upstream: ["m", "n"],
+      reference: "(lambda P: P * (G - np.sum(G * P, 0, keepdims=True)))(softmax_rows(S.T).T)",
+      control: true),
+    LargeLogitProbe(
+      expression: "l", wrt: "x",
+      statements: "x : vector(n); L : function; p[i] = exp(x[i]) / sum(k, exp(x[k])); l = L(p)",
+      sizes: ["n": 5], scale: ["x": 300], upstream: ["n"],
+      reference: "(lambda p: p * (G - np.sum(G * p)))(softmax_rows(x[None, :])[0])",
+      control: true),
+    LargeLogitProbe(
+      expression: "-y'*log(softmax(W*x))", wrt: "W",
+      statements: "y : simplex(c); W : matrix(c, d); x : vector(d)", sizes: ["c": 4, "d": 3],
+      scale: ["W": 300], reference: "np.outer(softmax_rows((W @ x)[None, :])[0] - y, x)"),
+    LargeLogitProbe(
+      expression: "s*sum(log(sigmoid(X*w)))", wrt: "s", statements: logistic,
+      sizes: ["m": 4, "n": 3], scale: ["w": 300],
+      reference: "np.sum(-np.logaddexp(0, -(X @ w)))"),
+    LargeLogitProbe(
+      expression: "s*sum(log(1 + exp(X*w)))", wrt: "s", statements: logistic,
+      sizes: ["m": 4, "n": 3], scale: ["w": 300], reference: "np.sum(np.logaddexp(0, X @ w))"),
+    LargeLogitProbe(
+      expression: "s*logsumexp(X*w)", wrt: "s", statements: logistic, sizes: ["m": 4, "n": 3],
+      scale: ["w": 300], reference: "lse(X @ w)"),
+    LargeLogitProbe(
+      expression: "s*log(sum(exp(X*w)))", wrt: "s", statements: logistic,
+      sizes: ["m": 4, "n": 3], scale: ["w": 300], reference: "lse(X @ w)"),
+    LargeLogitProbe(
+      expression: "s*y'*log(softmax(X*w))", wrt: "s", statements: logistic,
+      sizes: ["m": 4, "n": 3], scale: ["w": 300], reference: "y @ (X @ w - lse(X @ w))"),
+  ]
+  var cases: [[String: Any]] = []
+  for probe in probes {
+    let names = probe.wrt.split(separator: ",").map(String.init)
+    let numpy: String?
+    let python: String
+    let jax: String
+    let problem: Problem
+    if names.count > 1 {
+      let backpropagation = try derive(probe.expression, wrt: names, where: probe.statements)
+      #expect(try backpropagation.check().passed, "\(probe.expression) wrt \(probe.wrt)")
+      (numpy, python, jax, problem) = (
+        try? backpropagation.render(.numpy), try backpropagation.render(.python),
+        try backpropagation.render(.jax), backpropagation.problem
+      )
+    } else {
+      let derivation = try derivedAndChecked(
+        probe.expression, wrt: probe.wrt, where: probe.statements)
+      (numpy, python, jax, problem) = (
+        try? derivation.render(.numpy), try derivation.render(.python),
+        try derivation.render(.jax), derivation.problem
+      )
+    }
+    #expect((numpy == nil) == (probe.upstream != nil), "\(probe.expression)")
+    let name = python.split(separator: "\n").first { $0.hasPrefix("def ") }?.dropFirst(4)
+      .prefix { $0 != "(" }
+    cases.append([
+      "numpy": numpy ?? NSNull(), "python": python, "jax": jax, "name": String(name ?? ""),
+      "names": problem.inputs.map(\.name),
+      "shapes": problem.inputs.map { input in
+        NumpyRenderer.axisNames(of: input).map { probe.sizes[$0] ?? Int($0) ?? 1 }
+      },
+      "scale": probe.scale, "reference": probe.reference, "control": probe.control,
+      "upstream": probe.upstream.map { $0.map { probe.sizes[$0] ?? 1 } } ?? NSNull(),
+      "label": "\(probe.expression) wrt \(probe.wrt)",
+    ])
+  }
+  let folder = FileManager.default.temporaryDirectory
+  let data = folder.appendingPathComponent("stable-\(UUID().uuidString).json")
+  try JSONSerialization.data(withJSONObject: cases).write(to: data)
+  defer { try? FileManager.default.removeItem(at: data) }
+  let script = """
+    import json, re, warnings
+    import numpy as np
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+    except ImportError:
+        jax = None
+    warnings.simplefilter('ignore')
+
+    def softmax_rows(S):
+        e = np.exp(S - np.max(S, axis=1, keepdims=True))
+        return e / np.sum(e, axis=1, keepdims=True)
+
+    def lse(t):
+        return np.max(t) + np.log(np.sum(np.exp(t - np.max(t))))
+
+    def parts(v):
+        return [np.asarray(p, dtype=float) for p in (v if isinstance(v, tuple) else (v,))]
+
+    rng = np.random.default_rng(300)
+    report = []
+    for case in json.load(open('\(data.path)')):
+        args = {n: (rng.normal() if s == [] else rng.normal(size=s)) * case['scale'].get(n, 1.0)
+                for n, s in zip(case['names'], case['shapes'])}
+        if 'y' in args:
+            args['y'] = np.abs(args['y']) / np.sum(np.abs(args['y']))
+        positional = [args[n] for n in case['names']]
+        if case['upstream'] is not None:
+            args['G'] = rng.normal(size=case['upstream'])
+            positional.append(args['G'])
+        scope = {'np': np, 'softmax_rows': softmax_rows, 'lse': lse}
+        scope.update(args)
+        expected = parts(eval(case['reference'], scope))
+        size = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
+        def gap(got):
+            got = parts(got)
+            if [g.shape for g in got] != [e.shape for e in expected]:
+                return 'shapes %s, expected %s' % ([g.shape for g in got], [e.shape for e in expected])
+            if not all(np.all(np.isfinite(g)) for g in got):
+                return 'not finite: %s' % got
+            return max(float(np.max(np.abs(g - e))) for g, e in zip(got, expected)) / size
+        row = {'label': case['label']}
+        if case['numpy'] is not None:
+            line_scope = {'np': np}
+            line_scope.update(args)
+            row['numpy'] = gap(eval(case['numpy'], line_scope))
+        function_scope = {}
+        exec(case['python'], function_scope)
+        row['python'] = gap(function_scope[case['name']](*positional))
+        if jax is not None:
+            function_scope = {}
+            exec(case['jax'], function_scope)
+            row['jax'] = gap(jax.jit(function_scope[case['name']])(*positional))
+        if case['control']:
+            plain = re.sub(r'np\\.exp\\((.+?) - np\\.max\\(\\1(, axis=\\d, keepdims=True)?\\)\\)',
+                           r'np.exp(\\1)', case['python'])
+            function_scope = {}
+            exec(plain, function_scope)
+            failure = gap(function_scope[case['name']](*positional))
+            row['control'] = plain != case['python'] and (isinstance(failure, str) or failure > 1e-6)
+        report.append(row)
+    print(json.dumps(report))
+    """
+  let printed = try PythonRunner.run(script)
+  let rows = try #require(
+    try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [[String: Any]])
+  #expect(rows.count == probes.count)
+  for (row, probe) in zip(rows, probes) {
+    let label = row["label"] as? String ?? "?"
+    var backends = ["python"]
+    if probe.upstream == nil { backends.append("numpy") }
+    if jaxIsInstalled { backends.append("jax") }
+    for backend in backends {
+      let gap = row[backend] as? Double
+      #expect(gap.map { $0 <= 1e-9 } ?? false, "\(label): \(backend): \(row[backend] ?? "none")")
+    }
+    if probe.control {
+      #expect(row["control"] as? Bool == true, "\(label): the unshifted code stays right")
+    }
+  }
+}
