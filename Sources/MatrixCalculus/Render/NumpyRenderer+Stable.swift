@@ -185,6 +185,38 @@ extension NumpyRenderer {
     return shifts
   }
 
+  /// The exp(A) nodes that a sum of products (`terms`, each the factors of one einsum term
+  /// and its coefficient) evaluates as exp(A − max A), the maximum of all entries: those
+  /// under which every term is invariant (its factors' powers of the scaling add up to 0, as
+  /// in (1 / sum(exp(X))) exp(X)_kl).
+  static func shiftedExponentials(inTerms terms: [[Expr]]) -> [Expr: ShiftAxis] {
+    var exponentials: [Expr] = []
+    var visited = Set<Expr>()
+    func collect(_ e: Expr) {
+      guard visited.insert(e).inserted else { return }
+      if case .call(.exp, let a) = e.node, !a.isScalar { exponentials.append(e) }
+      e.forEachChild(collect)
+    }
+    terms.joined().forEach(collect)
+    var shifts: [Expr: ShiftAxis] = [:]
+    for exponential in exponentials {
+      var analysis = ScalingAnalysis(exponential: exponential, axis: .all)
+      let invariant = terms.allSatisfy { factors in
+        var power = 0.0
+        for factor in factors {
+          switch analysis.scaling(factor) {
+          case .invariant: continue
+          case .scaled(let k, .whole): power += k
+          default: return false
+          }
+        }
+        return power == 0
+      }
+      if invariant { shifts[exponential] = .all }
+    }
+    return shifts
+  }
+
   /// `log(v)` where v sums exp(A) along an axis (exp(A) 𝟏, 𝟏ᵀ exp(A), exp(A)ᵀ 𝟏, sum(exp(A))):
   /// A, the axis summed over as a shift axis, and whether v is the transpose of NumPy's
   /// keepdims sum. The code evaluates it as max A + log Σ exp(A − max A), exactly.

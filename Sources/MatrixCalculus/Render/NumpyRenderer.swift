@@ -311,7 +311,16 @@ struct NumpyRenderer {
       for case .entry(let e, _, _) in term.factors { uses.append(e) }
       if term.coefficient.constantValue != 1 { uses.append(term.coefficient) }
     }
-    let (shared, texts) = try sharedSubexpressions(uses, preferredNames: [:], naming: &naming)
+    // A term's factors are shifted together: exp(X) over sum(exp(X)) is invariant as a product.
+    let shifts = Self.shiftedExponentials(
+      inTerms: tensor.terms.map { term in
+        term.factors.compactMap { factor -> Expr? in
+          if case .entry(let e, _, _) = factor { return e }
+          return nil
+        } + [term.coefficient]
+      })
+    let (shared, texts) = try sharedSubexpressions(
+      uses, preferredNames: [:], naming: &naming, shifted: shifts)
     var next = texts.makeIterator()
     var pieces: [String] = []
     for term in tensor.terms {
@@ -421,11 +430,14 @@ struct NumpyRenderer {
   /// The compound subexpressions that occur more than once in `roots` (a root counts as one
   /// occurrence), each `name = value` in dependency order, and the roots' expressions in
   /// terms of them; names from `preferredNames`, else `_t0`, `_t1`, … not in `naming`.
+  /// `shifted` gives the exp(A) to evaluate as exp(A − max A), by default those under which
+  /// every root is invariant (``shiftedExponentials(in:)``).
   private func sharedSubexpressions(
-    _ roots: [Expr], preferredNames: [Expr: String], naming: inout Naming
+    _ roots: [Expr], preferredNames: [Expr: String], naming: inout Naming,
+    shifted: [Expr: ShiftAxis]? = nil
   ) throws -> (bindings: [(name: String, value: String)], texts: [String]) {
     var emission = Emission(
-      solved: solvedInverses(in: roots), shifted: Self.shiftedExponentials(in: roots))
+      solved: solvedInverses(in: roots), shifted: shifted ?? Self.shiftedExponentials(in: roots))
     var uses: [Expr: Int] = [:]
     var order: [Expr] = []  // children before parents
     var visited = Set<Expr>()

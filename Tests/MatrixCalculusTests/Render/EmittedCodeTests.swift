@@ -439,6 +439,12 @@ private struct LargeLogitProbe: Sendable {
     LargeLogitProbe(
       expression: "s*y'*log(softmax(X*w))", wrt: "s", statements: logistic,
       sizes: ["m": 4, "n": 3], scale: ["w": 300], reference: "y @ (X @ w - lse(X @ w))"),
+    // A four-index result: the shift multiplies an einsum operand and its coefficient.
+    LargeLogitProbe(
+      expression: "X - log(sum(exp(X)))", wrt: "X", statements: "X : matrix(m, n)",
+      sizes: ["m": 3, "n": 4], scale: ["X": 500],
+      reference: "(lambda P: np.einsum('ki,lj->ijkl', np.eye(3), np.eye(4)) - P[None, None])"
+        + "(np.exp(X - lse(X)))", control: true),
   ]
   var cases: [[String: Any]] = []
   for probe in probes {
