@@ -226,18 +226,23 @@ extension NumpyRenderer {
       if case .call(.exp, let a) = x.node { return a }
       return nil
     }
+    func isOnes(_ x: Expr) -> Bool {
+      if case .ones = x.node { return true }
+      if case .transpose(let inner) = x.node, case .ones = inner.node { return true }
+      return false
+    }
     switch v.node {
     case .call(.sum, let x):
       return exponent(x).map { ($0, .all, false) }
     case .chain(let factors) where factors.count == 2:
       let (left, right) = (factors[0], factors[1])
-      if case .ones = right.node, let a = exponent(left) {
+      if isOnes(right), let a = exponent(left) {
         return (a, a.shape.isColumn ? .all : .rows, false)  // exp(A) 𝟏
       }
-      if case .ones = left.node, let a = exponent(right) {
+      if isOnes(left), let a = exponent(right) {
         return (a, a.shape.rows == .one ? .all : .columns, false)  // 𝟏ᵀ exp(A)
       }
-      if case .ones = right.node, case .transpose(let inner) = left.node, let a = exponent(inner) {
+      if isOnes(right), case .transpose(let inner) = left.node, let a = exponent(inner) {
         return (a, a.shape.rows == .one ? .all : .columns, true)  // exp(A)ᵀ 𝟏
       }
       return nil

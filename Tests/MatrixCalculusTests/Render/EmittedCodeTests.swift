@@ -383,6 +383,8 @@ private struct LargeLogitProbe: Sendable {
   var sizes: [String: Int]
   /// Factors the drawn inputs are multiplied by.
   var scale: [String: Double]
+  /// Numbers then added to every entry (softmax is invariant; exp alone overflows).
+  var offset: [String: Double] = [:]
   /// The axes of the upstream gradient G (a backward), or `nil`.
   var upstream: [String]?
   var reference: String
@@ -398,7 +400,7 @@ private struct LargeLogitProbe: Sendable {
   let probes = [
     LargeLogitProbe(
       expression: "l", wrt: "Q", statements: attention, sizes: ["n": 4, "d": 3, "e": 5],
-      scale: ["Q": 100, "K": 3], upstream: ["n", "e"],
+      scale: ["Q": 300, "K": 3], upstream: ["n", "e"],
       reference: "(lambda P: (P * (G @ V.T - np.sum(P * (G @ V.T), 1, keepdims=True))) @ K)"
         + "(softmax_rows(Q @ K.T))", control: true),
     LargeLogitProbe(
@@ -410,13 +412,13 @@ private struct LargeLogitProbe: Sendable {
       expression: "l", wrt: "S",
       statements:
         "S : matrix(m, n); L : function; P[i,j] = exp(S[i,j]) / sum(k, exp(S[k,j])); l = L(P)",
-      sizes: ["m": 3, "n": 4], scale: ["S": 300], upstream: ["m", "n"],
+      sizes: ["m": 3, "n": 4], scale: ["S": 300], offset: ["S": 800], upstream: ["m", "n"],
       reference: "(lambda P: P * (G - np.sum(G * P, 0, keepdims=True)))(softmax_rows(S.T).T)",
       control: true),
     LargeLogitProbe(
       expression: "l", wrt: "x",
       statements: "x : vector(n); L : function; p[i] = exp(x[i]) / sum(k, exp(x[k])); l = L(p)",
-      sizes: ["n": 5], scale: ["x": 300], upstream: ["n"],
+      sizes: ["n": 5], scale: ["x": 300], offset: ["x": 800], upstream: ["n"],
       reference: "(lambda p: p * (G - np.sum(G * p)))(softmax_rows(x[None, :])[0])",
       control: true),
     LargeLogitProbe(
@@ -439,10 +441,28 @@ private struct LargeLogitProbe: Sendable {
     LargeLogitProbe(
       expression: "s*y'*log(softmax(X*w))", wrt: "s", statements: logistic,
       sizes: ["m": 4, "n": 3], scale: ["w": 300], reference: "y @ (X @ w - lse(X @ w))"),
+    // Log-softmax written in index form: of a vector, of each row, of each column.
+    LargeLogitProbe(
+      expression: "s*y'*Z", wrt: "s",
+      statements:
+        "x : vector(n); y : simplex(n); s : scalar; Z[i] = x[i] - log(sum(k, exp(x[k])))",
+      sizes: ["n": 5], scale: ["x": 300], reference: "y @ (x - lse(x))"),
+    LargeLogitProbe(
+      expression: "s*sum(Z)", wrt: "s",
+      statements:
+        "X : matrix(m, n); s : scalar; Z[i,j] = X[i,j] - log(sum(k, exp(X[i,k])))",
+      sizes: ["m": 3, "n": 4], scale: ["X": 300],
+      reference: "np.sum(X) - X.shape[1] * sum(lse(r) for r in X)"),
+    LargeLogitProbe(
+      expression: "s*sum(Z)", wrt: "s",
+      statements:
+        "X : matrix(m, n); s : scalar; Z[i,j] = X[i,j] - log(sum(k, exp(X[k,j])))",
+      sizes: ["m": 3, "n": 4], scale: ["X": 300],
+      reference: "np.sum(X) - X.shape[0] * sum(lse(c) for c in X.T)"),
     // A four-index result: the shift multiplies an einsum operand and its coefficient.
     LargeLogitProbe(
       expression: "X - log(sum(exp(X)))", wrt: "X", statements: "X : matrix(m, n)",
-      sizes: ["m": 3, "n": 4], scale: ["X": 500],
+      sizes: ["m": 3, "n": 4], scale: ["X": 300], offset: ["X": 800],
       reference: "(lambda P: np.einsum('ki,lj->ijkl', np.eye(3), np.eye(4)) - P[None, None])"
         + "(np.exp(X - lse(X)))", control: true),
   ]
@@ -477,7 +497,8 @@ private struct LargeLogitProbe: Sendable {
       "shapes": problem.inputs.map { input in
         NumpyRenderer.axisNames(of: input).map { probe.sizes[$0] ?? Int($0) ?? 1 }
       },
-      "scale": probe.scale, "reference": probe.reference, "control": probe.control,
+      "scale": probe.scale, "offset": probe.offset, "reference": probe.reference,
+      "control": probe.control,
       "upstream": probe.upstream.map { $0.map { probe.sizes[$0] ?? 1 } } ?? NSNull(),
       "label": "\(probe.expression) wrt \(probe.wrt)",
     ])
@@ -506,11 +527,11 @@ private struct LargeLogitProbe: Sendable {
     def parts(v):
         return [np.asarray(p, dtype=float) for p in (v if isinstance(v, tuple) else (v,))]
 
-    rng = np.random.default_rng(300)
     report = []
-    for case in json.load(open('\(data.path)')):
+    for index, case in enumerate(json.load(open('\(data.path)'))):
+        rng = np.random.default_rng(300 + index)
         args = {n: (rng.normal() if s == [] else rng.normal(size=s)) * case['scale'].get(n, 1.0)
-                for n, s in zip(case['names'], case['shapes'])}
+                + case['offset'].get(n, 0.0) for n, s in zip(case['names'], case['shapes'])}
         if 'y' in args:
             args['y'] = np.abs(args['y']) / np.sum(np.abs(args['y']))
         positional = [args[n] for n in case['names']]
