@@ -700,8 +700,8 @@ struct NumpyRenderer {
     case .gradient(let f, _) where style == .line:
       // The line binds only declared names (shared/LANGUAGE.md); a function takes ∇L.
       throw MatcalcError.unsupported(
-        "NumPy output cannot evaluate the upstream gradient of the opaque function \(f) "
-          + "(--format numpy binds only declared names); --format python or jax give a "
+        "NumPy output cannot evaluate the opaque function \(f) (its upstream gradient: "
+          + "--format numpy binds only declared names); --format python or jax give a "
           + "backward function that takes it as a parameter (grad_…), or use --format text, "
           + "latex, markdown or json", nil)
     case .opaque(let f, _), .gradient(let f, _), .mapped(let f, _, _):
