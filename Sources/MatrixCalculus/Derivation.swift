@@ -288,7 +288,9 @@ public struct Derivation: Sendable {
       default: return [shape.rows.description, shape.cols.description]
       }
     }
-    let variableAxes = axes(variable.shape)
+    // X's axes are those of the array bound to the input (a `vector(1)` has one).
+    let input = problem.inputs.first { $0.expr == variable }
+    let variableAxes = input.map(NumpyRenderer.axisNames) ?? axes(variable.shape)
     return axes(objective.shape) + Array(repeating: variableAxes, count: order).flatMap { $0 }
   }
 

@@ -209,6 +209,16 @@ func expectEmittedCodeAgrees(
   ])
 }
 
+/// A `matrix(n, 1)` input is two axes and a `vector(1)` one, and so are their gradients.
+@Test func gradientsHaveTheShapesOfTheirInputs() throws {
+  let statements = "A : matrix(n, 1); x : vector(n); y : vector(1)"
+  try expectEmittedCodeAgrees([
+    EmitProbe(expression: "x'*A*y", wrt: "A,y", statements: statements),
+    EmitProbe(expression: "x'*A*y", wrt: "A", statements: statements),
+    EmitProbe(expression: "x'*A*y", wrt: "y", statements: statements),
+  ])
+}
+
 /// Three- and four-index results whose terms lack some output indices broadcast them.
 @Test func tensorTermsBroadcastMissingIndices() throws {
   try expectEmittedCodeAgrees([
