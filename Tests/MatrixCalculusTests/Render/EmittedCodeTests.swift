@@ -38,6 +38,28 @@ private func nestedValue(_ t: Tensor, _ type: TypeSpec) -> Any {
 /// A dimension name or size as a number, for `sizes`.
 private func size(_ name: String, _ sizes: [String: Int]) -> Int { sizes[name] ?? Int(name) ?? -1 }
 
+/// Draws inputs of `problem` at `sizes` (the certificate's: pairwise distinct, where the
+/// objective is defined) and evaluates `expected` there,
+/// drawing again (a few times) where a drawn matrix is nearly singular.
+private func drawn(
+  _ problem: Problem, sizes: [String: Int], requirements: [String: Set<Sampler.Requirement>],
+  seed: UInt64, label: String, expected: (inout Evaluator) throws -> [Tensor]
+) throws -> (values: [String: Tensor], sizes: [String: Int], expected: [Tensor]) {
+  var generator = SplitMix64(seed: seed)
+  var failure: Error?
+  for _ in 0..<5 {
+    let values = try Sampler.draw(
+      inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
+    var evaluator = Evaluator(sizes: sizes, values: values)
+    do {
+      return (values, sizes, try expected(&evaluator))
+    } catch {
+      failure = error
+    }
+  }
+  throw MatcalcError.numeric("\(label): \(failure.map { "\($0)" } ?? "no values")")
+}
+
 /// Derives `probe`, checks it, draws inputs with pairwise-distinct sizes and evaluates the
 /// checked formula on them.
 private func prepared(_ probe: EmitProbe, seed: UInt64) throws -> EmitRun {
@@ -47,15 +69,16 @@ private func prepared(_ probe: EmitProbe, seed: UInt64) throws -> EmitRun {
     let certificate = try backpropagation.check()
     #expect(certificate.passed, "\(probe.testDescription): \(certificate)")
     let problem = backpropagation.problem
+    let definitions = problem.definitions + backpropagation.intermediates.asDefinitions
     let requirements = Sampler.requirements(
-      of: [backpropagation.objective], definitions: problem.definitions)
-    let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
-    var generator = SplitMix64(seed: seed)
-    let values = try Sampler.draw(
-      inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
-    var evaluator = Evaluator(sizes: sizes, values: values)
-    try evaluator.bind(problem.definitions + backpropagation.intermediates.asDefinitions)
-    let expected = try backpropagation.gradients.map { try evaluator.evaluate($0) }
+      of: [backpropagation.objective] + backpropagation.gradients, definitions: definitions)
+    let (values, sizes, expected) = try drawn(
+      problem, sizes: certificate.sizes, requirements: requirements, seed: seed,
+      label: probe.testDescription
+    ) { evaluator in
+      try evaluator.bind(definitions)
+      return try backpropagation.gradients.map { try evaluator.evaluate($0) }
+    }
     let shapes = backpropagation.variables.map { variable in
       let input = problem.inputs.first { $0.name == variable.name }
       return (input.map(NumpyRenderer.axisNames) ?? []).map { size($0, sizes) }
@@ -71,20 +94,21 @@ private func prepared(_ probe: EmitProbe, seed: UInt64) throws -> EmitRun {
   #expect(certificate.passed, "\(probe.testDescription): \(certificate)")
   let problem = derivation.problem
   let requirements = Sampler.requirements(
-    of: [derivation.objective], definitions: problem.definitions)
-  let sizes = Sampler.sizes(for: problem.inputs.map(\.expr.shape))
-  var generator = SplitMix64(seed: seed)
-  let values = try Sampler.draw(
-    inputsOf: problem, requirements: requirements, sizes: sizes, generator: &generator)
-  var evaluator = Evaluator(sizes: sizes, values: values)
-  try evaluator.bind(problem.definitions)
-  let expected =
-    try derivation.tensor.map { try $0.jacobian(&evaluator) }
-    ?? evaluator.evaluate(derivation.result)
+    of: [derivation.objective, derivation.result], definitions: problem.definitions)
+  let (values, sizes, expected) = try drawn(
+    problem, sizes: certificate.sizes, requirements: requirements, seed: seed,
+    label: probe.testDescription
+  ) { evaluator in
+    try evaluator.bind(problem.definitions)
+    return [
+      try derivation.tensor.map { try $0.jacobian(&evaluator) }
+        ?? evaluator.evaluate(derivation.result)
+    ]
+  }
   return EmitRun(
     numpy: try? derivation.render(.numpy), python: try derivation.render(.python),
     jax: try derivation.render(.jax), inputs: problem.inputs.map { ($0.name, $0.type) },
-    values: values, expected: expected.storage,
+    values: values, expected: expected.flatMap(\.storage),
     shapes: [derivation.resultShape.map { size($0, sizes) }])
 }
 
@@ -598,4 +622,15 @@ private struct LargeLogitProbe: Sendable {
       #expect(row["control"] as? Bool == true, "\(label): the unshifted code stays right")
     }
   }
+}
+
+/// Every corpus problem and every Jacobian and Hessian of the corpus: the NumPy line, the
+/// Python function and the JAX function give the checked formula's shape and values.
+@Test func corpusCodeRunsInEveryBackend() throws {
+  let probes =
+    Corpus.problems.map { EmitProbe(expression: $0.0, wrt: $0.1, statements: $0.2) }
+    + jacobians.map {
+      EmitProbe(expression: $0.0, wrt: $0.1, statements: Corpus.vectors, order: $0.2)
+    }
+  try expectEmittedCodeAgrees(probes)
 }
