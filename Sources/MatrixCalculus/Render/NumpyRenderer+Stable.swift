@@ -268,27 +268,30 @@ extension NumpyRenderer {
 // MARK: - Stable forms of built-in compositions
 
 extension NumpyRenderer {
-  /// The stable text of f(a) where the plain one overflows or loses digits, else `nil`:
-  /// log(softmax(t)) = t − max t − log Σ exp(t − max t); log(σ(t)) = −log(1 + e^(−t)) as
-  /// `-np.logaddexp(0, -t)`; log(1 + exp(t)) (softplus) as `np.logaddexp(0, t)`; log(1 + t)
-  /// as `np.log1p(t)`.
-  func stableText(_ f: Function, _ a: Expr, _ expression: (Expr) throws -> String) throws
-    -> String?
-  {
-    guard f == .log else { return nil }
+  /// The stable form of log(a) where the plain one overflows or loses digits, else `nil`: the
+  /// one operand it evaluates and its text given that operand's. log(softmax(t)) = t − max t −
+  /// log Σ exp(t − max t); log(σ(t)) = −log(1 + e^(−t)) as `-np.logaddexp(0, -t)` and
+  /// log(1 − σ(t)) = log σ(−t) as `-np.logaddexp(0, t)`; log(1 + exp(t)) (softplus) as
+  /// `np.logaddexp(0, t)`; log(1 + t) as `np.log1p(t)`; log(xᶜ) as c log x when log x has a
+  /// stable form (1 / (1 + exp(−t)) written out).
+  static func stableLog(_ a: Expr) -> (operand: Expr, text: (String) -> String)? {
     switch a.node {
+    case .power(let base, let exponent):
+      guard let c = exponent.constantValue, let inner = stableLog(base) else { return nil }
+      return (inner.operand, { "(\(c) * \(inner.text($0)))" })
     case .call(.softmax, let t):
-      return "(lambda t: t - \(Self.logSumExpText("t", axis: .all, transposed: false)))"
-        + "(\(try expression(t)))"
+      return (t, { "(lambda t: t - \(logSumExpText("t", axis: .all, transposed: false)))(\($0))" })
     case .call(.sigmoid, let t):
-      return "(-np.logaddexp(0.0, -(\(try expression(t)))))"
+      return (t, { "(-np.logaddexp(0.0, -(\($0))))" })
     case .add(let terms) where terms.count == 2:
       guard let one = terms.firstIndex(where: { $0.constantValue == 1 }) else { return nil }
       let other = terms[1 - one]
-      if case .call(.exp, let t) = other.node {
-        return "np.logaddexp(0.0, \(try expression(t)))"
+      if case .call(.exp, let t) = other.node { return (t, { "np.logaddexp(0.0, \($0))" }) }
+      let (c, base) = other.coefficientAndBase
+      if c == -1, case .call(.sigmoid, let t) = base.node {
+        return (t, { "(-np.logaddexp(0.0, \($0)))" })
       }
-      return "np.log1p(\(try expression(other)))"
+      return (other, { "np.log1p(\($0))" })
     default: return nil
     }
   }

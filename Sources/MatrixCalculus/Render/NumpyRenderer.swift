@@ -534,6 +534,7 @@ struct NumpyRenderer {
     // exp(A − max A) and a stable log-sum-exp write A twice: A is computed once.
     if let (a, _, _) = Self.logSumExp(e) { return [a, a] }
     if case .call(.exp, let a) = e.node, emission.shifted[e] != nil { return [a, a] }
+    if case .call(.log, let a) = e.node, let (operand, _) = Self.stableLog(a) { return [operand] }
     guard let (a, b) = Self.operandPair(e) else { return e.children }
     func untransposed(_ x: Expr) -> Expr {
       if case .transpose(let inner) = x.node { return inner }
@@ -676,7 +677,7 @@ struct NumpyRenderer {
       if let axis = emission.shifted[e] {
         return Self.shiftedExponentialText(try expression(a), axis: axis)
       }
-      if let stable = try stableText(f, a, expression) { return stable }
+      if f == .log, let (operand, text) = Self.stableLog(a) { return text(try expression(operand)) }
       let x = try expression(a)
       switch f {
       case .trace: return "np.trace(\(x))"

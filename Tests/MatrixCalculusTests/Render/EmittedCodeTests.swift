@@ -475,6 +475,10 @@ private struct LargeLogitProbe: Sendable {
     LargeLogitProbe(
       expression: "s*y'*log(softmax(X*w))", wrt: "s", statements: logistic,
       sizes: ["m": 4, "n": 3], scale: ["w": 300], reference: "y @ (X @ w - lse(X @ w))"),
+    LargeLogitProbe(
+      expression: "s*(-y'*log(p) - (1 - y)'*log(1 - p))", wrt: "s",
+      statements: logistic + "; p = sigmoid(X*w)", sizes: ["m": 4, "n": 3], scale: ["w": 300],
+      reference: "y @ np.logaddexp(0, -(X @ w)) + (1 - y) @ np.logaddexp(0, X @ w)"),
     // Log-softmax written in index form: of a vector, of each row, of each column.
     LargeLogitProbe(
       expression: "s*y'*Z", wrt: "s",
