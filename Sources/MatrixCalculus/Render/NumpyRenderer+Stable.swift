@@ -1,3 +1,5 @@
+import Foundation
+
 // MARK: - Stable code for exp(A) normalised by its own sums (softmax written in index form)
 
 /// Which maximum a stable exp(A) subtracts: of each row (a row-wise softmax,
@@ -294,5 +296,150 @@ extension NumpyRenderer {
       return (other, { "np.log1p(\($0))" })
     default: return nil
     }
+  }
+}
+
+// MARK: - Positive factors cancelled entry by entry
+
+extension NumpyRenderer {
+  /// `roots` with the positive factors of each entry-by-entry product that cancel removed:
+  /// x^⊙a ⊙ x^⊙b = x^⊙(a+b), and x^⊙0 = 1, for x > 0 by construction (exp, sums and products of
+  /// positive terms), and a row times a column (rᵀ c) read as sum(r ⊙ c) when that cancels.
+  /// The gradient of y · log p with p = exp(x) / Σ exp(x) holds (y ⊘ p) ⊙ exp(x) / α: it
+  /// becomes y, which stays finite where p underflows to 0. Nothing changes where nothing
+  /// cancels.
+  static func cancellingPositiveFactors(_ roots: [Expr]) throws -> [Expr] {
+    var memo: [Expr: Expr] = [:]
+    func walk(_ e: Expr) throws -> Expr {
+      if let done = memo[e] { return done }
+      let mapped = try e.mappingChildren(walk)
+      let result = try cancelled(mapped) ?? mapped
+      memo[e] = result
+      return result
+    }
+    return try roots.map(walk)
+  }
+
+  /// Whether every entry of `e` is positive by construction.
+  private static func isPositive(_ e: Expr) -> Bool {
+    switch e.node {
+    case .constant(let value): return value > 0
+    case .ones: return true
+    case .call(.exp, _), .call(.softmax, _), .call(.sigmoid, _): return true
+    case .call(.sum, let a), .transpose(let a), .power(let a, _): return isPositive(a)
+    case .chain(let factors): return factors.allSatisfy(isPositive)
+    case .hadamard(let a, let b), .product(let a, let b): return isPositive(a) && isPositive(b)
+    case .add(let terms): return terms.allSatisfy(isPositive)
+    default: return false
+    }
+  }
+
+  /// The factors of an entry-by-entry product (`a ⊙ b`, a scalar times a matrix, a constant
+  /// power), each base with its exponent, read `transposed` where asked; `nil` for a power
+  /// that cannot be distributed ((a ⊙ b)^½ with a factor of unknown sign).
+  private static func factors(
+    of e: Expr, exponent: Double, transposed: Bool, into factors: inout [(Expr, Double)],
+    coefficient: inout Double
+  ) throws {
+    switch e.node {
+    case .hadamard(let a, let b):
+      try Self.factors(
+        of: a, exponent: exponent, transposed: transposed, into: &factors,
+        coefficient: &coefficient)
+      try Self.factors(
+        of: b, exponent: exponent, transposed: transposed, into: &factors,
+        coefficient: &coefficient)
+      return
+    case .product(let a, let b) where a.isScalar || b.isScalar:
+      try Self.factors(
+        of: a, exponent: exponent, transposed: transposed, into: &factors,
+        coefficient: &coefficient)
+      try Self.factors(
+        of: b, exponent: exponent, transposed: transposed, into: &factors,
+        coefficient: &coefficient)
+      return
+    case .power(let a, let p):
+      // (a ⊙ b)^c = a^c ⊙ b^c for an integer c, or for positive factors.
+      if let c = p.constantValue, c == c.rounded() || isPositive(a) {
+        try Self.factors(
+          of: a, exponent: exponent * c, transposed: transposed, into: &factors,
+          coefficient: &coefficient)
+        return
+      }
+    case .transpose(let a) where !a.isScalar:
+      try Self.factors(
+        of: a, exponent: exponent, transposed: !transposed, into: &factors,
+        coefficient: &coefficient)
+      return
+    case .constant(let value) where value > 0 || exponent == exponent.rounded():
+      coefficient *= Foundation.pow(value, exponent)
+      return
+    default: break
+    }
+    factors.append((transposed && !e.isScalar ? try Expr.transpose(e) : e, exponent))
+  }
+
+  /// `e` with its cancelling positive factors removed, or `nil` when none cancel.
+  private static func cancelled(_ e: Expr) throws -> Expr? {
+    var collected: [(Expr, Double)] = []
+    var coefficient = 1.0
+    var summed = false
+    switch e.node {
+    case .hadamard, .power:
+      try factors(
+        of: e, exponent: 1, transposed: false, into: &collected, coefficient: &coefficient)
+    case .product(let a, let b) where a.isScalar || b.isScalar:
+      try factors(
+        of: e, exponent: 1, transposed: false, into: &collected, coefficient: &coefficient)
+    case .chain(let pair)
+    where pair.count == 2 && pair[0].shape.rows == .one
+      && pair[1].shape.cols == .one && pair[1].shape.isColumn:
+      // rᵀ c = sum(r ⊙ c): both read as columns.
+      try factors(
+        of: pair[0], exponent: 1, transposed: true, into: &collected, coefficient: &coefficient)
+      try factors(
+        of: pair[1], exponent: 1, transposed: false, into: &collected, coefficient: &coefficient)
+      summed = true
+    default: return nil
+    }
+    // Positive bases merge; any other factor keeps its place and exponent.
+    var order: [Expr] = []
+    var exponents: [Expr: Double] = [:]
+    var counts: [Expr: Int] = [:]
+    var kept: [(Expr, Double)] = []
+    for (base, exponent) in collected {
+      guard isPositive(base) else {
+        kept.append((base, exponent))
+        continue
+      }
+      if exponents[base] == nil { order.append(base) }
+      exponents[base, default: 0] += exponent
+      counts[base, default: 0] += 1
+    }
+    guard order.contains(where: { (counts[$0] ?? 0) >= 2 }) else { return nil }
+    let merged = order.compactMap { base -> (Expr, Double)? in
+      guard let exponent = exponents[base], exponent != 0 else { return nil }
+      return (base, exponent)
+    }
+    var scalars: [Expr] = []
+    var entries: [Expr] = []
+    for (base, exponent) in merged + kept {
+      let factor = try Expr.power(base, Expr.constant(exponent))
+      if factor.isScalar { scalars.append(factor) } else { entries.append(factor) }
+    }
+    let shape = summed ? (entries.first?.shape ?? e.shape) : e.shape
+    var result: Expr
+    if let first = entries.first {
+      result = first
+      for entry in entries.dropFirst() { result = try Expr.hadamard(result, entry) }
+    } else {
+      guard shape.isScalar else { return nil }
+      result = Expr.constant(1)
+    }
+    for scalar in scalars { result = try Expr.multiply(scalar, result) }
+    result = try Expr.scale(coefficient, result)
+    guard result.shape == shape else { return nil }
+    if summed && !result.isScalar { result = try Expr.call(.sum, result) }
+    return result.shape == e.shape ? result : nil
   }
 }

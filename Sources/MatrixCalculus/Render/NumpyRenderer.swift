@@ -234,7 +234,8 @@ struct NumpyRenderer {
       if case .variable(let name, _, _) = variable.node { definitions.append((value, name)) }
     }
     let planner = ProductPlanner(model: model)
-    let planned = try planner.planned(try roots.map { try $0.0.substituting(replacements) })
+    let planned = try planner.planned(
+      try Self.cancellingPositiveFactors(try roots.map { try $0.0.substituting(replacements) }))
     var names: [Expr: String] = [:]
     for (value, name) in definitions {
       if let form = planner.plannedForm(of: value), names[form] == nil {

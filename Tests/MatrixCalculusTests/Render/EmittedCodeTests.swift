@@ -479,6 +479,19 @@ private struct LargeLogitProbe: Sendable {
       expression: "s*(-y'*log(p) - (1 - y)'*log(1 - p))", wrt: "s",
       statements: logistic + "; p = sigmoid(X*w)", sizes: ["m": 4, "n": 3], scale: ["w": 300],
       reference: "y @ np.logaddexp(0, -(X @ w)) + (1 - y) @ np.logaddexp(0, X @ w)"),
+    // Cross-entropy through a softmax written in index form: (y ⊘ p) ⊙ p cancels to y.
+    LargeLogitProbe(
+      expression: "-y'*log(p)", wrt: "x",
+      statements: "x : vector(n); y : simplex(n); p[i] = exp(x[i]) / sum(k, exp(x[k]))",
+      sizes: ["n": 5], scale: ["x": 300],
+      reference: "softmax_rows(x[None, :])[0] * np.sum(y) - y"),
+    LargeLogitProbe(
+      expression: "-y'*log(p)", wrt: "W",
+      statements:
+        "W : matrix(n, d); v : vector(d); y : simplex(n); z = W*v; "
+        + "p[i] = exp(z[i]) / sum(k, exp(z[k]))",
+      sizes: ["n": 4, "d": 3], scale: ["W": 300],
+      reference: "np.outer(softmax_rows((W @ v)[None, :])[0] * np.sum(y) - y, v)"),
     // Log-softmax written in index form: of a vector, of each row, of each column.
     LargeLogitProbe(
       expression: "s*y'*Z", wrt: "s",
