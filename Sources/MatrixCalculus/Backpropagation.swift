@@ -287,23 +287,30 @@ public struct Backpropagation: Sendable {
       let bindings = intermediates.map { ($0.variable, $0.value) }
       let lines = try zip(variables, gradients).map { variable, gradient in
         try renderer.render(
-          gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings)
+          gradient, rank: axes(of: variable.expr), bindings: bindings)
       }
       return "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
     case .python, .jax:
       let renderer = NumpyRenderer(
         problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
       let code = try renderer.code(
-        zip(variables, gradients).map { ($1, Derivation.rank(of: $0.expr.shape)) },
+        zip(variables, gradients).map { ($1, axes(of: $0.expr)) },
         bindings: intermediates.map { ($0.variable, $0.value) })
       let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
       let returns = variables.map {
         "∂\(objectiveName)/∂\($0.name): "
           + NumpyRenderer.shapeText(shape(of: $0.expr, in: layout))
       }
+      let name = NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name))
+      // l = L(Y) under JAX: also the layer Y with this backward as its jax.custom_vjp.
+      let wrapper =
+        layout == .numerator
+        ? nil
+        : try renderer.customVJP(
+          objective: objective, backward: name, code: code, wrt: variables.map(\.name))
       return renderer.function(
-        named: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
-        summary: summary, returns: "tuple of " + returns.joined(separator: ", "), code: code)
+        named: name, summary: summary, returns: "tuple of " + returns.joined(separator: ", "),
+        code: code, wrapper: wrapper)
     case .json:
       return try Derivation.serialized(
         jsonObject(certificate: certificate, layout: layout, steps: steps))
@@ -329,8 +336,21 @@ public struct Backpropagation: Sendable {
       : "\\frac{\\partial \(of)}{\\partial \(renderer.name(name))}"
   }
 
+  /// The number of NumPy axes of ∂f/∂X: those of the array bound to the input X
+  /// (``NumpyRenderer/axes(of:)``), so that a `vector(1)` gets a (1,) array, not a float.
+  private func axes(of variable: Expr) -> Int {
+    guard let input = problem.inputs.first(where: { $0.expr == variable }) else {
+      return Derivation.rank(of: variable.shape)
+    }
+    return NumpyRenderer.axes(of: input.type)
+  }
+
   /// The shape of ∂f/∂X in a layout: X's axes, swapped in numerator layout.
   private func shape(of variable: Expr, in layout: Layout) -> [String] {
+    if let input = problem.inputs.first(where: { $0.expr == variable }) {
+      let axes = NumpyRenderer.axisNames(of: input)
+      return layout == .numerator ? axes.reversed() : axes
+    }
     let shape = variable.shape
     switch Derivation.rank(of: shape) {
     case 0: return []

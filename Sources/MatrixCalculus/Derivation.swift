@@ -315,7 +315,9 @@ public struct Derivation: Sendable {
       default: return [shape.rows.description, shape.cols.description]
       }
     }
-    let variableAxes = axes(variable.shape)
+    // X's axes are those of the array bound to the input (a `vector(1)` has one).
+    let input = problem.inputs.first { $0.expr == variable }
+    let variableAxes = input.map(NumpyRenderer.axisNames) ?? axes(variable.shape)
     return axes(objective.shape) + Array(repeating: variableAxes, count: order).flatMap { $0 }
   }
 
@@ -1167,9 +1169,16 @@ public struct Derivation: Sendable {
         try tensor.map { try renderer.code(tensor: $0, rank: resultRank) }
         ?? renderer.code([(try laidOut(layout), resultRank)])
       let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
+      let name = NumpyRenderer.functionName(["grad", objectiveName, variableName])
+      // l = L(Y) under JAX: also the layer Y with this backward as its jax.custom_vjp.
+      let wrapper =
+        layout == .numerator || order != 1
+        ? nil
+        : try renderer.customVJP(
+          objective: objective, backward: name, code: code, wrt: [variableName])
       return renderer.function(
-        named: NumpyRenderer.functionName(["grad", objectiveName, variableName]),
-        summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)), code: code)
+        named: name, summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)),
+        code: code, wrapper: wrapper)
     case .json:
       return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
     case .html:

@@ -97,6 +97,9 @@ private func evaluateInPython(_ lines: [String], inputs: [(String, String)]) thr
     switch type.prefix(while: { $0.isLetter }) {
     case "scalar": script += "\(name) = float(rng.uniform(0.5, 1.5))\n"
     case "vector": script += "\(name) = rng.uniform(0.5, 1.5, (\(arguments[0]),))\n"
+    case "simplex":  // a 1-D probability vector, like a vector
+      script += "_p = rng.uniform(0.5, 1.5, (\(arguments[0]),))\n"
+      script += "\(name) = _p / np.sum(_p)\n"
     case "symmetric":
       let d = arguments[0]
       script += "_m = rng.uniform(-1, 1, (\(d), \(d)))\n"

@@ -66,9 +66,9 @@ private let functionCases: [FunctionCase] = [
 
 /// A value as nested lists (a float, a 1-D list for a vector, rows for a matrix).
 private func nested(_ t: Tensor, _ type: TypeSpec) -> Any {
-  switch type {
-  case .scalar: return t.scalar
-  case .vector: return t.storage
+  switch NumpyRenderer.axes(of: type) {
+  case 0: return t.scalar
+  case 1: return t.storage
   default: return (0..<t.rows).map { i in (0..<t.cols).map { t[i, $0] } }
   }
 }

@@ -32,9 +32,9 @@ enum PythonRunner {
 
   static func literal(_ t: Tensor, _ type: TypeSpec) -> String {
     func number(_ x: Double) -> String { "\(x)" }
-    switch type {
-    case .scalar: return number(t.scalar)
-    case .vector: return "np.array([\(t.storage.map(number).joined(separator: ", "))])"
+    switch NumpyRenderer.axes(of: type) {
+    case 0: return number(t.scalar)
+    case 1: return "np.array([\(t.storage.map(number).joined(separator: ", "))])"
     default:
       let rows = (0..<t.rows).map { i in
         "[" + (0..<t.cols).map { number(t[i, $0]) }.joined(separator: ", ") + "]"
