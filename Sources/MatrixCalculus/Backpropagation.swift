@@ -243,7 +243,11 @@ public struct Backpropagation: Sendable {
         try renderer.render(
           gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings)
       }
-      return "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
+      let text = "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
+      if let certificate {
+        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+      }
+      return text
     case .python, .jax:
       let renderer = NumpyRenderer(
         problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
@@ -255,9 +259,13 @@ public struct Backpropagation: Sendable {
         "∂\(objectiveName)/∂\($0.name): "
           + NumpyRenderer.shapeText(shape(of: $0.expr, in: layout))
       }
-      return renderer.function(
+      let text = renderer.function(
         named: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
         summary: summary, returns: "tuple of " + returns.joined(separator: ", "), code: code)
+      if let certificate {
+        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+      }
+      return text
     case .json:
       return try Derivation.serialized(jsonObject(certificate: certificate, layout: layout))
     }
@@ -272,7 +280,7 @@ public struct Backpropagation: Sendable {
   }
 
   /// The shape of ∂f/∂X in a layout: X's axes, swapped in numerator layout.
-  private func shape(of variable: Expr, in layout: Layout) -> [String] {
+  func shape(of variable: Expr, in layout: Layout) -> [String] {
     let shape = variable.shape
     switch Derivation.rank(of: shape) {
     case 0: return []
@@ -294,19 +302,26 @@ public struct Backpropagation: Sendable {
     let numpy = NumpyRenderer(problem: problem)
     let bindings = intermediates.map { ($0.variable, $0.value) }
     let plain = try plainSpellings(gradients)
+    let lines = try zip(variables, gradients).enumerated().map { index, pair in
+      let line = try? numpy.render(
+        pair.1, rank: Derivation.rank(of: pair.0.expr.shape), bindings: bindings)
+      if let line, let certificate {
+        try checkEmitted(
+          line, format: .numpy, layout: layout, certificate: certificate, only: index)
+      }
+      return line
+    }
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variables.map(\.name),
-      "gradients": zip(zip(variables, gradients), plain).map { pair, plain in
+      "gradients": zip(zip(variables, gradients), zip(plain, lines)).map { pair, printed in
         let (variable, gradient) = pair
+        let (plain, line) = printed
         var entry: [String: Any] = [
           "wrt": variable.name,
           "text": "\(partial(variable.name, text)) = \(text.render(gradient))",
           "latex": "\(partial(variable.name, latex)) = \(latex.render(gradient))",
-          "numpy":
-            (try? numpy.render(
-              gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings))
-            ?? NSNull(),
+          "numpy": line ?? NSNull(),
           "shape": shape(of: variable.expr, in: layout),
           "plain": plain.text ?? NSNull(),
         ]
@@ -317,7 +332,7 @@ public struct Backpropagation: Sendable {
       "shape": variables.map { shape(of: $0.expr, in: layout) },
       "text": try render(.text, layout: layout),
       "latex": try render(.latex, layout: layout),
-      "numpy": (try? render(.numpy, layout: layout)) ?? NSNull(),
+      "numpy": try checkedNumpy(layout: layout, certificate: certificate) ?? NSNull(),
       "layout": layout.rawValue,
       "inferred": problem.inferredJSON,
       "backward": intermediates.map { ["name": $0.name, "text": text.render($0.value)] },
@@ -330,6 +345,16 @@ public struct Backpropagation: Sendable {
       ]
     }
     return object
+  }
+
+  /// The NumPy tuple, checked as printed when a certificate is given; `nil` where NumPy cannot
+  /// express it (an opaque function).
+  private func checkedNumpy(layout: Layout, certificate: Certificate?) throws -> String? {
+    guard let text = try? render(.numpy, layout: layout) else { return nil }
+    if let certificate {
+      try checkEmitted(text, format: .numpy, layout: layout, certificate: certificate)
+    }
+    return text
   }
 
   /// Each gradient in the input language (shared/LANGUAGE.md), in the order of the variables:

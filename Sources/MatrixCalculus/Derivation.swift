@@ -971,12 +971,16 @@ public struct Derivation: Sendable {
       if steps { blocks += try markdownSteps() }
       return blocks.joined(separator: "\n\n")
     case .numpy:
-      if let tensor {
-        return try NumpyRenderer(problem: problem, sizes: sizes).render(
-          tensor: tensor, rank: resultRank)
+      let text =
+        try tensor.map {
+          try NumpyRenderer(problem: problem, sizes: sizes).render(tensor: $0, rank: resultRank)
+        }
+        ?? NumpyRenderer(problem: problem, sizes: sizes).render(
+          try laidOut(layout), rank: resultRank)
+      if let certificate {
+        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
       }
-      return try NumpyRenderer(problem: problem, sizes: sizes).render(
-        try laidOut(layout), rank: resultRank)
+      return text
     case .python, .jax:
       let renderer = NumpyRenderer(
         problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
@@ -984,9 +988,13 @@ public struct Derivation: Sendable {
         try tensor.map { try renderer.code(tensor: $0, rank: resultRank) }
         ?? renderer.code([(try laidOut(layout), resultRank)])
       let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
-      return renderer.function(
+      let text = renderer.function(
         named: NumpyRenderer.functionName(["grad", objectiveName, variableName]),
         summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)), code: code)
+      if let certificate {
+        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+      }
+      return text
     case .json:
       return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
     }
@@ -1022,7 +1030,11 @@ public struct Derivation: Sendable {
       },
       "rules": self.steps.map(\.rule),
     ]
-    object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
+    let numpy = try? render(.numpy, layout: layout)
+    if let numpy, let certificate {
+      try checkEmitted(numpy, format: .numpy, layout: layout, certificate: certificate)
+    }
+    object["numpy"] = numpy ?? NSNull()
     let plain = try plainSpelling(layout)
     object["plain"] = plain.text ?? NSNull()
     if let reason = plain.reason { object["plain_reason"] = reason }
