@@ -181,7 +181,9 @@ public struct Backpropagation: Sendable {
 
   /// The backward recursion, then one line per variable; NumPy gives a tuple in the order of
   /// the variables, a standalone LaTeX document one section (with the steps). With `steps`,
-  /// Markdown ends with ``renderSteps(_:)``.
+  /// Markdown ends with ``renderSteps(_:)``. Given a `certificate`, emitted code (NumPy,
+  /// Python, JAX, JSON's `numpy`) is run as printed at its sizes and must give every gradient
+  /// in its shape, or the call throws ``MatcalcError/internalError(_:)``.
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]

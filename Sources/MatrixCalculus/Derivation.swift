@@ -874,7 +874,10 @@ public struct Derivation: Sendable {
   ///
   /// - Parameters:
   ///   - format: the output format.
-  ///   - certificate: the result of ``check(points:)``, printed with the formula.
+  ///   - certificate: the result of ``check(points:)``, printed with the formula. Given one,
+  ///     emitted code (NumPy, Python, JAX, JSON's `numpy`) is itself run as printed, with
+  ///     NumPy's semantics, at the certificate's sizes and must give the result's values in
+  ///     the shape S_F + S_X; without one (`--no-check`) nothing is evaluated.
   ///   - layout: the layout convention; numerator layout transposes a gradient.
   ///   - standalone: for LaTeX, a complete document.
   ///   - steps: include the derivation step by step.
@@ -882,7 +885,8 @@ public struct Derivation: Sendable {
   ///     the others are taken as large.
   /// - Returns: the text.
   /// - Throws: ``MatcalcError`` when the format cannot express the result (NumPy output of
-  ///   an opaque function).
+  ///   an opaque function); ``MatcalcError/internalError(_:)`` when emitted code disagrees
+  ///   with the certified result (never printed).
   ///
   /// ```swift
   /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
