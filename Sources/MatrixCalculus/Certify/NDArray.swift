@@ -115,6 +115,9 @@ struct NDArray: Sendable, Equatable {
   /// The storage index in `self` of each entry of an array of `target` shape it is
   /// broadcast to, in row-major order of `target`.
   func broadcastIndices(to target: [Int]) throws -> [Int] {
+    guard rank <= target.count, try Self.broadcastShape([shape, target]) == target else {
+      throw Self.error("could not broadcast input array from shape \(shape) into shape \(target)")
+    }
     let total = try Self.count(of: target)
     let offset = target.count - rank
     let ownStrides = Self.strides(shape)
@@ -145,7 +148,6 @@ struct NDArray: Sendable, Equatable {
   /// `self` broadcast to `target`.
   func broadcast(to target: [Int]) throws -> NDArray {
     if shape == target { return self }
-    _ = try Self.broadcastShape([shape, target])
     let indices = try broadcastIndices(to: target)
     return try NDArray(shape: target, storage: indices.map { storage[$0] })
   }

@@ -185,3 +185,25 @@ func malformedProgramsThrow(_ source: String) {
     if case .module = value { throw MatcalcError.numeric("a module is not a result") }
   }
 }
+
+/// The deepest chains the parser accepts evaluate without exhausting the stack; deeper ones
+/// are refused with an error.
+@Test func deepChainsEvaluateOrAreRefused() throws {
+  let depth = PythonParser.maximumDepth - 10
+  let x = PythonValue.array(NDArray(scalar: 1))
+  var negations = PythonInterpreter()
+  let negated = try negations.evaluate(
+    String(repeating: "-", count: depth) + "x", globals: ["x": x])
+  #expect(try negated.asArray().scalar == (depth % 2 == 0 ? 1 : -1))
+  var sums = PythonInterpreter()
+  let sum = try sums.evaluate("x" + String(repeating: " + x", count: depth), globals: ["x": x])
+  #expect(try sum.asArray().scalar == Double(depth + 1))
+  var lambdas = PythonInterpreter()
+  let nested =
+    String(repeating: "(lambda t: ", count: 190) + "t" + String(repeating: ")(x)", count: 190)
+  #expect(try lambdas.evaluate(nested, globals: ["x": x]).asArray().scalar == 1)
+  var deeper = PythonInterpreter()
+  #expect(throws: MatcalcError.self) {
+    try deeper.evaluate(String(repeating: "-", count: depth + 100) + "x", globals: ["x": x])
+  }
+}
