@@ -24,6 +24,8 @@ extension Backpropagation {
     }
     let tuple = only == nil && (format == .numpy || expected.count > 1)
     try check.verify(
-      text, format: format, expected: expected, tuple: tuple, certificate: certificate)
+      text, format: format,
+      function: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
+      expected: expected, tuple: tuple, certificate: certificate)
   }
 }

@@ -20,6 +20,8 @@ extension Derivation {
       return try evaluator.evaluate(formula)
     }
     try check.verify(
-      text, format: format, expected: [expected], tuple: false, certificate: certificate)
+      text, format: format,
+      function: NumpyRenderer.functionName(["grad", objectiveName, variableName]),
+      expected: [expected], tuple: false, certificate: certificate)
   }
 }

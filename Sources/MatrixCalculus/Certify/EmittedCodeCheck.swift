@@ -29,14 +29,14 @@ struct EmittedCodeCheck {
   /// The largest accepted difference, relative to the largest magnitude involved.
   static let tolerance = 1e-8
 
-  /// Runs `text` (printed in `format`) at the certificate's sizes and compares what it returns
-  /// (a tuple when `tuple`) with `expected`.
+  /// Runs `text` (printed in `format`; for a function, `function` is called) at the
+  /// certificate's sizes and compares what it returns (a tuple when `tuple`) with `expected`.
   ///
   /// - Throws: ``MatcalcError/internalError(_:)`` naming the format and the shape or the worst
   ///   entry when the code does not run or disagrees; limit errors as they come.
   func verify(
-    _ text: String, format: OutputFormat, expected: [Expected], tuple: Bool,
-    certificate: Certificate
+    _ text: String, format: OutputFormat, function: String? = nil, expected: [Expected],
+    tuple: Bool, certificate: Certificate
   ) throws {
     // An opaque function (L : function) has no NumPy value to call the code with: a backward
     // function takes its upstream gradient as a parameter. Such code is not evaluated here.
@@ -90,7 +90,8 @@ struct EmittedCodeCheck {
           continue
         }
         try compare(
-          text, format: format, values: values, sizes: sizes, expected: expected,
+          text, format: format, function: function, values: values, sizes: sizes,
+          expected: expected,
           formulas: results, magnitude: magnitude, tuple: tuple)
         checked += 1
         break
@@ -124,7 +125,8 @@ struct EmittedCodeCheck {
   }
 
   private func compare(
-    _ text: String, format: OutputFormat, values: [String: Tensor], sizes: [String: Int],
+    _ text: String, format: OutputFormat, function: String?, values: [String: Tensor],
+    sizes: [String: Int],
     expected: [Expected], formulas: [Tensor], magnitude: Double, tuple: Bool
   ) throws {
     let at = sizes.isEmpty ? "" : " (at sizes \(Checker.describe(sizes)))"
@@ -141,7 +143,7 @@ struct EmittedCodeCheck {
         for input in problem.inputs {
           byParameter[renderer.inputReference(input.name)] = inputs[input.name]
         }
-        value = try interpreter.call(module: text, arguments: byParameter)
+        value = try interpreter.call(module: text, function: function, arguments: byParameter)
       default:
         value = try interpreter.evaluate(text, globals: inputs)
       }

@@ -24,11 +24,12 @@ struct PythonInterpreter {
     return try evaluate(expression, in: scope)
   }
 
-  /// Runs a module (`--format python|jax`) and calls the last function it defines with
-  /// `arguments` by parameter name; a parameter without one is an error.
-  mutating func call(module source: String, arguments: [String: PythonValue]) throws
-    -> PythonValue
-  {
+  /// Runs a module (`--format python|jax`) and calls its function `name` (by default the
+  /// last one it defines) with `arguments` by parameter name; a parameter without one is an
+  /// error.
+  mutating func call(
+    module source: String, function name: String? = nil, arguments: [String: PythonValue]
+  ) throws -> PythonValue {
     var parser = try PythonParser(source)
     let program = try parser.program()
     let scope = makeScope([:], parent: nil)
@@ -40,8 +41,8 @@ struct PythonInterpreter {
         throw Self.error("SyntaxError: 'return' outside function")
       }
     }
-    guard let last, case .closure(let closure) = scope.names[last] else {
-      throw Self.error("the module defines no function")
+    guard let last = name ?? last, case .closure(let closure) = scope.names[last] else {
+      throw Self.error("the module defines no function \(name ?? "")")
     }
     let values = try closure.parameters.map { parameter -> PythonValue in
       guard let value = arguments[parameter] else {

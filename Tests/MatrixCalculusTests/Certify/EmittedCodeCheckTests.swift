@@ -491,3 +491,22 @@ private func same(_ a: Returned, _ b: Returned) -> Bool {
     #expect(try b.render(.numpy, certificate: certificate) == unchecked)
   }
 }
+
+/// In every layout, each format's code passes its check as printed (numerator layout prints
+/// a gradient's transpose, denominator layout a Jacobian's).
+@Test(arguments: Layout.allCases)
+func emittedCodeIsCheckedInEveryLayout(_ layout: Layout) throws {
+  let statements = "W : matrix(m, n); x : vector(n); b : vector(m); A : matrix(n, n)"
+  for (expression, wrt) in [("b'*W*x", "W"), ("tanh(W*x)", "x"), ("x'*A*x", "x")] {
+    let d = try derive(expression, wrt: wrt, where: statements)
+    let certificate = try d.check(layout: layout)
+    for format in [OutputFormat.numpy, .python, .jax, .json] {
+      _ = try d.render(format, certificate: certificate, layout: layout)
+    }
+  }
+  let b = try derive("b'*W*x + x'*A*x", wrt: ["W", "x", "A"], where: statements)
+  let joint = try b.check(layout: layout)
+  for format in [OutputFormat.numpy, .python, .jax, .json] {
+    _ = try b.render(format, certificate: joint, layout: layout)
+  }
+}
