@@ -207,3 +207,48 @@ func malformedProgramsThrow(_ source: String) {
     try deeper.evaluate(String(repeating: "-", count: depth + 100) + "x", globals: ["x": x])
   }
 }
+
+/// Emitted code with characters deleted, duplicated or swapped (seeded) gives a value or an
+/// error, never a trap.
+@Test func mutatedEmittedCodeNeverTraps() throws {
+  let statements = "A : matrix(n, n); X : matrix(n, n); x : vector(n); y : vector(n)"
+  var texts: [String] = []
+  for (expression, wrt) in [
+    ("x'*A*x + logdet(X)", "X"), ("y'*inv(X)*x", "X"), ("sum(exp(A*x))", "x"), ("A*x", "A"),
+  ] {
+    let d = try derive(expression, wrt: wrt, where: statements)
+    texts += [try d.render(.numpy), try d.render(.python), try d.render(.jax)]
+  }
+  let values: [String: PythonValue] = [
+    "A": .array(try NDArray(shape: [2, 2], storage: [2, 1, 0.5, 3])),
+    "X": .array(try NDArray(shape: [2, 2], storage: [3, 0.25, -0.5, 2])),
+    "x": .array(try NDArray(shape: [2], storage: [1, -1])),
+    "y": .array(try NDArray(shape: [2], storage: [0.5, 2])),
+  ]
+  var generator = SplitMix64(seed: TestFunctions.stableHash("mutatedEmittedCodeNeverTraps"))
+  var outcomes = (values: 0, errors: 0)
+  for round in 0..<600 {
+    var characters = Array(texts[round % texts.count])
+    for _ in 0..<(1 + round % 3) where !characters.isEmpty {
+      let position = Int(generator.next() % UInt64(characters.count))
+      switch generator.next() % 3 {
+      case 0: characters.remove(at: position)
+      case 1: characters.insert(characters[position], at: position)
+      default: characters.swapAt(position, (position + 1) % characters.count)
+      }
+    }
+    let text = String(characters)
+    var interpreter = PythonInterpreter()
+    do {
+      if text.hasPrefix("import") {
+        _ = try interpreter.call(module: text, arguments: values)
+      } else {
+        _ = try interpreter.evaluate(text, globals: values)
+      }
+      outcomes.values += 1
+    } catch {
+      outcomes.errors += 1
+    }
+  }
+  #expect(outcomes.values > 0 && outcomes.errors > 0, "\(outcomes)")
+}
