@@ -184,14 +184,18 @@ enum NumpyFunctions {
     // Python builtins.
     case "builtin.float":
       let a = try arguments.array("x")
-      guard let value = a.scalar else {
-        throw MatcalcError.numeric("Python: TypeError: only length-1 arrays can be converted")
+      // NumPy 2.4 converts only a 0-d array (a size-1 array with axes is a TypeError).
+      guard a.rank == 0, let value = a.scalar else {
+        throw MatcalcError.numeric(
+          "Python: TypeError: only 0-dimensional arrays can be converted to Python scalars "
+            + "(shape \(a.shape))")
       }
       return .array(NDArray(scalar: value))
     case "builtin.int":
       let value = try arguments.required("x")
       if case .integer = value { return value }
-      guard let x = try value.asArray().scalar, x.isFinite, Swift.abs(x) < 1e15 else {
+      let a = try value.asArray()
+      guard a.rank == 0, let x = a.scalar, x.isFinite, Swift.abs(x) < 1e15 else {
         throw MatcalcError.numeric("Python: ValueError: cannot convert to an integer")
       }
       return .integer(Int(x.rounded(.towardZero)))

@@ -37,6 +37,7 @@ private let expressions = [
   "y[-1]", "A[1]", "A[:, 1]", "S[::2, 1:]", "S[..., None].shape[2]", "x[None, :] + y[:, None]",
   "np.tensordot(A, y, axes=(0, 0))", "np.tensordot(A, B, axes=1)", "np.power(np.abs(A), 1.5)",
   "np.abs(A) ** 0.5", "np.heaviside(A, 0.0)", "globals()['A'] @ x", "np.asarray(3.0)",
+  "int(A[1, 1] * 10)",
   "np.outer(x[:, None], y[:, None].T)", "np.dot(A, x)", "s * A + s", "np.asarray([[1, 2], [3, 4]])",
   "np.squeeze(np.sum(A, axis=0, keepdims=True))", "A.sum(axis=0)", "np.expand_dims(x, 0)",
   "np.swapaxes(np.ones((2, 3, 4)), 0, 2).shape[0]", "(A > 0) * 1.0", "np.minimum(A, y[:, None])",
@@ -45,7 +46,7 @@ private let expressions = [
   "A @ A", "A + B", "np.einsum('->ijkl', )", "np.einsum('ij,jk->il', A, B)", "np.foo(A)",
   "x[:, None] + np.ones((3, 3))", "np.linalg.solve(A, y)", "np.linalg.inv(np.zeros((2, 2)))",
   "undefined_name", "A[3]", "A[0, 0, 0]", "np.reshape(A, (4, 2))", "y[:, None] @ y[:, None]",
-  "1 // 0",
+  "1 // 0", "float(x[:1])", "float(A[:1, :1])", "int(A[:1, 0])",
 ]
 
 /// A value as the tests compare it: a shape and the entries, or an error.
