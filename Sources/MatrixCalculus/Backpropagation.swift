@@ -188,6 +188,12 @@ public struct Backpropagation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
+    if let certificate, [.numpy, .python, .jax].contains(format) {
+      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:only:)``).
+      let text = try render(format, layout: layout, steps: steps, sizes: sizes)
+      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+      return text
+    }
     let gradients = try laidOut(layout)
     switch format {
     case .markdown:
@@ -245,11 +251,7 @@ public struct Backpropagation: Sendable {
         try renderer.render(
           gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings)
       }
-      let text = "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
-      if let certificate {
-        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
-      }
-      return text
+      return "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
     case .python, .jax:
       let renderer = NumpyRenderer(
         problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
@@ -261,13 +263,9 @@ public struct Backpropagation: Sendable {
         "∂\(objectiveName)/∂\($0.name): "
           + NumpyRenderer.shapeText(shape(of: $0.expr, in: layout))
       }
-      let text = renderer.function(
+      return renderer.function(
         named: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
         summary: summary, returns: "tuple of " + returns.joined(separator: ", "), code: code)
-      if let certificate {
-        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
-      }
-      return text
     case .json:
       return try Derivation.serialized(jsonObject(certificate: certificate, layout: layout))
     }

@@ -897,6 +897,12 @@ public struct Derivation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
+    if let certificate, [.numpy, .python, .jax].contains(format) {
+      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:)``).
+      let text = try render(format, layout: layout, steps: steps, sizes: sizes)
+      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+      return text
+    }
     switch format {
     case .text:
       let renderer = MathRenderer(.text)
@@ -975,16 +981,12 @@ public struct Derivation: Sendable {
       if steps { blocks += try markdownSteps() }
       return blocks.joined(separator: "\n\n")
     case .numpy:
-      let text =
-        try tensor.map {
-          try NumpyRenderer(problem: problem, sizes: sizes).render(tensor: $0, rank: resultRank)
-        }
-        ?? NumpyRenderer(problem: problem, sizes: sizes).render(
-          try laidOut(layout), rank: resultRank)
-      if let certificate {
-        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+      if let tensor {
+        return try NumpyRenderer(problem: problem, sizes: sizes).render(
+          tensor: tensor, rank: resultRank)
       }
-      return text
+      return try NumpyRenderer(problem: problem, sizes: sizes).render(
+        try laidOut(layout), rank: resultRank)
     case .python, .jax:
       let renderer = NumpyRenderer(
         problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
@@ -992,13 +994,9 @@ public struct Derivation: Sendable {
         try tensor.map { try renderer.code(tensor: $0, rank: resultRank) }
         ?? renderer.code([(try laidOut(layout), resultRank)])
       let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
-      let text = renderer.function(
+      return renderer.function(
         named: NumpyRenderer.functionName(["grad", objectiveName, variableName]),
         summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)), code: code)
-      if let certificate {
-        try checkEmitted(text, format: format, layout: layout, certificate: certificate)
-      }
-      return text
     case .json:
       return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
     }
