@@ -280,7 +280,7 @@ public struct Backpropagation: Sendable {
   }
 
   /// The shape of ∂f/∂X in a layout: X's axes, swapped in numerator layout.
-  func shape(of variable: Expr, in layout: Layout) -> [String] {
+  private func shape(of variable: Expr, in layout: Layout) -> [String] {
     let shape = variable.shape
     switch Derivation.rank(of: shape) {
     case 0: return []

@@ -19,7 +19,8 @@ extension Backpropagation {
     where only == nil || only == index {
       expected.append(
         EmittedCodeCheck.Expected(
-          label: "∂\(objectiveName)/∂\(variable.name)", axes: shape(of: variable.expr, in: layout)
+          label: "∂\(objectiveName)/∂\(variable.name)",
+          axes: codeAxes(of: variable.name, in: layout)
         ) { evaluator in try evaluator.evaluate(formula) })
     }
     let tuple = only == nil && (format == .numpy || expected.count > 1)
@@ -27,5 +28,18 @@ extension Backpropagation {
       text, format: format,
       function: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
       expected: expected, tuple: tuple, certificate: certificate)
+  }
+
+  /// The axes of ∂f/∂X as code returns it: those of the array bound to the input X
+  /// (shared/LANGUAGE.md: none for a scalar, one for a vector, two for a matrix), swapped in
+  /// numerator layout.
+  func codeAxes(of name: String, in layout: Layout) -> [String] {
+    guard let input = problem.inputs.first(where: { $0.name == name }) else { return [] }
+    let (rows, cols) = (input.expr.shape.rows.description, input.expr.shape.cols.description)
+    switch input.type {
+    case .scalar, .function, .elementwise: return []
+    case .vector, .simplex: return [rows]
+    case .matrix, .symmetric: return layout == .numerator ? [cols, rows] : [rows, cols]
+    }
   }
 }

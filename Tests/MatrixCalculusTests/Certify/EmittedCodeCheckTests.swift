@@ -170,7 +170,7 @@ private func derived(_ problem: EmittedCase, seed: UInt64, reversed: Bool) throw
     for (variable, gradient) in zip(b.variables, b.gradients) {
       let value = try evaluator.evaluate(gradient)
       prepared.expected.append(
-        (concrete(b.shape(of: variable.expr, in: .standard), sizes), value.storage))
+        (concrete(b.codeAxes(of: variable.name, in: .standard), sizes), value.storage))
     }
     prepared.tuple = true
     prepared.inputs = b.problem.inputs.map { ($0.name, $0.type) }
