@@ -221,12 +221,29 @@ public struct Backpropagation: Sendable {
 
   /// The backward recursion, then one line per variable; NumPy gives a tuple in the order of
   /// the variables, a standalone LaTeX document one section (with the steps). With `steps`,
-  /// Markdown ends with ``renderSteps(_:)``.
+  /// Markdown ends with ``renderSteps(_:)``. Given a `certificate`, emitted code (NumPy,
+  /// Python, JAX, JSON's `numpy`) is run as printed at its sizes and must give every gradient
+  /// in its shape, or the call throws ``MatcalcError/internalError(_:)``.
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
     let certificate = certificate ?? self.certificate(for: layout)
+    let text = try rendered(
+      format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
+      sizes: sizes)
+    if let certificate, [.numpy, .python, .jax].contains(format) {
+      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:)``).
+      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+    }
+    return text
+  }
+
+  /// ``render(_:certificate:layout:standalone:steps:sizes:)`` before emitted code is checked.
+  private func rendered(
+    _ format: OutputFormat, certificate: Certificate?, layout: Layout, standalone: Bool,
+    steps: Bool, sizes: [String: Int]
+  ) throws -> String {
     let gradients = try laidOut(layout)
     switch format {
     case .markdown:
@@ -373,19 +390,26 @@ public struct Backpropagation: Sendable {
     let numpy = NumpyRenderer(problem: problem)
     let bindings = intermediates.map { ($0.variable, $0.value) }
     let plain = try plainSpellings(gradients)
+    let lines = try zip(variables, gradients).enumerated().map { index, pair in
+      let line = try? numpy.render(
+        pair.1, rank: Derivation.rank(of: pair.0.expr.shape), bindings: bindings)
+      if let line, let certificate {
+        try checkEmitted(
+          line, format: .numpy, layout: layout, certificate: certificate, only: index)
+      }
+      return line
+    }
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variables.map(\.name),
-      "gradients": zip(zip(variables, gradients), plain).map { pair, plain in
+      "gradients": zip(zip(variables, gradients), zip(plain, lines)).map { pair, printed in
         let (variable, gradient) = pair
+        let (plain, line) = printed
         var entry: [String: Any] = [
           "wrt": variable.name,
           "text": "\(partial(variable.name, text)) = \(text.render(gradient))",
           "latex": "\(partial(variable.name, latex)) = \(latex.render(gradient))",
-          "numpy":
-            (try? numpy.render(
-              gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings))
-            ?? NSNull(),
+          "numpy": line ?? NSNull(),
           "shape": shape(of: variable.expr, in: layout),
           "plain": plain.text ?? NSNull(),
         ]
@@ -396,7 +420,7 @@ public struct Backpropagation: Sendable {
       "shape": variables.map { shape(of: $0.expr, in: layout) },
       "text": try render(.text, layout: layout),
       "latex": try render(.latex, layout: layout),
-      "numpy": (try? render(.numpy, layout: layout)) ?? NSNull(),
+      "numpy": try checkedNumpy(layout: layout, certificate: certificate) ?? NSNull(),
       "layout": layout.rawValue,
       "inferred": problem.inferredJSON,
       "backward": intermediates.map {
@@ -410,6 +434,19 @@ public struct Backpropagation: Sendable {
     if steps { object["steps"] = try renderSteps().split(separator: "\n").map(String.init) }
     if let certificate { object["check"] = Derivation.checkObject(certificate) }
     return object
+  }
+
+  /// The NumPy tuple, checked as printed when a certificate is given; `nil` where NumPy cannot
+  /// express it (an opaque function).
+  private func checkedNumpy(layout: Layout, certificate: Certificate?) throws -> String? {
+    guard
+      let text = try? rendered(
+        .numpy, certificate: nil, layout: layout, standalone: false, steps: false, sizes: [:])
+    else { return nil }
+    if let certificate {
+      try checkEmitted(text, format: .numpy, layout: layout, certificate: certificate)
+    }
+    return text
   }
 
   /// Each gradient in the input language (shared/LANGUAGE.md), in the order of the variables:

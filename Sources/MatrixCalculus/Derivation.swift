@@ -1036,7 +1036,10 @@ public struct Derivation: Sendable {
   ///
   /// - Parameters:
   ///   - format: the output format.
-  ///   - certificate: the result of ``check(points:)``, printed with the formula.
+  ///   - certificate: the result of ``check(points:)``, printed with the formula. Given one,
+  ///     emitted code (NumPy, Python, JAX, JSON's `numpy`) is itself run as printed, with
+  ///     NumPy's semantics, at the certificate's sizes and must give the result's values in
+  ///     the shape S_F + S_X; without one (`--no-check`) nothing is evaluated.
   ///   - layout: the layout convention; numerator layout transposes a gradient.
   ///   - standalone: for LaTeX, a complete document.
   ///   - steps: include the derivation step by step.
@@ -1044,7 +1047,8 @@ public struct Derivation: Sendable {
   ///     the others are taken as large.
   /// - Returns: the text.
   /// - Throws: ``MatcalcError`` when the format cannot express the result (NumPy output of
-  ///   an opaque function).
+  ///   an opaque function); ``MatcalcError/internalError(_:)`` when emitted code disagrees
+  ///   with the certified result (never printed).
   ///
   /// ```swift
   /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
@@ -1056,6 +1060,21 @@ public struct Derivation: Sendable {
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
     let certificate = certificate ?? self.certificate(for: layout)
+    let text = try rendered(
+      format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
+      sizes: sizes)
+    if let certificate, [.numpy, .python, .jax].contains(format) {
+      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:)``).
+      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+    }
+    return text
+  }
+
+  /// ``render(_:certificate:layout:standalone:steps:sizes:)`` before emitted code is checked.
+  private func rendered(
+    _ format: OutputFormat, certificate: Certificate?, layout: Layout, standalone: Bool,
+    steps: Bool, sizes: [String: Int]
+  ) throws -> String {
     switch format {
     case .text:
       let renderer = MathRenderer(.text)
@@ -1251,7 +1270,14 @@ public struct Derivation: Sendable {
     }
     if let domainLine = domainLine(text) { object["holds_where"] = domainLine }
     if statesLayout { object["layout_statement"] = layout.statement }
-    object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
+    // The line as printed, checked when there is a certificate (a line that does not run or
+    // disagrees is an error, not a null); null when NumPy has no spelling (an opaque L).
+    let numpy = try? rendered(
+      .numpy, certificate: nil, layout: layout, standalone: false, steps: false, sizes: [:])
+    if let numpy, let certificate {
+      try checkEmitted(numpy, format: .numpy, layout: layout, certificate: certificate)
+    }
+    object["numpy"] = numpy ?? NSNull()
     let plain = try plainSpelling(layout)
     object["plain"] = plain.text ?? NSNull()
     if let reason = plain.reason { object["plain_reason"] = reason }

@@ -334,3 +334,21 @@ func einsumOperandsAreComputedOnce(_ format: String) {
   #expect(result.status == 0, "\(result.error)")
   #expect(result.output.components(separatedBy: "linalg.inv(").count == 2, "\(result.output)")
 }
+
+/// Emitted code is checked as printed: code that does not run in NumPy (a 3-index result's
+/// einsum term without operands, today) is an internal error with nothing on standard output,
+/// or, once the emitter writes it correctly, printed; `--no-check` evaluates nothing.
+@Test(arguments: ["numpy", "python", "jax", "json"])
+func emittedCodeIsCheckedUnlessNoCheck(_ format: String) {
+  let arguments = [
+    "derive", "X - sum(X)/12", "--wrt", "X", "--where", "X : matrix(m, n)", "--format", format,
+  ]
+  let checked = run(arguments)
+  if checked.status != 0 {
+    #expect(checked.output.isEmpty)
+    #expect(checked.error.contains("internal error: the emitted --format "), "\(checked.error)")
+  }
+  let unchecked = run(arguments + ["--no-check"])
+  #expect(unchecked.status == 0, "\(unchecked.error)")
+  #expect(unchecked.output.contains("einsum"), "\(unchecked.output)")
+}
