@@ -191,27 +191,34 @@ struct TypeChecker {
   /// `d` in an expression would be the scalar while W's size is another d. The error is at
   /// the value's statement and names the declaration that uses it as a dimension.
   private func requireDimensionsApartFromValues(_ statements: [Statement]) throws {
-    var values: [String: (what: String, range: SourceRange)] = [:]
+    // The dimension symbols (few) with the first declaration that uses each; messages are
+    // built only on an error.
+    var symbols: [String: (owner: String, type: TypeSpec, range: SourceRange)] = [:]
     for statement in statements {
-      switch statement {
-      case .declaration(let name, let type, let range):
-        if values[name] == nil { values[name] = ("declared as \(type)", range) }
-      case .definition(let name, _, let range), .indexDefinition(let name, _, _, let range):
-        if values[name] == nil { values[name] = ("defined", range) }
-      case .function(let name, _, _, let range):
-        if values[name] == nil { values[name] = ("defined as a function", range) }
-      case .goal: continue
+      guard case .declaration(let owner, let type, let range) = statement else { continue }
+      for symbol in Self.dimensionSymbols(type) where symbols[symbol] == nil {
+        symbols[symbol] = (owner, type, range)
       }
     }
+    if symbols.isEmpty { return }
     for statement in statements {
-      guard case .declaration(let owner, let type, let ownerRange) = statement else { continue }
-      for symbol in Self.dimensionSymbols(type) {
-        guard let value = values[symbol] else { continue }
-        throw MatcalcError.syntax(
-          "'\(symbol)' is \(value.what) here and used as a dimension in '\(owner) : \(type)' at "
-            + "\(ownerRange.line):\(ownerRange.column); a name is a value or a dimension, not "
-            + "both: rename one of them", value.range)
+      let name: String
+      let range: SourceRange
+      let what: () -> String
+      switch statement {
+      case .declaration(let declared, let type, let at):
+        (name, range, what) = (declared, at, { "declared as \(type)" })
+      case .definition(let defined, _, let at), .indexDefinition(let defined, _, _, let at):
+        (name, range, what) = (defined, at, { "defined" })
+      case .function(let defined, _, _, let at):
+        (name, range, what) = (defined, at, { "defined as a function" })
+      case .goal: continue
       }
+      guard let use = symbols[name] else { continue }
+      throw MatcalcError.syntax(
+        "'\(name)' is \(what()) here and used as a dimension in '\(use.owner) : \(use.type)' at "
+          + "\(use.range.line):\(use.range.column); a name is a value or a dimension, not "
+          + "both: rename one of them", range)
     }
   }
 
