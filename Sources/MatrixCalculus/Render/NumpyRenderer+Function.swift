@@ -32,7 +32,7 @@ extension NumpyRenderer {
     let indent = "    "
     var lines = [importLine]
     // A shared LU factorisation (``NumpyRenderer``) is jax.scipy's.
-    if code.statements.contains(where: { $0.value.hasPrefix("jax.scipy.linalg.") }) {
+    if code.allStatements.contains(where: { $0.value.hasPrefix("jax.scipy.linalg.") }) {
       lines.append("import jax.scipy.linalg")
     }
     lines += ["", "", "def \(name)(\(parameters.joined(separator: ", "))):"]
@@ -51,14 +51,8 @@ extension NumpyRenderer {
     lines.append(indent + "\"\"\"" + doc[0])
     lines += doc.dropFirst().map { $0.isEmpty ? "" : indent + $0 }
     lines.append(indent + "\"\"\"")
-    lines.append(indent + "# " + orderAssumption)
-    for (variable, value) in code.statements {
-      lines.append(indent + "\(variable) = \(modular(value))")
-    }
-    let results = code.results.map { modular(shaped($0.text, rank: $0.rank)) }
-    lines.append(
-      indent + "return "
-        + (results.count == 1 ? results[0] : "(" + results.joined(separator: ", ") + ")"))
+    if code.alternatives.isEmpty { lines.append(indent + "# " + orderAssumption) }
+    lines += body(of: code, indent: indent)
     return lines.joined(separator: "\n")
   }
 
