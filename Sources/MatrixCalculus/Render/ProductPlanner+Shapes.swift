@@ -23,12 +23,13 @@ extension ProductPlanner {
   /// (``Variant/cost``) once the shapes are known.
   ///
   /// With `model` giving sizes, or fewer than two `dimensions` to vary, the plan is static
-  /// (one variant). Otherwise the roots are planned for every dimension large, and for each
-  /// dimension small (``smallRatio``) among large ones and large among small ones. Plans that
-  /// differ only in how a chain of dense factors is parenthesised become one, the chain's
-  /// order chosen when it runs (`np.linalg.multi_dot`, from its operands' shapes); plans that
-  /// differ otherwise (a sum distributed or not, a shared sum computed once or not) are
-  /// alternatives, of which the first and the one best for the most regimes are kept.
+  /// (one variant). Otherwise the roots are planned for every dimension large, and for size
+  /// regimes in which each pair of dimensions is once small (``smallRatio``) and large, once
+  /// large and small. Plans that differ only in how a chain of dense factors is parenthesised
+  /// become one, the chain's order chosen when it runs (`np.linalg.multi_dot`, from its
+  /// operands' shapes); plans that differ otherwise (a sum distributed or not, a shared sum
+  /// computed once or not) are alternatives, of which the first and the one best for the
+  /// most regimes are kept.
   ///
   /// - Parameters:
   ///   - roots: the formulas, definitions substituted.
@@ -41,15 +42,20 @@ extension ProductPlanner {
     let free = dimensions.filter { model.sizes[$0] == nil }.sorted()
     var regimes = [model]
     if model.sizes.isEmpty && free.count >= 2 {
+      // Dimension i is small in regime b when bit b of i is set, and in its mirror when it is
+      // not: any two dimensions are small and large, and large and small, in some regime, with
+      // 2⌈log₂ d⌉ + 1 plans for d dimensions.
       let large = Int(CostModel.largeDimension)
       let small = Int(CostModel.largeDimension * smallRatio)
-      for dimension in free {
-        regimes.append(CostModel(sizes: [dimension: small]))
-        regimes.append(
-          CostModel(
-            sizes: Dictionary(
-              uniqueKeysWithValues: free.map { ($0, $0 == dimension ? large : small) })
-          ))
+      var bits = 0
+      while 1 << bits < free.count { bits += 1 }
+      for bit in 0..<bits {
+        for smallWhenSet in [true, false] {
+          let sizes = free.enumerated().map { index, dimension in
+            (dimension, ((index >> bit) & 1 == 1) == smallWhenSet ? small : large)
+          }
+          regimes.append(CostModel(sizes: Dictionary(uniqueKeysWithValues: sizes)))
+        }
       }
     }
     // Each regime's plan, joined with the first plan it agrees with up to chain order.
