@@ -77,7 +77,44 @@ final class ProductPlanner {
       }
     }
     if !memoIsBest { _ = try planned(roots, sharing: kept) }
-    return best
+    return try sharingMirroredProducts(best)
+  }
+
+  /// `roots` with a product whose transpose is another product in them written as that one
+  /// transposed, so that it is computed once: xᵀ Cᵀ = (C x)ᵀ beside A (B (C x)).
+  private func sharingMirroredProducts(_ roots: [Expr]) throws -> [Expr] {
+    var order: [Expr] = []  // children first
+    var visited: Set<Expr> = []
+    func visit(_ e: Expr) {
+      guard visited.insert(e).inserted else { return }
+      e.forEachChild(visit)
+      order.append(e)
+    }
+    roots.forEach(visit)
+    var mirrors: [Expr: Expr] = [:]
+    for node in order {
+      guard case .chain(let factors) = node.node, factors.count == 2, mirrors[node] == nil
+      else { continue }
+      // (A B)ᵀ = Bᵀ Aᵀ
+      let mirror = try Expr.make(
+        .chain([
+          try transposedOperand(factors[1], shared: true),
+          try transposedOperand(factors[0], shared: true),
+        ]))
+      guard mirror !== node, visited.contains(mirror), mirrors[mirror] == nil else { continue }
+      mirrors[node] = mirror
+    }
+    guard !mirrors.isEmpty else { return roots }
+    var memo: [Expr: Expr] = [:]
+    func rebuild(_ e: Expr) throws -> Expr {
+      if let done = memo[e] { return done }
+      let result =
+        try mirrors[e].map { try Expr.make(.transpose(try rebuild($0))) }
+        ?? Self.rebuilt(e, try e.children.map(rebuild))
+      memo[e] = result
+      return result
+    }
+    return try roots.map(rebuild)
   }
 
   private func planned(_ roots: [Expr], sharing: Set<Expr>) throws -> [Expr] {

@@ -101,6 +101,12 @@ struct EmissionCase: CustomTestStringConvertible, Sendable {
     expression: "sum(exp(z)) + z'*z", wrt: "x",
     statements: "W : matrix(m, n); x : vector(n); z = W*x",
     present: ["lambda _z: "]),
+  // 2 Aᵀ (A B C x − y) xᵀ Cᵀ: C x and xᵀ Cᵀ = (C x)ᵀ are one product, computed once.
+  EmissionCase(
+    expression: "norm2(A*B*C*x - y)^2", wrt: "B",
+    statements:
+      "A : matrix(n, k); B : matrix(k, k); C : matrix(k, n); x : vector(n); y : vector(n)",
+    present: ["(lambda _t0: "]),
   // Integer sizes as given: U Vᵀ V with V n×3 is U (Vᵀ V).
   EmissionCase(
     expression: "norm2(T - U*V')^2", wrt: "U",
