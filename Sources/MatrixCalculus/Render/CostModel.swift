@@ -12,6 +12,9 @@
 /// - cost(A B) = 2 m k n + w (m k + k n + m n) for A m×k, B k×n
 /// - cost(solve(A, B)) = f (⅔ n³ + 2 n² k) + w (n² + 2 n k) for A n×n, B n×k
 /// - cost(inv(A)) = 2 f n³ + 2 w n², cost(det(A)) = ⅔ f n³ + w n²
+///
+/// The same formulas over ``CostPolynomial`` give a cost in the dimension symbols, which code
+/// emitted without sizes compares once its arrays' shapes are known.
 struct CostModel: ExpressionCost {
   /// The size a symbolic dimension stands for when none is given.
   static let largeDimension = 1000.0

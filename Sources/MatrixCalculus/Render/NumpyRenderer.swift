@@ -12,6 +12,10 @@
 /// 0))` (XLA on CPU would copy `A.T` and multiply it in a plain loop), and the solves with one
 /// matrix and its transpose share one `jax.scipy.linalg.lu_factor`.
 ///
+/// Without sizes, where the cheapest order depends on them, the code chooses it when it runs
+/// (``ProductPlanner/variants(of:named:model:dimensions:)``): a chain as `np.linalg.multi_dot`,
+/// two plans by `a if cost_a <= cost_b else b` over the inputs' shapes (an `if` in a function).
+///
 /// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
 /// is given the shape of the derivative at the end.
 struct NumpyRenderer {
