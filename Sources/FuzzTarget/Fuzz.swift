@@ -13,7 +13,8 @@ func exercise(_ text: String) {
   let statements = lines.joined(separator: "\n")
   for order in [1, 2] {
     do {
-      let derivation = try derive(expression, wrt: variable, where: statements, order: order)
+      let derivation = try deriveUnchecked(
+        expression, wrt: variable, where: statements, order: order)
       for format in OutputFormat.allCases { _ = try? derivation.render(format) }
       _ = try? derivation.check(points: 1)
     } catch {

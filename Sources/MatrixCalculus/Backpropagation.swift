@@ -18,13 +18,46 @@ public struct Backpropagation: Sendable {
   public let gradients: [Expr]
   /// The backward recursion, last definition first.
   public let intermediates: [Derivation.Intermediate]
+  /// The certificate ``derive(_:wrt:where:rules:)`` checked all gradients with, jointly, in
+  /// ``certifiedLayout``; `nil` when derived unchecked. Rendering in that layout prints it.
+  public private(set) var certificate: Certificate?
+  /// The layout ``certificate`` checked.
+  public private(set) var certifiedLayout = Layout.standard
+
+  /// The gradients with their ``certificate``: ``check(points:directions:layout:)`` run and
+  /// passed.
+  ///
+  /// - Parameters:
+  ///   - points: how many size draws to check at.
+  ///   - layout: the layout whose printed forms are checked.
+  /// - Returns: these gradients, the certificate stored.
+  /// - Throws: ``MatcalcError/checkFailed(_:)`` when they do not pass.
+  public func certified(points: Int = 2, layout: Layout = .standard) throws -> Backpropagation {
+    let result = try check(points: points, layout: layout)
+    guard result.passed else {
+      throw MatcalcError.checkFailed(
+        "the gradients of \(objectiveName): "
+          + (result.failure
+            ?? "max rel. error \(result.maxRelativeError) at \(result.worstEntry)")
+          + "; nothing is returned")
+    }
+    var copy = self
+    copy.certificate = result
+    copy.certifiedLayout = layout
+    return copy
+  }
+
+  /// ``certificate`` when it checked `layout`.
+  func certificate(for layout: Layout) -> Certificate? {
+    layout == certifiedLayout ? certificate : nil
+  }
   /// The rules it was derived with; printing it in another layout uses the same ones.
   private let rules: RuleSet
 
   /// One backward pass for `variableNames` (inputs of `problem`).
   ///
   /// - Throws: ``MatcalcError`` for a non-scalar objective or an unknown variable.
-  public init(
+  init(
     of objective: Expr, named objectiveName: String, withRespectTo variableNames: [String],
     in problem: Problem, rules: RuleSet = .embedded
   ) throws {
@@ -51,6 +84,11 @@ public struct Backpropagation: Sendable {
         throw MatcalcError.unsupported(
           "cannot differentiate with respect to '\(name)': it is not an input", nil)
       }
+      if Matcher.isSymmetric(input.expr) && input.type.isSymmetric {
+        throw MatcalcError.unsupported(
+          "'\(name)' is declared symmetric(n): parse the problem for it with "
+            + "parseProblem(_:differentiating:) (every entry independent, as written)", nil)
+      }
       return (name, input.expr)
     }
     var builder = GradientBuilder(problem: problem, rules: rules)
@@ -58,6 +96,8 @@ public struct Backpropagation: Sendable {
       objective, to: variables.map(\.expr), seed: .constant(1), inlining: false)
     var presentation = try Presentation(problem: problem, rules: rules)
     presentation.makeFamiliar(objective)
+    presentation.symmetricAtPoint = try Derivation.symmetricAtPoint(
+      problem, variables.map(\.expr))
     // sum(y) = 1 for a simplex input only when no gradient is taken by it.
     let differentiated = variables.map(\.expr)
     presentation.simplexSums = try Derivation.simplexSums(in: problem, except: nil).filter {
@@ -181,16 +221,38 @@ public struct Backpropagation: Sendable {
 
   /// The backward recursion, then one line per variable; NumPy gives a tuple in the order of
   /// the variables, a standalone LaTeX document one section (with the steps). With `steps`,
-  /// Markdown ends with ``renderSteps(_:)``.
+  /// Markdown ends with ``renderSteps(_:)``. Given a `certificate`, emitted code (NumPy,
+  /// Python, JAX, JSON's `numpy`) is run as printed at its sizes and must give every gradient
+  /// in its shape, or the call throws ``MatcalcError/internalError(_:)``.
   public func render(
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
+  ) throws -> String {
+    let certificate = certificate ?? self.certificate(for: layout)
+    let text = try rendered(
+      format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
+      sizes: sizes)
+    if let certificate, [.numpy, .python, .jax].contains(format) {
+      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:)``).
+      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+    }
+    return text
+  }
+
+  /// ``render(_:certificate:layout:standalone:steps:sizes:)`` before emitted code is checked.
+  private func rendered(
+    _ format: OutputFormat, certificate: Certificate?, layout: Layout, standalone: Bool,
+    steps: Bool, sizes: [String: Int]
   ) throws -> String {
     let gradients = try laidOut(layout)
     switch format {
     case .markdown:
       let renderer = MathRenderer(.latex)
       var blocks: [String] = []
+      if let line = objectiveLine(renderer) { blocks.append("$$\(line)$$") }
+      if !intermediates.isEmpty {
+        blocks.append("Backward pass (one adjoint per definition, last first):")
+      }
       for intermediate in intermediates {
         blocks.append(
           "$$\(renderer.name("δ" + intermediate.name)) = \(renderer.render(intermediate.value))$$")
@@ -217,6 +279,7 @@ public struct Backpropagation: Sendable {
     case .text, .latex:
       let renderer = MathRenderer(format == .text ? .text : .latex)
       var lines: [String] = []
+      if format == .text, let line = objectiveLine(renderer) { lines.append(line) }
       if format == .text && !intermediates.isEmpty { lines.append("backward:") }
       for intermediate in intermediates {
         let name = renderer.name("δ" + intermediate.name)
@@ -241,26 +304,45 @@ public struct Backpropagation: Sendable {
       let bindings = intermediates.map { ($0.variable, $0.value) }
       let lines = try zip(variables, gradients).map { variable, gradient in
         try renderer.render(
-          gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings)
+          gradient, rank: axes(of: variable.expr), bindings: bindings)
       }
       return "(" + lines.joined(separator: ", ") + (lines.count == 1 ? ",)" : ")")
     case .python, .jax:
       let renderer = NumpyRenderer(
         problem: problem, sizes: sizes, style: format == .jax ? .jaxFunction : .numpyFunction)
       let code = try renderer.code(
-        zip(variables, gradients).map { ($1, Derivation.rank(of: $0.expr.shape)) },
+        zip(variables, gradients).map { ($1, axes(of: $0.expr)) },
         bindings: intermediates.map { ($0.variable, $0.value) })
       let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
       let returns = variables.map {
         "∂\(objectiveName)/∂\($0.name): "
           + NumpyRenderer.shapeText(shape(of: $0.expr, in: layout))
       }
+      let name = NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name))
+      // l = L(Y) under JAX: also the layer Y with this backward as its jax.custom_vjp.
+      let wrapper =
+        layout == .numerator
+        ? nil
+        : try renderer.customVJP(
+          objective: objective, backward: name, code: code, wrt: variables.map(\.name))
       return renderer.function(
-        named: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
-        summary: summary, returns: "tuple of " + returns.joined(separator: ", "), code: code)
+        named: name, summary: summary, returns: "tuple of " + returns.joined(separator: ", "),
+        code: code, wrapper: wrapper)
     case .json:
-      return try Derivation.serialized(jsonObject(certificate: certificate, layout: layout))
+      return try Derivation.serialized(
+        jsonObject(certificate: certificate, layout: layout, steps: steps))
+    case .html:
+      return HTMLPage.document(
+        sections: [
+          try htmlSection(certificate: certificate, layout: layout, steps: steps, sizes: sizes)
+        ], title: htmlTitle + " · matcalc")
     }
+  }
+
+  /// `f = …` as written, or `nil` when the objective is a name (its definition is listed).
+  private func objectiveLine(_ renderer: MathRenderer) -> String? {
+    guard problem.expr(named: objectiveName) == nil else { return nil }
+    return "\(renderer.name(objectiveName)) = \(renderer.render(objective, asWrittenIn: problem))"
   }
 
   /// `∂f/∂X` in a notation.
@@ -271,8 +353,21 @@ public struct Backpropagation: Sendable {
       : "\\frac{\\partial \(of)}{\\partial \(renderer.name(name))}"
   }
 
+  /// The number of NumPy axes of ∂f/∂X: those of the array bound to the input X
+  /// (``NumpyRenderer/axes(of:)``), so that a `vector(1)` gets a (1,) array, not a float.
+  private func axes(of variable: Expr) -> Int {
+    guard let input = problem.inputs.first(where: { $0.expr == variable }) else {
+      return Derivation.rank(of: variable.shape)
+    }
+    return NumpyRenderer.axes(of: input.type)
+  }
+
   /// The shape of ∂f/∂X in a layout: X's axes, swapped in numerator layout.
   private func shape(of variable: Expr, in layout: Layout) -> [String] {
+    if let input = problem.inputs.first(where: { $0.expr == variable }) {
+      let axes = NumpyRenderer.axisNames(of: input)
+      return layout == .numerator ? axes.reversed() : axes
+    }
     let shape = variable.shape
     switch Derivation.rank(of: shape) {
     case 0: return []
@@ -288,25 +383,33 @@ public struct Backpropagation: Sendable {
   public func jsonObject(
     certificate: Certificate? = nil, layout: Layout = .standard, steps: Bool = false
   ) throws -> [String: Any] {
+    let certificate = certificate ?? self.certificate(for: layout)
     let gradients = try laidOut(layout)
     let text = MathRenderer(.text)
     let latex = MathRenderer(.latex)
     let numpy = NumpyRenderer(problem: problem)
     let bindings = intermediates.map { ($0.variable, $0.value) }
     let plain = try plainSpellings(gradients)
+    let lines = try zip(variables, gradients).enumerated().map { index, pair in
+      let line = try? numpy.render(
+        pair.1, rank: Derivation.rank(of: pair.0.expr.shape), bindings: bindings)
+      if let line, let certificate {
+        try checkEmitted(
+          line, format: .numpy, layout: layout, certificate: certificate, only: index)
+      }
+      return line
+    }
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variables.map(\.name),
-      "gradients": zip(zip(variables, gradients), plain).map { pair, plain in
+      "gradients": zip(zip(variables, gradients), zip(plain, lines)).map { pair, printed in
         let (variable, gradient) = pair
+        let (plain, line) = printed
         var entry: [String: Any] = [
           "wrt": variable.name,
           "text": "\(partial(variable.name, text)) = \(text.render(gradient))",
           "latex": "\(partial(variable.name, latex)) = \(latex.render(gradient))",
-          "numpy":
-            (try? numpy.render(
-              gradient, rank: Derivation.rank(of: variable.expr.shape), bindings: bindings))
-            ?? NSNull(),
+          "numpy": line ?? NSNull(),
           "shape": shape(of: variable.expr, in: layout),
           "plain": plain.text ?? NSNull(),
         ]
@@ -317,19 +420,33 @@ public struct Backpropagation: Sendable {
       "shape": variables.map { shape(of: $0.expr, in: layout) },
       "text": try render(.text, layout: layout),
       "latex": try render(.latex, layout: layout),
-      "numpy": (try? render(.numpy, layout: layout)) ?? NSNull(),
+      "numpy": try checkedNumpy(layout: layout, certificate: certificate) ?? NSNull(),
       "layout": layout.rawValue,
       "inferred": problem.inferredJSON,
-      "backward": intermediates.map { ["name": $0.name, "text": text.render($0.value)] },
+      "backward": intermediates.map {
+        ["name": $0.name, "text": text.render($0.value), "latex": latex.render($0.value)]
+      },
+      "layout_statement": layout.statement,
     ]
-    if steps { object["steps"] = try renderSteps().split(separator: "\n").map(String.init) }
-    if let certificate {
-      object["check"] = [
-        "passed": certificate.passed, "max_relative_error": certificate.maxRelativeError,
-        "sizes": certificate.sizes, "points": certificate.points,
-      ]
+    if let line = objectiveLine(text), let latexLine = objectiveLine(latex) {
+      object["objective"] = ["text": line, "latex": latexLine]
     }
+    if steps { object["steps"] = try renderSteps().split(separator: "\n").map(String.init) }
+    if let certificate { object["check"] = Derivation.checkObject(certificate) }
     return object
+  }
+
+  /// The NumPy tuple, checked as printed when a certificate is given; `nil` where NumPy cannot
+  /// express it (an opaque function).
+  private func checkedNumpy(layout: Layout, certificate: Certificate?) throws -> String? {
+    guard
+      let text = try? rendered(
+        .numpy, certificate: nil, layout: layout, standalone: false, steps: false, sizes: [:])
+    else { return nil }
+    if let certificate {
+      try checkEmitted(text, format: .numpy, layout: layout, certificate: certificate)
+    }
+    return text
   }
 
   /// Each gradient in the input language (shared/LANGUAGE.md), in the order of the variables:
@@ -367,6 +484,7 @@ public struct Backpropagation: Sendable {
   public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
     -> String
   {
+    let certificate = certificate ?? self.certificate(for: layout)
     let renderer = MathRenderer(.latex)
     let of = renderer.name(objectiveName)
     let wrt = variables.map { "$\(renderer.name($0.name))$" }.joined(separator: ", ")
@@ -383,6 +501,7 @@ public struct Backpropagation: Sendable {
         "$\(renderer.name(name))$ is an opaque "
           + (type == .function ? "scalar function" : "element-wise function"))
     }
+    declarations += LatexDocument.definedFunctions(problem, renderer)
     lines.append(declarations.joined(separator: ", ") + ".")
     if let inferred = problem.inferredLatexLine { lines.append(LatexDocument.display(inferred)) }
     if !problem.definitions.isEmpty {
@@ -443,22 +562,38 @@ public struct Backpropagation: Sendable {
 ///   - variables: inputs of the problem.
 ///   - statements: declarations and definitions, as for ``derive(_:wrt:where:order:rules:)``.
 ///   - rules: the rule set; by default the embedded Rules/.
-/// - Returns: the unchecked ``Backpropagation``; call ``Backpropagation/check(points:directions:)``.
-/// - Throws: ``MatcalcError`` for a non-scalar objective or a variable that is not an input;
-///   positions count as for ``derive(_:wrt:where:order:rules:)``.
+/// - Returns: the ``Backpropagation``, checked on numbers (all gradients jointly): its
+///   ``Backpropagation/certificate`` holds the check, and rendering prints it.
+/// - Throws: ``MatcalcError`` for a non-scalar objective or a variable that is not an input,
+///   ``MatcalcError/checkFailed(_:)`` when the gradients do not pass their check; positions
+///   count as for ``derive(_:wrt:where:order:rules:)``.
 ///
 /// ```swift
 /// let b = try derive("x'*A*x", wrt: ["x", "A"], where: "x : vector(n); A : matrix(n, n)")
-/// try b.render(.text)   // "∂f/∂x = (A + Aᵀ) x\n∂f/∂A = x xᵀ"
-/// try b.check().passed  // true
+/// b.certificate?.passed  // true
 /// ```
 public func derive(
   _ expression: String, wrt variables: [String], where statements: String = "",
   rules: RuleSet = .embedded
 ) throws -> Backpropagation {
+  try deriveUnchecked(expression, wrt: variables, where: statements, rules: rules).certified()
+}
+
+/// ``derive(_:wrt:where:rules:)`` for several variables without the numeric check (no
+/// ``Backpropagation/certificate``).
+///
+/// - Parameters: as for ``derive(_:wrt:where:rules:)``.
+/// - Returns: the unchecked ``Backpropagation``.
+/// - Throws: ``MatcalcError`` as for ``derive(_:wrt:where:rules:)``, but never
+///   ``MatcalcError/checkFailed(_:)``.
+public func deriveUnchecked(
+  _ expression: String, wrt variables: [String], where statements: String = "",
+  rules: RuleSet = .embedded
+) throws -> Backpropagation {
   try relocatingErrors(statements) {
     try rules.withRaiseRules {
-      let (problem, objective, name) = try parsedObjective(expression, statements)
+      let (problem, objective, name) = try parsedObjective(
+        expression, statements, differentiating: Set(variables))
       return try Backpropagation(
         of: objective, named: name, withRespectTo: variables, in: problem, rules: rules)
     }

@@ -23,14 +23,20 @@ public struct Certificate: Sendable, CustomStringConvertible {
   /// Why the check failed when it is not a numeric disagreement.
   public var failure: String?
 
-  /// `checked: max rel. error 3e-10 at sizes m=3, n=4`.
-  public var description: String {
+  /// Every distinct size assignment checked, in order (the sizes at the worst seed when no
+  /// list was kept): what the certificate's line and JSON's `check.sizes` state.
+  public var sizeDraws: [[String: Int]] {
     var assignments: [[String: Int]] = []
     for assignment in checkedSizes.isEmpty ? [sizes] : checkedSizes
     where !assignments.contains(assignment) {
       assignments.append(assignment)
     }
-    let sizeText = assignments.map(Checker.describe).filter { !$0.isEmpty }
+    return assignments
+  }
+
+  /// `checked: max rel. error 3e-10 at sizes m=3, n=4`.
+  public var description: String {
+    let sizeText = sizeDraws.map(Checker.describe).filter { !$0.isEmpty }
       .joined(separator: " and ")
     let error = String(format: "%.0e", maxRelativeError)
     let head = passed ? "checked" : "CHECK FAILED"

@@ -17,6 +17,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
   case json
   /// Markdown with `$$` display math.
   case markdown
+  /// One self-contained HTML5 page, math as MathML (``HTMLPage``); always standalone.
+  case html
 }
 
 /// How a derivative is laid out (the two conventions of matrix calculus).
@@ -56,9 +58,9 @@ public enum Layout: String, Sendable, CaseIterable {
 ///
 /// ```swift
 /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
-/// d.result.description  // "(A + A')*x"
-/// d.resultShape         // ["n"]
-/// try d.check().passed  // true
+/// d.result.description   // "(A + A')*x"
+/// d.resultShape          // ["n"]
+/// d.certificate?.passed  // true: derive checks before it returns
 /// ```
 public struct Derivation: Sendable {
   /// One intermediate adjoint of the backward recursion: `δD = ∂f/∂D`.
@@ -99,8 +101,16 @@ public struct Derivation: Sendable {
   private var sharedForm: Expr?
   /// Whether `result` is the gradient on symmetric matrices (``symmetrized()``).
   public private(set) var isSymmetrized = false
-  /// Every rule that fired, in order.
-  public let steps: [Step]
+  /// Every rule that fired, in order (the record the derivation keeps; ``renderSteps(_:)``
+  /// prints the derivation step by step, as `--steps` does).
+  public let appliedRules: [Step]
+  /// The certificate ``derive(_:wrt:where:order:rules:)`` checked the printed forms with, in
+  /// ``certifiedLayout``; `nil` for a derivation from
+  /// ``deriveUnchecked(_:wrt:where:order:rules:)`` or an initialiser, which is not checked.
+  /// Rendering in that layout prints it.
+  public private(set) var certificate: Certificate?
+  /// The layout ``certificate`` checked.
+  public private(set) var certifiedLayout = Layout.standard
   /// 1 for first derivatives, 2 for second.
   public let order: Int
   /// For a second derivative, the first (the gradient it differentiates).
@@ -117,13 +127,19 @@ public struct Derivation: Sendable {
   /// ```swift
   /// let d = try derive("W*x", wrt: "W", where: "W : matrix(m, n); x : vector(n)")
   /// d.tensor != nil         // true
-  /// try d.render(.text)     // "f = W x\n∂f_i/∂W_kl = δ_ki x_l"
+  /// try d.render(.text)     // "f = W x\n∂f_i/∂W_kl = δ_ki x_l\nchecked: max rel. error …"
   /// d.resultShape           // ["m", "m", "n"]
   /// ```
   public let tensor: TensorDerivative?
   /// For a second derivative with five or six indices: the first derivative (three or four
   /// indices) it differentiates.
   public private(set) var firstTensor: TensorDerivative?
+  /// The first derivative as differentiated again, where it differs from ``firstOrder`` or
+  /// ``firstTensor``: those are printed at a symmetric point (S⁻ᵀ as S⁻¹), which is exact for
+  /// their values but not for their derivative along every entry, which the certificate
+  /// compares the second derivative with.
+  private var exactFirstOrder: Expr?
+  private var exactFirstTensor: TensorDerivative?
 
   /// Derives `∂objective/∂variable` over `problem`.
   ///
@@ -159,12 +175,19 @@ public struct Derivation: Sendable {
           + "definition of the problem (\(known))", nil)
     }
     let variable = input.expr
+    if Matcher.isSymmetric(variable) && input.type.isSymmetric {
+      // Typed symmetric, Sᵀ would already be S in the objective: not f as written.
+      throw MatcalcError.unsupported(
+        "'\(variableName)' is declared symmetric(n): parse the problem for it with "
+          + "parseProblem(_:differentiating:) (every entry independent, as written)", nil)
+    }
     let variableRank = Self.rank(of: input.type)
     let objectiveRank = Self.rank(of: objective.shape)
     var builder = GradientBuilder(problem: problem, rules: rules)
     var presentation = try Presentation(problem: problem, rules: rules)
     presentation.makeFamiliar(objective)
     presentation.simplexSums = try Self.simplexSums(in: problem, except: variable)
+    presentation.symmetricAtPoint = try Self.symmetricAtPoint(problem, [variable])
     self.problem = problem
     self.rules = rules
     self.objective = objective
@@ -214,6 +237,7 @@ public struct Derivation: Sendable {
         let first = try Self.firstDerivative(
           of: objective, withRespectTo: variable, builder: &builder, presentation: &presentation)
         firstOrder = try presentation.presented(first)
+        if !presentation.symmetricAtPoint.isEmpty { exactFirstOrder = first }
         function = first
       } else {
         firstOrder = nil
@@ -224,12 +248,12 @@ public struct Derivation: Sendable {
       tensor = try Self.tensorDerivative(
         of: function, withRespectTo: variable, in: problem, rules: rules
       )
-      .tensor.mappingExpressions { try presentation.folded($0) }
+      .tensor.mappingExpressions { try presentation.atPoint(try presentation.folded($0)) }
       result = function
       named = function
       intermediates = []
       resultRank = Self.rank(of: function.shape) + variableRank
-      steps = builder.simplifier.steps + builder.accumulation.steps
+      appliedRules = builder.simplifier.steps + builder.accumulation.steps
       return
     case (2, 1, 2), (2, 2, 1...2):
       // Five or six indices: the first derivative in index form (three or four indices),
@@ -242,13 +266,16 @@ public struct Derivation: Sendable {
       tensor = try TensorDerivative(
         indexTerms: try second.derivative(of: firstTerms), functionShape: objective.shape,
         variableShape: variable.shape, secondVariableShape: variable.shape
-      ).mappingExpressions { try presentation.folded($0) }
-      firstTensor = try first.mappingExpressions { try presentation.folded($0) }
+      ).mappingExpressions { try presentation.atPoint(try presentation.folded($0)) }
+      firstTensor = try first.mappingExpressions {
+        try presentation.atPoint(try presentation.folded($0))
+      }
+      if !presentation.symmetricAtPoint.isEmpty { exactFirstTensor = first }
       result = objective
       named = objective
       intermediates = []
       resultRank = objectiveRank + 2 * variableRank
-      steps = builder.simplifier.steps + builder.accumulation.steps
+      appliedRules = builder.simplifier.steps + builder.accumulation.steps
       return
     default:
       let what = order == 2 ? "second derivatives (--order 2)" : "derivatives"
@@ -258,7 +285,7 @@ public struct Derivation: Sendable {
           + "\(objectiveRank + order * variableRank)-index result; up to 6 are built) is not "
           + "built yet", nil)
     }
-    steps = builder.simplifier.steps + builder.accumulation.steps
+    appliedRules = builder.simplifier.steps + builder.accumulation.steps
     if order == 1 && objective.isScalar { try nameSharedSubexpressions() }
   }
 
@@ -288,8 +315,23 @@ public struct Derivation: Sendable {
       default: return [shape.rows.description, shape.cols.description]
       }
     }
-    let variableAxes = axes(variable.shape)
+    // X's axes are those of the array bound to the input (a `vector(1)` has one).
+    let input = problem.inputs.first { $0.expr == variable }
+    let variableAxes = input.map(NumpyRenderer.axisNames) ?? axes(variable.shape)
     return axes(objective.shape) + Array(repeating: variableAxes, count: order).flatMap { $0 }
+  }
+
+  /// Each of `variables` declared `symmetric(n)` and typed with every entry independent →
+  /// the same name typed symmetric: the derivative is evaluated at symmetric points.
+  static func symmetricAtPoint(_ problem: Problem, _ variables: [Expr]) throws -> [Expr: Expr] {
+    var map: [Expr: Expr] = [:]
+    for input in problem.inputs where input.type.isSymmetric && variables.contains(input.expr) {
+      guard case .variable(let name, let shape, symmetric: false) = input.expr.node else {
+        continue
+      }
+      map[input.expr] = try Expr.variable(name, shape, symmetric: true)
+    }
+    return map
   }
 
   /// `sum(y) → 1` for each input declared `simplex(n)` other than `variable`.
@@ -510,8 +552,7 @@ public struct Derivation: Sendable {
 
   /// Whether the variable is declared `symmetric(n)`.
   public var isSymmetricVariable: Bool {
-    if case .variable(_, _, true) = variable.node { return true }
-    return false
+    problem.inputs.contains { $0.expr == variable && $0.type.isSymmetric }
   }
 
   /// For a symmetric variable, the gradient on the space of symmetric matrices (The Matrix
@@ -537,6 +578,7 @@ public struct Derivation: Sendable {
   ///   derivative a first-order gradient of a scalar.
   public func symmetrized() throws -> Derivation {
     var copy = self
+    copy.certificate = nil  // a new result: checked anew when this one was
     copy.result = try symmetricGradient()
     copy.named = copy.result
     copy.intermediates = []
@@ -554,7 +596,7 @@ public struct Derivation: Sendable {
       copy.sharedForm = try twice - diagonal
       copy.shared = shared + [Intermediate(name: spelling, variable: g, value: shown)]
     }
-    return copy
+    return certificate == nil ? copy : try copy.certified(layout: certifiedLayout)
   }
 
   /// A gradient printed in more tokens than this is named in ``symmetrized()`` (`x*x'` and
@@ -580,12 +622,71 @@ public struct Derivation: Sendable {
     "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
     + "point (--symmetric-gradient gives the Cookbook's G + Gᵀ − diag(G))"
 
+  /// ``symmetricConvention``, naming `--symmetric-gradient` only where it applies (the
+  /// gradient of a scalar).
+  var symmetricConventionLine: String {
+    offersSymmetricGradient
+      ? Self.symmetricConvention
+      : "convention: every entry of a symmetric variable independent, evaluated at a symmetric "
+        + "point"
+  }
+
+  /// Whether `--symmetric-gradient` applies: the first derivative of a scalar.
+  var offersSymmetricGradient: Bool { tensor == nil && order == 1 && objective.isScalar }
+
+  /// The matrices the printed derivative inverts that f itself does not (det A: f is defined
+  /// at a singular A, its gradient det(A) A⁻ᵀ is printed through A⁻¹); the formula and the
+  /// emitted code hold where they are invertible.
+  var invertedOnlyByTheDerivative: [Expr] {
+    let text = MathRenderer(.text)
+    func inverted(_ roots: [Expr]) -> [(spelled: String, matrix: Expr)] {
+      var found: [(spelled: String, matrix: Expr)] = []
+      var seen = Set<Expr>()
+      var pending = roots
+      while let e = pending.popLast() {
+        guard seen.insert(e).inserted else { continue }
+        switch e.node {
+        case .call(.inverse, var m), .call(.logdet, var m):
+          // Aᵀ is invertible where A is.
+          if case .transpose(let inner) = m.node { m = inner }
+          let spelled = text.render(m)
+          if !found.contains(where: { $0.spelled == spelled }) { found.append((spelled, m)) }
+        default: break
+        }
+        pending += e.children
+      }
+      return found
+    }
+    let byF = Set(inverted([objective] + problem.definitions.map(\.body)).map(\.spelled))
+    var printed: [Expr] = [result, shown] + intermediates.map(\.value) + shared.map(\.value)
+    if let firstOrder { printed.append(firstOrder) }
+    if let tensor {
+      for term in tensor.terms {
+        printed.append(term.coefficient)
+        for case .entry(let e, _, _) in term.factors { printed.append(e) }
+      }
+    }
+    return inverted(printed).filter { !byF.contains($0.spelled) }.map(\.matrix)
+  }
+
+  /// "holds where A is invertible; f is defined at a singular A too", the matrices in the
+  /// renderer's notation (LaTeX between `$`), or nil.
+  func domainLine(_ renderer: MathRenderer) -> String? {
+    let matrices = invertedOnlyByTheDerivative
+    guard !matrices.isEmpty else { return nil }
+    let latex = renderer.style == .latex
+    let listed = matrices.map { latex ? "$\(renderer.render($0))$" : renderer.render($0) }
+      .joined(separator: " and ")
+    return "holds where \(listed) \(matrices.count == 1 ? "is" : "are") invertible; f is "
+      + "defined at a singular \(listed) too"
+  }
+
   /// The result in a layout: numerator layout transposes gradients of scalars, denominator
   /// layout transposes Jacobians; the standard one is the result as derived.
   public func laidOut(_ layout: Layout) throws -> Expr { try laidOut(layout, result) }
 
   /// `formula` (the result, or ``shown``) in a layout.
-  private func laidOut(_ layout: Layout, _ formula: Expr) throws -> Expr {
+  func laidOut(_ layout: Layout, _ formula: Expr) throws -> Expr {
     guard transposes(in: layout) else { return formula }
     var simplifier = Simplifier(rules: rules)
     return try simplifier.simplified(try Expr.transpose(formula))
@@ -688,11 +789,45 @@ public struct Derivation: Sendable {
     let value =
       objective.isScalar
       ? try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: try checkable(printed), in: problem,
+        of: objective, withRespectTo: try checkedVariable, gradient: try checkable(printed),
+        in: problem,
         intermediates: shared.asDefinitions, points: points)
       : try checkMatrixForm(printed, of: objective, points: points)
     return !value.passed || value.maxRelativeError > certificate.maxRelativeError
       ? value : certificate
+  }
+
+  /// The derivation with its ``certificate``: ``check(points:layout:)`` run and passed.
+  ///
+  /// - Parameters:
+  ///   - points: how many size draws to check at.
+  ///   - layout: the layout whose printed form is checked.
+  /// - Returns: this derivation, its certificate stored (rendering in `layout` prints it).
+  /// - Throws: ``MatcalcError/checkFailed(_:)`` when the formula does not pass, naming the
+  ///   worst entry; ``MatcalcError`` when nothing can be evaluated.
+  ///
+  /// ```swift
+  /// let d = try deriveUnchecked("logdet(X)", wrt: "X", where: "X : matrix(n, n)")
+  /// try d.certified().certificate?.passed  // true
+  /// ```
+  public func certified(points: Int = 2, layout: Layout = .standard) throws -> Derivation {
+    let result = try check(points: points, layout: layout)
+    guard result.passed else {
+      throw MatcalcError.checkFailed(
+        "∂\(objectiveName)/∂\(variableName): "
+          + (result.failure
+            ?? "max rel. error \(result.maxRelativeError) at \(result.worstEntry)")
+          + "; the formula is not returned")
+    }
+    var copy = self
+    copy.certificate = result
+    copy.certifiedLayout = layout
+    return copy
+  }
+
+  /// ``certificate`` when it checked `layout`.
+  func certificate(for layout: Layout) -> Certificate? {
+    layout == certifiedLayout ? certificate : nil
   }
 
   /// ``check(points:layout:)`` of the forms printed in the standard layout.
@@ -704,14 +839,14 @@ public struct Derivation: Sendable {
       ) { evaluator in try firstTensor.jacobian(&evaluator) }
       let second = try Checker.checkJacobian(
         values: { evaluator in
-          let value = try firstTensor.jacobian(&evaluator)
+          let value = try (exactFirstTensor ?? firstTensor).jacobian(&evaluator)
           return Tensor(rows: value.count, cols: 1, storage: value.storage)
         }, requiring: objective, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
       return !first.passed || first.maxRelativeError > second.maxRelativeError ? first : second
     }
     if let tensor {
-      let function = firstOrder ?? objective
+      let function = exactFirstOrder ?? firstOrder ?? objective
       var value = try Checker.checkJacobian(
         of: function, withRespectTo: variable, in: problem, points: points
       ) { evaluator in try tensor.jacobian(&evaluator) }
@@ -735,13 +870,15 @@ public struct Derivation: Sendable {
     }
     if !objective.isScalar { return try checkMatrixForm(result, of: objective, points: points) }
     var certificate = try Checker.checkGradient(
-      of: objective, withRespectTo: variable, gradient: try checkable(result), in: problem,
+      of: objective, withRespectTo: try checkedVariable, gradient: try checkable(result),
+      in: problem,
       points: points)
     // The backward recursion and the formula over the shared names, as printed.
     for (formula, names) in [(named, intermediates), (shown, shared)]
     where !names.isEmpty && certificate.passed {
       let printed = try Checker.checkGradient(
-        of: objective, withRespectTo: variable, gradient: try checkable(formula), in: problem,
+        of: objective, withRespectTo: try checkedVariable, gradient: try checkable(formula),
+        in: problem,
         intermediates: names.asDefinitions, points: points)
       if !printed.passed || printed.maxRelativeError > certificate.maxRelativeError {
         certificate = printed
@@ -754,6 +891,18 @@ public struct Derivation: Sendable {
   /// itself, or for the gradient on symmetric matrices Gₛ = G + Gᵀ − diag(diag(G)) (printed
   /// 2G − diag(diag(G)) for a symmetric G), ½ (Gₛ + diag(diag(Gₛ))) = ½ (G + Gᵀ), whose
   /// Σ ½ (G + Gᵀ) ⊙ V is Σ G ⊙ V for every symmetric V.
+  /// The variable the gradient is checked by: the gradient on symmetric matrices along
+  /// symmetric directions only (the variable typed symmetric), every other one along every
+  /// entry.
+  private var checkedVariable: Expr {
+    get throws {
+      guard isSymmetrized, case .variable(let name, let shape, _) = variable.node else {
+        return variable
+      }
+      return try Expr.variable(name, shape, symmetric: true)
+    }
+  }
+
   private func checkable(_ formula: Expr) throws -> Expr {
     guard isSymmetrized else { return formula }
     let diagonal = try Expr.call(.diag, try Expr.call(.diagonal, formula))
@@ -824,6 +973,19 @@ public struct Derivation: Sendable {
     return "\(partial(renderer)) = \(renderer.render(try laidOut(layout, shown)))"
   }
 
+  /// For a three- or four-index result, `df = A dX B` and, when exact, its Kronecker form
+  /// `d vec f = (Bᵀ ⊗ A) d vec X` (text adds that vec stacks columns); empty otherwise.
+  func differentialLines(_ renderer: MathRenderer) throws -> [String] {
+    guard let tensor else { return [] }
+    return try tensor.differentialForm(
+      renderer, function: tensorFunctionName(renderer), variable: renderer.name(variableName))
+      ?? []
+  }
+
+  /// Whether the outputs state the layout convention: for a matrix-form result other than
+  /// a scalar's derivative by a scalar.
+  var statesLayout: Bool { tensor == nil && !(objective.isScalar && variable.isScalar) }
+
   /// `K = A Aᵀ + s I, α = K⁻¹ y`: the definitions the printed formulas use, then the shared
   /// names (``shared``), or `nil` when there are none.
   func whereList(_ renderer: MathRenderer, definitions: Bool = true) -> [String] {
@@ -874,7 +1036,10 @@ public struct Derivation: Sendable {
   ///
   /// - Parameters:
   ///   - format: the output format.
-  ///   - certificate: the result of ``check(points:)``, printed with the formula.
+  ///   - certificate: the result of ``check(points:)``, printed with the formula. Given one,
+  ///     emitted code (NumPy, Python, JAX, JSON's `numpy`) is itself run as printed, with
+  ///     NumPy's semantics, at the certificate's sizes and must give the result's values in
+  ///     the shape S_F + S_X; without one (`--no-check`) nothing is evaluated.
   ///   - layout: the layout convention; numerator layout transposes a gradient.
   ///   - standalone: for LaTeX, a complete document.
   ///   - steps: include the derivation step by step.
@@ -882,7 +1047,8 @@ public struct Derivation: Sendable {
   ///     the others are taken as large.
   /// - Returns: the text.
   /// - Throws: ``MatcalcError`` when the format cannot express the result (NumPy output of
-  ///   an opaque function).
+  ///   an opaque function); ``MatcalcError/internalError(_:)`` when emitted code disagrees
+  ///   with the certified result (never printed).
   ///
   /// ```swift
   /// let d = try derive("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
@@ -893,6 +1059,22 @@ public struct Derivation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
+    let certificate = certificate ?? self.certificate(for: layout)
+    let text = try rendered(
+      format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
+      sizes: sizes)
+    if let certificate, [.numpy, .python, .jax].contains(format) {
+      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:)``).
+      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
+    }
+    return text
+  }
+
+  /// ``render(_:certificate:layout:standalone:steps:sizes:)`` before emitted code is checked.
+  private func rendered(
+    _ format: OutputFormat, certificate: Certificate?, layout: Layout, standalone: Bool,
+    steps: Bool, sizes: [String: Int]
+  ) throws -> String {
     switch format {
     case .text:
       let renderer = MathRenderer(.text)
@@ -902,19 +1084,15 @@ public struct Derivation: Sendable {
         lines.append("\(objectiveName) = \(renderer.render(objective, asWrittenIn: problem))")
       }
       lines.append(try formulaLine(renderer, layout: layout))
-      if let tensor,
-        let differential = try tensor.differentialForm(
-          renderer, function: tensorFunctionName(renderer), variable: renderer.name(variableName))
-      {
-        lines += differential.map { "  " + $0 }
-      }
+      lines += try differentialLines(renderer).map { "  " + $0 }
       if isSymmetrized {
         lines.append("  " + Self.symmetrizedConvention)
-      } else if isSymmetricVariable && tensor == nil {
-        lines.append("  " + Self.symmetricConvention)
+      } else if isSymmetricVariable {
+        lines.append("  " + symmetricConventionLine)
       }
       let used = whereList(renderer)
       if !used.isEmpty { lines.append("  where " + used.joined(separator: ", ")) }
+      if let domainLine = domainLine(renderer) { lines.append("  " + domainLine) }
       if intermediates.count >= 2 {
         lines.append("  backward:")
         for intermediate in intermediates {
@@ -925,7 +1103,7 @@ public struct Derivation: Sendable {
         lines.append("    \(partial(renderer)) = \(renderer.render(named))")
       }
       if let inferred = problem.inferredTextLine { lines.append(inferred) }
-      if tensor == nil && !(objective.isScalar && variable.isScalar) {
+      if statesLayout {
         lines.append("  " + layout.statement)
       }
       if let certificate { lines.append(certificate.description) }
@@ -940,24 +1118,50 @@ public struct Derivation: Sendable {
       let names = whereList(renderer, definitions: false)
       let shared = names.isEmpty ? nil : "\\text{where } " + names.joined(separator: ", \\; ")
       // Lines of a fragment end in \\ (as in gather*); inside \[ \] they run on.
-      return ([formula] + [shared, problem.inferredLatexLine].compactMap { $0 })
+      return
+        ([formula] + (try differentialLines(renderer))
+        + [shared, problem.inferredLatexLine].compactMap { $0 })
         .joined(separator: " \\\\\n")
     case .markdown:
       let renderer = MathRenderer(.latex)
-      var blocks = ["$$\(try formulaLine(renderer, layout: layout))$$"]
+      var blocks: [String] = []
+      if problem.expr(named: objectiveName) == nil {
+        blocks.append(
+          "$$\(renderer.name(objectiveName)) = "
+            + "\(renderer.render(objective, asWrittenIn: problem))$$")
+      }
+      blocks.append("$$\(try formulaLine(renderer, layout: layout))$$")
+      let differential = try differentialLines(renderer)
+      if !differential.isEmpty {
+        blocks.append(
+          "As a differential (vec stacks columns):\n"
+            + differential.map { "$$\($0)$$" }.joined(separator: "\n"))
+      }
       if isSymmetrized {
         blocks.append(
           "Convention: the gradient on symmetric matrices, $G + G^\\top - \\operatorname{diag}(G)$."
         )
+      } else if isSymmetricVariable {
+        blocks.append(
+          "Convention: every entry of a symmetric variable independent, evaluated at a "
+            + "symmetric point"
+            + (offersSymmetricGradient
+              ? " (`--symmetric-gradient` gives the Cookbook's "
+                + "$G + G^\\top - \\operatorname{diag}(G)$)." : "."))
+      }
+      if let domainLine = domainLine(renderer) {
+        blocks.append(domainLine.prefix(1).uppercased() + domainLine.dropFirst() + ".")
       }
       let used = whereList(renderer)
       if !used.isEmpty { blocks.append("where " + used.map { "$\($0)$" }.joined(separator: ", ")) }
       if intermediates.count >= 2 {
         blocks.append("Backward pass (one adjoint per definition, last first):")
+        let f = renderer.name(objectiveName)
         blocks.append(
-          intermediates.map {
-            "$$\(renderer.name("δ" + $0.name)) = \(renderer.render($0.value))$$"
-          }.joined(separator: "\n"))
+          (intermediates.map {
+            "$$\(renderer.name("δ" + $0.name)) = \\frac{\\partial \(f)}{\\partial "
+              + "\(renderer.name($0.name))} = \(renderer.render($0.value))$$"
+          } + ["$$\(partial(renderer)) = \(renderer.render(named))$$"]).joined(separator: "\n"))
       }
       if let inferred = problem.inferredList(renderer) {
         blocks.append("Inferred (not declared): $\(inferred)$.")
@@ -984,11 +1188,23 @@ public struct Derivation: Sendable {
         try tensor.map { try renderer.code(tensor: $0, rank: resultRank) }
         ?? renderer.code([(try laidOut(layout), resultRank)])
       let summary = try render(.text, layout: layout).split(separator: "\n").map(String.init)
+      let name = NumpyRenderer.functionName(["grad", objectiveName, variableName])
+      // l = L(Y) under JAX: also the layer Y with this backward as its jax.custom_vjp.
+      let wrapper =
+        layout == .numerator || order != 1
+        ? nil
+        : try renderer.customVJP(
+          objective: objective, backward: name, code: code, wrt: [variableName])
       return renderer.function(
-        named: NumpyRenderer.functionName(["grad", objectiveName, variableName]),
-        summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)), code: code)
+        named: name, summary: summary, returns: NumpyRenderer.shapeText(resultShape(in: layout)),
+        code: code, wrapper: wrapper)
     case .json:
       return try Self.serialized(jsonObject(certificate: certificate, layout: layout, steps: steps))
+    case .html:
+      return HTMLPage.document(
+        sections: [
+          try htmlSection(certificate: certificate, layout: layout, steps: steps, sizes: sizes)
+        ], title: htmlTitle + " · matcalc")
     }
   }
 
@@ -999,6 +1215,7 @@ public struct Derivation: Sendable {
   )
     throws -> [String: Any]
   {
+    let certificate = certificate ?? self.certificate(for: layout)
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variableName,
@@ -1009,10 +1226,16 @@ public struct Derivation: Sendable {
       "layout": layout.rawValue,
       "inferred": problem.inferredJSON,
       "where": definitionsUsed.map {
-        ["name": $0.name, "text": MathRenderer(.text).render($0.body)]
+        [
+          "name": $0.name, "text": MathRenderer(.text).render($0.body),
+          "latex": MathRenderer(.latex).render($0.body),
+        ]
       },
       "backward": intermediates.map {
-        ["name": $0.name, "text": MathRenderer(.text).render($0.value)]
+        [
+          "name": $0.name, "text": MathRenderer(.text).render($0.value),
+          "latex": MathRenderer(.latex).render($0.value),
+        ]
       },
       "shared": shared.map {
         [
@@ -1020,9 +1243,41 @@ public struct Derivation: Sendable {
           "latex": MathRenderer(.latex).render($0.value), "plain": $0.value.description,
         ]
       },
-      "rules": self.steps.map(\.rule),
+      "rules": Self.distinct(self.appliedRules.map(\.rule)),
     ]
-    object["numpy"] = (try? render(.numpy, layout: layout)) ?? NSNull()
+    let (text, latex) = (MathRenderer(.text), MathRenderer(.latex))
+    if problem.expr(named: objectiveName) == nil {
+      object["objective"] = [
+        "text": "\(text.name(objectiveName)) = \(text.render(objective, asWrittenIn: problem))",
+        "latex": "\(latex.name(objectiveName)) = \(latex.render(objective, asWrittenIn: problem))",
+      ]
+    }
+    if intermediates.count >= 2 {
+      // The backward pass ends in the derivative through the adjoints (∂l/∂W = Xᵀ δH).
+      object["backward_result"] = [
+        "text": "\(partial(text)) = \(text.render(named))",
+        "latex": "\(partial(latex)) = \(latex.render(named))",
+      ]
+    }
+    let differential = try differentialLines(text)
+    if !differential.isEmpty {
+      object["differential"] = ["text": differential, "latex": try differentialLines(latex)]
+    }
+    if isSymmetrized {
+      object["convention"] = Self.symmetrizedConvention
+    } else if isSymmetricVariable {
+      object["convention"] = symmetricConventionLine
+    }
+    if let domainLine = domainLine(text) { object["holds_where"] = domainLine }
+    if statesLayout { object["layout_statement"] = layout.statement }
+    // The line as printed, checked when there is a certificate (a line that does not run or
+    // disagrees is an error, not a null); null when NumPy has no spelling (an opaque L).
+    let numpy = try? rendered(
+      .numpy, certificate: nil, layout: layout, standalone: false, steps: false, sizes: [:])
+    if let numpy, let certificate {
+      try checkEmitted(numpy, format: .numpy, layout: layout, certificate: certificate)
+    }
+    object["numpy"] = numpy ?? NSNull()
     let plain = try plainSpelling(layout)
     object["plain"] = plain.text ?? NSNull()
     if let reason = plain.reason { object["plain_reason"] = reason }
@@ -1032,15 +1287,26 @@ public struct Derivation: Sendable {
       object["steps"] =
         explained.isEmpty ? [] : explained.split(separator: "\n").map(String.init)
     }
-    if let certificate {
-      object["check"] = [
-        "passed": certificate.passed,
-        "max_relative_error": certificate.maxRelativeError,
-        "sizes": certificate.sizes,
-        "points": certificate.points,
-      ]
-    }
+    if let certificate { object["check"] = Self.checkObject(certificate) }
     return object
+  }
+
+  /// The JSON value of a certificate: `sizes` holds every size draw, in order; `text` is the
+  /// line the text output prints.
+  static func checkObject(_ certificate: Certificate) -> [String: Any] {
+    [
+      "passed": certificate.passed,
+      "max_relative_error": certificate.maxRelativeError,
+      "sizes": certificate.sizeDraws,
+      "points": certificate.points,
+      "text": certificate.description,
+    ]
+  }
+
+  /// `names` without repeats, in the order of first appearance.
+  static func distinct(_ names: [String]) -> [String] {
+    var seen = Set<String>()
+    return names.filter { seen.insert($0).inserted }
   }
 
   /// A JSON value as printed: keys sorted, indented, slashes unescaped.
@@ -1055,14 +1321,15 @@ public struct Derivation: Sendable {
   public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
     -> String
   {
-    try LatexDocument(derivation: self).section(certificate: certificate, layout: layout)
+    try LatexDocument(derivation: self).section(
+      certificate: certificate ?? self.certificate(for: layout), layout: layout)
   }
 
   /// ``renderSteps(_:)`` for Markdown: a paragraph per step, `$$` display math, the rules.
   private func markdownSteps() throws -> [String] {
     var blocks = IndexSteps.markdown(fromLatex: try renderSteps(.latex))
     var seen = Set<String>()
-    let rules = steps.map(\.rule).filter { seen.insert($0).inserted }
+    let rules = appliedRules.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
       blocks.append(
         "Rules applied: " + rules.map { "`\($0)`" }.joined(separator: ", ")
@@ -1101,9 +1368,26 @@ extension [Derivation.Intermediate] {
 /// problem.definitions.map(\.body.description)  // ["sum(W*x)"]
 /// ```
 public func parseProblem(_ source: String) throws -> Problem {
+  try parseProblem(source, differentiating: [])
+}
+
+/// Parses problem text for derivatives by `variables`: an input among them declared
+/// `symmetric(n)` is typed with every entry independent (`Sᵀ` kept as written), so that its
+/// derivative is that of f as written, evaluated at a symmetric point; the certificate still
+/// draws it symmetric. A goal by a symmetric input needs the problem parsed this way.
+///
+/// - Parameters:
+///   - source: statements separated by newlines or `;`.
+///   - variables: the names derivatives will be taken by.
+/// - Returns: the type-checked ``Problem``.
+/// - Throws: ``MatcalcError`` with the position of the first problem, counted in `source`.
+public func parseProblem(_ source: String, differentiating variables: Set<String>) throws
+  -> Problem
+{
   var parser = try Parser(source)
   let statements = try parser.statements()
   var checker = TypeChecker(source: source)
+  checker.generalSymmetric = variables
   checker.raiseIndexDefinition = IndexDefinitionRaiser.raise
   try checker.check(statements)
   return checker.problem
@@ -1135,8 +1419,10 @@ public func parseProblem(_ source: String) throws -> Problem {
 ///     more than six indices, throw ``MatcalcError/unsupported(_:_:)``.
 ///   - statements: declarations and definitions, separated by `;` or newlines.
 ///   - rules: the rule set; by default the embedded Rules/.
-/// - Returns: the unchecked ``Derivation``; call ``Derivation/check(points:)``.
-/// - Throws: ``MatcalcError``. Its position counts in the text it falls in:
+/// - Returns: the ``Derivation``, checked on numbers: its ``Derivation/certificate`` holds
+///   the check, and rendering prints it.
+/// - Throws: ``MatcalcError``; ``MatcalcError/checkFailed(_:)`` when the formula does not
+///   pass its check (nothing wrong is returned). Its position counts in the text it falls in:
 ///   ``SourceRange/Part/expression`` (line 1 is the expression's first line) or
 ///   ``SourceRange/Part/statements``; ``MatcalcError/rendered(expression:statements:)``
 ///   prints that line with a caret.
@@ -1144,9 +1430,31 @@ public func derive(
   _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
   rules: RuleSet = .embedded
 ) throws -> Derivation {
+  try deriveUnchecked(expression, wrt: wrt, where: statements, order: order, rules: rules)
+    .certified()
+}
+
+/// ``derive(_:wrt:where:order:rules:)`` without the numeric check: the derivation has no
+/// ``Derivation/certificate`` and nothing about it has been verified. For tools that check
+/// later (``Derivation/certified(points:layout:)``) or time the symbolic work alone.
+///
+/// - Parameters: as for ``derive(_:wrt:where:order:rules:)``.
+/// - Returns: the unchecked ``Derivation``.
+/// - Throws: ``MatcalcError``, positions as for ``derive(_:wrt:where:order:rules:)``.
+///
+/// ```swift
+/// let d = try deriveUnchecked("x'*A*x", wrt: "x", where: "x : vector(n); A : matrix(n, n)")
+/// d.certificate == nil     // true
+/// try d.check().passed     // true
+/// ```
+public func deriveUnchecked(
+  _ expression: String, wrt: String, where statements: String = "", order: Int = 1,
+  rules: RuleSet = .embedded
+) throws -> Derivation {
   try relocatingErrors(statements) {
     try rules.withRaiseRules {
-      let (problem, objective, name) = try parsedObjective(expression, statements)
+      let (problem, objective, name) = try parsedObjective(
+        expression, statements, differentiating: [wrt])
       return try Derivation(
         of: objective, named: name, withRespectTo: wrt, in: problem, order: order, rules: rules)
     }
@@ -1165,14 +1473,15 @@ func relocatingErrors<T>(_ statements: String, _ body: () throws -> T) throws ->
 
 /// The problem of `statements` with `expression` typed in it: the problem, the objective,
 /// and the objective's display name (the expression itself if it is a name, else `f`).
-func parsedObjective(_ expression: String, _ statements: String) throws
-  -> (Problem, Expr, String)
-{
+func parsedObjective(
+  _ expression: String, _ statements: String, differentiating variables: Set<String> = []
+) throws -> (Problem, Expr, String) {
   var whereParser = try Parser(statements)
   let parsedStatements = try whereParser.statements()
   var expressionParser = try Parser(expression, firstLine: whereParser.lastLine + 1)
   let objectiveSyntax = try expressionParser.singleExpression()
   var checker = TypeChecker(statements: statements, objective: expression)
+  checker.generalSymmetric = variables
   checker.raiseIndexDefinition = IndexDefinitionRaiser.raise
   guard let objective = try checker.check(parsedStatements, objective: objectiveSyntax) else {
     throw MatcalcError.internalError("no objective")

@@ -29,7 +29,7 @@ struct Options: Equatable {
 
     usage:
       matcalc derive 'EXPR' --wrt NAME [--where 'STATEMENTS'] [--order 1|2]
-                     [--format text|latex|numpy|python|jax|json|markdown] [--standalone]
+                     [--format text|latex|markdown|html|numpy|python|jax|json] [--standalone]
                      [--layout standard|numerator|denominator] [--symmetric-gradient]
                      [--steps] [--sizes n=2000,m=8000]
                      [--check | --no-check] [--rules DIR]
@@ -44,7 +44,11 @@ struct Options: Equatable {
       matcalc derive "x'*A*x" --wrt x --where 'x : vector(n); A : matrix(n, n)'
       matcalc derive l --wrt W --where 'L : function; D = W*X; l = L(D)'
 
-    EXPR may begin with '-'. STATEMENTS are declarations (W : matrix(m, n)) and definitions
+    A flag's value may follow it or be attached (--wrt x, --wrt=x); format and layout names
+    ignore case; --wrt and --where may be repeated (--wrt x --wrt A is --wrt x,A), other
+    flags are given once; '--' ends the flags. EXPR may begin with '-'.
+
+    STATEMENTS are declarations (W : matrix(m, n)) and definitions
     (H = X*W, D[i,j] = sum(k, W[i,k]*X[k,j])) separated by ';'. Every formula is checked
     against central finite differences before it is printed; --no-check skips that.
     """
@@ -58,7 +62,8 @@ struct Options: Equatable {
   static func choice<T: RawRepresentable & CaseIterable>(_ flag: String, _ text: String) throws
     -> T where T.RawValue == String
   {
-    if let value = T(rawValue: text) { return value }
+    // Names are case-insensitive (`--format LaTeX`), as the cases are lower-case.
+    if let value = T(rawValue: text.lowercased()) { return value }
     let names = T.allCases.map(\.rawValue)
     let listed = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
     throw UsageError(message: "\(flag) takes \(listed), not '\(text)'")
@@ -89,7 +94,7 @@ struct Options: Equatable {
   /// Refuses flags that no output of the format can honour, naming both.
   func requireCompatibleFlags(several: Bool) throws {
     let format = "--format \(self.format.rawValue)"
-    if standalone && self.format != .latex {
+    if standalone && self.format != .latex && self.format != .html {  // HTML: always a page
       throw UsageError(message: "--standalone goes with --format latex, not \(format)")
     }
     if steps && [.numpy, .python, .jax].contains(self.format) {
@@ -113,65 +118,118 @@ struct Options: Equatable {
     }
   }
 
+  /// Flags that take a value, given as `--flag VALUE` or `--flag=VALUE`. `--wrt` and
+  /// `--where` accumulate when repeated; the others may be given once.
+  static let valuedFlags: Set<String> = [
+    "--wrt", "--where", "--order", "--format", "--layout", "--rules", "--sizes", "--max-depth",
+    "--max-input", "--time-limit",
+  ]
+  /// Flags that take no value.
+  static let switches: Set<String> = [
+    "--help", "--version", "--steps", "--standalone", "--symmetric-gradient", "--check",
+    "--no-check",
+  ]
+
+  /// Whether `argument` has the form of an option (`-w`, `--wrt`, `--wrt=x`, `-wrt`) rather
+  /// than of an expression (`-y'*log(p)`, `-2*x`, `-`).
+  static func looksLikeOption(_ argument: String) -> Bool {
+    let name = argument.drop { $0 == "-" }.prefix { $0 != "=" }
+    let dashes = argument.count - argument.drop { $0 == "-" }.count
+    guard (1...2).contains(dashes), let first = name.first, first.isASCII, first.isLetter else {
+      return false
+    }
+    return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+  }
+
+  /// The error for an option that is not one, with the long options it may have meant
+  /// (`-w`: --wrt or --where; `-wrt`: --wrt).
+  static func unknownOption(_ argument: String) -> UsageError {
+    let flag = String(argument.prefix { $0 != "=" })
+    var message = "unknown option '\(flag)'"
+    if !flag.hasPrefix("--") {
+      let name = flag.dropFirst()
+      let known = (valuedFlags.union(switches)).sorted()
+      let exact = known.filter { $0.dropFirst(2) == name }
+      let candidates = exact.isEmpty ? known.filter { $0.dropFirst(2).hasPrefix(name) } : exact
+      if !candidates.isEmpty && candidates.count <= 3 {
+        let listed = candidates.dropLast().joined(separator: ", ")
+        message +=
+          " (did you mean " + (listed.isEmpty ? "" : listed + " or ")
+          + (candidates.last ?? "") + "?)"
+        return UsageError(message: message)
+      }
+    }
+    return UsageError(message: message + " (see matcalc --help)")
+  }
+
   /// Parses arguments (without the program name).
   static func parse(_ arguments: [String]) throws -> Options {
     var options = Options()
     var positionals: [String] = []
-    var wrt: String?
+    var wrt: [String] = []
+    var given: [String: String] = [:]
     var index = 0
-    func value(_ flag: String) throws -> String {
-      index += 1
-      guard index < arguments.count else { throw UsageError(message: "\(flag) needs a value") }
-      return arguments[index]
-    }
     var wantsHelp = false
     var wantsVersion = false
+    var optionsEnded = false
     while index < arguments.count {
       let argument = arguments[index]
-      switch argument {
-      case "--help", "-h": wantsHelp = true
-      case "--version": wantsVersion = true
-      case "--wrt": wrt = try value(argument)
-      case "--where":
-        options.statements += (options.statements.isEmpty ? "" : ";") + (try value(argument))
-      case "--order":
-        let text = try value(argument)
-        guard let order = Int(text), order == 1 || order == 2 else {
-          throw UsageError(message: "--order takes 1 or 2, not '\(text)'")
-        }
-        options.order = order
-      case "--format": options.format = try choice(argument, try value(argument))
-      case "--steps": options.steps = true
-      case "--standalone": options.standalone = true
-      case "--symmetric-gradient": options.symmetricGradient = true
-      case "--max-depth", "--max-input", "--time-limit":
-        let text = try value(argument)
-        guard let number = Double(text), number > 0, number <= 1e9 else {
-          throw UsageError(message: "\(argument) takes a positive number, not '\(text)'")
-        }
-        switch argument {
-        case "--max-depth":
-          // Measured: 4000 levels run within the CLI's 512 MiB stack in a debug build.
-          guard number <= 4000 else {
-            throw UsageError(message: "--max-depth is at most 4000 (deeper input would overflow)")
-          }
-          options.limits.maximumDepth = Int(number)
-        case "--max-input": options.limits.maximumInputLength = Int(number)
-        default: options.limits.maximumSeconds = number
-        }
-      case "--layout": options.layout = try choice(argument, try value(argument))
-      case "--check": options.check = true
-      case "--no-check": options.check = false
-      case "--rules": options.rulesDirectory = try value(argument)
-      case "--sizes": options.sizes = try sizes(try value(argument))
-      default:
-        // An expression may itself begin with '-' (`-y'*log(p)`): only known flags are flags.
-        if argument.hasPrefix("--") {
-          throw UsageError(message: "unknown option '\(argument)' (see matcalc --help)")
-        }
-        positionals.append(argument)
-      }
       index += 1
+      // `--` ends the options, as for other tools: what follows is positional.
+      if argument == "--" && !optionsEnded {
+        optionsEnded = true
+        continue
+      }
+      if optionsEnded {
+        positionals.append(argument)
+        continue
+      }
+      // An expression may itself begin with '-' (`-y'*log(p)`, even `-x` in the place of the
+      // expression): only what has the form of an option outside that place is an option.
+      let expressionPlace = positionals == ["derive"]
+      guard looksLikeOption(argument) && !(expressionPlace && !argument.hasPrefix("--")) else {
+        positionals.append(argument)
+        continue
+      }
+      // `--flag=value` is `--flag value`.
+      let flag: String
+      var attached: String?
+      if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+        flag = String(argument[..<equals])
+        attached = String(argument[argument.index(after: equals)...])
+      } else {
+        flag = argument
+      }
+      guard valuedFlags.contains(flag) else {
+        if attached != nil && switches.contains(flag) {
+          throw UsageError(message: "\(flag) takes no value")
+        }
+        switch flag {
+        case "--help", "-h": wantsHelp = true
+        case "--version": wantsVersion = true
+        case "--steps": options.steps = true
+        case "--standalone": options.standalone = true
+        case "--symmetric-gradient": options.symmetricGradient = true
+        case "--check": options.check = true
+        case "--no-check": options.check = false
+        default: throw unknownOption(argument)
+        }
+        continue
+      }
+      let text: String
+      if let attached {
+        text = attached
+      } else {
+        guard index < arguments.count else { throw UsageError(message: "\(flag) needs a value") }
+        text = arguments[index]
+        index += 1
+      }
+      if let earlier = given[flag], flag != "--wrt", flag != "--where" {
+        throw UsageError(
+          message: "\(flag) is given twice ('\(earlier)' and '\(text)'); give it once")
+      }
+      given[flag] = text
+      try options.apply(flag, text, wrt: &wrt)
     }
     if wantsHelp || (positionals.isEmpty && !wantsVersion) {
       options.mode = .help
@@ -181,12 +239,10 @@ struct Options: Equatable {
       options.mode = .version
       return options
     }
-    try options.requireCompatibleFlags(several: wrt?.contains(",") ?? false)
-    if let wrt {
-      var seen = Set<String>()
-      for name in wrt.split(separator: ",").map(String.init) where !seen.insert(name).inserted {
-        throw UsageError(message: "--wrt names \(name) twice")
-      }
+    try options.requireCompatibleFlags(several: wrt.count > 1)
+    var seen = Set<String>()
+    for name in wrt where !seen.insert(name).inserted {
+      throw UsageError(message: "--wrt names \(name) twice")
     }
     if positionals.first == "derive" {
       guard positionals.count == 2 else {
@@ -195,16 +251,56 @@ struct Options: Equatable {
             ? "derive needs an expression: matcalc derive 'EXPR' --wrt NAME"
             : "derive takes one expression; quote it: matcalc derive 'EXPR' --wrt NAME")
       }
-      guard let wrt else { throw UsageError(message: "derive needs --wrt NAME") }
-      options.mode = .derive(expression: positionals[1], wrt: wrt)
+      guard !wrt.isEmpty else { throw UsageError(message: "derive needs --wrt NAME") }
+      options.mode = .derive(expression: positionals[1], wrt: wrt.joined(separator: ","))
       return options
     }
     guard positionals.count == 1 else {
       throw UsageError(
         message: "expected 'derive' or one problem file, got \(positionals.count) arguments")
     }
-    if wrt != nil { throw UsageError(message: "--wrt goes with 'derive'; a file names its goals") }
+    if !wrt.isEmpty {
+      throw UsageError(message: "--wrt goes with 'derive'; a file names its goals")
+    }
     options.mode = .file(positionals[0])
     return options
+  }
+
+  /// Sets what the valued `flag` says; `--wrt` names are collected in `wrt`.
+  private mutating func apply(_ flag: String, _ text: String, wrt: inout [String]) throws {
+    switch flag {
+    case "--wrt":
+      let names = text.split(separator: ",", omittingEmptySubsequences: false)
+        .map { $0.trimmingCharacters(in: .whitespaces) }
+      guard !names.contains(where: \.isEmpty) else {
+        throw UsageError(message: "--wrt takes NAME or NAME1,NAME2,…, not '\(text)'")
+      }
+      wrt += names
+    case "--where":
+      statements += (statements.isEmpty ? "" : ";") + text
+    case "--order":
+      guard let order = Int(text), order == 1 || order == 2 else {
+        throw UsageError(message: "--order takes 1 or 2, not '\(text)'")
+      }
+      self.order = order
+    case "--format": format = try Self.choice(flag, text)
+    case "--layout": layout = try Self.choice(flag, text)
+    case "--rules": rulesDirectory = text
+    case "--sizes": sizes = try Self.sizes(text)
+    default:  // --max-depth, --max-input, --time-limit
+      guard let number = Double(text), number > 0, number <= 1e9 else {
+        throw UsageError(message: "\(flag) takes a positive number, not '\(text)'")
+      }
+      switch flag {
+      case "--max-depth":
+        // Measured: 4000 levels run within the CLI's 512 MiB stack in a debug build.
+        guard number <= 4000 else {
+          throw UsageError(message: "--max-depth is at most 4000 (deeper input would overflow)")
+        }
+        limits.maximumDepth = Int(number)
+      case "--max-input": limits.maximumInputLength = Int(number)
+      default: limits.maximumSeconds = number
+      }
+    }
   }
 }

@@ -65,7 +65,7 @@ let badInputs: [BadInput] = [
   bad("1️⃣logdet(W)", "logdet needs a square matrix"), bad("1️⃣inv(W)", "inv needs a square matrix"),
   bad("1️⃣diag(W)", "diag needs a square matrix"), bad("1️⃣softmax(W)", "softmax needs a vector"),
   bad("1️⃣softmax(x')", "softmax needs a vector"), bad("sum(1️⃣W*W)", "W is m×n but W is m×n"),
-  bad("exp(1️⃣W*X)", "W is m×n"), bad("x'*(1️⃣W + X)*x", "W is m×n"),
+  bad("exp(1️⃣W*X)", "W is m×n"), bad("x'*1️⃣(W + X)*x", "(W + X): W is m×n"),
   bad("Q^1️⃣s", "integer"), bad("Q^1️⃣0.5", "integer"), bad("Q^1️⃣100", "integer"),
   // Wrong arity.
   bad("1️⃣tr(Q, Q)", "takes one argument, found 2"), bad("1️⃣exp()", "takes one argument, found 0"),

@@ -97,6 +97,9 @@ private func evaluateInPython(_ lines: [String], inputs: [(String, String)]) thr
     switch type.prefix(while: { $0.isLetter }) {
     case "scalar": script += "\(name) = float(rng.uniform(0.5, 1.5))\n"
     case "vector": script += "\(name) = rng.uniform(0.5, 1.5, (\(arguments[0]),))\n"
+    case "simplex":  // a 1-D probability vector, like a vector
+      script += "_p = rng.uniform(0.5, 1.5, (\(arguments[0]),))\n"
+      script += "\(name) = _p / np.sum(_p)\n"
     case "symmetric":
       let d = arguments[0]
       script += "_m = rng.uniform(-1, 1, (\(d), \(d)))\n"
@@ -138,12 +141,13 @@ private func markdownMath(_ text: String) -> [String] {
 /// Every format with every option, on each problem: JSON is one document, NumPy evaluates
 /// to finite numbers of the right count, LaTeX is ASCII and compiles with pdflatex — or the
 /// run exits non-zero with a message naming the option.
-@Test(arguments: FormatProblem.all)
+@Test(.needs(.numpy, .pdflatex), arguments: FormatProblem.all)
 func everyFormatWithEveryOption(_ problem: FormatProblem) throws {
   let formats: [(name: String, arguments: [String])] = [
     ("text", ["--format", "text"]), ("latex", ["--format", "latex"]),
     ("standalone", ["--format", "latex", "--standalone"]), ("markdown", ["--format", "markdown"]),
     ("numpy", ["--format", "numpy"]), ("json", ["--format", "json"]),
+    ("html", ["--format", "html"]),
   ]
   let file = FileManager.default.temporaryDirectory
     .appendingPathComponent("matcalc-formats-\(UUID().uuidString).mc")
@@ -218,6 +222,11 @@ func everyFormatWithEveryOption(_ problem: FormatProblem) throws {
           #expect(output.components(separatedBy: "\\documentclass").count == 2, "\(label)")
           documents.append((label, output))
         }
+      case "html":
+        let page = PageReader(output)
+        #expect(page.wellFormed, "\(label): \(page.problem)")
+        #expect(page.fetches.isEmpty && !output.contains("<script"), "\(label)")
+        #expect(page.elements.filter { $0 == "html" }.count == 1, "\(label)")
       case "markdown":
         for math in markdownMath(output) {
           let ascii = math.allSatisfy(\.isASCII)

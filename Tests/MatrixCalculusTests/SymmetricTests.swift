@@ -12,7 +12,7 @@ import Testing
   ("tr(S*S*A)", ""),
 ])
 func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected: String) throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     expression, wrt: "S", where: "S : symmetric(n); x : vector(n); A : matrix(n, n)")
   let gradient = try derivation.symmetricGradient()
   if !expected.isEmpty { #expect(MathRenderer(.text).render(gradient) == expected) }
@@ -69,7 +69,7 @@ func symmetricGradientMatchesSymmetricDifferences(_ expression: String, expected
 func symmetricGradientNamesTheGradientOnce(_ expression: String, shown: String, names: String)
   throws
 {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     expression, wrt: "S",
     where: "S : symmetric(n); B : symmetric(n); y : vector(n); x : vector(n); A : matrix(n, n)")
   let symmetrized = try derivation.symmetrized()
@@ -78,4 +78,75 @@ func symmetricGradientNamesTheGradientOnce(_ expression: String, shown: String, 
   #expect(text.render(symmetrized.shown) == shown)
   #expect(symmetrized.whereList(text).joined(separator: ", ") == names)
   #expect(symmetrized.result == (try derivation.symmetricGradient()))
+}
+
+/// The derivative by a `symmetric(n)` variable is that of f as written with every entry
+/// independent, at a symmetric point (what JAX and PyTorch give): the same values as the
+/// derivative with S declared a general `matrix(n, n)`, evaluated where S is symmetric. Sᵀ in
+/// f is never replaced by S before differentiating; Hessians and tensors likewise.
+@Test(arguments: [
+  ("x'*(S + S')*y/2", 1, "½ x yᵀ + ½ y xᵀ"),
+  ("x'*S'*y", 1, "y xᵀ"),
+  ("tr(A*S')", 1, "A"),
+  ("S'", 1, ""),
+  ("S - S'", 1, ""),
+  ("S*x", 1, ""),
+  ("logdet(S)", 2, ""),
+  ("tr(S*S)", 2, ""),
+  ("det(S)", 2, ""),
+  ("tr(inv(S))", 2, ""),
+  ("1/2*(x - y)'*inv(S)*(x - y) + 1/2*logdet(S)", 2, ""),
+])
+func symmetricVariableIsDifferentiatedAsWritten(
+  _ expression: String, order: Int, expected: String
+) throws {
+  let others = "x : vector(n); y : vector(n); A : matrix(n, n)"
+  let symmetric = try derivedAndChecked(
+    expression, wrt: "S", where: "S : symmetric(n); " + others, order: order)
+  let general = try derivedAndChecked(
+    expression, wrt: "S", where: "S : matrix(n, n); " + others, order: order)
+  if !expected.isEmpty { #expect(MathRenderer(.text).render(symmetric.result) == expected) }
+  // Both at the symmetric problem's point (S drawn symmetric there).
+  let (sizes, values) = try sampledInputs(symmetric, seed: 7)
+  let s = try #require(values["S"])
+  #expect(s.zip(s.transposed, -)?.storage.allSatisfy { abs($0) < 1e-12 } == true)
+  func evaluated(_ derivation: Derivation) throws -> Tensor {
+    var evaluator = Evaluator(sizes: sizes, values: values)
+    try evaluator.bind(derivation.problem.definitions)
+    if let tensor = derivation.tensor { return try tensor.jacobian(&evaluator) }
+    return try evaluator.evaluate(derivation.result)
+  }
+  expectClose(try evaluated(symmetric), try evaluated(general), expression)
+  #expect(try symmetric.render(.text).contains("every entry of a symmetric variable"))
+}
+
+/// Several variables, one of them symmetric: each gradient is f's as written.
+@Test func symmetricVariableAmongSeveralIsDifferentiatedAsWritten() throws {
+  let b = try deriveUnchecked(
+    "x'*(S + S')*y/2", wrt: ["S", "x"], where: "S : symmetric(n); x : vector(n); y : vector(n)")
+  #expect(try b.check().passed)
+  #expect(try b.render(.text).contains("½ x yᵀ + ½ y xᵀ"))
+}
+
+/// A problem typed with S symmetric (its transposes already S) is refused for a derivative
+/// by S rather than differentiated as if Sᵀ were S.
+@Test func symmetricTypedProblemIsRefusedForItsOwnVariable() throws {
+  let problem = try parseProblem("S : symmetric(n); x : vector(n); f = x'*S'*x")
+  let f = try #require(problem.expr(named: "f"))
+  #expect(throws: MatcalcError.self) {
+    try Derivation(of: f, named: "f", withRespectTo: "S", in: problem)
+  }
+  let parsed = try parseProblem(
+    "S : symmetric(n); x : vector(n); f = x'*S'*x", differentiating: ["S"])
+  let g = try #require(parsed.expr(named: "f"))
+  #expect(try Derivation(of: g, named: "f", withRespectTo: "S", in: parsed).check().passed)
+}
+
+/// A checked derivation's gradient on symmetric matrices is checked anew, as itself.
+@Test func symmetrizedCheckedDerivationIsCheckedAnew() throws {
+  let d = try derive("x'*S*x", wrt: "S", where: "S : symmetric(n); x : vector(n)")
+  let symmetrized = try d.symmetrized()
+  #expect(symmetrized.certificate?.passed == true)
+  #expect(try symmetrized.render(.text).contains("2 x xᵀ − diag(diag(x xᵀ))"))
+  #expect(try symmetrized.render(.text).contains("checked:"))
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TensorKernel
+import TestSupport
 import Testing
 
 @testable import MatrixCalculus
@@ -57,10 +58,11 @@ let tensorCases: [(String, String, Int, String)] = [
   ("Y*v*v'", "v", 2, ""),
 ]
 
-@Test(arguments: tensorCases.indices)
+@Test(.needs(.numpy), arguments: tensorCases.indices)
 func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
   let (expression, wrt, order, expected) = tensorCases[index]
-  let derivation = try derive(expression, wrt: wrt, where: tensorDeclarations, order: order)
+  let derivation = try deriveUnchecked(
+    expression, wrt: wrt, where: tensorDeclarations, order: order)
   let tensor = try #require(derivation.tensor)
   let certificate = try derivation.check(points: 3)
   #expect(certificate.passed, "\(certificate) \(certificate.worstEntry)")
@@ -74,24 +76,26 @@ func tensorDerivativeIsCheckedAndItsEinsumAgrees(_ index: Int) throws {
 /// factor), and a leading run of a chain that the derivative does not reach stays one entry,
 /// as the left-nested product it prints as ((A B)_ik): each checked on numbers, its NumPy
 /// einsum (which binds the definitions itself) run by Python.
-@Test(arguments: [
-  (
-    "inv(K)*y", "A", "A : matrix(n, k); y : vector(n); s : scalar; K = A*A' + s*I(n)",
-    "∂f_i/∂A_kl = −(K⁻¹)_ik (Aᵀ K⁻¹ y)_l − (K⁻¹ y)_k (K⁻¹ A)_il"
-  ),
-  (
-    "A*B*X", "X", "A : matrix(m, n); B : matrix(n, p); X : matrix(p, q)",
-    "∂f_ij/∂X_kl = (A B)_ik δ_lj"
-  ),
-  (
-    "W*A*X*x", "X", "W : matrix(m, n); A : matrix(n, p); X : matrix(p, q); x : vector(q)",
-    "∂f_i/∂X_kl = (W A)_ik x_l"
-  ),
-])
+@Test(
+  .needs(.numpy),
+  arguments: [
+    (
+      "inv(K)*y", "A", "A : matrix(n, k); y : vector(n); s : scalar; K = A*A' + s*I(n)",
+      "∂f_i/∂A_kl = −(K⁻¹)_ik (Aᵀ K⁻¹ y)_l − (K⁻¹ y)_k (K⁻¹ A)_il"
+    ),
+    (
+      "A*B*X", "X", "A : matrix(m, n); B : matrix(n, p); X : matrix(p, q)",
+      "∂f_ij/∂X_kl = (A B)_ik δ_lj"
+    ),
+    (
+      "W*A*X*x", "X", "W : matrix(m, n); A : matrix(n, p); X : matrix(p, q); x : vector(q)",
+      "∂f_i/∂X_kl = (W A)_ik x_l"
+    ),
+  ])
 func tensorKeepsNamesAndLeadingRuns(
   _ expression: String, wrt: String, statements: String, expected: String
 ) throws {
-  let derivation = try derive(expression, wrt: wrt, where: statements)
+  let derivation = try deriveUnchecked(expression, wrt: wrt, where: statements)
   let tensor = try #require(derivation.tensor)
   let certificate = try derivation.check(points: 3)
   #expect(certificate.passed, "\(certificate) \(certificate.worstEntry)")
@@ -142,7 +146,7 @@ private func expectEinsumAgrees(
 func differentialFormReadsLikeTheCookbook(_ expression: String, wrt: String, lines: [String])
   throws
 {
-  let derivation = try derive(expression, wrt: wrt, where: tensorDeclarations)
+  let derivation = try deriveUnchecked(expression, wrt: wrt, where: tensorDeclarations)
   let tensor = try #require(derivation.tensor)
   let form = try tensor.differentialForm(MathRenderer(.text), function: "f", variable: wrt)
   #expect(form == lines)
@@ -151,7 +155,7 @@ func differentialFormReadsLikeTheCookbook(_ expression: String, wrt: String, lin
 /// d vec(A X B) = (Bᵀ ⊗ A) d vec X, on numbers: the Kronecker product equals the derived
 /// (and checked) Jacobian in column-major vec order.
 @Test func kroneckerFormAgreesWithTheTensorOnNumbers() throws {
-  let derivation = try derive("A*X*B", wrt: "X", where: tensorDeclarations)
+  let derivation = try deriveUnchecked("A*X*B", wrt: "X", where: tensorDeclarations)
   let tensor = try #require(derivation.tensor)
   let sizes = Sampler.sizes(for: derivation.problem.inputs.map(\.expr.shape))
   var generator = SplitMix64(seed: 5)

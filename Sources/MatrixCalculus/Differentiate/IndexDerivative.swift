@@ -115,11 +115,20 @@ struct IndexDerivative {
       return try derivative(of: argument, k, l).map { term in
         IndexTerm(summed: [k, l].compactMap { $0 }, factors: [gradient]) * term
       }
-    case .mapped(let name, let order, let argument):  // ∂f(Z)_rc = f′(Z)_rc ∂Z_rc
-      guard order < 3 else {
-        throw MatcalcError.unsupported("derivatives of \(name) beyond the third", nil)
+    case .mapped(let f, let order, let argument):  // ∂f(Z)_rc = f′(Z)_rc ∂Z_rc
+      guard order < 3 || f.isDefined else {
+        throw MatcalcError.unsupported("derivatives of \(f) beyond the third", nil)
       }
-      let prime = try Lowering.entry(try Expr.make(.mapped(name, order + 1, argument)), row, col)
+      let slope = try f.derivative(order + 1, at: argument, rules: rules)
+      if f.isDefined {
+        // d f(Z) = f′(Z) ⊙ dZ, f′ derived from f's meaning: a step of its own.
+        rulesUsed.append(
+          (
+            "\(f)′", try Expr.make(.differential(e)),
+            try Expr.hadamard(slope, try Expr.make(.differential(argument)))
+          ))
+      }
+      let prime = try Lowering.entry(slope, row, col)
       return try derivative(of: argument, row, col).map { IndexTerm(factors: [prime]) * $0 }
     case .gradient(let name, _):
       throw ReverseAccumulation.opaqueHessian(name)

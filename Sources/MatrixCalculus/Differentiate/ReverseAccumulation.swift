@@ -121,11 +121,13 @@ struct ReverseAccumulation {
       return [(a, try Expr.call(.diag, g))]
     case .opaque(let name, let argument):  // l = L(D): G_D = g ∇L(D)
       return [(argument, try g * Expr.make(.gradient(name, argument)))]
-    case .mapped(let name, let order, let argument):  // Y = f(Z): G_Z = G ⊙ f′(Z)
-      guard order < 3 else {
-        throw MatcalcError.unsupported("derivatives of \(name) beyond the third", nil)
+    case .mapped(let f, let order, let argument):  // Y = f(Z): G_Z = G ⊙ f′(Z)
+      guard order < 3 || f.isDefined else {
+        throw MatcalcError.unsupported("derivatives of \(f) beyond the third", nil)
       }
-      return [(argument, try Expr.hadamard(g, try Expr.make(.mapped(name, order + 1, argument))))]
+      return [
+        (argument, try Expr.hadamard(g, try f.derivative(order + 1, at: argument, rules: rules)))
+      ]
     case .gradient(let name, _):
       throw Self.opaqueHessian(name)
     case .power, .call:

@@ -131,6 +131,18 @@ enum IndexDefinitionRaiser {
         let delta = IndexedTensor(
           expr: try Expr.identity(d), row: names[0], col: names[1], isDelta: true)
         return [IndexTerm(factors: [delta])]
+      case .call(let name, let arguments)
+      where arguments.count == 1
+        && (checker.problem.operations[name] != nil
+          || checker.problem.functions[name] == .elementwise):
+        // A function applied entry by entry, defined by its meaning or opaque.
+        let operation = checker.problem.operations[name] ?? ElementwiseOperation(opaque: name)
+        let argument = try raise(expand(arguments[0]), at: arguments[0])
+        return [
+          IndexTerm(factors: [
+            try elementwise(argument) { try Expr.make(.mapped(operation, 0, $0)) }
+          ])
+        ]
       case .call(let name, let arguments) where arguments.count == 1:
         guard let function = Function(rawValue: name), function.isElementwise else {
           throw MatcalcError.unsupported(

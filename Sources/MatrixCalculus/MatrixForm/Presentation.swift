@@ -231,8 +231,20 @@ struct Presentation {
   /// itself is taken in the ambient space, where sum(y) varies).
   var simplexSums: [Expr: Expr] = [:]
 
+  /// A variable declared `symmetric(n)` but differentiated with every entry independent →
+  /// the symmetric name: the result is evaluated at a symmetric point, where Sᵀ = S, so it
+  /// prints S⁻¹ for S⁻ᵀ. Applied to results only, never before differentiating.
+  var symmetricAtPoint: [Expr: Expr] = [:]
+
+  /// `e` with the identities that hold where it is evaluated: sum(y) = 1 on the simplex, and
+  /// Sᵀ = S for a symmetric variable (``symmetricAtPoint``).
+  func atPoint(_ e: Expr) throws -> Expr {
+    symmetricAtPoint.isEmpty ? e : try e.substituting(symmetricAtPoint)
+  }
+
   private func onSimplex(_ e: Expr) throws -> Expr {
-    simplexSums.isEmpty ? e : try e.substituting(simplexSums)
+    let symmetric = try atPoint(e)
+    return simplexSums.isEmpty ? symmetric : try symmetric.substituting(simplexSums)
   }
 
   /// Replaces every subexpression that is the body of a definition by its name.
@@ -374,16 +386,30 @@ struct Presentation {
       if groups[key] == nil { order.append(key) }
       groups[key, default: []].append(index)
     }
-    guard let key = order.first(where: { (groups[$0]?.count ?? 0) >= 2 }),
-      let members = groups[key]
-    else { return nil }
+    // Terms sharing the factor are combined only where what is left of them has one shape:
+    // s K + M K with a 1×1 s is (s I + M) K, never (s + M) K, whose sum would spread s over
+    // every entry (a scalar subtracted from a vector, ‖A x − xᵀ x‖²).
+    var members: [Int] = []
+    var key: Expr?
     var inner: [Expr] = []
-    for index in members {
-      let (c, factors) = split[index]
-      let rest = right ? factors.dropLast() : factors.dropFirst()
-      guard let restProduct = try Expr.product(of: rest) else { return nil }
-      inner.append(try Expr.scale(c, restProduct))
+    for candidate in order where (groups[candidate]?.count ?? 0) >= 2 {
+      var rests: [(index: Int, rest: Expr)] = []
+      for index in groups[candidate] ?? [] {
+        let (c, factors) = split[index]
+        let rest = right ? factors.dropLast() : factors.dropFirst()
+        guard let restProduct = try Expr.product(of: rest) else { return nil }
+        rests.append((index, try Expr.scale(c, restProduct)))
+      }
+      guard let shape = rests.first(where: { !$0.rest.isScalar })?.rest.shape else { continue }
+      let alike = rests.filter { !$0.rest.isScalar && $0.rest.shape == shape }
+      if alike.count >= 2 {
+        members = alike.map(\.index)
+        inner = alike.map(\.rest)
+        key = candidate
+        break
+      }
     }
+    guard let key else { return nil }
     // A constant common to the inner terms goes in front: −2 (S + T) M, not (−2 S − 2 T) M.
     let sum = try Expr.add(inner)
     let factor = try sumConstantPulled(sum) ?? sum

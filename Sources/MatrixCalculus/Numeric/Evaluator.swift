@@ -115,7 +115,8 @@ struct Evaluator {
     case .opaque(let name, let a):
       return Tensor(scalar: TestFunctions.opaque(name, try evaluate(a)))
     case .gradient(let name, let a): return TestFunctions.gradient(name, try evaluate(a))
-    case .mapped(_, let order, let a):
+    case .mapped(let f, let order, let a):
+      if order == 0, let meaning = try f.applied(to: a) { return try evaluate(meaning) }
       return try evaluate(a).map { TestFunctions.mapped(order, $0) }
     case .differential(let a):
       guard let direction = directions[a] else { throw fail("no direction for d(\(a))") }

@@ -143,7 +143,8 @@ struct Sampler {
     for input in problem.inputs {
       var value = try draw(
         input.expr.shape, requirements: requirements[input.name] ?? [],
-        symmetric: Matcher.isSymmetric(input.expr), sizes: sizes, generator: &generator)
+        symmetric: input.type.isSymmetric || Matcher.isSymmetric(input.expr), sizes: sizes,
+        generator: &generator)
       if case .simplex = input.type {
         // A probability vector: positive entries scaled to sum to 1.
         value = value.map { abs($0) + 0.1 }

@@ -149,6 +149,11 @@ struct WrittenEvaluator {
     case .call(let name, let arguments):
       guard arguments.count == 1 else { throw fail("\(name) with \(arguments.count) arguments") }
       let argument = try matrix(arguments[0])
+      if let definition = written.functions[name] {
+        var result = argument
+        result.storage = try applied(definition, to: argument.storage)
+        return result
+      }
       if let type = functions[name] {
         if type == .function { return Tensor(scalar: TestFunctions.opaque(name, argument)) }
         return argument.map { TestFunctions.mapped(0, $0) }
@@ -156,6 +161,19 @@ struct WrittenEvaluator {
       guard var function = Function(rawValue: name) else { throw fail("unknown \(name)") }
       if function == .diag && argument.cols != 1 { function = .diagonal }
       return try Evaluator.apply(function, argument)
+    }
+  }
+
+  /// A function defined by its meaning (`sp(t) = log(1 + exp(t))`), applied to each entry:
+  /// its body as written, evaluated with the parameter bound to the entry.
+  private func applied(
+    _ definition: (parameters: [String], body: SyntaxExpr), to entries: [Double]
+  ) throws -> [Double] {
+    guard let parameter = definition.parameters.first else { throw fail("no parameter") }
+    return try entries.map { entry in
+      var inner = WrittenEvaluator(
+        written, functions: functions, sizes: sizes, values: [parameter: Tensor(scalar: entry)])
+      return try inner.matrix(definition.body).scalar
     }
   }
 
@@ -247,7 +265,11 @@ struct WrittenEvaluator {
       for i in 0..<n { delta.data[i * n + i] = 1 }
       return delta
     case .call(let name, let arguments) where arguments.count == 1:
-      let argument = try indexed(arguments[0], ranges)
+      var argument = try indexed(arguments[0], ranges)
+      if let definition = written.functions[name] {
+        argument.data = try applied(definition, to: argument.data)
+        return argument
+      }
       if functions[name] == .elementwise { return argument.mapped { TestFunctions.mapped(0, $0) } }
       guard let function = Function(rawValue: name), function.isElementwise else {
         throw fail("\(name) of an indexed expression")

@@ -538,6 +538,14 @@ extension IndexSteps {
       return "the differential of \(function.spelling)\(entrywise)"
     case .power(let base, _):
       return "the differential of a power" + (base.isScalar ? "" : ", entry by entry")
+    case .mapped(let f, 0, let argument):
+      guard let meaning = f.meaning, case .variable(let t, _, _) = meaning.parameter.node else {
+        return "by the rule \(rule)"
+      }
+      let text = MathRenderer(.text)
+      return "the differential of \(f), its derivative derived from its meaning "
+        + "\(f)(\(t)) = \(text.render(meaning.body))"
+        + (argument.isScalar ? "" : ", entry by entry")
     default: return "by the rule \(rule)"
     }
   }

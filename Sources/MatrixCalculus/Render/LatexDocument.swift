@@ -75,6 +75,18 @@ public struct LatexDocument {
   }
 
   /// The derivation's section of a document.
+  /// Each function the problem defines by its meaning, as written: `sp(t) = log(1 + e^t)`,
+  /// applied entry by entry.
+  static func definedFunctions(_ problem: Problem, _ renderer: MathRenderer) -> [String] {
+    problem.definedFunctions.compactMap { name in
+      guard let meaning = problem.operations[name]?.meaning,
+        case .variable(let parameter, _, _) = meaning.parameter.node
+      else { return nil }
+      return "$\\operatorname{\(name)}(\(renderer.name(parameter))) = "
+        + "\(renderer.render(meaning.body))$ entry by entry"
+    }
+  }
+
   func section(certificate: Certificate?, layout: Layout) throws -> String {
     let renderer = MathRenderer(.latex)
     let of = renderer.name(derivation.objectiveName)
@@ -94,6 +106,7 @@ public struct LatexDocument {
         "$\(renderer.name(name))$ is \(type == .function ? "an opaque scalar function" : "an opaque element-wise function")"
       )
     }
+    declarations += Self.definedFunctions(derivation.problem, renderer)
     lines.append(declarations.joined(separator: ", ") + ".")
     if let inferred = derivation.problem.inferredLatexLine { lines.append(display(inferred)) }
     if !derivation.problem.definitions.isEmpty {
@@ -138,7 +151,7 @@ public struct LatexDocument {
       lines.append(entrySteps)
     }
     var seen = Set<String>()
-    let rules = derivation.steps.map(\.rule).filter { seen.insert($0).inserted }
+    let rules = derivation.appliedRules.map(\.rule).filter { seen.insert($0).inserted }
     if !rules.isEmpty {
       // Ragged right: rule names in typewriter type do not hyphenate.
       lines.append(
@@ -154,8 +167,23 @@ public struct LatexDocument {
       lines.append(
         "The gradient on symmetric matrices: $G + G^\\top - \\operatorname{diag}(G)$ of the "
           + "gradient $G$ with every entry independent (The Matrix Cookbook (141)).")
+    } else if derivation.isSymmetricVariable {
+      lines.append(
+        "Convention: every entry of a symmetric variable independent, evaluated at a symmetric "
+          + "point"
+          + (derivation.offersSymmetricGradient
+            ? " (\\texttt{-{}-symmetric-gradient} gives the Cookbook's "
+              + "$G + G^\\top - \\operatorname{diag}(G)$)." : "."))
+    }
+    if let domainLine = derivation.domainLine(renderer) {
+      lines.append(domainLine.prefix(1).uppercased() + domainLine.dropFirst() + ".")
     }
     lines.append(display(try derivation.formulaLine(renderer, layout: layout)))
+    let differential = try derivation.differentialLines(renderer)
+    if !differential.isEmpty {
+      lines.append("As a differential ($\\operatorname{vec}$ stacks columns):")
+      lines += differential.map(display)
+    }
     let shared = derivation.whereList(renderer, definitions: false)
     if !shared.isEmpty {
       lines.append("where")

@@ -11,8 +11,12 @@ extension MathRenderer {
   /// - Returns: the objective's text or LaTeX.
   func render(_ objective: Expr, asWrittenIn problem: Problem) -> String {
     if let written = problem.written?.objective, written.typed == objective,
-      let text = WrittenSpelling(renderer: self, functions: problem.functions)
-        .render(written.syntax, 0)
+      let text = WrittenSpelling(
+        renderer: self,
+        functions: problem.functions.merging(problem.operations.mapValues { _ in .elementwise }) {
+          first, _ in first
+        }
+      ).render(written.syntax, 0)
     {
       return text
     }

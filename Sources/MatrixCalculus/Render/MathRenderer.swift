@@ -185,8 +185,9 @@ public struct MathRenderer: Sendable {
     case .power(let a, let p):
       let exponent = p.constantValue.map(Self.number) ?? render(p, 4)
       if a.isScalar {
-        if p.constantValue == -1 && style == .text {
-          return ("1 / \(render(a, 3))", 1)
+        if p.constantValue == -1 {  // 1 / s, as a fraction in LaTeX
+          return style == .text
+            ? ("1 / \(render(a, 3))", 1) : ("\\frac{1}{\(render(a, 0))}", 4)
         }
         if p.constantValue == 0.5 {
           return style == .text ? ("√\(render(a, 4))", 3) : ("\\sqrt{\(render(a, 0))}", 4)
@@ -227,8 +228,8 @@ public struct MathRenderer: Sendable {
         style == .text
         ? ["", "′", "″", "‴"][min(order, 3)] : String(repeating: "'", count: order)
       return style == .text
-        ? ("\(name(f))\(primes)(\(render(a, 0)))", 4)
-        : ("\(name(f))\(primes)\\left(\(render(a, 0))\\right)", 4)
+        ? ("\(name(f.name))\(primes)(\(render(a, 0)))", 4)
+        : ("\(name(f.name))\(primes)\\left(\(render(a, 0))\\right)", 4)
     case .differential(let a):
       // dX for a name, d(tanh(W x)) for anything else.
       var inner = render(a, 4)

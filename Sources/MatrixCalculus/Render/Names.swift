@@ -25,7 +25,7 @@ enum Names {
   ]
 
   /// Splits `W_12` or `W12` into ("W", "12"); `yhat` into ("y", hat).
-  private static func parts(_ name: String) -> (stem: String, hat: Bool, index: String) {
+  static func parts(_ name: String) -> (stem: String, hat: Bool, index: String) {
     var stem = name
     var index = ""
     if let underscore = stem.lastIndex(of: "_"), underscore != stem.startIndex {

@@ -29,8 +29,9 @@ struct NumpyRenderer {
     case jaxFunction
   }
 
-  /// The problem whose inputs and definitions the formula uses.
-  let problem: Problem
+  /// The problem whose inputs and definitions the formula uses (in a function, with the
+  /// upstream gradients it takes added as inputs after the declared ones).
+  private(set) var problem: Problem
   /// What the code is.
   let style: Style
   private(set) var dimensionSources: [String: String] = [:]
@@ -48,15 +49,30 @@ struct NumpyRenderer {
     self.style = style
     self.model = CostModel(sizes: sizes)
     for input in problem.inputs {
-      let axes: [(Dim, Int)] = [(input.expr.shape.rows, 0), (input.expr.shape.cols, 1)]
-      let isVector: Bool
-      if case .vector = input.type { isVector = true } else { isVector = false }
-      for (dim, axis) in axes {
+      let dims = [input.expr.shape.rows, input.expr.shape.cols]
+      for (axis, dim) in dims.prefix(Self.axes(of: input.type)).enumerated() {
         guard case .symbol(let name) = dim, dimensionSources[name] == nil else { continue }
-        if isVector && axis == 1 { continue }
         dimensionSources[name] = "\(inputReference(input.name)).shape[\(axis)]"
       }
     }
+  }
+
+  /// How many axes the array bound to an input of `type` has (shared/LANGUAGE.md): 0 for a
+  /// scalar (a float), 1 for a `vector(n)` or a `simplex(n)` (shape (n,), a column inside the
+  /// code), 2 for a matrix or a symmetric matrix. The one place an input's NumPy shape is
+  /// decided: the code that reads an input and the docstring that states it both ask here.
+  static func axes(of type: TypeSpec) -> Int {
+    switch type {
+    case .scalar, .function, .elementwise: return 0
+    case .vector, .simplex: return 1
+    case .matrix, .symmetric: return 2
+    }
+  }
+
+  /// The sizes of the axes of the array bound to `input` (`[]`, `["n"]`, `["m", "n"]`).
+  static func axisNames(of input: (name: String, expr: Expr, type: TypeSpec)) -> [String] {
+    let dims = [input.expr.shape.rows.description, input.expr.shape.cols.description]
+    return Array(dims.prefix(axes(of: input.type)))
   }
 
   private func dimension(_ d: Dim) throws -> String {
@@ -115,6 +131,59 @@ struct NumpyRenderer {
     /// Code for other shapes, run instead when its condition holds (at most one; without
     /// `--sizes`, ``NumpyRenderer+Shapes``).
     var alternatives: [Alternative] = []
+    /// The upstream gradients the code takes as parameters after the inputs.
+    var upstream: [Upstream] = []
+  }
+
+  /// An upstream gradient ∇L(Y) of an opaque function `L : function` that a function takes as
+  /// a parameter (shared/LANGUAGE.md): `grad_Y`, shaped like Y, the backward of a layer.
+  struct Upstream {
+    /// The parameter's name: `grad_Y` for L(Y) with Y a name, `grad_L` for L of an expression.
+    var name: String
+    /// The variable standing for it in the formula.
+    var variable: Expr
+    /// Its type as an input (its NumPy axes, ``axes(of:)``).
+    var type: TypeSpec
+    /// The opaque function L.
+    var function: String
+    /// L's argument Y: what a forward function computes.
+    var argument: Expr
+  }
+
+  /// The upstream gradients in `roots`, in order of first occurrence, each with its own
+  /// parameter name; `grad_Y` names ∇L at Y, `grad_L_Y` when two functions meet at Y.
+  func upstreamGradients(in roots: [Expr]) throws -> [Upstream] {
+    var found: [Upstream] = []
+    var visited = Set<Expr>()
+    var taken = Set(problem.inputs.map(\.name) + problem.definitions.map(\.name))
+    func visit(_ e: Expr) throws {
+      guard visited.insert(e).inserted else { return }
+      if case .gradient(let function, let argument) = e.node {
+        var name = "grad_" + function
+        if case .variable(let y, _, _) = argument.node {
+          name = taken.contains("grad_" + y) ? "grad_\(function)_\(y)" : "grad_" + y
+        }
+        name = Self.functionName([name])
+        var candidate = name
+        var counter = 2
+        while taken.contains(candidate) {
+          candidate = "\(name)\(counter)"
+          counter += 1
+        }
+        taken.insert(candidate)
+        let shape = argument.shape
+        let type: TypeSpec =
+          shape.isScalar
+          ? .scalar : shape.cols == .one ? .vector(shape.rows) : .matrix(shape.rows, shape.cols)
+        found.append(
+          Upstream(
+            name: candidate, variable: try Expr.variable(candidate, shape), type: type,
+            function: function, argument: argument))
+      }
+      for child in e.children { try visit(child) }
+    }
+    for root in roots { try visit(root) }
+    return found
   }
 
   /// The names already used in generated code, and the next `_t` number.
@@ -138,6 +207,27 @@ struct NumpyRenderer {
   /// The code of several results planned together (each subexpression they share computed
   /// once), as ``render(_:rank:bindings:)`` plans one.
   func code(_ roots: [(Expr, Int)], bindings: [(Expr, Expr)] = []) throws -> Code {
+    // In a function ∇L(Y) is the parameter grad_Y (the backward of a layer); a line binds
+    // only declared names, so it has no spelling there (``expression(_:_:)`` refuses it).
+    guard style != .line else { return try plannedCode(roots, bindings: bindings) }
+    let upstream = try upstreamGradients(in: roots.map(\.0) + bindings.map(\.1))
+    guard !upstream.isEmpty else { return try plannedCode(roots, bindings: bindings) }
+    var parameters: [Expr: Expr] = [:]
+    var extended = self
+    for gradient in upstream {
+      parameters[try Expr.make(.gradient(gradient.function, gradient.argument))] =
+        gradient.variable
+      extended.problem.addInput(gradient.name, gradient.variable, gradient.type)
+    }
+    var code = try extended.plannedCode(
+      try roots.map { (try $0.0.substituting(parameters), $0.1) },
+      bindings: try bindings.map { ($0.0, try $0.1.substituting(parameters)) })
+    code.upstream = upstream
+    return code
+  }
+
+  /// ``code(_:bindings:)`` over the inputs of ``problem``.
+  private func plannedCode(_ roots: [(Expr, Int)], bindings: [(Expr, Expr)]) throws -> Code {
     var replacements: [Expr: Expr] = [:]
     var definitions: [(value: Expr, name: String)] = []
     for (variable, body) in problem.definitions.map({ ($0.variable, $0.body) }) + bindings {
@@ -147,7 +237,8 @@ struct NumpyRenderer {
     }
     // Without --sizes, the order may be chosen when the code runs (NumpyRenderer+Shapes).
     let variants = try ProductPlanner.variants(
-      of: try roots.map { try $0.0.substituting(replacements) }, named: definitions.map(\.value),
+      of: try Self.cancellingPositiveFactors(
+        try roots.map { try $0.0.substituting(replacements) }), named: definitions.map(\.value),
       model: model, dimensions: Array(dimensionSources.keys))
     var codes: [Code] = []
     for variant in variants {
@@ -227,7 +318,16 @@ struct NumpyRenderer {
       for case .entry(let e, _, _) in term.factors { uses.append(e) }
       if term.coefficient.constantValue != 1 { uses.append(term.coefficient) }
     }
-    let (shared, texts) = try sharedSubexpressions(uses, preferredNames: [:], naming: &naming)
+    // A term's factors are shifted together: exp(X) over sum(exp(X)) is invariant as a product.
+    let shifts = Self.shiftedExponentials(
+      inTerms: tensor.terms.map { term in
+        term.factors.compactMap { factor -> Expr? in
+          if case .entry(let e, _, _) = factor { return e }
+          return nil
+        } + [term.coefficient]
+      })
+    let (shared, texts) = try sharedSubexpressions(
+      uses, preferredNames: [:], naming: &naming, shifted: shifts)
     var next = texts.makeIterator()
     var pieces: [String] = []
     for term in tensor.terms {
@@ -245,6 +345,15 @@ struct NumpyRenderer {
           specs.append(label(a) + label(b))
           operands.append("np.eye(\(size(a)))")
         }
+      }
+      // A term constant along an output axis (−1/12 of ∂sum(X)/∂X_kl in ∂(X − sum(X)/12)/∂X)
+      // is broadcast along it: einsum names every output subscript in some operand, so the
+      // axis gets a vector of ones (`np.einsum('->ijkl', )` does not run).
+      let written = Set(specs.joined())
+      for index in axes where tensor.isReal(index) {
+        guard let letter = label(index).first, !written.contains(letter) else { continue }
+        specs.append(String(letter))
+        operands.append("np.ones((\(size(index)),))")
       }
       var piece =
         "np.einsum('\(specs.joined(separator: ","))->\(output)', \(operands.joined(separator: ", ")))"
@@ -328,10 +437,14 @@ struct NumpyRenderer {
   /// The compound subexpressions that occur more than once in `roots` (a root counts as one
   /// occurrence), each `name = value` in dependency order, and the roots' expressions in
   /// terms of them; names from `preferredNames`, else `_t0`, `_t1`, … not in `naming`.
+  /// `shifted` gives the exp(A) to evaluate as exp(A − max A), by default those under which
+  /// every root is invariant (``shiftedExponentials(in:)``).
   private func sharedSubexpressions(
-    _ roots: [Expr], preferredNames: [Expr: String], naming: inout Naming
+    _ roots: [Expr], preferredNames: [Expr: String], naming: inout Naming,
+    shifted: [Expr: ShiftAxis]? = nil
   ) throws -> (bindings: [(name: String, value: String)], texts: [String]) {
-    var emission = Emission(solved: solvedInverses(in: roots))
+    var emission = Emission(
+      solved: solvedInverses(in: roots), shifted: shifted ?? Self.shiftedExponentials(in: roots))
     var uses: [Expr: Int] = [:]
     var order: [Expr] = []  // children before parents
     var visited = Set<Expr>()
@@ -386,6 +499,8 @@ struct NumpyRenderer {
   private struct Emission {
     var names: [Expr: String] = [:]
     var solved: Set<Expr> = []
+    /// The exp(A) evaluated as exp(A − max A) (``shiftedExponentials(in:)``).
+    var shifted: [Expr: ShiftAxis] = [:]
     /// The name of the LU factorisation of a matrix several solves share (JAX).
     var factorisations: [Expr: String] = [:]
   }
@@ -423,6 +538,10 @@ struct NumpyRenderer {
   /// The subexpressions `expression` writes for `e` (its children, except that a product
   /// with `diag(d)` writes d and a solve writes the matrix and the transposed operands).
   private func operands(of e: Expr, _ emission: Emission) -> [Expr] {
+    // exp(A − max A) and a stable log-sum-exp write A twice: A is computed once.
+    if let (a, _, _) = Self.logSumExp(e) { return [a, a] }
+    if case .call(.exp, let a) = e.node, emission.shifted[e] != nil { return [a, a] }
+    if case .call(.log, let a) = e.node, let (operand, _) = Self.stableLog(a) { return [operand] }
     guard let (a, b) = Self.operandPair(e) else { return e.children }
     func untransposed(_ x: Expr) -> Expr {
       if case .transpose(let inner) = x.node { return inner }
@@ -495,9 +614,10 @@ struct NumpyRenderer {
       }
       // A Python keyword (`lambda`) cannot be written as a name.
       let name = inputReference(name)
-      switch input.type {
-      case .vector: return shape.isScalar ? "\(name)[0]" : "\(name)[:, None]"
-      case .matrix, .symmetric: return shape.isScalar ? "\(name)[0, 0]" : name
+      // Inside the code a vector is a column (n, 1); a 1×1 one is read as a float.
+      switch Self.axes(of: input.type) {
+      case 1: return shape.isScalar ? "\(name)[0]" : "\(name)[:, None]"
+      case 2: return shape.isScalar ? "\(name)[0, 0]" : name
       default: return name
       }
     case .constant(let value): return value < 0 ? "(\(value))" : "\(value)"
@@ -558,6 +678,13 @@ struct NumpyRenderer {
     case .power(let a, let p): return "np.power(\(try expression(a)), \(try expression(p)))"
     case .transpose(let a): return "\(try expression(a)).T"
     case .call(let f, let a):
+      if let (argument, axis, transposed) = Self.logSumExp(e) {
+        return Self.logSumExpText(try expression(argument), axis: axis, transposed: transposed)
+      }
+      if let axis = emission.shifted[e] {
+        return Self.shiftedExponentialText(try expression(a), axis: axis)
+      }
+      if f == .log, let (operand, text) = Self.stableLog(a) { return text(try expression(operand)) }
       let x = try expression(a)
       switch f {
       case .trace: return "np.trace(\(x))"
@@ -570,7 +697,7 @@ struct NumpyRenderer {
       case .norm1: return "np.sum(np.abs(\(x)))"
       case .norm2: return "np.linalg.norm(\(x))"
       case .softmax:
-        return "(lambda t: np.exp(t - np.max(t)) / np.sum(np.exp(t - np.max(t))))(\(x))"
+        return "(lambda t: (lambda e: e / np.sum(e))(np.exp(t - np.max(t))))(\(x))"
       case .logsumexp:
         return "(lambda t: np.max(t) + np.log(np.sum(np.exp(t - np.max(t)))))(\(x))"
       case .exp, .log, .sin, .cos, .tanh, .sqrt, .abs, .sign: return "np.\(f.rawValue)(\(x))"
@@ -578,12 +705,28 @@ struct NumpyRenderer {
       case .relu: return "np.maximum(\(x), 0.0)"
       case .step: return "np.heaviside(\(x), 0.0)"
       }
-    case .opaque(let f, _), .gradient(let f, _), .mapped(let f, _, _):
+    case .mapped(let f, 0, let a) where f.isDefined:
+      // Its meaning at a, entry by entry (sp(Z) = log(1 + exp(Z))).
+      guard let meaning = try f.applied(to: a) else { throw Self.opaqueUnsupported(f.name) }
+      return try expression(meaning)
+    case .gradient(let f, _) where style == .line:
+      // The line binds only declared names (shared/LANGUAGE.md); a function takes ∇L.
       throw MatcalcError.unsupported(
-        "NumPy output cannot evaluate the opaque function \(f) (--format numpy); use --format "
-          + "text, latex, markdown or json", nil)
+        "NumPy output cannot evaluate the opaque function \(f) (its upstream gradient: "
+          + "--format numpy binds only declared names); --format python or jax give a "
+          + "backward function that takes it as a parameter (grad_…), or use --format text, "
+          + "latex, markdown or json", nil)
+    case .opaque(let f, _), .gradient(let f, _): throw Self.opaqueUnsupported(f)
+    case .mapped(let f, _, _): throw Self.opaqueUnsupported(f.name)
     case .differential:
       throw MatcalcError.internalError("a differential in a formula")
     }
+  }
+
+  /// NumPy has no value for an opaque function: the error that says so.
+  private static func opaqueUnsupported(_ f: String) -> MatcalcError {
+    .unsupported(
+      "NumPy output cannot evaluate the opaque function \(f) (--format numpy); use --format "
+        + "text, latex, markdown or json", nil)
   }
 }

@@ -74,7 +74,7 @@ extension TensorDerivative {
   /// Mᵀ for display, simplified: (A⁻¹)ᵀ as A⁻ᵀ, (A + Aᵀ)ᵀ as A + Aᵀ, (VᵀV)ᵀ as VᵀV.
   private static func transposed(_ e: Expr) throws -> Expr {
     var simplifier = Simplifier(rules: .embedded)
-    return try simplifier.simplified(try Expr.transpose(e))
+    return try simplifier.simplified(try e.transposedForm())
   }
 
   /// Reads a term as a matrix differential, or nil when it has another form.
@@ -90,7 +90,8 @@ extension TensorDerivative {
           return (true, e)
         case .entry(let e, let row, let col) where row == b && col == a:
           factors.remove(at: position)
-          return (true, try Expr.transpose(e))
+          // As the formulas spell it: (S⁻¹)ᵀ of a symmetric S is S⁻¹.
+          return (true, try e.transposedForm())
         case .delta(let x, let y) where (x == a && y == b) || (x == b && y == a):
           factors.remove(at: position)
           return (true, nil)
@@ -231,7 +232,12 @@ extension TensorDerivative {
       switch piece {
       case .inner(let outer, let inner):
         let weights = try Self.transposed(inner)
-        let trace = weights.isIdentity ? "tr(\(dX))" : "tr(\(renderer.operand(weights)) \(dX))"
+        let tr = latex ? "\\operatorname{tr}" : "tr"
+        let (open, close) = latex ? ("\\left(", "\\right)") : ("(", ")")
+        let trace =
+          weights.isIdentity
+          ? "\(tr)\(open)\(dX)\(close)"
+          : "\(tr)\(open)\(renderer.operand(weights)) \(dX)\(close)"
         sums.append(coefficient + "\(renderer.operand(outer)) \(trace)")
         kroneckerExact = false
       case .linear(let left, let hadamard, let right, let transposed):
@@ -242,7 +248,7 @@ extension TensorDerivative {
         }
         if transposed { kroneckerExact = false }
         let parts = [left.map(renderer.operand), middle, right.map(renderer.operand)]
-        sums.append(coefficient + parts.compactMap { $0 }.joined(separator: " "))
+        sums.append(coefficient + parts.compactMap { $0 }.joined(separator: latex ? " \\, " : " "))
         let l = left.map(renderer.operand) ?? "I"
         let r = try right.map { renderer.operand(try Self.transposed($0)) } ?? "I"
         kronecker.append(coefficient + "(\(r) \(latex ? "\\otimes" : "⊗") \(l))")
@@ -264,8 +270,9 @@ extension TensorDerivative {
     var lines = ["\(d)\(function) = " + signed(sums)]
     if kroneckerExact && isReal(.k) && isReal(.l) {
       let matrix = kronecker.count == 1 ? signed(kronecker) : "(" + signed(kronecker) + ")"
+      let vec = latex ? "\\operatorname{vec}" : " vec"
       lines.append(
-        "\(d) vec \(function) = \(matrix) \(d) vec \(variable)"
+        "\(d)\(vec) \(function) = \(matrix) \(d)\(vec) \(variable)"
           + (latex ? "" : "   (vec stacks columns)"))
     }
     return lines

@@ -20,6 +20,9 @@ public struct RuleSet: Sendable {
   /// nil for the embedded ones (parsed only when something is raised, not at start-up);
   /// ``RaiseRules`` uses them while ``withRaiseRules(_:)`` runs.
   let raise: [String: RaiseRule]?
+  /// The functions defined by their meaning, Rules/functions.rules followed by a --rules
+  /// directory's functions.rules, or nil for the embedded file alone.
+  var functions: String?
 
   /// Builds a set from loaded rules; rejects duplicate names.
   public init(_ rules: [Rule]) throws {
@@ -52,7 +55,9 @@ public struct RuleSet: Sendable {
   public static let embedded: RuleSet = {
     do {
       // raise.rules holds index-to-matrix identities, read by IndexForm/RaiseRules.
-      let files = EmbeddedRules.files.filter { $0.name != RaiseRules.fileName }
+      let files = EmbeddedRules.files.filter {
+        $0.name != RaiseRules.fileName && $0.name != FunctionRules.fileName
+      }
       return try RuleSet(files.flatMap { try RuleFile.parse($0.text, file: $0.name) })
     } catch {
       // The embedded rules are validated by the test suite; a broken build still must not
@@ -76,8 +81,19 @@ public struct RuleSet: Sendable {
       .filter { $0.hasSuffix(".rules") }.sorted()
     var rules = RuleSet.embedded.rules
     var raise = RuleSet.embedded.raise
+    var functions: String?
     for name in names {
       let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+      if name == FunctionRules.fileName {
+        // Checked now, so that a wrong definition is reported with its file and line.
+        let embedded = FunctionRules.embeddedText
+        let joined = embedded + "\n" + text
+        _ = try FunctionRules.load(
+          joined, file: name,
+          firstLine: embedded.split(separator: "\n", omittingEmptySubsequences: false).count + 1)
+        functions = joined
+        continue
+      }
       if name == RaiseRules.fileName {
         var replaced = raise ?? RaiseRules.embedded
         for rule in try RaiseRules.parse(text, file: name) { replaced[rule.name] = rule }
@@ -94,13 +110,17 @@ public struct RuleSet: Sendable {
         }
       }
     }
-    return try RuleSet(rules, raise: raise)
+    var set = try RuleSet(rules, raise: raise)
+    set.functions = functions
+    return set
   }
 
   /// Runs `body` with this set's raising identities in force (index definitions read, index
   /// form raised); derivations given this set run under it already.
   public func withRaiseRules<T>(_ body: () throws -> T) rethrows -> T {
-    try RaiseRules.$replaced.withValue(raise, operation: body)
+    try FunctionRules.$replaced.withValue(functions) {
+      try RaiseRules.$replaced.withValue(raise, operation: body)
+    }
   }
 }
 

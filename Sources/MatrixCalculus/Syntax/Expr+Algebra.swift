@@ -413,7 +413,7 @@ extension Expr {
     case (.opaque(let f, _), .opaque(let g, _)) where f != g: return f < g ? -1 : 1
     case (.gradient(let f, _), .gradient(let g, _)) where f != g: return f < g ? -1 : 1
     case (.mapped(let f, let i, _), .mapped(let g, let j, _)) where f != g || i != j:
-      return (f, i) < (g, j) ? -1 : 1
+      return (f.name, i) < (g.name, j) ? -1 : 1
     // A chain is ordered among products as the left-nested products it prints as.
     case (.chain, _), (_, .chain): return compare(ProductView(a), ProductView(b))
     // Otherwise the same kind (equal ranks): the children in order, then their number.

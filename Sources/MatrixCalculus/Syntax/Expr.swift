@@ -34,8 +34,10 @@ public enum Node: Hashable, Sendable {
   case opaque(String, Expr)
   /// Its gradient `(∇L)(D)`, shaped like D: the upstream gradient.
   case gradient(String, Expr)
-  /// An opaque element-wise function `f` (order 0) or its derivatives `f′`, `f″` at Z.
-  case mapped(String, Int, Expr)
+  /// An element-wise function `f` (order 0) or its derivatives `f′`, `f″` at Z: opaque, or
+  /// defined by its meaning (``ElementwiseOperation``), whose derivatives are never nodes of
+  /// their own but its derived meaning (``Expr/applied(_:order:to:)``).
+  case mapped(ElementwiseOperation, Int, Expr)
   /// `d(X)`, the direction X moves in; appears in differential rules only.
   case differential(Expr)
 }
@@ -92,9 +94,9 @@ extension Node {
       mix(14)
       mix(name)
       mix(a)
-    case .mapped(let name, let order, let a):
+    case .mapped(let operation, let order, let a):
       mix(15)
-      mix(name)
+      mix(operation.name)
       mix(UInt64(UInt(bitPattern: order)))
       mix(a)
     case .add(let terms):

@@ -133,6 +133,26 @@ struct Parser {
       _ = advance()
       return .declaration(name: name, type: try typeSpec(), range: nameRange)
     }
+    if isSymbol(.openParenthesis) {
+      // NAME(t, …) = EXPR: a function defined by its meaning.
+      _ = advance()
+      var parameters: [(name: String, range: SourceRange)] = []
+      repeat {
+        if !parameters.isEmpty { _ = advance() }
+        let (parameter, range) = try expectName("as a parameter of '\(name)'")
+        if isSymbol(.colon) {
+          throw MatcalcError.unsupported(
+            "an operator by its index meaning ('\(name)(\(parameter) : …)[i,j] = …') is not "
+              + "built yet; define a function of scalars ('\(name)(t) = …'), applied entry by "
+              + "entry", range)
+        }
+        parameters.append((parameter, range))
+      } while isSymbol(.comma)
+      _ = try expect(.closeParenthesis, "after the parameters of '\(name)'")
+      _ = try expect(.equals, "in the definition of the function '\(name)'")
+      return .function(
+        name: name, parameters: parameters, body: try expression(), range: nameRange)
+    }
     if isSymbol(.openBracket) {
       _ = advance()
       var indices: [String] = []
@@ -326,8 +346,10 @@ struct Parser {
       _ = advance()
       let inner = try expression()
       let line = token.range.line - linesBefore
-      _ = try expect(.closeParenthesis, "to close '(' at \(line):\(token.range.column)")
-      return inner
+      let close = try expect(.closeParenthesis, "to close '(' at \(line):\(token.range.column)")
+      // The parentheses belong to the expression's source: a message quotes `(X*w - y)^2`,
+      // not `X*w - y)^2` (a range spans one line, so across lines it keeps what it can).
+      return SyntaxExpr(inner.kind, token.range.joined(inner.range).joined(close.range))
     default:
       throw MatcalcError.syntax("expected an expression, found '\(token.text)'", token.range)
     }

@@ -27,8 +27,14 @@ public struct Problem: Sendable {
 
   /// Inputs by name (declared or inferred), in order of first appearance.
   public private(set) var inputs: [(name: String, expr: Expr, type: TypeSpec)] = []
-  /// Opaque functions (`function` or `elementwise`) by name.
+  /// Opaque functions (`function` or `elementwise`) and functions defined by their meaning
+  /// (`elementwise`) by name.
   public internal(set) var functions: [String: TypeSpec] = [:]
+  /// The functions defined by their meaning (`sp(t) = log(1 + exp(t))`), by name: those of
+  /// Rules/functions.rules and the problem's own.
+  public internal(set) var operations: [String: ElementwiseOperation] = [:]
+  /// The names of the functions the problem itself defines, in order.
+  public internal(set) var definedFunctions: [String] = []
   /// Definitions in the order written; each may use the ones before it.
   public private(set) var definitions: [Definition] = []
   /// Goals of a problem file.
@@ -166,6 +172,8 @@ struct WrittenProblem: Sendable {
   }
 
   var definitions: [Definition] = []
+  /// Functions defined by their meaning, `NAME(t) = EXPR`, by name: parameters and body.
+  var functions: [String: (parameters: [String], body: SyntaxExpr)] = [:]
   /// The objective of `matcalc derive`, when there is one, with its typed form.
   var objective: (syntax: SyntaxExpr, typed: Expr)?
   /// The size of each bare `I`, by syntax node (inferred from where it is used).

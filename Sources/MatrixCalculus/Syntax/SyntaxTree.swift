@@ -62,6 +62,14 @@ public enum TypeSpec: Hashable, Sendable {
   case elementwise
 }
 
+extension TypeSpec {
+  /// Whether the type is `symmetric(n)`.
+  var isSymmetric: Bool {
+    if case .symmetric = self { return true }
+    return false
+  }
+}
+
 extension TypeSpec: CustomStringConvertible {
   /// The type as written in a declaration: `scalar`, `vector(n)`, `matrix(m, n)`.
   public var description: String {
@@ -79,9 +87,31 @@ extension TypeSpec: CustomStringConvertible {
 
 /// One statement of a problem. Indirect: each pass over the statements copies them, and a
 /// boxed statement copies as one reference.
+extension SyntaxExpr {
+  /// The range of the first call of `name` in this expression, if any.
+  func firstCall(of name: String) -> SourceRange? {
+    switch kind {
+    case .name, .number, .index: return nil
+    case .negate(let a), .transpose(let a): return a.firstCall(of: name)
+    case .binary(_, let a, let b): return a.firstCall(of: name) ?? b.firstCall(of: name)
+    case .call(let called, let arguments):
+      if called == name { return range }
+      for argument in arguments {
+        if let found = argument.firstCall(of: name) { return found }
+      }
+      return nil
+    }
+  }
+}
+
 indirect enum Statement: Sendable {
   case declaration(name: String, type: TypeSpec, range: SourceRange)
   case definition(name: String, body: SyntaxExpr, range: SourceRange)
   case indexDefinition(name: String, indices: [String], body: SyntaxExpr, range: SourceRange)
   case goal(of: String, wrt: String, order: Int, range: SourceRange)
+  /// `NAME(t, …) = EXPR`: a function applied entry by entry, defined by its meaning over
+  /// scalar parameters local to it.
+  case function(
+    name: String, parameters: [(name: String, range: SourceRange)], body: SyntaxExpr,
+    range: SourceRange)
 }

@@ -43,6 +43,10 @@ struct TypeChecker {
   var allowsInference = true
   /// Rules may write `d(E)`.
   var allowsDifferentials = false
+  /// Whether the functions of Rules/functions.rules are known (not while reading that file).
+  var loadsFunctionRules = true
+  /// Those functions, by name, once loaded.
+  private var builtinOperations: [String: ElementwiseOperation] = [:]
   private var firstConflict: MatcalcError?
   /// Inferred names read as scalar coefficients (see ``readCoefficientsAsScalars``).
   private var coefficients: Set<String> = []
@@ -64,6 +68,11 @@ struct TypeChecker {
       (_ name: String, _ indices: [String], _ body: SyntaxExpr, _ checker: TypeChecker) throws
         -> Expr
     )?
+
+  /// Inputs declared `symmetric(n)` that are typed as general square matrices (every entry
+  /// independent, `Sᵀ` kept as written): the variables a derivative is taken by, which is then
+  /// that of f as written, evaluated at a symmetric point (shared/LANGUAGE.md, issue 23).
+  var generalSymmetric: Set<String> = []
 
   init(source: String) {
     statementsText = source
@@ -87,6 +96,7 @@ struct TypeChecker {
     checker.allowsInference = allowsInference
     checker.allowsDifferentials = allowsDifferentials
     checker.raiseIndexDefinition = raiseIndexDefinition
+    checker.generalSymmetric = generalSymmetric
     return checker
   }
 
@@ -115,12 +125,29 @@ struct TypeChecker {
     return String(text)
   }
 
+  /// What `A^k` of a non-square A was likely meant as: the element-wise power `A.^k` and, for
+  /// k = 2, the squared norm `norm2(A)^2` (`(X*w - y)^2` written for a sum of squares).
+  func powerHint(base a: SyntaxExpr, exponent b: SyntaxExpr, _ exponent: Expr) -> String {
+    let base = text(a.range)
+    let power = text(b.range)
+    // A parenthesised base is quoted with its parentheses; the norm takes what is inside.
+    let inner =
+      base.count >= 2 && base.hasPrefix("(") && base.hasSuffix(")")
+      ? String(base.dropFirst().dropLast()) : base
+    guard exponent.constantValue == 2 else {
+      return "; for the element-wise power write \(base).^\(power)"
+    }
+    return "; for the element-wise square write \(base).^2, for the squared norm "
+      + "norm2(\(inner))^2"
+  }
+
   // MARK: - Statements
 
   /// Checks the statements and, when given, one more expression (the objective of
   /// `matcalc derive`), which takes part in inference; returns that expression typed.
   @discardableResult
   mutating func check(_ statements: [Statement], objective: SyntaxExpr? = nil) throws -> Expr? {
+    if loadsFunctionRules { try loadFunctionRules() }
     try declare(statements)
     try inferShapes(statements, objective: objective)
     try readCoefficientsAsScalars(statements, objective: objective)
@@ -134,7 +161,20 @@ struct TypeChecker {
   /// Records the declarations, each with the terms of its shape.
   private mutating func declare(_ statements: [Statement]) throws {
     for statement in statements {
+      if case .function(let name, let parameters, let body, let range) = statement {
+        try defineFunction(name, parameters, body, range)
+      }
+    }
+    for statement in statements {
       if case .declaration(let name, let type, let range) = statement {
+        if builtinOperations[name] != nil {
+          throw MatcalcError.syntax(
+            "'\(name)' is a built-in function and cannot be declared", range)
+        }
+        if problem.operations[name] != nil {
+          throw MatcalcError.syntax(
+            "'\(name)' is a function defined in this problem and cannot also be declared", range)
+        }
         if Self.reserved[name] != nil || (allowsDifferentials && name == "d") {
           throw MatcalcError.syntax("'\(name)' is a built-in name and cannot be declared", range)
         }
@@ -144,6 +184,115 @@ struct TypeChecker {
         }
       }
     }
+    try requireDimensionsApartFromValues(statements)
+  }
+
+  /// A name is a value or a dimension, not both: with `d : scalar` and `W : matrix(d, n)`,
+  /// `d` in an expression would be the scalar while W's size is another d. The error is at
+  /// the value's statement and names the declaration that uses it as a dimension.
+  private func requireDimensionsApartFromValues(_ statements: [Statement]) throws {
+    var values: [String: (what: String, range: SourceRange)] = [:]
+    for statement in statements {
+      switch statement {
+      case .declaration(let name, let type, let range):
+        if values[name] == nil { values[name] = ("declared as \(type)", range) }
+      case .definition(let name, _, let range), .indexDefinition(let name, _, _, let range):
+        if values[name] == nil { values[name] = ("defined", range) }
+      case .function(let name, _, _, let range):
+        if values[name] == nil { values[name] = ("defined as a function", range) }
+      case .goal: continue
+      }
+    }
+    for statement in statements {
+      guard case .declaration(let owner, let type, let ownerRange) = statement else { continue }
+      for symbol in Self.dimensionSymbols(type) {
+        guard let value = values[symbol] else { continue }
+        throw MatcalcError.syntax(
+          "'\(symbol)' is \(value.what) here and used as a dimension in '\(owner) : \(type)' at "
+            + "\(ownerRange.line):\(ownerRange.column); a name is a value or a dimension, not "
+            + "both: rename one of them", value.range)
+      }
+    }
+  }
+
+  /// The functions of Rules/functions.rules (and an added functions.rules), known as if
+  /// defined first.
+  private mutating func loadFunctionRules() throws {
+    let loaded = try FunctionRules.current()
+    builtinOperations = loaded.operations
+    for (name, operation) in loaded.operations {
+      problem.operations[name] = operation
+      declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
+    }
+  }
+
+  /// `name(t) = body`: a function applied entry by entry, defined by its meaning. The body is
+  /// checked on its own, over its parameters (scalars, local to it: they may reuse names of
+  /// the problem) and the functions defined before it, and must be a scalar.
+  private mutating func defineFunction(
+    _ name: String, _ parameters: [(name: String, range: SourceRange)], _ body: SyntaxExpr,
+    _ range: SourceRange
+  ) throws {
+    if Self.reserved[name] != nil || Self.isConstantMatrix(name) || name == "d" {
+      throw MatcalcError.syntax(
+        "'\(name)' is a built-in function; a function defined here needs a name of its own",
+        range)
+    }
+    if builtinOperations[name] != nil {
+      throw MatcalcError.syntax(
+        "'\(name)' is a built-in function (Rules/functions.rules); a function defined here needs "
+          + "a name of its own", range)
+    }
+    if problem.operations[name] != nil {
+      throw MatcalcError.syntax("the function '\(name)' is defined twice", range)
+    }
+    var seen = Set<String>()
+    for parameter in parameters where !seen.insert(parameter.name).inserted {
+      throw MatcalcError.syntax(
+        "'\(parameter.name)' is a parameter of '\(name)' twice", parameter.range)
+    }
+    if parameters.count > 1 {
+      throw MatcalcError.unsupported(
+        "functions of several parameters are not built yet; '\(name)' takes one, applied entry "
+          + "by entry", parameters[1].range)
+    }
+    if let call = body.firstCall(of: name) {
+      throw MatcalcError.syntax(
+        "'\(name)' calls itself: a function is defined by its parameters and the functions "
+          + "defined before it", call)
+    }
+    var checker = TypeChecker(statements: statementsText, objective: objectiveText)
+    checker.allowsInference = false
+    checker.loadsFunctionRules = false
+    checker.problem.operations = problem.operations
+    for (known, _) in problem.operations {
+      checker.declared[known] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
+    }
+    let declarations = parameters.map {
+      Statement.declaration(name: $0.name, type: .scalar, range: $0.range)
+    }
+    let checked: Expr?
+    do {
+      checked = try checker.check(declarations, objective: body)
+    } catch MatcalcError.unknownName(let unknown, let at) {
+      let names = parameters.map(\.name).joined(separator: ", ")
+      throw MatcalcError.syntax(
+        "'\(unknown)' is not a parameter of '\(name)': a function's body uses its parameters "
+          + "(\(names)), numbers and functions; declared names are not seen there", at)
+    }
+    guard let meaning = checked, let parameter = checker.problem.expr(named: parameters[0].name)
+    else {
+      throw MatcalcError.internalError("the function \(name) has no meaning")
+    }
+    guard meaning.isScalar else {
+      throw MatcalcError.shapeMismatch(
+        "\(text(body.range)): the body of '\(name)' is \(describe(meaning.shape)); a function "
+          + "applied entry by entry is a scalar formula of its parameters", body.range)
+    }
+    let operation = ElementwiseOperation(name: name, parameter: parameter, body: meaning)
+    problem.operations[name] = operation
+    problem.definedFunctions.append(name)
+    declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
   }
 
   /// A three-index definition's indices and right side, by its name.
@@ -161,6 +310,9 @@ struct TypeChecker {
     -> WrittenProblem
   {
     var result = WrittenProblem()
+    if loadsFunctionRules, let loaded = try? FunctionRules.current() {
+      result.functions = loaded.written
+    }
     for statement in statements {
       switch statement {
       case .definition(let name, let body, _):
@@ -173,6 +325,8 @@ struct TypeChecker {
           .init(
             name: name, indices: indices, body: body, isIndexFormula: true,
             ranges: indexRanges(of: name)))
+      case .function(let name, let parameters, let body, _):
+        result.functions[name] = (parameters.map(\.name), body)
       case .declaration, .goal: continue
       }
     }
@@ -197,7 +351,7 @@ struct TypeChecker {
   private mutating func inferShapes(_ statements: [Statement], objective: SyntaxExpr?) throws {
     for statement in statements {
       switch statement {
-      case .declaration, .goal: continue
+      case .declaration, .goal, .function: continue
       case .definition(let name, let body, let range) where !body.usesIndexNotation:
         definedShapes[name] = try infer(body)
         try requireDefinedBeforeUse(name, range)
@@ -212,6 +366,10 @@ struct TypeChecker {
     if let objective { _ = try infer(objective) }
     guard !inferredOrder.isEmpty else { return }
     var used = Set(declared.values.flatMap { Self.dimensionSymbols($0.type) })
+    // A fresh dimension is named apart from every value too (`n : scalar` keeps n a value).
+    used.formUnion(declared.entries.map(\.name))
+    used.formUnion(definedShapes.entries.map(\.name))
+    used.formUnion(inferredOrder)
     var fresh = ["n", "m", "p", "q", "r", "s", "k", "l"].makeIterator()
     func nextSymbol() -> Dim {
       while let candidate = fresh.next() {
@@ -263,7 +421,7 @@ struct TypeChecker {
         case .definition(_, let body, _):
           collectUses(body, &uses, products: !body.usesIndexNotation)
         case .indexDefinition(_, _, let body, _): collectUses(body, &uses, products: false)
-        case .declaration, .goal: continue
+        case .declaration, .goal, .function: continue
         }
       }
       if let objective { collectUses(objective, &uses, products: true) }
@@ -555,7 +713,9 @@ struct TypeChecker {
         allowsInference
       {
         var base = text(a.range)
-        if case .name = a.kind {} else { base = "(\(base))" }
+        // A parenthesised base is quoted with its parentheses already.
+        let parenthesised = base.hasPrefix("(") && base.hasSuffix(")")
+        if case .name = a.kind {} else if !parenthesised { base = "(\(base))" }
         throw MatcalcError.syntax("\(base)^T: write \(base)' for the transpose", node.range)
       }
       let left = try infer(a)
@@ -726,7 +886,7 @@ struct TypeChecker {
     }
     for statement in statements {
       switch statement {
-      case .declaration: continue
+      case .declaration, .function: continue
       case .definition(let name, let body, let range) where !body.usesIndexNotation:
         try define(name, try expression(body), range)
       case .definition(let name, let body, let range):
@@ -771,13 +931,17 @@ struct TypeChecker {
     case .symmetric(let d): shape = Shape(d, d)
     }
     let isSymmetric: Bool
-    if case .symmetric = type { isSymmetric = true } else { isSymmetric = false }
+    if case .symmetric = type {
+      isSymmetric = !generalSymmetric.contains(name)
+    } else {
+      isSymmetric = false
+    }
     let variable = try Expr.variable(name, shape, symmetric: isSymmetric)
     problem.addInput(name, variable, type)
   }
 
   private mutating func define(_ name: String, _ body: Expr, _ range: SourceRange) throws {
-    if problem.isInput(name) || problem.functions[name] != nil {
+    if problem.isInput(name) || problem.functions[name] != nil || problem.operations[name] != nil {
       throw MatcalcError.syntax("'\(name)' is declared as an input and cannot be defined", range)
     }
     if problem.isDefinition(name) {
@@ -888,7 +1052,7 @@ struct TypeChecker {
         guard left.shape.isSquare else {
           throw MatcalcError.shapeMismatch(
             "\(text(node.range)): matrix power needs a square matrix, but \(text(a.range)) is "
-              + describe(left.shape), node.range)
+              + describe(left.shape) + powerHint(base: a, exponent: b, right), node.range)
         }
         guard let k = right.constantValue, k == k.rounded(), abs(k) <= 64 else {
           throw MatcalcError.unsupported(
@@ -913,9 +1077,12 @@ struct TypeChecker {
           "'\(name)' takes one argument, found \(arguments.count)", node.range)
       }
       let argument = try expression(arguments[0])
+      if let operation = problem.operations[name] {
+        return try Expr.make(.mapped(operation, 0, argument))
+      }
       if let type = problem.functions[name] {
-        return try Expr.make(
-          type == .function ? .opaque(name, argument) : .mapped(name, 0, argument))
+        if type == .function { return try Expr.make(.opaque(name, argument)) }
+        return try Expr.make(.mapped(ElementwiseOperation(opaque: name), 0, argument))
       }
       if allowsDifferentials && name == "d" { return try Expr.make(.differential(argument)) }
       guard var function = Self.functions[name], function != .diagonal else {

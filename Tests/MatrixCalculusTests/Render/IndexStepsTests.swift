@@ -7,7 +7,7 @@ import Testing
 /// definition by the chain rule through its users, each user entry by entry, the elementary
 /// derivative with deltas, their contraction, the matrix form.
 @Test func linearLayerStepsReadAsByHand() throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     "l", wrt: "W", where: "L : function; W : matrix(m, n); X : matrix(n, p); D = W*X; l = L(D)")
   let steps = try derivation.renderSteps()
   for line in [
@@ -25,7 +25,7 @@ import Testing
 }
 
 @Test func leastSquaresStepsEndInTheMatrixForms() throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     "l", wrt: "W",
     where: "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; "
       + "yhat = H*v; l = 1/2*(yhat - y)'*(yhat - y)")
@@ -43,7 +43,7 @@ import Testing
 /// An index definition is explained in the indices the user wrote, and the derivative's own
 /// indices keep clear of them.
 @Test func indexInputStepsUseTheUsersIndices() throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     "l", wrt: "W",
     where: "W : matrix(m, n); X : matrix(n, p); D[i,j] = sum(k, W[i,k]*X[k,j]); l = sum(D .* D)")
   let steps = try derivation.renderSteps()
@@ -86,7 +86,7 @@ import Testing
   ("l", "X", "X : matrix(n, n); a : vector(n); b : vector(n); M = inv(X); l = a'*M*b"),
 ])
 func backwardStepsAreEqualities(_ expression: String, wrt: String, statements: String) throws {
-  try checkBackwardSteps(try derive(expression, wrt: wrt, where: statements))
+  try checkBackwardSteps(try deriveUnchecked(expression, wrt: wrt, where: statements))
 }
 
 /// The same for every gradient through definitions among the document problems (opaque
@@ -94,7 +94,7 @@ func backwardStepsAreEqualities(_ expression: String, wrt: String, statements: S
 @Test(arguments: documentProblems.indices)
 func documentBackwardStepsAreEqualities(_ index: Int) throws {
   let (expression, wrt, statements, order) = documentProblems[index]
-  let derivation = try derive(expression, wrt: wrt, where: statements, order: order)
+  let derivation = try deriveUnchecked(expression, wrt: wrt, where: statements, order: order)
   guard order == 1, derivation.objective.isScalar, !derivation.problem.definitions.isEmpty
   else { return }
   try checkBackwardSteps(derivation)
@@ -114,8 +114,8 @@ private func checkBackwardSteps(_ derivation: Derivation) throws {
   let statements =
     "X : matrix(d, b); W1 : matrix(h, d); W2 : matrix(c, h); Y : matrix(c, b); Z1 = W1*X; "
     + "A1 = tanh(Z1); Z2 = W2*A1; l = 1/2*norm2(Z2 - Y)^2"
-  let backpropagation = try derive("l", wrt: ["W1", "W2"], where: statements)
-  let single = try derive("l", wrt: "W1", where: statements)
+  let backpropagation = try deriveUnchecked("l", wrt: ["W1", "W2"], where: statements)
+  let single = try deriveUnchecked("l", wrt: "W1", where: statements)
   let (sizes, values) = try sampledInputs(single, seed: 5)
   let steps = try IndexSteps.backward(
     problem: backpropagation.problem, objective: backpropagation.objective, objectiveName: "l",
@@ -196,7 +196,7 @@ private func checkBackwardSteps(
   ("norm2(A*x - b)^2", "x", "A : matrix(m, n); x : vector(n); b : vector(m)"),
 ])
 func indexStepsAreEqualities(_ expression: String, wrt: String, statements: String) throws {
-  let derivation = try derive(expression, wrt: wrt, where: statements)
+  let derivation = try deriveUnchecked(expression, wrt: wrt, where: statements)
   let steps = try #require(try derivation.indexSteps())
   let (sizes, values) = try sampledInputs(derivation, seed: 7)
   var evaluator = Evaluator(sizes: sizes, values: values)
@@ -271,7 +271,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
 }
 
 @Test func matrixProductStepsReadAsByHand() throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     "A*X*B", wrt: "X", where: "A : matrix(m, n); X : matrix(n, p); B : matrix(p, q)")
   #expect(
     try derivation.renderSteps() == """
@@ -289,7 +289,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
 /// A Hessian in matrix form is explained as two derivatives in index form: the gradient,
 /// then the gradient's Jacobian; the second's steps add up to the printed Hessian.
 @Test func hessianStepsAreTwoDerivatives() throws {
-  let derivation = try derive("logsumexp(x)", wrt: "x", where: "x : vector(n)", order: 2)
+  let derivation = try deriveUnchecked("logsumexp(x)", wrt: "x", where: "x : vector(n)", order: 2)
   let text = try derivation.renderSteps()
   #expect(text.contains("the first derivative:\nstep 1: the function\n  f = logsumexp(x)"))
   #expect(text.contains("its derivative:\nstep 1: entry by entry\n  (∇f)_i = (softmax(x))_i"))
@@ -309,7 +309,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
 /// shows it, and the printed gradient is of rank one on numbers (every 2×2 minor vanishes);
 /// over a batch, they say it is a sum of rank-one terms, one per example.
 @Test func stepsSayWhenAGradientIsRankOne() throws {
-  let single = try derive(
+  let single = try deriveUnchecked(
     "sum(tanh(W*x))", wrt: "W", where: "W : matrix(m, n); x : vector(n)")
   #expect(try single.renderSteps().contains("; an outer product, of rank one\n"))
   let (sizes, values) = try sampledInputs(single, seed: 3)
@@ -322,7 +322,7 @@ func indexStepsAreEqualities(_ expression: String, wrt: String, statements: Stri
       #expect(abs(minor) <= 1e-12 * max(1, g.maxAbs * g.maxAbs))
     }
   }
-  let batch = try derive(
+  let batch = try deriveUnchecked(
     "l", wrt: "W1",
     where: "X : matrix(d, b); W1 : matrix(h, d); Y : matrix(h, b); Z1 = W1*X; "
       + "l = 1/2*norm2(tanh(Z1) - Y)^2")

@@ -1,5 +1,6 @@
 import Foundation
 import TensorKernel
+import TestSupport
 import Testing
 
 @testable import MatrixCalculus
@@ -65,16 +66,25 @@ private let functionCases: [FunctionCase] = [
 
 /// A value as nested lists (a float, a 1-D list for a vector, rows for a matrix).
 private func nested(_ t: Tensor, _ type: TypeSpec) -> Any {
-  switch type {
-  case .scalar: return t.scalar
-  case .vector: return t.storage
+  switch NumpyRenderer.axes(of: type) {
+  case 0: return t.scalar
+  case 1: return t.storage
   default: return (0..<t.rows).map { i in (0..<t.cols).map { t[i, $0] } }
   }
 }
 
-/// Every case's function, in NumPy and under `jax.jit`, called with the arrays the checker
-/// draws, agrees with the formula evaluated here (one Python process for all cases).
-@Test func emittedFunctionsAgreeWithTheFormulaInNumpyAndJax() throws {
+/// Every case's `--format python` function, called with the arrays the checker draws, agrees
+/// with the formula evaluated here (one Python process for all cases).
+@Test(.needs(.numpy)) func emittedFunctionsAgreeWithTheFormulaInNumpy() throws {
+  try expectEmittedFunctionsAgree(backend: .python)
+}
+
+/// Every case's `--format jax` function under `jax.jit` agrees with the formula likewise.
+@Test(.needs(.numpy, .jax)) func emittedFunctionsAgreeWithTheFormulaUnderJaxJit() throws {
+  try expectEmittedFunctionsAgree(backend: .jax)
+}
+
+private func expectEmittedFunctionsAgree(backend: OutputFormat) throws {
   var cases: [[String: Any]] = []
   var expectations: [(label: String, values: [Double], scale: Double)] = []
   for (index, problem) in functionCases.enumerated() {
@@ -86,7 +96,8 @@ private func nested(_ t: Tensor, _ type: TypeSpec) -> Any {
     let requirements: [String: Set<Sampler.Requirement>]
     var values: [String: Tensor] = [:]
     if names.count > 1 {
-      let backpropagation = try derive(problem.expression, wrt: names, where: problem.statements)
+      let backpropagation = try deriveUnchecked(
+        problem.expression, wrt: names, where: problem.statements)
       #expect(try backpropagation.check().passed)
       python = try backpropagation.render(.python)
       jax = try backpropagation.render(.jax)
@@ -132,17 +143,18 @@ private func nested(_ t: Tensor, _ type: TypeSpec) -> Any {
     ])
     let flat = expected.flatMap(\.storage)
     let scale = max(1, flat.map(abs).max() ?? 0)
-    expectations.append(("\(problem.expression) wrt \(problem.wrt)\n\(python)", flat, scale))
+    let code = backend == .jax ? jax : python
+    expectations.append(("\(problem.expression) wrt \(problem.wrt)\n\(code)", flat, scale))
   }
   let folder = FileManager.default.temporaryDirectory
   let data = folder.appendingPathComponent("functions-\(UUID().uuidString).json")
   try JSONSerialization.data(withJSONObject: cases).write(to: data)
   defer { try? FileManager.default.removeItem(at: data) }
+  let underJit = backend == .jax
   let script = """
     import json
     import numpy as np
-    import jax
-    jax.config.update("jax_enable_x64", True)
+    \(underJit ? "import jax\njax.config.update(\"jax_enable_x64\", True)" : "")
 
     def flat(v):
         parts = v if isinstance(v, tuple) else (v,)
@@ -151,29 +163,26 @@ private func nested(_ t: Tensor, _ type: TypeSpec) -> Any {
     out = []
     for case in json.load(open('\(data.path)')):
         args = [a if isinstance(a, float) else np.array(a, dtype=float) for a in case['args']]
-        scope, jax_scope = {}, {}
-        exec(case['python'], scope)
-        exec(case['jax'], jax_scope)
-        out.append([flat(scope[case['name']](*args)),
-                    flat(jax.jit(jax_scope[case['name']])(*args))])
+        scope = {}
+        exec(case['\(backend.rawValue)'], scope)
+        function = scope[case['name']]
+        out.append(flat(\(underJit ? "jax.jit(function)" : "function")(*args)))
     print(json.dumps(out))
     """
   let printed = try PythonRunner.run(script)
-  let results = try JSONDecoder().decode([[[Double]]].self, from: Data(printed.utf8))
+  let results = try JSONDecoder().decode([[Double]].self, from: Data(printed.utf8))
   try #require(results.count == expectations.count)
-  for (pair, expectation) in zip(results, expectations) {
-    for (backend, numbers) in zip(["python", "jax"], pair) {
-      #expect(numbers.count == expectation.values.count, "\(backend): \(expectation.label)")
-      let gap = zip(numbers, expectation.values).map { abs($0 - $1) }.max() ?? .infinity
-      #expect(gap <= 1e-9 * expectation.scale, "\(backend): \(expectation.label)")
-    }
+  for (numbers, expectation) in zip(results, expectations) {
+    #expect(numbers.count == expectation.values.count, "\(backend): \(expectation.label)")
+    let gap = zip(numbers, expectation.values).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(gap <= 1e-9 * expectation.scale, "\(backend): \(expectation.label)")
   }
 }
 
 /// Under JAX, Aᵀ b contracts A's first axis with a tensordot (XLA on CPU would copy `A.T` and
 /// multiply it in a plain loop); NumPy keeps `A.T @ b`.
 @Test func transposedProductsAreTensordotsUnderJax() throws {
-  let derivation = try derive("x'*A*x", wrt: "x", where: "A : matrix(n, n); x : vector(n)")
+  let derivation = try deriveUnchecked("x'*A*x", wrt: "x", where: "A : matrix(n, n); x : vector(n)")
   let jax = try derivation.render(.jax)
   #expect(jax.contains("jnp.tensordot(A, x[:, None], axes=(0, 0))") && !jax.contains(".T @"))
   #expect(try derivation.render(.python).contains("(A.T @ x[:, None])"))
@@ -181,7 +190,7 @@ private func nested(_ t: Tensor, _ type: TypeSpec) -> Any {
 
 /// Under JAX the solves with X and Xᵀ share one LU factorisation; NumPy has none to share.
 @Test func solvesShareOneFactorisationUnderJax() throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     "a'*inv(X)*b", wrt: "X", where: "X : matrix(n, n); a : vector(n); b : vector(n)")
   let jax = try derivation.render(.jax)
   #expect(jax.components(separatedBy: "lu_factor(X)").count == 2, "\(jax)")

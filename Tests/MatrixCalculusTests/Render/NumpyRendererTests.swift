@@ -32,9 +32,9 @@ enum PythonRunner {
 
   static func literal(_ t: Tensor, _ type: TypeSpec) -> String {
     func number(_ x: Double) -> String { "\(x)" }
-    switch type {
-    case .scalar: return number(t.scalar)
-    case .vector: return "np.array([\(t.storage.map(number).joined(separator: ", "))])"
+    switch NumpyRenderer.axes(of: type) {
+    case 0: return number(t.scalar)
+    case 1: return "np.array([\(t.storage.map(number).joined(separator: ", "))])"
     default:
       let rows = (0..<t.rows).map { i in
         "[" + (0..<t.cols).map { number(t[i, $0]) }.joined(separator: ", ") + "]"
@@ -44,27 +44,33 @@ enum PythonRunner {
   }
 }
 
-@Test(arguments: [
-  ("x'*A*x", "x", "A : matrix(n, n); x : vector(n)"),
-  ("logdet(X) + tr(inv(X)*A)", "X", "A : matrix(n, n); X : matrix(n, n)"),
-  (
-    "norm2(C*x - c)^2 + lambda*x'*x", "x",
-    "C : matrix(m, n); x : vector(n); c : vector(m); lambda : scalar"
-  ),
-  (
-    "l", "W",
-    "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; yhat = H*v; l = 1/2*(yhat - y)'*(yhat - y)"
-  ),
-  ("-y'*log(softmax(W*x))", "W", "W : matrix(k, n); x : vector(n); y : vector(k)"),
-  ("sum(log(1 + exp(-y .* (X*w))))", "w", "X : matrix(m, n); w : vector(n); y : vector(m)"),
-  ("sum(relu(W*x) .* b) + logsumexp(W*x)", "W", "W : matrix(m, n); x : vector(n); b : vector(m)"),
-  ("det(X)*s + sum(diag(X))", "s", "X : matrix(n, n); s : scalar"),
-  ("sum(sqrt(A .* A + 1)) + norm1(A)", "A", "A : matrix(m, n)"),
-  (
-    "x'*diag(v)*x + sum(sigmoid(v)) + tr(A^3)", "v",
-    "x : vector(n); v : vector(n); A : matrix(n, n)"
-  ),
-])
+@Test(
+  .needs(.numpy),
+  arguments: [
+    ("x'*A*x", "x", "A : matrix(n, n); x : vector(n)"),
+    ("logdet(X) + tr(inv(X)*A)", "X", "A : matrix(n, n); X : matrix(n, n)"),
+    (
+      "norm2(C*x - c)^2 + lambda*x'*x", "x",
+      "C : matrix(m, n); x : vector(n); c : vector(m); lambda : scalar"
+    ),
+    (
+      "l", "W",
+      "X : matrix(b, d); W : matrix(d, h); v : vector(h); y : vector(b); H = X*W; yhat = H*v; l = 1/2*(yhat - y)'*(yhat - y)"
+    ),
+    ("-y'*log(softmax(W*x))", "W", "W : matrix(k, n); x : vector(n); y : vector(k)"),
+    ("sum(log(1 + exp(-y .* (X*w))))", "w", "X : matrix(m, n); w : vector(n); y : vector(m)"),
+    ("sum(relu(W*x) .* b) + logsumexp(W*x)", "W", "W : matrix(m, n); x : vector(n); b : vector(m)"),
+    ("det(X)*s + sum(diag(X))", "s", "X : matrix(n, n); s : scalar"),
+    ("sum(sqrt(A .* A + 1)) + norm1(A)", "A", "A : matrix(m, n)"),
+    (
+      "x'*diag(v)*x + sum(sigmoid(v)) + tr(A^3)", "v",
+      "x : vector(n); v : vector(n); A : matrix(n, n)"
+    ),
+    (
+      "sum(sp(W*x)) + b'*silu(W*x) + sum(softplus(x))", "W",
+      "W : matrix(m, n); x : vector(n); b : vector(m); sp(t) = log(1 + exp(t))"
+    ),
+  ])
 func numpyLineAgreesWithTheFormula(_ expression: String, wrt: String, statements: String) throws {
   let derivation = try derivedAndChecked(expression, wrt: wrt, where: statements)
   let line = try derivation.render(.numpy)

@@ -26,10 +26,10 @@ private func embeddedRules(plus files: [String: String]) throws -> RuleSet {
       "let M : matrix(m, n); N : matrix(m, n)\nhadamard: M[i,j]*N[i,j] => (M + N)[i,j]\n"
   ])
   let statements = "X : matrix(m, n); Y : matrix(m, n); E[i,j] = X[i,j]*Y[i,j]"
-  let misread = try derive("sum(E)", wrt: "X", where: statements, rules: wrong)
+  let misread = try deriveUnchecked("sum(E)", wrt: "X", where: statements, rules: wrong)
   #expect(MathRenderer(.text).render(misread.result) == "𝟏𝟏ᵀ")
   #expect(try !misread.check().passed)
-  let right = try derive("sum(E)", wrt: "X", where: statements)
+  let right = try deriveUnchecked("sum(E)", wrt: "X", where: statements)
   #expect(MathRenderer(.text).render(right.result) == "Y")
   #expect(try right.check().passed)
 }
@@ -43,10 +43,26 @@ private func embeddedRules(plus files: [String: String]) throws -> RuleSet {
   ])
   #expect(wrong.rules.count == RuleSet.embedded.rules.count)
   let statements = "a : vector(n); X : matrix(n, n); b : vector(n)"
-  #expect(try !derive("a'*inv(X)*b", wrt: "X", where: statements, rules: wrong).check().passed)
-  #expect(try derive("a'*inv(X)*b", wrt: "X", where: statements).check().passed)
-  let joint = try derive("a'*inv(X)*b", wrt: ["X", "a"], where: statements, rules: wrong)
+  #expect(
+    try !deriveUnchecked("a'*inv(X)*b", wrt: "X", where: statements, rules: wrong).check().passed)
+  #expect(try deriveUnchecked("a'*inv(X)*b", wrt: "X", where: statements).check().passed)
+  let joint = try deriveUnchecked("a'*inv(X)*b", wrt: ["X", "a"], where: statements, rules: wrong)
   #expect(try !joint.check().passed)
+  // The library returns nothing the check rejects: derive throws, for one and several.
+  for attempt in [
+    { _ = try derive("a'*inv(X)*b", wrt: "X", where: statements, rules: wrong) },
+    { _ = try derive("a'*inv(X)*b", wrt: ["X", "a"], where: statements, rules: wrong) },
+  ] as [() throws -> Void] {
+    do {
+      try attempt()
+      Issue.record("a wrong gradient was returned")
+    } catch MatcalcError.checkFailed(let message) {
+      #expect(message.contains("not returned") || message.contains("nothing is returned"))
+    }
+  }
+  let right = try derive("a'*inv(X)*b", wrt: "X", where: statements)
+  #expect(right.certificate?.passed == true)
+  #expect(try right.render(.text).contains("checked: max rel. error"))
 }
 
 /// A wrong `transpose-sum`, replacing the embedded one by name: the gradient of xᵀAx never
@@ -58,17 +74,18 @@ private func embeddedRules(plus files: [String: String]) throws -> RuleSet {
     "simplify.rules": "let A : matrix(m, n); C : matrix(m, n)\ntranspose-sum: (A + C)' => A' - C'\n"
   ])
   let statements = "A : matrix(n, n); x : vector(n)"
-  let derivation = try derive("x'*A*x", wrt: "x", where: statements, rules: wrong)
+  let derivation = try deriveUnchecked("x'*A*x", wrt: "x", where: statements, rules: wrong)
   #expect(try derivation.check().passed)
   #expect(try !derivation.check(layout: .numerator).passed)
-  let right = try derive("x'*A*x", wrt: "x", where: statements)
+  let right = try deriveUnchecked("x'*A*x", wrt: "x", where: statements)
   #expect(try right.laidOut(.numerator) != derivation.laidOut(.numerator))
   #expect(try right.check(layout: .numerator).passed)
   // The same for several variables in one backward pass.
   let several = "A : matrix(n, n); x : vector(n); b : vector(n)"
-  let joint = try derive("x'*A*x + b'*x", wrt: ["x", "b"], where: several, rules: wrong)
+  let joint = try deriveUnchecked("x'*A*x + b'*x", wrt: ["x", "b"], where: several, rules: wrong)
   #expect(try joint.check().passed)
   #expect(try !joint.check(layout: .numerator).passed)
   #expect(
-    try derive("x'*A*x + b'*x", wrt: ["x", "b"], where: several).check(layout: .numerator).passed)
+    try deriveUnchecked("x'*A*x + b'*x", wrt: ["x", "b"], where: several).check(layout: .numerator)
+      .passed)
 }

@@ -19,6 +19,17 @@ let shapes =
   ("1️⃣", "empty expression"),
   ("x'1️⃣$x", "unexpected character '$'"),
   ("1️⃣W^2", "matrix power needs a square matrix"),
+  (
+    "sum(1️⃣(W*x)^2)",
+    "(W*x)^2: matrix power needs a square matrix, but (W*x) is m×1; for the element-wise "
+      + "square write (W*x).^2, for the squared norm norm2(W*x)^2"
+  ),
+  (
+    "1️⃣W^3",
+    "W^3: matrix power needs a square matrix, but W is m×n; for the element-wise power "
+      + "write W.^3"
+  ),
+  ("x'*1️⃣(W + X)*x", "(W + X): W is m×n but X is p×q"),
   ("1️⃣x / W", "divide by scalars only"),
   ("1️⃣softmax(W)", "softmax needs a vector"),
   ("1️⃣tr(W, X)", "takes one argument"),
@@ -28,7 +39,7 @@ let shapes =
 func badExpressionIsReportedAtItsPosition(_ input: String, message: String) {
   let (text, column) = marked(input)
   do {
-    _ = try derive(text, wrt: "x", where: shapes)
+    _ = try deriveUnchecked(text, wrt: "x", where: shapes)
     Issue.record("\(text) was accepted")
   } catch let error as MatcalcError {
     #expect(error.message.contains(message), "\(error)")
@@ -46,14 +57,14 @@ func badExpressionIsReportedAtItsPosition(_ input: String, message: String) {
 }
 
 @Test func unknownVariableIsNamed() {
-  #expect(throws: MatcalcError.self) { try derive("x'*x", wrt: "y", where: shapes) }
+  #expect(throws: MatcalcError.self) { try deriveUnchecked("x'*x", wrt: "y", where: shapes) }
 }
 
 /// Third derivatives (up to six indices are built) are refused with a message.
 @Test(arguments: [("W*x", "W", 3), ("tanh(W*x)", "W", 3), ("x'*x", "x", 3)])
 func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: String, order: Int) {
   do {
-    _ = try derive(expression, wrt: wrt, where: shapes, order: order)
+    _ = try deriveUnchecked(expression, wrt: wrt, where: shapes, order: order)
     Issue.record("\(expression) wrt \(wrt) was accepted")
   } catch let error as MatcalcError {
     #expect(
@@ -67,14 +78,14 @@ func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: Stri
 
 @Test func absurdNestingIsALimitNotACrash() {
   let deep = String(repeating: "(", count: 100_000) + "x" + String(repeating: ")", count: 100_000)
-  #expect(throws: MatcalcError.self) { try derive("x'*" + deep, wrt: "x", where: shapes) }
+  #expect(throws: MatcalcError.self) { try deriveUnchecked("x'*" + deep, wrt: "x", where: shapes) }
   let long = Array(repeating: "s", count: 100_000).joined(separator: "+")
-  #expect(throws: MatcalcError.self) { try derive(long, wrt: "s", where: shapes) }
+  #expect(throws: MatcalcError.self) { try deriveUnchecked(long, wrt: "s", where: shapes) }
 }
 
 @Test func declarationErrorsPointIntoTheStatements() {
   do {
-    _ = try derive("x'*x", wrt: "x", where: "x : vectr(n)")
+    _ = try deriveUnchecked("x'*x", wrt: "x", where: "x : vectr(n)")
     Issue.record("accepted")
   } catch let error as MatcalcError {
     #expect(error.range == SourceRange(line: 1, column: 5, length: 5, part: .statements))
@@ -100,7 +111,7 @@ func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: Stri
 func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: String) {
   let (text, column) = marked(input)
   do {
-    _ = try derive(text, wrt: "x", where: shapes)
+    _ = try deriveUnchecked(text, wrt: "x", where: shapes)
     Issue.record("\(text) was accepted")
   } catch let error as MatcalcError {
     #expect(error.message.contains(translation), "\(error)")
@@ -113,7 +124,7 @@ func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: Stri
 
 /// `x^T` is a power when the user declares T.
 @Test func declaredTIsAnExponent() throws {
-  let derivation = try derive("s^T", wrt: "s", where: "s : scalar; T : scalar")
+  let derivation = try deriveUnchecked("s^T", wrt: "s", where: "s : scalar; T : scalar")
   #expect(try derivation.check().passed)
 }
 
@@ -126,6 +137,20 @@ func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: Stri
     "'H' is used at 2:5 before its definition at 3:1; definitions must come before their use"
   ),
   ("x : vector(n)\nH = x'*1️⃣H\nderive H wrt x", 2, "'H' is used in its own definition"),
+  // A name is a value or a dimension, not both; the error is at the value, naming the other.
+  (
+    "1️⃣d : scalar\nW : matrix(d, n)\nl = d*sum(W)\nderive l wrt W", 1,
+    "'d' is declared as scalar here and used as a dimension in 'W : matrix(d, n)' at 2:1"
+  ),
+  (
+    "W : matrix(n, d); x : vector(n); 1️⃣d : scalar\nl = d*sum(W)", 1,
+    "'d' is declared as scalar here and used as a dimension in 'W : matrix(n, d)' at 1:1"
+  ),
+  (
+    "W : matrix(d, n)\n1️⃣d = sum(W)\nderive d wrt W", 2,
+    "'d' is defined here and used as a dimension in 'W : matrix(d, n)' at 1:1"
+  ),
+  ("1️⃣n : vector(n)", 1, "'n' is declared as vector(n) here and used as a dimension"),
 ])
 func problemFileErrorSaysHowToFixIt(_ input: String, line: Int, message: String) {
   let lines = input.split(separator: "\n", omittingEmptySubsequences: false)
@@ -147,7 +172,7 @@ func problemFileErrorSaysHowToFixIt(_ input: String, line: Int, message: String)
 /// check would draw at random and the NumPy line could not bind).
 @Test func dimensionUsedAsAValueIsAnError() {
   #expect {
-    _ = try derive("v'*v", wrt: "x", where: "x : vector(n); v[i] = x[i] - sum(j, x[j])/n")
+    _ = try deriveUnchecked("v'*v", wrt: "x", where: "x : vector(n); v[i] = x[i] - sum(j, x[j])/n")
   } throws: { error in
     (error as? MatcalcError)?.message.contains("'n' is a dimension (of x), not a value") == true
   }

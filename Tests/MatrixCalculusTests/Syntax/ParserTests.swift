@@ -21,8 +21,8 @@ func printedExpressionReparses(_ text: String) throws {
 
 @Test func equalExpressionsAreOneObject() throws {
   let statements = "A : matrix(n, n); x : vector(n)"
-  let a = try derive("x'*A*x + x'*x", wrt: "x", where: statements).objective
-  let b = try derive("x'*x + (x'*A)*x", wrt: "x", where: statements).objective
+  let a = try deriveUnchecked("x'*A*x + x'*x", wrt: "x", where: statements).objective
+  let b = try deriveUnchecked("x'*x + (x'*A)*x", wrt: "x", where: statements).objective
   #expect(a === b)
 }
 
@@ -50,7 +50,7 @@ func printedExpressionReparses(_ text: String) throws {
   // Names no other test uses, so what other tests intern meanwhile does not count.
   let statements = "Aleak : matrix(n, n); xleak : vector(n)"
   func deriveOnce(_ k: Int) throws -> Derivation {
-    try derive(
+    try deriveUnchecked(
       "xleak'*Aleak^\(k)*xleak + \(k)*sum(exp(Aleak*xleak))", wrt: "xleak", where: statements)
   }
   var held: [Derivation] = []
@@ -60,4 +60,18 @@ func printedExpressionReparses(_ text: String) throws {
   // Forty different derivations leave nothing of theirs behind once their results are gone.
   #expect(whileHeld > 300, "\(whileHeld) live while held")
   #expect(ExprPool.count(mentioning: "Aleak") == 0)
+}
+
+/// A parenthesised expression's source range includes its parentheses, so a message quotes
+/// `(X*w - y)^2`, not `X*w - y)^2`.
+@Test(arguments: [
+  ("(X*w - y)^2", 1, 11), ("2*(x)", 3, 3), ("((x))'", 1, 6), ("-(x + x)", 1, 8), ("(x)", 1, 3),
+])
+func parenthesesBelongToTheirExpression(_ text: String, column: Int, length: Int) throws {
+  var parser = try Parser(text)
+  var node = try parser.singleExpression()
+  if case .binary("*", _, let right) = node.kind { node = right }
+  #expect(node.range.line == 1)
+  #expect(node.range.column == column, "\(node.range)")
+  #expect(node.range.length == length, "\(node.range)")
 }

@@ -25,7 +25,7 @@ private let plainProblems: [(expression: String, wrt: String, statements: String
 @Test(arguments: plainProblems.indices)
 func plainParsesBackToTheSameValues(_ index: Int) throws {
   let (expression, wrt, statements) = plainProblems[index]
-  let derivation = try derive(expression, wrt: wrt, where: statements)
+  let derivation = try deriveUnchecked(expression, wrt: wrt, where: statements)
   let json = try JSONSerialization.jsonObject(with: Data(try derivation.render(.json).utf8))
   let plain = try #require((json as? [String: Any])?["plain"] as? String, "\(expression)")
   #expect(try derivation.plain() == plain)
@@ -51,7 +51,7 @@ func plainParsesBackToTheSameValues(_ index: Int) throws {
 func severalVariablesPlainParsesBack(_ expression: String, wrt: [String], statements: String)
   throws
 {
-  let backpropagation = try derive(expression, wrt: wrt, where: statements)
+  let backpropagation = try deriveUnchecked(expression, wrt: wrt, where: statements)
   let json = try JSONSerialization.jsonObject(with: Data(try backpropagation.render(.json).utf8))
   let plain = try #require((json as? [String: Any])?["plain"] as? [String])
   #expect(try backpropagation.plain() == plain)
@@ -73,7 +73,7 @@ func severalVariablesPlainParsesBack(_ expression: String, wrt: [String], statem
 
 /// A result with three or more indices has no matrix form: `plain` is null with a reason.
 @Test func tensorResultHasNoPlainButSaysWhy() throws {
-  let derivation = try derive("W*X", wrt: "W", where: "W : matrix(m, n); X : matrix(n, p)")
+  let derivation = try deriveUnchecked("W*X", wrt: "W", where: "W : matrix(m, n); X : matrix(n, p)")
   let json = try JSONSerialization.jsonObject(with: Data(try derivation.render(.json).utf8))
   let object = try #require(json as? [String: Any])
   #expect(object["plain"] is NSNull)
@@ -83,7 +83,7 @@ func severalVariablesPlainParsesBack(_ expression: String, wrt: [String], statem
 
 /// The upstream gradient of an opaque function has no spelling: null with a reason.
 @Test func opaqueUpstreamGradientHasNoPlain() throws {
-  let derivation = try derive(
+  let derivation = try deriveUnchecked(
     "L(W*x)", wrt: "W", where: "W : matrix(m, n); x : vector(n); L : function")
   #expect(try derivation.plain() == nil)
   #expect(try derivation.plainUnavailableReason()?.contains("upstream gradient") == true)
@@ -99,7 +99,7 @@ func severalVariablesPlainParsesBack(_ expression: String, wrt: [String], statem
 func plainIsTheLaidOutResult(
   _ expression: String, wrt: String, statements: String, order: Int, layout: Layout
 ) throws {
-  let derivation = try derive(expression, wrt: wrt, where: statements, order: order)
+  let derivation = try deriveUnchecked(expression, wrt: wrt, where: statements, order: order)
   let plain = try #require(try derivation.plain(layout: layout))
   let (sizes, values) = try sampledInputs(derivation, seed: 3)
   var evaluator = Evaluator(sizes: sizes, values: values)
@@ -113,7 +113,7 @@ func plainIsTheLaidOutResult(
 /// results of the textbook corpus and their subexpressions.
 @Test func tokenCountIsTheLexersCount() throws {
   for textbookCase in Textbook.cases {
-    let derivation = try derive(
+    let derivation = try deriveUnchecked(
       textbookCase.objective, wrt: textbookCase.wrt, where: textbookCase.statements,
       order: textbookCase.order)
     var seen = Set<Expr>()

@@ -21,7 +21,7 @@ func inferredType(_ name: String, in problem: Problem) -> TypeSpec? {
 func coefficientOfAScalarObjectiveIsAScalar(_ input: String, wrt: String, coefficient: String)
   throws
 {
-  let derivation = try derive(input, wrt: wrt)
+  let derivation = try deriveUnchecked(input, wrt: wrt)
   #expect(inferredType(coefficient, in: derivation.problem) == .scalar)
   #expect(derivation.objective.shape.isScalar)
   #expect(derivation.result.shape == derivation.variable.shape)
@@ -42,7 +42,7 @@ func coefficientOfAScalarObjectiveIsAScalar(_ input: String, wrt: String, coeffi
   ("W*x", "x", "W", 2), ("x'*A*x", "x", "A", 2), ("lambda*x'*x + sum(exp(x))", "x", "x", 1),
 ])
 func otherReadingsAreUnchanged(_ input: String, wrt: String, name: String, rank: Int) throws {
-  let derivation = try derive(input, wrt: wrt)
+  let derivation = try deriveUnchecked(input, wrt: wrt)
   let shape = try #require(derivation.problem.expr(named: name)?.shape)
   #expect(rank == 2 ? shape.cols != .one : shape.cols == .one && !shape.isScalar)
   #expect(try derivation.check().passed)
@@ -57,7 +57,7 @@ func otherReadingsAreUnchanged(_ input: String, wrt: String, name: String, rank:
 func twoReadingsAreAnError(_ input: String, wrt: String, message: String, declarations: String) {
   let (text, column) = marked(input)
   do {
-    let derivation = try derive(text, wrt: wrt)
+    let derivation = try deriveUnchecked(text, wrt: wrt)
     Issue.record("accepted: \(derivation.problem.inputs.map { ($0.name, $0.type) })")
   } catch let error as MatcalcError {
     #expect(error.message.contains(message), "\(error)")
@@ -72,6 +72,20 @@ func twoReadingsAreAnError(_ input: String, wrt: String, message: String, declar
 /// A declaration settles it.
 @Test(arguments: ["x : vector(n)", "x : scalar"])
 func declarationSettlesTwoReadings(_ declaration: String) throws {
-  let derivation = try derive("x*sum(x)", wrt: "x", where: declaration)
+  let derivation = try deriveUnchecked("x*sum(x)", wrt: "x", where: declaration)
+  #expect(try derivation.check().passed)
+}
+
+/// A dimension inferred for an undeclared name is named apart from every value: with
+/// `n : scalar` declared (or `m` inferred as a coefficient), x is a vector of another size.
+@Test(arguments: [
+  ("n*x'*x", "n : scalar", TypeSpec.vector(.symbol("m"))),
+  ("n*m*x'*A*x", "", TypeSpec.vector(.symbol("p"))),
+])
+func inferredDimensionsAreNamedApartFromValues(
+  _ input: String, statements: String, type: TypeSpec
+) throws {
+  let derivation = try derive(input, wrt: "x", where: statements)
+  #expect(inferredType("x", in: derivation.problem) == type)
   #expect(try derivation.check().passed)
 }

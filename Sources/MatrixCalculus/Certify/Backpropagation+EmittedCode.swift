@@ -1,0 +1,45 @@
+import TensorKernel
+
+extension Backpropagation {
+  /// Checks emitted code as printed against the gradients at the certificate's sizes
+  /// (``EmittedCodeCheck``): the NumPy line is a tuple in the order of the variables, as is a
+  /// function of several; `only` checks one gradient's own line (JSON's per-gradient `numpy`).
+  ///
+  /// - Throws: ``MatcalcError/internalError(_:)`` when the code does not run or disagrees.
+  func checkEmitted(
+    _ text: String, format: OutputFormat, layout: Layout, certificate: Certificate,
+    only: Int? = nil
+  ) throws {
+    let formulas = try laidOut(layout)
+    let check = EmittedCodeCheck(
+      problem: problem, objective: objective, variables: variables.map(\.name),
+      formulas: formulas, definitions: problem.definitions + intermediates.asDefinitions)
+    var expected: [EmittedCodeCheck.Expected] = []
+    for (index, (variable, formula)) in zip(variables, formulas).enumerated()
+    where only == nil || only == index {
+      expected.append(
+        EmittedCodeCheck.Expected(
+          label: "∂\(objectiveName)/∂\(variable.name)",
+          axes: codeAxes(of: variable.name, in: layout)
+        ) { evaluator in try evaluator.evaluate(formula) })
+    }
+    let tuple = only == nil && (format == .numpy || expected.count > 1)
+    try check.verify(
+      text, format: format,
+      function: NumpyRenderer.functionName(["grad", objectiveName] + variables.map(\.name)),
+      expected: expected, tuple: tuple, certificate: certificate)
+  }
+
+  /// The axes of ∂f/∂X as code returns it: those of the array bound to the input X
+  /// (shared/LANGUAGE.md: none for a scalar, one for a vector, two for a matrix), swapped in
+  /// numerator layout.
+  func codeAxes(of name: String, in layout: Layout) -> [String] {
+    guard let input = problem.inputs.first(where: { $0.name == name }) else { return [] }
+    let (rows, cols) = (input.expr.shape.rows.description, input.expr.shape.cols.description)
+    switch input.type {
+    case .scalar, .function, .elementwise: return []
+    case .vector, .simplex: return [rows]
+    case .matrix, .symmetric: return layout == .numerator ? [cols, rows] : [rows, cols]
+    }
+  }
+}
