@@ -41,7 +41,7 @@ private func everyKind() throws -> [(Expr, String)] {
     (try Expr.make(.call(.logdet, x)), "<mi>log</mi>"),
     (try Expr.make(.opaque("L", x)), "<mi>L</mi>"),
     (try Expr.make(.gradient("L", x)), "<msub><mo>∇</mo><mi>X</mi></msub>"),
-    (try Expr.make(.mapped("f", 1, v)), "<mo>′</mo>"),
+    (try Expr.make(.mapped(ElementwiseOperation(opaque: "f"), 1, v)), "<mo>′</mo>"),
     (try Expr.make(.differential(x)), "<mi mathvariant=\"normal\">d</mi><mi>X</mi>"),
   ]
 }
