@@ -647,9 +647,14 @@ public struct Derivation: Sendable {
         guard seen.insert(e).inserted else { continue }
         switch e.node {
         case .call(.inverse, var m), .call(.logdet, var m):
-          // Aᵀ is invertible where A is.
-          if case .transpose(let inner) = m.node { m = inner }
-          let spelled = text.render(m)
+          // Mᵀ is invertible where M is: the orientation with fewer transposes (A B, not Bᵀ Aᵀ).
+          var spelled = text.render(m)
+          if let flipped = try? m.transposedForm() {
+            let other = text.render(flipped)
+            if other.filter({ $0 == "ᵀ" }).count < spelled.filter({ $0 == "ᵀ" }).count {
+              (m, spelled) = (flipped, other)
+            }
+          }
           if !found.contains(where: { $0.spelled == spelled }) { found.append((spelled, m)) }
         default: break
         }

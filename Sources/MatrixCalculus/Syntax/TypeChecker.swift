@@ -616,13 +616,44 @@ struct TypeChecker {
     }
   }
 
+  /// A call with other than one argument: of a function that takes one, that count; of an
+  /// unknown name, "unknown function" (with `max(0, t)` read as relu).
+  private func wrongArgumentCount(_ name: String, _ arguments: [SyntaxExpr], _ range: SourceRange)
+    -> MatcalcError
+  {
+    let known =
+      Self.functions[name] != nil || declared[name] != nil || problem.operations[name] != nil
+    if !known && ["max", "maximum", "fmax"].contains(name) && arguments.count == 2 {
+      let zero = arguments.firstIndex {
+        if case .number(0) = $0.kind { return true }
+        return false
+      }
+      if let zero {
+        let t = text(arguments[1 - zero].range)
+        return .syntax("unknown function '\(name)': write relu(\(t)) for max(0, \(t))", range)
+      }
+    }
+    if !known {
+      return Self.unknownFunction(
+        name, range, argument: arguments.map { text($0.range) }.joined(separator: ", "))
+    }
+    let count = arguments.count
+    return .syntax(
+      "'\(name)' takes one argument, found \(count)"
+        + (name == "softmax" || name == "logsumexp" || name == "sum"
+          ? " (a dimension argument, as in \(name)(A, 2), is not built yet)" : ""),
+      range)
+  }
+
   static func unknownFunction(_ name: String, _ range: SourceRange, argument: String = "X")
     -> MatcalcError
   {
     if let translation = foreignFunction(name, argument) {
       return .syntax("unknown function '\(name)': write \(translation)", range)
     }
-    let known = Function.allCases.filter { $0 != .diagonal }.map(\.spelling).joined(separator: " ")
+    let builtins = Function.allCases.filter { $0 != .diagonal }.map(\.spelling)
+    let defined = ((try? FunctionRules.current().operations.keys.sorted()) ?? [])
+    let known = (builtins + defined).joined(separator: " ")
     return .syntax(
       "unknown function '\(name)'; the functions are \(known), or declare an opaque one with "
         + "'\(name) : function' (scalar) or '\(name) : elementwise'", range)
@@ -826,8 +857,7 @@ struct TypeChecker {
         return (one, one)
       }
       guard arguments.count == 1 else {
-        throw MatcalcError.syntax(
-          "'\(name)' takes one argument, found \(arguments.count)", node.range)
+        throw wrongArgumentCount(name, arguments, node.range)
       }
       let argument = try infer(arguments[0])
       if indexScope != nil { return (one, one) }
@@ -1073,8 +1103,7 @@ struct TypeChecker {
       }
     case .call(let name, let arguments):
       guard arguments.count == 1 else {
-        throw MatcalcError.syntax(
-          "'\(name)' takes one argument, found \(arguments.count)", node.range)
+        throw wrongArgumentCount(name, arguments, node.range)
       }
       let argument = try expression(arguments[0])
       if let operation = problem.operations[name] {
