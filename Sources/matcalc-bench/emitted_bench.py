@@ -62,6 +62,7 @@ def normal(r, *shape):
 
 
 SQUARE = "A : matrix(n, n); B : matrix(n, n); C : matrix(n, n); x : vector(n)"
+LOW_RANK = "T : matrix(n, n); U : matrix(n, k); V : matrix(n, k)"
 LEAST_SQUARES = "X : matrix(n, n); W : matrix(n, n); v : vector(n); y : vector(n)"
 
 PROBLEMS = [
@@ -157,6 +158,36 @@ PROBLEMS = [
         lambda T, U, V: 2.0 * (U @ (V.T @ V) - T @ V),
         lambda T, U, V: jnp.sum((T - U @ V.T) ** 2),
     ),
+    # Low rank k = n/10 with k symbolic: no --sizes, so the emitted code chooses its order from
+    # the shapes it is called with.
+    Problem(
+        "|T - U V'|^2 wrt U (k = n/10)", "norm2(T - U*V')^2", "U", LOW_RANK,
+        lambda n, r: dict(T=normal(r, n, n), U=normal(r, n, n // 10), V=normal(r, n, n // 10)),
+        lambda T, U, V: 2.0 * (U @ (V.T @ V) - T @ V),
+        lambda T, U, V: jnp.sum((T - U @ V.T) ** 2),
+    ),
+    Problem(
+        "|T - U V'|^2 wrt U,V (k = n/10)", "norm2(T - U*V')^2", "U,V", LOW_RANK,
+        lambda n, r: dict(T=normal(r, n, n), U=normal(r, n, n // 10), V=normal(r, n, n // 10)),
+        lambda T, U, V: (2.0 * (U @ (V.T @ V) - T @ V), 2.0 * (V @ (U.T @ U) - T.T @ U)),
+        lambda T, U, V: jnp.sum((T - U @ V.T) ** 2),
+    ),
+    Problem(
+        "tr(A B C X) wrt X (k = n/10)", "tr(A*B*C*X)", "X",
+        "A : matrix(n, k); B : matrix(k, n); C : matrix(n, k); X : matrix(k, n)",
+        lambda n, r: dict(A=normal(r, n, n // 10), B=normal(r, n // 10, n),
+                          C=normal(r, n, n // 10), X=normal(r, n // 10, n)),
+        lambda A, B, C, X: (C.T @ B.T) @ A.T,
+        lambda A, B, C, X: jnp.trace(A @ B @ C @ X),
+    ),
+    Problem(
+        "|A B C x - y|^2 wrt B (k = n/10)", "norm2(A*B*C*x - y)^2", "B",
+        "A : matrix(n, k); B : matrix(k, k); C : matrix(k, n); x : vector(n); y : vector(n)",
+        lambda n, r: dict(A=normal(r, n, n // 10), B=normal(r, n // 10, n // 10),
+                          C=normal(r, n // 10, n), x=normal(r, n), y=normal(r, n)),
+        lambda A, B, C, x, y: (lambda c: 2.0 * np.outer(A.T @ (A @ (B @ c) - y), c))(C @ x),
+        lambda A, B, C, x, y: jnp.sum((A @ B @ C @ x - y) ** 2),
+    ),
     Problem(
         "y' tanh(W2 tanh(W1 x)) wrt W1", "y'*tanh(W2*tanh(W1*x))", "W1",
         "W1 : matrix(n, n); W2 : matrix(n, n); x : vector(n); y : vector(n)",
@@ -189,9 +220,11 @@ def emitted_jax(matcalc, problem):
 def autodiff(problem, names):
     """`jax.jit(jax.grad(f))` (or jacobian, hessian) by the variable, inputs positional."""
     transform = {"grad": jax.grad, "jacobian": jax.jacobian, "hessian": jax.hessian}
+    variables = problem.wrt.split(",")
+    argnums = tuple(names.index(v) for v in variables)
     function = transform[problem.autodiff](
         lambda *args: problem.objective(**dict(zip(names, args))),
-        argnums=names.index(problem.wrt))
+        argnums=argnums if len(argnums) > 1 else argnums[0])
     return jax.jit(function)
 
 

@@ -112,6 +112,10 @@ struct PythonInterpreter {
       _ = try evaluate(expression, in: scope)
     case .pass:
       break
+    case .conditional(let condition, let body, let otherwise):
+      for statement in try evaluate(condition, in: scope).truth() ? body : otherwise {
+        if let value = try execute(statement, in: scope) { return value }
+      }
     }
     return nil
   }

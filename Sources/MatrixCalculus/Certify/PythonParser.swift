@@ -92,21 +92,42 @@ struct PythonParser {
       }
       if accept("->") { _ = try test() }
       try expect(":")
-      var body: [PythonProgram.Statement] = []
-      if case .line = peek {
-        guard case .line(let inner) = peek, inner > indent else {
-          throw fail("expected an indented block after function definition")
-        }
-        while case .line(let next) = peek, next >= inner {
-          guard next == inner else { throw fail("unexpected indent") }
-          body += try line(indent: inner)
-        }
-      } else {
-        body = try simpleStatements()
-      }
+      let body = try block(after: indent, "function definition")
       return [.function(name: functionName, parameters: parameters, body: body)]
     }
+    if case .name("if") = peek {
+      advance()
+      let condition = try test()
+      try expect(":")
+      let body = try block(after: indent, "'if' statement")
+      var otherwise: [PythonProgram.Statement] = []
+      if case .line(let next) = peek, next == indent, position + 1 < tokens.count,
+        tokens[position + 1] == .name("else")
+      {
+        advance()
+        advance()
+        try expect(":")
+        otherwise = try block(after: indent, "'else'")
+      }
+      return [.conditional(condition: condition, body: body, otherwise: otherwise)]
+    }
     return try simpleStatements()
+  }
+
+  /// The block after a `:` at `indent`: the lines indented further, or the rest of the line.
+  private mutating func block(after indent: Int, _ what: String) throws
+    -> [PythonProgram.Statement]
+  {
+    guard case .line = peek else { return try simpleStatements() }
+    guard case .line(let inner) = peek, inner > indent else {
+      throw fail("expected an indented block after \(what)")
+    }
+    var body: [PythonProgram.Statement] = []
+    while case .line(let next) = peek, next >= inner {
+      guard next == inner else { throw fail("unexpected indent") }
+      body += try line(indent: inner)
+    }
+    return body
   }
 
   private mutating func simpleStatements() throws -> [PythonProgram.Statement] {

@@ -1,6 +1,6 @@
 /// The Python that emitted code is written in, as a syntax tree: the subset `--format numpy`
 /// prints (one expression) and `--format python|jax` print (imports, one `def` with a
-/// docstring, comments, `name = expr` statements and a `return`).
+/// docstring, comments, `name = expr` statements, `if` blocks and a `return`).
 struct PythonProgram {
   /// One statement.
   indirect enum Statement {
@@ -18,6 +18,9 @@ struct PythonProgram {
     case expression(Expression)
     /// `pass`.
     case pass
+    /// `if condition: body` with an optional `else: otherwise` (code that chooses its order
+    /// from the shapes it is called with).
+    case conditional(condition: Expression, body: [Statement], otherwise: [Statement])
   }
 
   /// One expression.

@@ -35,7 +35,7 @@ extension NumpyRenderer {
     var lines = [importLine]
     if wrapper != nil { lines.append("import jax") }
     // A shared LU factorisation (``NumpyRenderer``) is jax.scipy's.
-    if code.statements.contains(where: { $0.value.hasPrefix("jax.scipy.linalg.") }) {
+    if code.allStatements.contains(where: { $0.value.hasPrefix("jax.scipy.linalg.") }) {
       lines.append("import jax.scipy.linalg")
     }
     let upstream = code.upstream.map(\.name)
@@ -59,14 +59,8 @@ extension NumpyRenderer {
     lines.append(indent + "\"\"\"" + doc[0])
     lines += doc.dropFirst().map { $0.isEmpty ? "" : indent + $0 }
     lines.append(indent + "\"\"\"")
-    lines.append(indent + "# " + orderAssumption)
-    for (variable, value) in code.statements {
-      lines.append(indent + "\(variable) = \(modular(value))")
-    }
-    let results = code.results.map { modular(shaped($0.text, rank: $0.rank)) }
-    lines.append(
-      indent + "return "
-        + (results.count == 1 ? results[0] : "(" + results.joined(separator: ", ") + ")"))
+    if code.alternatives.isEmpty { lines.append(indent + "# " + orderAssumption) }
+    lines += body(of: code, indent: indent)
     if let wrapper { lines += ["", "", wrapper] }
     return lines.joined(separator: "\n")
   }

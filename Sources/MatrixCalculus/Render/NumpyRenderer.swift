@@ -12,6 +12,10 @@
 /// 0))` (XLA on CPU would copy `A.T` and multiply it in a plain loop), and the solves with one
 /// matrix and its transpose share one `jax.scipy.linalg.lu_factor`.
 ///
+/// Without sizes, where the cheapest order depends on them, the code chooses it when it runs
+/// (``ProductPlanner/variants(of:named:model:dimensions:)``): a chain as `np.linalg.multi_dot`,
+/// two plans by `a if cost_a <= cost_b else b` over the inputs' shapes (an `if` in a function).
+///
 /// Internally every vector is a column (n, 1): inputs are reshaped where used and the result
 /// is given the shape of the derivative at the end.
 struct NumpyRenderer {
@@ -30,7 +34,7 @@ struct NumpyRenderer {
   private(set) var problem: Problem
   /// What the code is.
   let style: Style
-  private var dimensionSources: [String: String] = [:]
+  private(set) var dimensionSources: [String: String] = [:]
   let model: CostModel
 
   /// A renderer for formulas over `problem`.
@@ -124,6 +128,9 @@ struct NumpyRenderer {
   struct Code {
     var statements: [(name: String, value: String)] = []
     var results: [(text: String, rank: Int)] = []
+    /// Code for other shapes, run instead when its condition holds (at most one; without
+    /// `--sizes`, ``NumpyRenderer+Shapes``).
+    var alternatives: [Alternative] = []
     /// The upstream gradients the code takes as parameters after the inputs.
     var upstream: [Upstream] = []
   }
@@ -194,12 +201,7 @@ struct NumpyRenderer {
   /// - Parameter bindings: named intermediates (adjoints) `variable = value` the formula
   ///   uses, in order; each may use the ones before it.
   func render(_ e: Expr, rank: Int, bindings: [(Expr, Expr)] = []) throws -> String {
-    let code = try code([(e, rank)], bindings: bindings)
-    var text = code.results[0].text
-    for (name, value) in code.statements.reversed() {
-      text = "(lambda \(name): \(text))(\(value))"
-    }
-    return shaped(text, rank: rank)
+    return shaped(lineText(of: try code([(e, rank)], bindings: bindings)), rank: rank)
   }
 
   /// The code of several results planned together (each subexpression they share computed
@@ -233,19 +235,23 @@ struct NumpyRenderer {
       replacements[variable] = value
       if case .variable(let name, _, _) = variable.node { definitions.append((value, name)) }
     }
-    let planner = ProductPlanner(model: model)
-    let planned = try planner.planned(
-      try Self.cancellingPositiveFactors(try roots.map { try $0.0.substituting(replacements) }))
-    var names: [Expr: String] = [:]
-    for (value, name) in definitions {
-      if let form = planner.plannedForm(of: value), names[form] == nil {
-        names[form] = parameter(name)
+    // Without --sizes, the order may be chosen when the code runs (NumpyRenderer+Shapes).
+    let variants = try ProductPlanner.variants(
+      of: try Self.cancellingPositiveFactors(
+        try roots.map { try $0.0.substituting(replacements) }), named: definitions.map(\.value),
+      model: model, dimensions: Array(dimensionSources.keys))
+    var codes: [Code] = []
+    for variant in variants {
+      var names: [Expr: String] = [:]
+      for (value, name) in definitions {
+        if let form = variant.forms[value], names[form] == nil { names[form] = parameter(name) }
       }
+      var naming = Naming(taken: Set(problem.inputs.map { inputReference($0.name) }))
+      let (statements, texts) = try sharedSubexpressions(
+        variant.roots, preferredNames: names, naming: &naming)
+      codes.append(Code(statements: statements, results: zip(texts, roots).map { ($0, $1.1) }))
     }
-    var naming = Naming(taken: Set(problem.inputs.map { inputReference($0.name) }))
-    let (statements, texts) = try sharedSubexpressions(
-      planned, preferredNames: names, naming: &naming)
-    return Code(statements: statements, results: zip(texts, roots).map { ($0, $1.1) })
+    return chosen(codes, costs: variants.map(\.cost))
   }
 
   /// A derivative with three or four indices as a sum of `np.einsum` terms, axes in the
@@ -634,9 +640,9 @@ struct NumpyRenderer {
     case .product(let a, let b): return "(\(try expression(a)) * \(try expression(b)))"
     case .chain(let factors):
       guard let (a, b) = Self.operandPair(e) else {
-        // Unplanned (longer than two): left to right.
+        // Three or more factors: ordered when it runs, from their shapes.
         let operands = try factors.map { try expression($0) }
-        return operands.dropFirst().reduce(operands[0]) { "(\($0) @ \($1))" }
+        return "np.linalg.multi_dot([\(operands.joined(separator: ", "))])"
       }
       // (diag(d) B)_ij = d_i B_ij and (A diag(d))_ij = A_ij d_j: scalings, never np.diag.
       if let d = Self.diagonalVector(a) { return "(\(try expression(d)) * \(try expression(b)))" }

@@ -15,6 +15,9 @@
 final class ProductPlanner {
   /// The costs the plan minimises.
   let model: CostModel
+  /// The sizes that decide which factor a chain's 1×1 factors multiply (a small saving; plans
+  /// for several size regimes place them alike, so that they differ only in their order).
+  let placement: CostModel
   private var shared: Set<Expr> = []
   private var memo: [Expr: Plan] = [:]
 
@@ -41,18 +44,137 @@ final class ProductPlanner {
   private static let longestOrderedChain = 48
   /// Sums distributed inside one another, at most.
   private static let deepestDistribution = 2
+  /// Shared sums tried unshared (each use distributed on its own), at most.
+  private static let mostUnsharedSums = 6
 
-  init(model: CostModel) { self.model = model }
+  init(model: CostModel, placement: CostModel? = nil) {
+    self.model = model
+    self.placement = placement ?? model
+  }
 
   /// `root` rewritten into its cheapest order.
   func planned(_ root: Expr) throws -> Expr { try planned([root])[0] }
 
   /// `roots` rewritten into their cheapest order, planned together: what they share stays a
   /// single operand, so it is still computed once.
+  ///
+  /// A sum used more than once is computed once, unless distributing it over each of its uses
+  /// costs less in all: (U Vᵀ − T)ᵀ U and (U Vᵀ − T) V, with U and V n×k, cost 6n²k as one
+  /// n×n sum, 4n²k + O(nk²) as V (Uᵀ U) − Tᵀ U and U (Vᵀ V) − T V.
   func planned(_ roots: [Expr]) throws -> [Expr] {
-    shared = Self.sharedNodes(of: roots)
+    var kept = Self.sharedNodes(of: roots)
+    var best = try planned(roots, sharing: kept)
+    var bestCost = programCost(best, size: model.size)
+    var memoIsBest = true
+    for sum in Self.sharedSums(in: roots, shared: kept).prefix(Self.mostUnsharedSums) {
+      var trial = kept
+      trial.remove(sum)
+      let candidate = try planned(roots, sharing: trial)
+      let cost = programCost(candidate, size: model.size)
+      memoIsBest = cost < bestCost
+      if memoIsBest {
+        (kept, best, bestCost) = (trial, candidate, cost)
+      }
+    }
+    if !memoIsBest { _ = try planned(roots, sharing: kept) }
+    return try sharingMirroredProducts(best)
+  }
+
+  /// `roots` with a product whose transpose is another product in them written as that one
+  /// transposed, so that it is computed once: xᵀ Cᵀ = (C x)ᵀ beside A (B (C x)).
+  private func sharingMirroredProducts(_ roots: [Expr]) throws -> [Expr] {
+    var order: [Expr] = []  // children first
+    var visited: Set<Expr> = []
+    func visit(_ e: Expr) {
+      guard visited.insert(e).inserted else { return }
+      e.forEachChild(visit)
+      order.append(e)
+    }
+    roots.forEach(visit)
+    var mirrors: [Expr: Expr] = [:]
+    for node in order {
+      guard case .chain(let factors) = node.node, factors.count == 2, mirrors[node] == nil
+      else { continue }
+      // (A B)ᵀ = Bᵀ Aᵀ
+      let mirror = try Expr.make(
+        .chain([
+          try transposedOperand(factors[1], shared: true),
+          try transposedOperand(factors[0], shared: true),
+        ]))
+      guard mirror !== node, visited.contains(mirror), mirrors[mirror] == nil else { continue }
+      mirrors[node] = mirror
+    }
+    guard !mirrors.isEmpty else { return roots }
+    var memo: [Expr: Expr] = [:]
+    func rebuild(_ e: Expr) throws -> Expr {
+      if let done = memo[e] { return done }
+      let result =
+        try mirrors[e].map { try Expr.make(.transpose(try rebuild($0))) }
+        ?? Self.rebuilt(e, try e.children.map(rebuild))
+      memo[e] = result
+      return result
+    }
+    return try roots.map(rebuild)
+  }
+
+  private func planned(_ roots: [Expr], sharing: Set<Expr>) throws -> [Expr] {
+    shared = sharing
     memo = [:]
     return try roots.map { try plan($0).expr }
+  }
+
+  /// The sums among `shared` that are operands of a product (or transposed into one), in the
+  /// order a walk from the roots meets them.
+  private static func sharedSums(in roots: [Expr], shared: Set<Expr>) -> [Expr] {
+    var found: [Expr] = []
+    var listed: Set<Expr> = []
+    var visited: Set<Expr> = []
+    func visit(_ e: Expr) {
+      guard visited.insert(e).inserted else { return }
+      switch e.node {
+      case .product, .chain, .transpose:
+        e.forEachChild { child in
+          if case .add = child.node, shared.contains(child), listed.insert(child).inserted {
+            found.append(child)
+          }
+        }
+      default: break
+      }
+      e.forEachChild(visit)
+    }
+    roots.forEach(visit)
+    return found
+  }
+
+  /// What computing every node of `roots` once costs, each dimension's size given by `size`:
+  /// the local cost of each distinct node, a product with `diag(d)` a scaling and one with an
+  /// inverse a solve, as the plan priced them.
+  func programCost<N: CostArithmetic>(_ roots: [Expr], size: (Dim) -> N) -> N {
+    var seen: Set<Expr> = []
+    var total = N(0)
+    func walk(_ e: Expr) {
+      guard seen.insert(e).inserted else { return }
+      total = total + cost(of: e, size: size)
+      e.forEachChild(walk)
+    }
+    roots.forEach(walk)
+    return total
+  }
+
+  /// The cost of `e` from its children, a planned product of two priced as ``ordered(_:cost:)``
+  /// prices it.
+  private func cost<N: CostArithmetic>(of e: Expr, size: (Dim) -> N) -> N {
+    guard case .chain(let factors) = e.node, factors.count == 2 else {
+      return model.local(e, size: size)
+    }
+    let (a, b) = (factors[0], factors[1])
+    let (m, inner, n) = (size(a.shape.rows), size(a.shape.cols), size(b.shape.cols))
+    if kind(a) == .diagonal || kind(b) == .diagonal {
+      return model.elementwise(m * n, operands: 2)
+    }
+    if kind(a) == .inverse { return model.solve(m, n) }
+    if kind(b) == .inverse { return model.solve(inner, m) }
+    return model.product(m, inner, n)
   }
 
   /// The planned form of a subexpression of the last root, if it was planned.
@@ -160,6 +282,9 @@ final class ProductPlanner {
     }
   }
 
+  /// Whether `e` multiplies as a dense matrix (not a row scaling nor a solve).
+  func isDense(_ e: Expr) -> Bool { kind(e) == .dense }
+
   private func kind(_ e: Expr) -> Kind {
     switch e.node {
     case .call(.diag, let d) where d.shape.isColumn: return .diagonal
@@ -213,17 +338,21 @@ final class ProductPlanner {
     var factors = factors
     guard let scalar = combined?.expr else { return try ordered(factors, cost: 0) }
     var cost = combined?.cost ?? 0
-    let resultCount = model.size(first.expr.shape.rows) * model.size(last.expr.shape.cols)
+    let resultCount =
+      placement.size(first.expr.shape.rows) * placement.size(last.expr.shape.cols)
     var target: Int?
     var smallest = resultCount
     for (index, factor) in factors.enumerated() where kind(factor.expr) == .dense {
-      let count = model.elements(factor.expr.shape)
+      let count = placement.elements(factor.expr.shape)
       if count < smallest {
         smallest = count
         target = index
       }
     }
-    cost += model.elementwise(smallest, operands: 1)
+    let scaled =
+      target.map { model.elements(factors[$0].expr.shape) }
+      ?? model.size(first.expr.shape.rows) * model.size(last.expr.shape.cols)
+    cost += model.elementwise(scaled, operands: 1)
     if let target {
       factors[target].expr = try Expr.make(.product(scalar, factors[target].expr))
       return try ordered(factors, cost: cost)
@@ -313,7 +442,7 @@ final class ProductPlanner {
   }
 
   /// `e` with its children replaced, as a raw node.
-  private static func rebuilt(_ e: Expr, _ children: [Expr]) throws -> Expr {
+  static func rebuilt(_ e: Expr, _ children: [Expr]) throws -> Expr {
     if children.elementsEqual(e.children, by: ===) { return e }
     switch e.node {
     case .variable, .constant, .identity, .ones, .zero: return e

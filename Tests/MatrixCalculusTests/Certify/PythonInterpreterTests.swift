@@ -172,6 +172,54 @@ private func pythonOutcomes(of sources: [String], prelude: String) throws -> [Ou
   }
 }
 
+/// A function choosing its order from its arguments' shapes (`if` with the names of the
+/// dimensions, a fall-through `return`, and `else`) returns from the branch the shapes pick.
+@Test func interpreterRunsIfBlocks() throws {
+  let module = """
+    import numpy as np
+
+
+    def grad_f_U(U, V):
+        k = U.shape[1]
+        n = U.shape[0]
+        # The order that costs less:
+        if 2*k*n*n + 50*n*n <= 4*k*k*n:
+            return (U @ V.T) @ V
+        if n < 0:
+            return None
+        else:
+            t = V.T @ V
+        return U @ t
+    """
+  for (n, k) in [(3, 5), (5, 2)] {
+    let u = try NDArray(shape: [n, k], storage: (0..<(n * k)).map { Double($0 % 7) - 3 })
+    let v = try NDArray(shape: [n, k], storage: (0..<(n * k)).map { Double($0 % 5) - 2 })
+    var interpreter = PythonInterpreter()
+    let value = try interpreter.call(module: module, arguments: ["U": .array(u), "V": .array(v)])
+    guard case .array(let result) = value else {
+      Issue.record("not an array: \(value.typeName)")
+      return
+    }
+    // U Vᵀ V either way.
+    var expected = [Double](repeating: 0, count: n * k)
+    for i in 0..<n {
+      for j in 0..<k {
+        for a in 0..<n {
+          for b in 0..<k {
+            expected[i * k + j] +=
+              u.storage[i * k + b] * v.storage[a * k + b] * v.storage[a * k + j]
+          }
+        }
+      }
+    }
+    #expect(result.shape == [n, k] && result.storage == expected, "\(n)×\(k)")
+  }
+  var broken = PythonInterpreter()
+  #expect(throws: MatcalcError.self) {
+    try broken.call(module: "def f(x):\n    if x:\n    return x\n", arguments: ["x": .none])
+  }
+}
+
 /// Text that is not the subset, or not Python, is an error, never a trap.
 @Test(arguments: [
   "(", "np.exp(", "x[", "lambda: ", "1 +", "def f(:", "'unterminated", "a b", "x = = 1",

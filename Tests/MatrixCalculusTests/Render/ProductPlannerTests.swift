@@ -104,6 +104,12 @@ struct EmissionCase: CustomTestStringConvertible, Sendable {
       expression: "sum(exp(z)) + z'*z", wrt: "x",
       statements: "W : matrix(m, n); x : vector(n); z = W*x",
       present: ["lambda _z: "]),
+    // 2 Aᵀ (A B C x − y) xᵀ Cᵀ: C x and xᵀ Cᵀ = (C x)ᵀ are one product, computed once.
+    EmissionCase(
+      expression: "norm2(A*B*C*x - y)^2", wrt: "B",
+      statements:
+        "A : matrix(n, k); B : matrix(k, k); C : matrix(k, n); x : vector(n); y : vector(n)",
+      present: ["(lambda _t0: "]),
     // Integer sizes as given: U Vᵀ V with V n×3 is U (Vᵀ V).
     EmissionCase(
       expression: "norm2(T - U*V')^2", wrt: "U",
@@ -203,5 +209,164 @@ func emittedLineIsCheapAndKeepsItsValue(_ problem: EmissionCase) throws {
     #expect(numbers.count == expectation.values.count, "\(expectation.line)")
     let gap = zip(numbers, expectation.values).map { abs($0 - $1) }.max() ?? 0
     #expect(gap <= 1e-8 * expectation.scale, "\(expectation.line)")
+  }
+}
+
+// MARK: - Orders chosen from the shapes the code is called with
+
+private let lowRank = "T : matrix(n, n); U : matrix(n, k); V : matrix(n, k)"
+
+/// The cost of a variant with n and k given.
+private func cost(_ variant: ProductPlanner.Variant, n: Double, k: Double) -> Double {
+  variant.cost.value { $0 == "n" ? n : k }
+}
+
+/// Without sizes, (U Vᵀ − T) V and U (Vᵀ V) − T V are both planned, and their costs choose:
+/// the distributed form for k ≪ n (no n×n temporary), the factored one for k ≫ n, also at
+/// the small sizes the Python tests below run.
+@Test func distributionIsChosenFromTheShapes() throws {
+  let derivation = try derivedAndChecked("norm2(T - U*V')^2", wrt: "U", where: lowRank)
+  let variants = try ProductPlanner.variants(
+    of: [derivation.result], named: [], model: CostModel(), dimensions: ["n", "k"])
+  try #require(variants.count == 2)
+  for (n, k) in [(2000.0, 200.0), (7, 2)] {
+    #expect(cost(variants[1], n: n, k: k) < cost(variants[0], n: n, k: k))
+  }
+  for (n, k) in [(200.0, 2000.0), (2, 7)] {
+    #expect(cost(variants[0], n: n, k: k) <= cost(variants[1], n: n, k: k))
+  }
+  let line = try NumpyRenderer(problem: derivation.problem).render(derivation.result, rank: 2)
+  for fragment in ["((U @ V.T) - T) @ V)", "(U @ (V.T @ V))", "(T @ V)", " if ", " else "] {
+    #expect(line.contains(fragment), "\(line)")
+  }
+  // With sizes the choice is made now, as planned for them.
+  let sized = try NumpyRenderer(problem: derivation.problem, sizes: ["n": 2000, "k": 200])
+    .render(derivation.result, rank: 2)
+  #expect(!sized.contains(" if ") && sized.contains("(U @ (V.T @ V))"), "\(sized)")
+}
+
+/// A chain whose best order depends on the shapes (Cᵀ Bᵀ Aᵀ: (Cᵀ Bᵀ) Aᵀ for k < n, Cᵀ (Bᵀ Aᵀ)
+/// for k > n) is left to `np.linalg.multi_dot`; with sizes, or with one dimension, it is
+/// ordered now.
+@Test func chainOrderIsChosenFromTheShapes() throws {
+  let statements = "A : matrix(n, k); B : matrix(k, n); C : matrix(n, k); X : matrix(k, n)"
+  let derivation = try derivedAndChecked("tr(A*B*C*X)", wrt: "X", where: statements)
+  let line = try NumpyRenderer(problem: derivation.problem).render(derivation.result, rank: 2)
+  #expect(line.contains("np.linalg.multi_dot([C.T, B.T, A.T])"), "\(line)")
+  let sized = try NumpyRenderer(problem: derivation.problem, sizes: ["n": 2000, "k": 200])
+    .render(derivation.result, rank: 2)
+  #expect(sized.contains("((C.T @ B.T) @ A.T)"), "\(sized)")
+  let square = try derivedAndChecked(
+    "tr(A*B*C*X)", wrt: "X",
+    where: "A : matrix(n, n); B : matrix(n, n); C : matrix(n, n); X : matrix(n, n)")
+  let planned = try NumpyRenderer(problem: square.problem).render(square.result, rank: 2)
+  #expect(!planned.contains("multi_dot") && !planned.contains(" if "), "\(planned)")
+}
+
+/// A sum used by two gradients is computed once for k ≈ n and distributed in each for k ≪ n
+/// (4n²k flops instead of 6n²k); with sizes, the plan for them.
+@Test func sharedSumsAreDistributedWhenThatCostsLess() throws {
+  let derivation = try derive("norm2(T - U*V')^2", wrt: ["U", "V"], where: lowRank)
+  let sized = try derivation.render(.numpy, sizes: ["n": 2000, "k": 10])
+  for fragment in ["(U @ (V.T @ V))", "(V @ (U.T @ U))", "(T.T @ U)"] {
+    #expect(sized.contains(fragment), "\(sized)")
+  }
+  #expect(!sized.contains("(U @ V.T)"), "\(sized)")
+  let python = try derivation.render(.python)
+  for fragment in ["    k = U.shape[1]", "    n = T.shape[0]", "    if ", "        _t0 = "] {
+    #expect(python.contains(fragment), "\(python)")
+  }
+}
+
+/// The code with a choice of order, in all three backends, gives the formula's values for
+/// shapes on either side of the choice (k < n and k > n, sizes pairwise distinct).
+@Test func codeChoosingItsOrderKeepsItsValueOnBothSides() throws {
+  let cases: [(expression: String, wrt: [String], statements: String)] = [
+    ("norm2(T - U*V')^2", ["U"], lowRank),
+    ("norm2(T - U*V')^2", ["U", "V"], lowRank),
+    (
+      "tr(A*B*C*X)", ["X"],
+      "A : matrix(n, k); B : matrix(k, n); C : matrix(n, k); X : matrix(k, n)"
+    ),
+    (
+      "norm2(A*B - Y)^2 + tr(A'*A*B*B')", ["A"],
+      "A : matrix(n, k); B : matrix(k, n); Y : matrix(n, n)"
+    ),
+  ]
+  var runs: [[String: Any]] = []
+  var expectations: [(label: String, values: [Double], scale: Double)] = []
+  for (index, problem) in cases.enumerated() {
+    let backpropagation = try derive(
+      problem.expression, wrt: problem.wrt, where: problem.statements)
+    #expect(try backpropagation.check().passed)
+    let line = try backpropagation.render(.numpy)
+    let python = try backpropagation.render(.python)
+    let jax = try backpropagation.render(.jax)
+    #expect(
+      line.contains(" if ") || line.contains("multi_dot"), "\(problem.expression): \(line)")
+    let name = try #require(
+      python.split(separator: "\n").first { $0.hasPrefix("def ") }?.dropFirst(4)
+        .prefix { $0 != "(" })
+    let inputs = backpropagation.problem
+    for sizes in [["n": 7, "k": 2], ["n": 2, "k": 7]] {
+      let requirements = Sampler.requirements(
+        of: [backpropagation.objective], definitions: inputs.definitions)
+      var generator = SplitMix64(seed: UInt64(index))
+      let values = try Sampler.draw(
+        inputsOf: inputs, requirements: requirements, sizes: sizes, generator: &generator)
+      var evaluator = Evaluator(sizes: sizes, values: values)
+      try evaluator.bind(inputs.definitions + backpropagation.intermediates.asDefinitions)
+      let expected = try backpropagation.gradients.map { try evaluator.evaluate($0) }
+      var globals = ""
+      for input in inputs.inputs {
+        guard let value = values[input.name] else { continue }
+        globals += "\(input.name) = \(PythonRunner.literal(value, input.type))\n"
+      }
+      runs.append([
+        "line": line, "python": python, "jax": jax, "name": String(name), "globals": globals,
+        "args": inputs.inputs.map(\.name),
+      ])
+      let flat = expected.flatMap(\.storage)
+      expectations.append(
+        (
+          "\(problem.expression) wrt \(problem.wrt) at \(sizes)\n\(python)", flat,
+          max(1, flat.map(abs).max() ?? 0)
+        ))
+    }
+  }
+  let folder = FileManager.default.temporaryDirectory
+  let data = folder.appendingPathComponent("orders-\(UUID().uuidString).json")
+  try JSONSerialization.data(withJSONObject: runs).write(to: data)
+  defer { try? FileManager.default.removeItem(at: data) }
+  let script = """
+    import json
+    import numpy as np
+    import jax
+    jax.config.update("jax_enable_x64", True)
+
+    def flat(v):
+        parts = v if isinstance(v, tuple) else (v,)
+        return [float(x) for p in parts for x in np.asarray(p, dtype=float).ravel()]
+
+    out = []
+    for run in json.load(open('\(data.path)')):
+        scope, python, jaxed = {'np': np}, {}, {}
+        exec(run['globals'], scope)
+        args = [scope[a] for a in run['args']]
+        exec(run['python'], python)
+        exec(run['jax'], jaxed)
+        out.append([flat(eval(run['line'], scope)), flat(python[run['name']](*args)),
+                    flat(jax.jit(jaxed[run['name']])(*args))])
+    print(json.dumps(out))
+    """
+  let printed = try PythonRunner.run(script)
+  let results = try JSONDecoder().decode([[[Double]]].self, from: Data(printed.utf8))
+  try #require(results.count == expectations.count)
+  for (backends, expectation) in zip(results, expectations) {
+    for (backend, numbers) in zip(["numpy", "python", "jax"], backends) {
+      #expect(numbers.count == expectation.values.count, "\(backend): \(expectation.label)")
+      let gap = zip(numbers, expectation.values).map { abs($0 - $1) }.max() ?? .infinity
+      #expect(gap <= 1e-9 * expectation.scale, "\(backend): \(expectation.label)")
+    }
   }
 }
