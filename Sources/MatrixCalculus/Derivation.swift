@@ -644,21 +644,28 @@ public struct Derivation: Sendable {
       var seen = Set<Expr>()
       var pending = roots
       while let e = pending.popLast() {
-        guard seen.insert(e).inserted else { continue }
+        // Leaves hold no inverse: only inner nodes are remembered and walked.
+        if e.height == 1 || !seen.insert(e).inserted { continue }
         switch e.node {
         case .call(.inverse, var m), .call(.logdet, var m):
-          // Aᵀ is invertible where A is.
-          if case .transpose(let inner) = m.node { m = inner }
-          let spelled = text.render(m)
+          // Mᵀ is invertible where M is: the orientation with fewer transposes (A B, not Bᵀ Aᵀ).
+          var spelled = text.render(m)
+          if let flipped = try? m.transposedForm() {
+            let other = text.render(flipped)
+            if other.filter({ $0 == "ᵀ" }).count < spelled.filter({ $0 == "ᵀ" }).count {
+              (m, spelled) = (flipped, other)
+            }
+          }
           if !found.contains(where: { $0.spelled == spelled }) { found.append((spelled, m)) }
         default: break
         }
-        pending += e.children
+        e.forEachChild { pending.append($0) }
       }
       return found
     }
     let byF = Set(inverted([objective] + problem.definitions.map(\.body)).map(\.spelled))
-    var printed: [Expr] = [result, shown] + intermediates.map(\.value) + shared.map(\.value)
+    var printed: [Expr] = [result] + intermediates.map(\.value) + shared.map(\.value)
+    if shown !== result { printed.append(shown) }
     if let firstOrder { printed.append(firstOrder) }
     if let tensor {
       for term in tensor.terms {

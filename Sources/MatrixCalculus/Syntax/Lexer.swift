@@ -162,7 +162,17 @@ struct Lexer {
           translation.message, range(start, translation.length))
       }
       let character = Unicode.Scalar(v).map { String(Character($0)) } ?? "?"
-      let hint = v == 46 ? "; the element-wise operators are .* ./ .^" : ""
+      let hint: String
+      switch v {
+      case 46:  // np.exp(x), torch.tanh(x): a module prefix
+        hint =
+          tokens.last.map { if case .name = $0.kind { return true } else { return false } }
+            == true
+          ? "; write a function by its name alone (exp(x), not np.exp(x)); the element-wise "
+            + "operators are .* ./ .^" : "; the element-wise operators are .* ./ .^"
+      case 92: hint = ": for A⁻¹ B write inv(A)*B"  // A \ B, MATLAB's solve
+      default: hint = ""
+      }
       throw MatcalcError.syntax("unexpected character '\(character)'\(hint)", range(start, 1))
     }
     tokens.append(Token(kind: .end, range: range(index, 1)))

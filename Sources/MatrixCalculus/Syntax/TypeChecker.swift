@@ -191,27 +191,34 @@ struct TypeChecker {
   /// `d` in an expression would be the scalar while W's size is another d. The error is at
   /// the value's statement and names the declaration that uses it as a dimension.
   private func requireDimensionsApartFromValues(_ statements: [Statement]) throws {
-    var values: [String: (what: String, range: SourceRange)] = [:]
+    // The dimension symbols (few) with the first declaration that uses each; messages are
+    // built only on an error.
+    var symbols: [String: (owner: String, type: TypeSpec, range: SourceRange)] = [:]
     for statement in statements {
-      switch statement {
-      case .declaration(let name, let type, let range):
-        if values[name] == nil { values[name] = ("declared as \(type)", range) }
-      case .definition(let name, _, let range), .indexDefinition(let name, _, _, let range):
-        if values[name] == nil { values[name] = ("defined", range) }
-      case .function(let name, _, _, let range):
-        if values[name] == nil { values[name] = ("defined as a function", range) }
-      case .goal: continue
+      guard case .declaration(let owner, let type, let range) = statement else { continue }
+      for symbol in Self.dimensionSymbols(type) where symbols[symbol] == nil {
+        symbols[symbol] = (owner, type, range)
       }
     }
+    if symbols.isEmpty { return }
     for statement in statements {
-      guard case .declaration(let owner, let type, let ownerRange) = statement else { continue }
-      for symbol in Self.dimensionSymbols(type) {
-        guard let value = values[symbol] else { continue }
-        throw MatcalcError.syntax(
-          "'\(symbol)' is \(value.what) here and used as a dimension in '\(owner) : \(type)' at "
-            + "\(ownerRange.line):\(ownerRange.column); a name is a value or a dimension, not "
-            + "both: rename one of them", value.range)
+      let name: String
+      let range: SourceRange
+      let what: () -> String
+      switch statement {
+      case .declaration(let declared, let type, let at):
+        (name, range, what) = (declared, at, { "declared as \(type)" })
+      case .definition(let defined, _, let at), .indexDefinition(let defined, _, _, let at):
+        (name, range, what) = (defined, at, { "defined" })
+      case .function(let defined, _, _, let at):
+        (name, range, what) = (defined, at, { "defined as a function" })
+      case .goal: continue
       }
+      guard let use = symbols[name] else { continue }
+      throw MatcalcError.syntax(
+        "'\(name)' is \(what()) here and used as a dimension in '\(use.owner) : \(use.type)' at "
+          + "\(use.range.line):\(use.range.column); a name is a value or a dimension, not "
+          + "both: rename one of them", range)
     }
   }
 
@@ -616,13 +623,44 @@ struct TypeChecker {
     }
   }
 
+  /// A call with other than one argument: of a function that takes one, that count; of an
+  /// unknown name, "unknown function" (with `max(0, t)` read as relu).
+  private func wrongArgumentCount(_ name: String, _ arguments: [SyntaxExpr], _ range: SourceRange)
+    -> MatcalcError
+  {
+    let known =
+      Self.functions[name] != nil || declared[name] != nil || problem.operations[name] != nil
+    if !known && ["max", "maximum", "fmax"].contains(name) && arguments.count == 2 {
+      let zero = arguments.firstIndex {
+        if case .number(0) = $0.kind { return true }
+        return false
+      }
+      if let zero {
+        let t = text(arguments[1 - zero].range)
+        return .syntax("unknown function '\(name)': write relu(\(t)) for max(0, \(t))", range)
+      }
+    }
+    if !known {
+      return Self.unknownFunction(
+        name, range, argument: arguments.map { text($0.range) }.joined(separator: ", "))
+    }
+    let count = arguments.count
+    return .syntax(
+      "'\(name)' takes one argument, found \(count)"
+        + (name == "softmax" || name == "logsumexp" || name == "sum"
+          ? " (a dimension argument, as in \(name)(A, 2), is not built yet)" : ""),
+      range)
+  }
+
   static func unknownFunction(_ name: String, _ range: SourceRange, argument: String = "X")
     -> MatcalcError
   {
     if let translation = foreignFunction(name, argument) {
       return .syntax("unknown function '\(name)': write \(translation)", range)
     }
-    let known = Function.allCases.filter { $0 != .diagonal }.map(\.spelling).joined(separator: " ")
+    let builtins = Function.allCases.filter { $0 != .diagonal }.map(\.spelling)
+    let defined = ((try? FunctionRules.current().operations.keys.sorted()) ?? [])
+    let known = (builtins + defined).joined(separator: " ")
     return .syntax(
       "unknown function '\(name)'; the functions are \(known), or declare an opaque one with "
         + "'\(name) : function' (scalar) or '\(name) : elementwise'", range)
@@ -826,8 +864,7 @@ struct TypeChecker {
         return (one, one)
       }
       guard arguments.count == 1 else {
-        throw MatcalcError.syntax(
-          "'\(name)' takes one argument, found \(arguments.count)", node.range)
+        throw wrongArgumentCount(name, arguments, node.range)
       }
       let argument = try infer(arguments[0])
       if indexScope != nil { return (one, one) }
@@ -1073,8 +1110,7 @@ struct TypeChecker {
       }
     case .call(let name, let arguments):
       guard arguments.count == 1 else {
-        throw MatcalcError.syntax(
-          "'\(name)' takes one argument, found \(arguments.count)", node.range)
+        throw wrongArgumentCount(name, arguments, node.range)
       }
       let argument = try expression(arguments[0])
       if let operation = problem.operations[name] {

@@ -107,6 +107,12 @@ func resultsBeyondSixIndicesAreRefusedNotGuessed(_ expression: String, wrt: Stri
   ("1️⃣trace(Q)", "write tr(Q) for the trace"),
   ("1️⃣Tr(Q)", "write tr(Q) for the trace"),
   ("1️⃣norm(x)", "write norm2(x) for the Euclidean (Frobenius) norm, or norm1(x)"),
+  ("sum(1️⃣max(0, x))", "unknown function 'max': write relu(x) for max(0, x)"),
+  ("sum(1️⃣maximum(x, 0))", "write relu(x) for max(0, x)"),
+  ("sum(1️⃣kron(Q, Q))", "unknown function 'kron'; the functions are"),
+  ("sum(Q 1️⃣\\ x)", "for A⁻¹ B write inv(A)*B"),
+  ("sum(np1️⃣.exp(x))", "write a function by its name alone (exp(x), not np.exp(x))"),
+  ("sum(1️⃣softmax(x, 2))", "a dimension argument, as in softmax(A, 2), is not built yet"),
 ])
 func foreignSpellingIsTranslatedAtItsPosition(_ input: String, translation: String) {
   let (text, column) = marked(input)
