@@ -109,6 +109,13 @@ PROBLEMS = [
         "hessian",
     ),
     Problem(
+        "logistic sigmoid(X) .* Y wrt X", "sum(sigmoid(X) .* Y)", "X",
+        "X : matrix(n, n); Y : matrix(n, n)",
+        lambda n, r: dict(X=normal(r, n, n), Y=normal(r, n, n)),
+        lambda X, Y: (lambda s: s * (1.0 - s) * Y)(sigmoid(X)),
+        lambda X, Y: jnp.sum(jax.nn.sigmoid(X) * Y),
+    ),
+    Problem(
         "softmax cross-entropy Hessian wrt x", "-y'*log(softmax(W*x))", "x",
         "W : matrix(n, n); x : vector(n); y : simplex(n)",
         lambda n, r: dict(W=normal(r, n, n) / math.sqrt(n), x=normal(r, n),

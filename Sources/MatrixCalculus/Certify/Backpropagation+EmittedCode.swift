@@ -4,6 +4,8 @@ extension Backpropagation {
   /// Checks emitted code as printed against the gradients at the certificate's sizes
   /// (``EmittedCodeCheck``): the NumPy line is a tuple in the order of the variables, as is a
   /// function of several; `only` checks one gradient's own line (JSON's per-gradient `numpy`).
+  /// A backward function is called with ∇L(Y) for its `grad_Y`, and its JAX layer's
+  /// `jax.custom_vjp` rule is checked too.
   ///
   /// - Throws: ``MatcalcError/internalError(_:)`` when the code does not run or disagrees.
   func checkEmitted(
@@ -11,9 +13,16 @@ extension Backpropagation {
     only: Int? = nil
   ) throws {
     let formulas = try laidOut(layout)
-    let check = EmittedCodeCheck(
+    var check = EmittedCodeCheck(
       problem: problem, objective: objective, variables: variables.map(\.name),
       formulas: formulas, definitions: problem.definitions + intermediates.asDefinitions)
+    if format == .python || format == .jax {
+      // The backward's grad_… parameters, named as the function's code names them (its roots:
+      // the gradients, then the intermediates).
+      check.upstream = try NumpyRenderer(
+        problem: problem, style: format == .jax ? .jaxFunction : .numpyFunction
+      ).upstreamGradients(in: formulas + intermediates.map(\.value))
+    }
     var expected: [EmittedCodeCheck.Expected] = []
     for (index, (variable, formula)) in zip(variables, formulas).enumerated()
     where only == nil || only == index {

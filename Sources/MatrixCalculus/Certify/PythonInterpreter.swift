@@ -30,10 +30,27 @@ struct PythonInterpreter {
   mutating func call(
     module source: String, function name: String? = nil, arguments: [String: PythonValue]
   ) throws -> PythonValue {
+    defer { close() }
+    let module = try load(module: source)
+    guard let last = name ?? module.lastFunction,
+      case .closure(let closure) = module.names[last]
+    else {
+      throw Self.error("the module defines no function \(name ?? "")")
+    }
+    return try invoke(closure, try Self.positional(closure, arguments, name: last))
+  }
+
+  /// A module run: its global names, and the last plain `def` it makes.
+  struct Module {
+    var names: [String: PythonValue]
+    var lastFunction: String?
+  }
+
+  /// Runs a module; what it defines stays callable (``callValue(_:_:)``) until ``close()``.
+  mutating func load(module source: String) throws -> Module {
     var parser = try PythonParser(source)
     let program = try parser.program()
     let scope = makeScope([:], parent: nil)
-    defer { release() }
     var last: String?
     for statement in program.statements {
       if case .function(let name, _, _) = statement { last = name }
@@ -41,17 +58,31 @@ struct PythonInterpreter {
         throw Self.error("SyntaxError: 'return' outside function")
       }
     }
-    guard let last = name ?? last, case .closure(let closure) = scope.names[last] else {
-      throw Self.error("the module defines no function \(name ?? "")")
-    }
-    let values = try closure.parameters.map { parameter -> PythonValue in
+    return Module(names: scope.names, lastFunction: last)
+  }
+
+  /// Calls what a loaded module defines (a function, a `jax.custom_vjp`) with positional
+  /// arguments.
+  mutating func callValue(_ callee: PythonValue, _ arguments: [PythonValue]) throws
+    -> PythonValue
+  {
+    try call(callee, arguments, [:], scope: makeScope([:], parent: nil))
+  }
+
+  /// The arguments of `closure` in the order of its parameters, from `arguments` by name.
+  static func positional(
+    _ closure: PythonClosure, _ arguments: [String: PythonValue], name: String
+  ) throws -> [PythonValue] {
+    try closure.parameters.map { parameter -> PythonValue in
       guard let value = arguments[parameter] else {
-        throw Self.error("TypeError: \(last)() parameter '\(parameter)' has no value to call with")
+        throw error("TypeError: \(name)() parameter '\(parameter)' has no value to call with")
       }
       return value
     }
-    return try invoke(closure, values)
   }
+
+  /// Releases what ``load(module:)`` made (scopes that hold closures over themselves).
+  mutating func close() { release() }
 
   static func error(_ message: String) -> MatcalcError { .numeric("Python: " + message) }
 
@@ -90,6 +121,16 @@ struct PythonInterpreter {
     case .function(let name, let parameters, let body):
       scope.names[name] = .closure(
         PythonClosure(parameters: parameters, body: .statements(body), scope: scope))
+    case .decorated(let decorators, let function):
+      guard case .function(let name, _, _) = function else {
+        throw Self.error("SyntaxError: a decorator decorates a definition")
+      }
+      _ = try execute(function, in: scope)
+      // The decorator nearest the def applies first.
+      for decorator in decorators.reversed() {
+        let wrapper = try evaluate(decorator, in: scope)
+        scope.names[name] = try call(wrapper, [scope.names[name] ?? .none], [:], scope: scope)
+      }
     case .assignment(let targets, let unpacks, let expression):
       let value = try evaluate(expression, in: scope)
       if unpacks {
@@ -189,7 +230,19 @@ struct PythonInterpreter {
       return .closure(PythonClosure(parameters: parameters, body: .expression(body), scope: scope))
     case .call(let function, let arguments, let keywords):
       let callee = try evaluate(function, in: scope)
-      let values = try arguments.map { try evaluate($0, in: scope) }
+      var values: [PythonValue] = []
+      for argument in arguments {
+        guard case .starred(let items) = argument else {
+          values.append(try evaluate(argument, in: scope))
+          continue
+        }
+        switch try evaluate(items, in: scope) {
+        case .tuple(let parts), .list(let parts): values += parts
+        case let other:
+          throw Self.error(
+            "TypeError: argument after * must be an iterable, not \(other.typeName)")
+        }
+      }
       var named: [String: PythonValue] = [:]
       for (name, argument) in keywords {
         guard named[name] == nil else {
@@ -210,6 +263,8 @@ struct PythonInterpreter {
       return .slice(try bound(start), try bound(stop), try bound(step))
     case .attribute(let base, let name):
       return try attribute(try evaluate(base, in: scope), name)
+    case .starred:
+      throw Self.error("SyntaxError: can't use starred expression here")
     }
   }
 
@@ -253,7 +308,24 @@ struct PythonInterpreter {
       return try invoke(closure, arguments)
     case .function(let name):
       if name == "globals" { return .globals }
+      if name == "jax.custom_vjp" {
+        guard arguments.count == 1, keywords.isEmpty, case .closure(let primal) = arguments[0]
+        else { throw Self.error("TypeError: jax.custom_vjp wraps one function here") }
+        return .customVJP(PythonCustomVJP(primal: primal))
+      }
       return try NumpyFunctions.call(name, arguments, keywords)
+    case .customVJP(let wrapped):
+      guard keywords.isEmpty else {
+        throw Self.error("TypeError: keyword arguments to a custom_vjp are not evaluated here")
+      }
+      return try invoke(wrapped.primal, arguments)
+    case .vjpDefinition(let wrapped):
+      guard arguments.count == 2, keywords.isEmpty, case .closure(let forward) = arguments[0],
+        case .closure(let backward) = arguments[1]
+      else { throw Self.error("TypeError: defvjp(fwd, bwd) takes two functions") }
+      wrapped.forward = forward
+      wrapped.backward = backward
+      return PythonValue.none
     case .method(let array, let name):
       return try NumpyFunctions.call(
         "ndarray." + name, [.array(array)] + arguments, keywords)
@@ -273,6 +345,7 @@ struct PythonInterpreter {
     switch base {
     case .module(let path):
       let full = Self.canonical(path + "." + name)
+      if full == "jax.custom_vjp" { return .function(full) }
       if let constant = NumpyFunctions.constants[full] { return constant }
       if NumpyFunctions.modules.contains(full) { return .module(full) }
       if NumpyFunctions.names.contains(full) { return .function(full) }
@@ -289,6 +362,8 @@ struct PythonInterpreter {
         }
         return .method(array, name)
       }
+    case .customVJP(let wrapped) where name == "defvjp":
+      return .vjpDefinition(wrapped)
     default:
       throw Self.error("AttributeError: '\(base.typeName)' object has no attribute '\(name)'")
     }

@@ -78,6 +78,24 @@ struct PythonParser {
   /// The statements of one logical line (several with `;`), a `def` with its block.
   private mutating func line(indent: Int) throws -> [PythonProgram.Statement] {
     advance()  // the line token
+    if accept("@") {
+      let decorator = try test()
+      guard case .line(let next) = peek, next == indent else {
+        throw fail("expected a definition after a decorator")
+      }
+      let decorated = try line(indent: indent)
+      guard decorated.count == 1, let function = decorated.first else {
+        throw fail("a decorator decorates one definition")
+      }
+      switch function {
+      case .function:
+        return [.decorated(decorators: [decorator], function: function)]
+      case .decorated(let inner, let definition):
+        return [.decorated(decorators: [decorator] + inner, function: definition)]
+      default:
+        throw fail("a decorator decorates a definition")
+      }
+    }
     if case .name("def") = peek {
       advance()
       let functionName = try name()
@@ -346,7 +364,7 @@ struct PythonParser {
             guard keywords.isEmpty else {
               throw fail("positional argument follows keyword argument")
             }
-            arguments.append(try test())
+            arguments.append(accept("*") ? .starred(try test()) : try test())
           }
           if !accept(",") {
             try expect(")")

@@ -1,6 +1,7 @@
 /// The Python that emitted code is written in, as a syntax tree: the subset `--format numpy`
-/// prints (one expression) and `--format python|jax` print (imports, one `def` with a
-/// docstring, comments, `name = expr` statements, `if` blocks and a `return`).
+/// prints (one expression) and `--format python|jax` print (imports, `def`s with a docstring,
+/// comments, `name = expr` statements, `if` blocks and a `return`; under JAX a layer decorated
+/// with `@jax.custom_vjp`, its `defvjp`, and calls such as `f(*residuals, g)`).
 struct PythonProgram {
   /// One statement.
   indirect enum Statement {
@@ -10,6 +11,8 @@ struct PythonProgram {
     case importNames(path: [String], names: [(name: String, alias: String?)])
     /// `def name(parameters): body`.
     case function(name: String, parameters: [String], body: [Statement])
+    /// `@decorator` lines (outermost first) above a `def`.
+    case decorated(decorators: [Expression], function: Statement)
     /// `a = value` or `a, b = value`.
     case assignment(targets: [String], unpacks: Bool, value: Expression)
     /// `return value` (`None` without one).
@@ -54,6 +57,8 @@ struct PythonProgram {
     case slice(Expression?, Expression?, Expression?)
     /// `a.name`.
     case attribute(Expression, String)
+    /// `*a` among a call's arguments: the items of a tuple or list.
+    case starred(Expression)
   }
 
   /// The statements, in order.

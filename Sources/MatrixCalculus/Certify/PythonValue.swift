@@ -20,6 +20,10 @@ indirect enum PythonValue {
   case closure(PythonClosure)
   /// What `globals()` returns: subscripted by a name, that global.
   case globals
+  /// A function wrapped by `jax.custom_vjp`: called, its primal; its rule set by `defvjp`.
+  case customVJP(PythonCustomVJP)
+  /// The `defvjp` method of a ``customVJP`` value.
+  case vjpDefinition(PythonCustomVJP)
 
   /// What the value is, in Python's words.
   var typeName: String {
@@ -38,6 +42,8 @@ indirect enum PythonValue {
     case .method(_, let name): return "method \(name)"
     case .closure: return "function"
     case .globals: return "dict"
+    case .customVJP: return "jax.custom_vjp"
+    case .vjpDefinition: return "method defvjp"
     }
   }
 

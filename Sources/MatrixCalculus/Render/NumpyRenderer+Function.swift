@@ -33,7 +33,11 @@ extension NumpyRenderer {
   ) -> String {
     let indent = "    "
     var lines = [importLine]
-    if wrapper != nil { lines.append("import jax") }
+    // jax.custom_vjp, and jax.nn.sigmoid (a stable σ).
+    let texts = code.statements.map(\.value) + code.results.map(\.text) + [wrapper ?? ""]
+    if wrapper != nil || texts.contains(where: { $0.contains("jax.nn.") }) {
+      lines.append("import jax")
+    }
     // A shared LU factorisation (``NumpyRenderer``) is jax.scipy's.
     if code.allStatements.contains(where: { $0.value.hasPrefix("jax.scipy.linalg.") }) {
       lines.append("import jax.scipy.linalg")

@@ -117,7 +117,10 @@ struct NumpyRenderer {
   /// How the code refers to an input: a function parameter (a keyword gets a trailing `_`),
   /// or in a line a global (a keyword read from `globals()`).
   func inputReference(_ name: String) -> String {
-    guard Self.pythonKeywords.contains(name) || (style != .line && name == "jnp") else {
+    guard
+      Self.pythonKeywords.contains(name) || (style != .line && name == "jnp")
+        || (style == .jaxFunction && name == "jax")
+    else {
       return name
     }
     return style == .line ? "globals()['\(name)']" : name + "_"
@@ -701,7 +704,13 @@ struct NumpyRenderer {
       case .logsumexp:
         return "(lambda t: np.max(t) + np.log(np.sum(np.exp(t - np.max(t)))))(\(x))"
       case .exp, .log, .sin, .cos, .tanh, .sqrt, .abs, .sign: return "np.\(f.rawValue)(\(x))"
-      case .sigmoid: return "(1.0 / (1.0 + np.exp(-(\(x)))))"
+      case .sigmoid:
+        // JAX's own (an XLA logistic, which never overflows). In NumPy 1/(1 + e^(−t)) is exact
+        // to a few ulp wherever e^(−t) is finite; t clipped at −709 (e^709 < max double) keeps
+        // it finite with no overflow warning: the same value wherever σ(t) is a normal double,
+        // and within 1.3e-308 of it below, at the cost of one np.maximum (issue 23).
+        if style == .jaxFunction { return "jax.nn.sigmoid(\(x))" }
+        return "(1.0 / (1.0 + np.exp(-np.maximum(\(x), -709.0))))"
       case .relu: return "np.maximum(\(x), 0.0)"
       case .step: return "np.heaviside(\(x), 0.0)"
       }

@@ -301,3 +301,68 @@ func malformedProgramsThrow(_ source: String) {
   }
   #expect(outcomes.values > 0 && outcomes.errors > 0, "\(outcomes)")
 }
+
+/// A `jax.custom_vjp` module: the decorated function computes its primal, `defvjp` sets its
+/// rule, and `f(*residuals, g)` spreads a tuple.
+@Test func interpreterRunsACustomVJPModule() throws {
+  let module = """
+    import jax.numpy as jnp
+    import jax
+
+
+    def backward(a, b, g):
+        return (g * b, g * a)
+
+
+    @jax.custom_vjp
+    def layer(a, b):
+        return a * b
+
+
+    def _fwd(a, b):
+        return layer(a, b), (a, b)
+
+
+    def _bwd(residuals, g):
+        gradients = backward(*residuals, g)
+        return (gradients[0], None)
+
+
+    layer.defvjp(_fwd, _bwd)
+    """
+  var interpreter = PythonInterpreter()
+  defer { interpreter.close() }
+  let loaded = try interpreter.load(module: module)
+  guard case .customVJP(let layer) = loaded.names["layer"], let forward = layer.forward,
+    let backward = layer.backward
+  else {
+    Issue.record("no custom_vjp layer: \(loaded.names["layer"]?.typeName ?? "none")")
+    return
+  }
+  let (a, b, g) = (NDArray(scalar: 2), NDArray(scalar: 3), NDArray(scalar: 5))
+  let primal = try interpreter.callValue(.customVJP(layer), [.array(a), .array(b)])
+  #expect(try primal.asArray().scalar == 6)
+  guard case .tuple(let pair) = try interpreter.invoke(forward, [.array(a), .array(b)]),
+    pair.count == 2,
+    case .tuple(let cotangents) = try interpreter.invoke(backward, [pair[1], .array(g)]),
+    cotangents.count == 2
+  else {
+    Issue.record("fwd or bwd does not return a pair")
+    return
+  }
+  #expect(try cotangents[0].asArray().scalar == 15)
+  if case .none = cotangents[1] {} else { Issue.record("not None: \(cotangents[1].typeName)") }
+}
+
+/// Decorators and starred arguments out of place are errors, never traps.
+@Test(arguments: [
+  "@jax.custom_vjp\nx = 1", "@jax.custom_vjp", "@\ndef f(a):\n    return a",
+  "@jax.custom_vjp\ndef f(a):\n    return a\nf.defvjp(1, 2)", "def f(a):\n    return *a",
+  "def f(a):\n    return a\nf(*1)", "@jax.custom_vjp\ndef f(a):\n    return a\nf.other",
+  "@np.exp\ndef f(a):\n    return a", "x = *(1, 2)",
+])
+func malformedModulesThrow(_ source: String) {
+  var interpreter = PythonInterpreter()
+  defer { interpreter.close() }
+  #expect(throws: (any Error).self) { _ = try interpreter.load(module: source) }
+}
