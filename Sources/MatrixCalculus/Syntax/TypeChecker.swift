@@ -297,6 +297,23 @@ struct TypeChecker {
           + "applied entry by entry is a scalar formula of its parameters", body.range)
     }
     let operation = ElementwiseOperation(name: name, parameter: parameter, body: meaning)
+    // Applied to a matrix, entry by entry: what does not apply so (inv(t), 2^t) is refused here,
+    // not where the function is used.
+    do {
+      let trial = try Expr.variable("\u{2}entries", Shape(.size(2), .size(3)))
+      _ = try operation.applied(to: trial)
+    } catch let error as MatcalcError {
+      var detail = error.message
+      if case .unsupported(let text, _) = error { detail = text }
+      throw MatcalcError.unsupported(
+        "the body of '\(name)' does not apply entry by entry (\(detail)); use element-wise "
+          + "operations of its parameter, with constant exponents", body.range)
+    }
+    if let height = operation.meaning?.expandedHeight, height > Parser.maximumHeight {
+      throw MatcalcError.limit(
+        "'\(name)' nests its functions \(height) levels deep when written out (more than "
+          + "\(Parser.maximumHeight); raise it with --max-depth)", range)
+    }
     problem.operations[name] = operation
     problem.definedFunctions.append(name)
     declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
