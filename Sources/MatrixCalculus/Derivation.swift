@@ -644,8 +644,8 @@ public struct Derivation: Sendable {
       var seen = Set<Expr>()
       var pending = roots
       while let e = pending.popLast() {
-        // Leaves hold no inverse: only inner nodes are remembered and walked.
-        if e.height == 1 || !seen.insert(e).inserted { continue }
+        // Only the parts that hold an inverse are walked.
+        if !e.holdsInverse || !seen.insert(e).inserted { continue }
         switch e.node {
         case .call(.inverse, var m), .call(.logdet, var m):
           // Mᵀ is invertible where M is: the orientation with fewer transposes (A B, not Bᵀ Aᵀ).
@@ -663,7 +663,6 @@ public struct Derivation: Sendable {
       }
       return found
     }
-    let byF = Set(inverted([objective] + problem.definitions.map(\.body)).map(\.spelled))
     var printed: [Expr] = [result] + intermediates.map(\.value) + shared.map(\.value)
     if shown !== result { printed.append(shown) }
     if let firstOrder { printed.append(firstOrder) }
@@ -673,7 +672,10 @@ public struct Derivation: Sendable {
         for case .entry(let e, _, _) in term.factors { printed.append(e) }
       }
     }
-    return inverted(printed).filter { !byF.contains($0.spelled) }.map(\.matrix)
+    let byDerivative = inverted(printed)
+    if byDerivative.isEmpty { return [] }
+    let byF = Set(inverted([objective] + problem.definitions.map(\.body)).map(\.spelled))
+    return byDerivative.filter { !byF.contains($0.spelled) }.map(\.matrix)
   }
 
   /// "holds where A is invertible; f is defined at a singular A too", the matrices in the

@@ -5,7 +5,7 @@ extension ElementwiseOperation {
   /// function, the symbol `f⁽ᵏ⁾(Z)`.
   func derivative(_ order: Int, at argument: Expr, rules: RuleSet) throws -> Expr {
     guard let meaning else { return try Expr.make(.mapped(self, order, argument)) }
-    let derivative = try meaning.derivative(order) { body, parameter in
+    let derivative = try meaning.derivative(order, rules: rules.identity) { body, parameter in
       var problem = Problem()
       if case .variable(let name, _, _) = parameter.node {
         problem.addInput(name, parameter, .scalar)

@@ -133,10 +133,11 @@ enum IndexDefinitionRaiser {
         return [IndexTerm(factors: [delta])]
       case .call(let name, let arguments)
       where arguments.count == 1
-        && (checker.problem.operations[name] != nil
+        && (checker.problem.operation(named: name) != nil
           || checker.problem.functions[name] == .elementwise):
         // A function applied entry by entry, defined by its meaning or opaque.
-        let operation = checker.problem.operations[name] ?? ElementwiseOperation(opaque: name)
+        let operation =
+          checker.problem.operation(named: name) ?? ElementwiseOperation(opaque: name)
         let argument = try raise(expand(arguments[0]), at: arguments[0])
         return [
           IndexTerm(factors: [

@@ -11,12 +11,7 @@ extension MathRenderer {
   /// - Returns: the objective's text or LaTeX.
   func render(_ objective: Expr, asWrittenIn problem: Problem) -> String {
     if let written = problem.written?.objective, written.typed == objective,
-      let text = WrittenSpelling(
-        renderer: self,
-        functions: problem.functions.merging(problem.operations.mapValues { _ in .elementwise }) {
-          first, _ in first
-        }
-      ).render(written.syntax, 0)
+      let text = WrittenSpelling(renderer: self, problem: problem).render(written.syntax, 0)
     {
       return text
     }
@@ -29,7 +24,7 @@ extension MathRenderer {
 /// what it does not spell (index notation, differentials).
 private struct WrittenSpelling {
   let renderer: MathRenderer
-  let functions: [String: TypeSpec]
+  let problem: Problem
 
   private var latex: Bool { renderer.style == .latex }
 
@@ -162,7 +157,9 @@ private struct WrittenSpelling {
   }
 
   private func call(_ name: String, _ arguments: [SyntaxExpr]) -> (String, Int)? {
-    if let type = functions[name] {  // an opaque function L(D) or an element-wise f(Z)
+    // An opaque function L(D), an element-wise f(Z), or one defined by its meaning.
+    let type = problem.functions[name] ?? (problem.operation(named: name).map { _ in .elementwise })
+    if let type {
       guard type == .function || type == .elementwise, arguments.count == 1,
         let argument = render(arguments[0], 0)
       else { return nil }

@@ -275,11 +275,15 @@ extension NumpyRenderer {
   /// log Σ exp(t − max t); log(σ(t)) = −log(1 + e^(−t)) as `-np.logaddexp(0, -t)` and
   /// log(1 − σ(t)) = log σ(−t) as `-np.logaddexp(0, t)`; log(1 + exp(t)) (softplus) as
   /// `np.logaddexp(0, t)`; log(1 + t) as `np.log1p(t)`; log(xᶜ) as c log x when log x has a
-  /// stable form (1 / (1 + exp(−t)) written out).
-  static func stableLog(_ a: Expr) -> (operand: Expr, text: (String) -> String)? {
+  /// stable form (1 / (1 + exp(−t)) written out) and x is positive by construction (σ, a
+  /// softmax, 1 + eᵗ; never 1 + t, whose c log1p(t) is NaN where (1 + t)ᶜ is not).
+  static func stableLog(_ a: Expr, positiveOnly: Bool = false)
+    -> (operand: Expr, text: (String) -> String)?
+  {
     switch a.node {
     case .power(let base, let exponent):
-      guard let c = exponent.constantValue, let inner = stableLog(base) else { return nil }
+      guard let c = exponent.constantValue, let inner = stableLog(base, positiveOnly: true)
+      else { return nil }
       return (inner.operand, { "(\(c) * \(inner.text($0)))" })
     case .call(.softmax, let t):
       return (t, { "(lambda t: t - \(logSumExpText("t", axis: .all, transposed: false)))(\($0))" })
@@ -293,7 +297,7 @@ extension NumpyRenderer {
       if c == -1, case .call(.sigmoid, let t) = base.node {
         return (t, { "(-np.logaddexp(0.0, \($0)))" })
       }
-      return (other, { "np.log1p(\($0))" })
+      return positiveOnly ? nil : (other, { "np.log1p(\($0))" })
     default: return nil
     }
   }

@@ -1,9 +1,14 @@
+import Synchronization
 import Foundation
 
 /// The rules the engine runs on, loaded from rule files and indexed by kind and head.
 public struct RuleSet: Sendable {
   /// Every rule, in file then line order.
   public let rules: [Rule]
+  /// This set among the sets made in this process (what a cache of derived results keys on:
+  /// a derivative derived with one set is not another set's).
+  let identity: Int = RuleSet.counter.add(1, ordering: .relaxed).newValue
+  private static let counter = Atomic<Int>(0)
   private struct Key: Hashable {
     /// The kind as a flag: `Rule.Kind` is a raw-value enum, which would hash its spelling.
     let isDifferential: Bool

@@ -42,21 +42,46 @@ public struct ElementwiseOperation: Hashable, Sendable, CustomStringConvertible 
   final class Meaning: Sendable {
     let parameter: Expr
     let body: Expr
-    private let derivatives = Mutex<[Int: Expr]>([:])
+    /// The body's height with every defined function it calls written out: f₁(t) = f₀(f₀(t))
+    /// twice f₀'s. Its values and derivatives nest this deep.
+    let expandedHeight: Int
+    private let derivatives = Mutex<[DerivativeKey: Expr]>([:])
+
+    /// A derivative's order and the rules it was derived with (``RuleSet`` identities).
+    struct DerivativeKey: Hashable {
+      let order: Int
+      let rules: Int
+    }
 
     init(parameter: Expr, body: Expr) {
       self.parameter = parameter
       self.body = body
+      var memo: [Expr: Int] = [:]
+      func expanded(_ e: Expr) -> Int {
+        if let known = memo[e] { return known }
+        var height = 1
+        if case .mapped(let f, _, let a) = e.node {
+          height = (f.meaning?.expandedHeight ?? 1) + expanded(a)
+        } else {
+          e.forEachChild { height = max(height, 1 + expanded($0)) }
+        }
+        memo[e] = height
+        return height
+      }
+      expandedHeight = expanded(body)
     }
 
     /// `dᵏf/dtᵏ` over the parameter, derived by `derive` (d/dt of the previous order) the
-    /// first time it is asked for.
-    func derivative(_ order: Int, derive: (Expr, Expr) throws -> Expr) throws -> Expr {
+    /// first time it is asked for with the rules identified by `rules`.
+    func derivative(_ order: Int, rules: Int, derive: (Expr, Expr) throws -> Expr) throws
+      -> Expr
+    {
       if order == 0 { return body }
-      if let known = derivatives.withLock({ $0[order] }) { return known }
-      let previous = try derivative(order - 1, derive: derive)
+      let key = DerivativeKey(order: order, rules: rules)
+      if let known = derivatives.withLock({ $0[key] }) { return known }
+      let previous = try derivative(order - 1, rules: rules, derive: derive)
       let made = try derive(previous, parameter)
-      derivatives.withLock { $0[order] = made }
+      derivatives.withLock { $0[key] = made }
       return made
     }
   }
@@ -88,10 +113,15 @@ extension ElementwiseOperation {
         let (x, y) = (try lift(a), try lift(b))
         result = x.isScalar || y.isScalar ? try x * y : try Expr.hadamard(x, y)
       case .hadamard(let a, let b): result = try Expr.hadamard(try lift(a), try lift(b))
-      case .power(let a, let p): result = try Expr.power(try lift(a), try lift(p))
+      case .power(let a, let p):
+        let exponent = try lift(p)
+        guard exponent.isScalar else {
+          throw MatcalcError.unsupported("an exponent depends on the parameter", nil)
+        }
+        result = try Expr.power(try lift(a), exponent)
       case .call(let function, let a):
         guard function.isElementwise else {
-          throw MatcalcError.internalError("\(function) in a function applied entry by entry")
+          throw MatcalcError.unsupported("\(function.spelling) is not applied entry by entry", nil)
         }
         result = try Expr.call(function, try lift(a))
       case .mapped(let operation, let order, let a):

@@ -145,6 +145,9 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
   /// Whether a sum that is not 1×1 occurs in it: passes that only rewrite such sums
   /// (``Presentation/transposesFolded(_:)``) skip the subtrees without one.
   let holdsMatrixSum: Bool
+  /// Whether an inverse or a log-determinant occurs in it (where a formula may be undefined
+  /// though f is not: ``Derivation/invertedOnlyByTheDerivative``).
+  let holdsInverse: Bool
   /// The number of nodes as printed, a shared subtree counted each time and a chain of k
   /// factors as k − 1 products (capped at a million): what choosing between printed forms
   /// compares, known without a walk.
@@ -156,6 +159,7 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
     var height = 0
     var differential = false
     var matrixSum = false
+    var inverse = false
     var size = 1
     switch node {
     case .variable, .constant, .identity, .ones, .zero: break
@@ -167,28 +171,36 @@ public final class Expr: Hashable, Sendable, CustomStringConvertible {
         height = max(height, term.height)
         differential = differential || term.holdsDifferential
         matrixSum = matrixSum || term.holdsMatrixSum
+        inverse = inverse || term.holdsInverse
         size += term.treeSize
       }
     case .product(let a, let b), .hadamard(let a, let b), .power(let a, let b):
       height = max(a.height, b.height)
       differential = a.holdsDifferential || b.holdsDifferential
       matrixSum = a.holdsMatrixSum || b.holdsMatrixSum
+      inverse = a.holdsInverse || b.holdsInverse
       size += a.treeSize + b.treeSize
     case .differential(let a):
       height = a.height
       differential = true
       matrixSum = a.holdsMatrixSum
+      inverse = a.holdsInverse
       size += a.treeSize
     case .transpose(let a), .call(_, let a), .opaque(_, let a), .gradient(_, let a),
       .mapped(_, _, let a):
       height = a.height
       differential = a.holdsDifferential
       matrixSum = a.holdsMatrixSum
+      inverse = a.holdsInverse
+      if case .call(let function, _) = node, function == .inverse || function == .logdet {
+        inverse = true
+      }
       size += a.treeSize
     }
     self.height = 1 + height
     self.holdsDifferential = differential
     self.holdsMatrixSum = matrixSum
+    self.holdsInverse = inverse
     self.treeSize = min(Self.treeSizeCap, size)
   }
 

@@ -45,11 +45,15 @@ enum FunctionRules {
       var parser = try Parser(text)
       let statements = try parser.statements()
       for statement in statements {
-        guard case .function = statement else {
-          throw MatcalcError.syntax(
-            "\(fileName) holds function definitions only ('NAME(t) = EXPR')",
-            SourceRange(line: 1, column: 1, length: 1))
+        let range: SourceRange
+        switch statement {
+        case .function: continue
+        case .declaration(_, _, let at), .definition(_, _, let at),
+          .indexDefinition(_, _, _, let at), .goal(_, _, _, let at):
+          range = at
         }
+        throw MatcalcError.syntax(
+          "\(file) holds function definitions only ('NAME(t) = EXPR')", range)
       }
       var checker = TypeChecker(source: text)
       checker.loadsFunctionRules = false

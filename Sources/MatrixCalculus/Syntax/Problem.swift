@@ -33,6 +33,15 @@ public struct Problem: Sendable {
   /// The functions defined by their meaning (`sp(t) = log(1 + exp(t))`), by name: those of
   /// Rules/functions.rules and the problem's own.
   public internal(set) var operations: [String: ElementwiseOperation] = [:]
+  /// The functions of Rules/functions.rules (and an added functions.rules) in force when the
+  /// problem was read, shared by every problem.
+  var builtinOperations: [String: ElementwiseOperation] = [:]
+
+  /// A function defined by its meaning: the problem's own, or a built-in one.
+  func operation(named name: String) -> ElementwiseOperation? {
+    operations[name] ?? builtinOperations[name]
+  }
+
   /// The names of the functions the problem itself defines, in order.
   public internal(set) var definedFunctions: [String] = []
   /// Definitions in the order written; each may use the ones before it.

@@ -193,11 +193,12 @@ struct TypeChecker {
   private func requireDimensionsApartFromValues(_ statements: [Statement]) throws {
     // The dimension symbols (few) with the first declaration that uses each; messages are
     // built only on an error.
-    var symbols: [String: (owner: String, type: TypeSpec, range: SourceRange)] = [:]
+    var symbols: [(symbol: String, owner: String, type: TypeSpec, range: SourceRange)] = []
     for statement in statements {
       guard case .declaration(let owner, let type, let range) = statement else { continue }
-      for symbol in Self.dimensionSymbols(type) where symbols[symbol] == nil {
-        symbols[symbol] = (owner, type, range)
+      for symbol in Self.dimensionSymbols(type)
+      where !symbols.contains(where: { $0.symbol == symbol }) {
+        symbols.append((symbol, owner, type, range))
       }
     }
     if symbols.isEmpty { return }
@@ -214,7 +215,7 @@ struct TypeChecker {
         (name, range, what) = (defined, at, { "defined as a function" })
       case .goal: continue
       }
-      guard let use = symbols[name] else { continue }
+      guard let use = symbols.first(where: { $0.symbol == name }) else { continue }
       throw MatcalcError.syntax(
         "'\(name)' is \(what()) here and used as a dimension in '\(use.owner) : \(use.type)' at "
           + "\(use.range.line):\(use.range.column); a name is a value or a dimension, not "
@@ -225,12 +226,9 @@ struct TypeChecker {
   /// The functions of Rules/functions.rules (and an added functions.rules), known as if
   /// defined first.
   private mutating func loadFunctionRules() throws {
-    let loaded = try FunctionRules.current()
-    builtinOperations = loaded.operations
-    for (name, operation) in loaded.operations {
-      problem.operations[name] = operation
-      declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
-    }
+    // Shared, not copied: a problem looks its built-in functions up there.
+    builtinOperations = try FunctionRules.current().operations
+    problem.builtinOperations = builtinOperations
   }
 
   /// `name(t) = body`: a function applied entry by entry, defined by its meaning. The body is
@@ -272,6 +270,8 @@ struct TypeChecker {
     checker.allowsInference = false
     checker.loadsFunctionRules = false
     checker.problem.operations = problem.operations
+    checker.problem.builtinOperations = problem.builtinOperations
+    checker.builtinOperations = builtinOperations
     for (known, _) in problem.operations {
       checker.declared[known] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
     }
@@ -297,6 +297,23 @@ struct TypeChecker {
           + "applied entry by entry is a scalar formula of its parameters", body.range)
     }
     let operation = ElementwiseOperation(name: name, parameter: parameter, body: meaning)
+    // Applied to a matrix, entry by entry: what does not apply so (inv(t), 2^t) is refused here,
+    // not where the function is used.
+    do {
+      let trial = try Expr.variable("\u{2}entries", Shape(.size(2), .size(3)))
+      _ = try operation.applied(to: trial)
+    } catch let error as MatcalcError {
+      var detail = error.message
+      if case .unsupported(let text, _) = error { detail = text }
+      throw MatcalcError.unsupported(
+        "the body of '\(name)' does not apply entry by entry (\(detail)); use element-wise "
+          + "operations of its parameter, with constant exponents", body.range)
+    }
+    if let height = operation.meaning?.expandedHeight, height > Parser.maximumHeight {
+      throw MatcalcError.limit(
+        "'\(name)' nests its functions \(height) levels deep when written out (more than "
+          + "\(Parser.maximumHeight); raise it with --max-depth)", range)
+    }
     problem.operations[name] = operation
     problem.definedFunctions.append(name)
     declared[name] = Declared(type: .elementwise, terms: (Unifier.one, Unifier.one))
@@ -629,7 +646,8 @@ struct TypeChecker {
     -> MatcalcError
   {
     let known =
-      Self.functions[name] != nil || declared[name] != nil || problem.operations[name] != nil
+      Self.functions[name] != nil || declared[name] != nil
+      || problem.operation(named: name) != nil
     if !known && ["max", "maximum", "fmax"].contains(name) && arguments.count == 2 {
       let zero = arguments.firstIndex {
         if case .number(0) = $0.kind { return true }
@@ -872,6 +890,7 @@ struct TypeChecker {
         if type == .function { return (one, one) }
         if type == .elementwise { return argument }
       }
+      if problem.operation(named: name) != nil { return argument }
       if allowsDifferentials && name == "d" { return argument }
       guard let function = Self.functions[name], function != .diagonal else {
         throw Self.unknownFunction(name, node.range, argument: text(arguments[0].range))
@@ -978,7 +997,11 @@ struct TypeChecker {
   }
 
   private mutating func define(_ name: String, _ body: Expr, _ range: SourceRange) throws {
-    if problem.isInput(name) || problem.functions[name] != nil || problem.operations[name] != nil {
+    if problem.operation(named: name) != nil {
+      throw MatcalcError.syntax(
+        "'\(name)' is a function defined by its meaning and cannot also be a value", range)
+    }
+    if problem.isInput(name) || problem.functions[name] != nil {
       throw MatcalcError.syntax("'\(name)' is declared as an input and cannot be defined", range)
     }
     if problem.isDefinition(name) {
@@ -1113,7 +1136,7 @@ struct TypeChecker {
         throw wrongArgumentCount(name, arguments, node.range)
       }
       let argument = try expression(arguments[0])
-      if let operation = problem.operations[name] {
+      if let operation = problem.operation(named: name) {
         return try Expr.make(.mapped(operation, 0, argument))
       }
       if let type = problem.functions[name] {

@@ -99,3 +99,17 @@ func numpyLineAgreesWithTheFormula(_ expression: String, wrt: String, statements
   let gap = zip(numbers, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
   #expect(gap <= 1e-9 * max(1, expected.maxAbs), "\(line): \(numbers) vs \(expected.storage)")
 }
+
+/// c log x is stable only where x > 0 by construction: log((1 + x)²) is not 2 log1p(x), which is
+/// NaN below x = −1; the emitted line agrees with the formula there.
+@Test(.needs(.numpy)) func powerInsideALogIsNotTurnedIntoALog1p() throws {
+  let d = try derive("sum(x .* log((1 + x).^2))", wrt: "x", where: "x : vector(n)")
+  let line = try d.render(.numpy)
+  let x = Tensor(rows: 2, cols: 1, storage: [-3, 0.5])
+  let printed = try PythonRunner.evaluate(line, problem: d.problem, values: ["x": x])
+  var evaluator = Evaluator(sizes: ["n": 2], values: ["x": x])
+  let expected = try evaluator.evaluate(d.result)
+  let finite = printed.allSatisfy { $0.isFinite }
+  let agrees = zip(printed, expected.storage).allSatisfy { abs($0 - $1) < 1e-9 }
+  #expect(finite && agrees, "\(line): \(printed), expected \(expected.storage)")
+}

@@ -92,6 +92,8 @@ func definedFunctionDerivesAsItsMeaning(
   ("sp(t) = log(1 + exp(t)); 1️⃣sp(t) = t", "defined twice"),
   ("sp(t) = log(1 + exp(t)); y = 1️⃣sp(x, x)", "takes one argument, found 2"),
   ("sp(t) = 1️⃣t*ones(2, 3)", "a scalar formula of its parameters"),
+  ("sp(t) = 1️⃣2^t", "does not apply entry by entry (an exponent depends on the parameter)"),
+  ("sp(t) = 1️⃣inv(t)", "does not apply entry by entry (inv is not applied entry by entry)"),
 ])
 func badFunctionDefinitionIsAnError(_ marked: String, message: String) throws {
   let (text, column) = MatrixCalculusTests.marked(marked)
@@ -112,4 +114,22 @@ func badFunctionDefinitionIsAnError(_ marked: String, message: String) throws {
   let steps = try d.renderSteps()
   #expect(steps.contains("derived from its meaning sp(t) = log(1 + exp(t))"), "\(steps)")
   #expect(steps.contains("d(sp(W x)) = sigmoid(W x) ⊙ d(W x)"), "\(steps)")
+}
+
+/// Functions composed so that, written out, they nest past the depth limit are refused where
+/// they are defined (f₈ = f₀ composed 256 times), not overflowed where they are used.
+@Test func deeplyComposedFunctionsAreALimit() throws {
+  var statements = "x : vector(n); f0(t) = sin(t)"
+  for k in 1...8 { statements += "; f\(k)(t) = f\(k - 1)(f\(k - 1)(t))" }
+  do {
+    _ = try derive("sum(f8(x))", wrt: "x", where: statements)
+    Issue.record("a function nested 256 deep was accepted")
+  } catch MatcalcError.limit(let message, _) {
+    #expect(message.contains("'f8' nests its functions"), "\(message)")
+  }
+  let shallow = try derive(
+    "sum(f3(x))", wrt: "x",
+    where: "x : vector(n); f0(t) = sin(t); f1(t) = f0(f0(t)); "
+      + "f2(t) = f1(f1(t)); f3(t) = f2(f2(t))")
+  #expect(shallow.certificate?.passed == true)
 }
