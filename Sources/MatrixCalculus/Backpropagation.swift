@@ -47,6 +47,18 @@ public struct Backpropagation: Sendable {
     return copy
   }
 
+  /// The convention of the variables declared `symmetric(n)` (each differentiated with every
+  /// entry independent, at a symmetric point), naming them, or nil when there are none.
+  var symmetricConvention: String? {
+    let symmetric = variables.filter { variable in
+      problem.inputs.contains { $0.expr == variable.expr && $0.type.isSymmetric }
+    }
+    guard !symmetric.isEmpty else { return nil }
+    return "convention: every entry of a symmetric variable ("
+      + symmetric.map(\.name).joined(separator: ", ")
+      + ") independent, evaluated at a symmetric point"
+  }
+
   /// ``certificate`` when it checked `layout`.
   func certificate(for layout: Layout) -> Certificate? {
     layout == certifiedLayout ? certificate : nil
@@ -265,6 +277,9 @@ public struct Backpropagation: Sendable {
       if let inferred = problem.inferredList(renderer) {
         blocks.append("Inferred (not declared): $\(inferred)$.")
       }
+      if let convention = symmetricConvention {
+        blocks.append(convention.prefix(1).uppercased() + convention.dropFirst() + ".")
+      }
       blocks.append(layout.statement.prefix(1).uppercased() + layout.statement.dropFirst() + ".")
       if let certificate {
         blocks.append(
@@ -290,6 +305,7 @@ public struct Backpropagation: Sendable {
         lines.append("\(partial(name, renderer)) = \(renderer.render(gradient))")
       }
       if format == .text {
+        if let convention = symmetricConvention { lines.append("  " + convention) }
         if let inferred = problem.inferredTextLine { lines.append(inferred) }
         if layout != .standard { lines.append("  " + layout.statement) }
         if let certificate {
@@ -427,6 +443,7 @@ public struct Backpropagation: Sendable {
         ["name": $0.name, "text": text.render($0.value), "latex": latex.render($0.value)]
       },
       "layout_statement": layout.statement,
+      "convention": symmetricConvention ?? NSNull(),
     ]
     if let line = objectiveLine(text), let latexLine = objectiveLine(latex) {
       object["objective"] = ["text": line, "latex": latexLine]

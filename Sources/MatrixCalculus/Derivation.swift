@@ -896,10 +896,6 @@ public struct Derivation: Sendable {
     return certificate
   }
 
-  /// What the checker compares with differences along symmetric directions V: the formula
-  /// itself, or for the gradient on symmetric matrices Gₛ = G + Gᵀ − diag(diag(G)) (printed
-  /// 2G − diag(diag(G)) for a symmetric G), ½ (Gₛ + diag(diag(Gₛ))) = ½ (G + Gᵀ), whose
-  /// Σ ½ (G + Gᵀ) ⊙ V is Σ G ⊙ V for every symmetric V.
   /// The variable the gradient is checked by: the gradient on symmetric matrices along
   /// symmetric directions only (the variable typed symmetric), every other one along every
   /// entry.
@@ -912,6 +908,10 @@ public struct Derivation: Sendable {
     }
   }
 
+  /// What the checker compares with differences along symmetric directions V: the formula
+  /// itself, or for the gradient on symmetric matrices Gₛ = G + Gᵀ − diag(diag(G)) (printed
+  /// 2G − diag(diag(G)) for a symmetric G), ½ (Gₛ + diag(diag(Gₛ))) = ½ (G + Gᵀ), whose
+  /// Σ ½ (G + Gᵀ) ⊙ V is Σ G ⊙ V for every symmetric V.
   private func checkable(_ formula: Expr) throws -> Expr {
     guard isSymmetrized else { return formula }
     let diagonal = try Expr.call(.diag, try Expr.call(.diagonal, formula))

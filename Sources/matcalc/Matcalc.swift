@@ -257,9 +257,10 @@ enum Matcalc {
     let piece: Piece
     switch (options.format, options.standalone) {
     case (.json, _):
-      piece = .json(
-        try backpropagation.jsonObject(
-          certificate: certificate, layout: options.layout, steps: options.steps))
+      var object = try backpropagation.jsonObject(
+        certificate: certificate, layout: options.layout, steps: options.steps)
+      if !options.check { object["check"] = Self.uncheckedJSON }
+      piece = .json(object)
     case (.latex, true):
       piece = .section(
         try backpropagation.latexSection(certificate: certificate, layout: options.layout))
@@ -269,12 +270,16 @@ enum Matcalc {
           certificate: certificate, layout: options.layout, steps: options.steps,
           sizes: options.sizes), title: backpropagation.htmlTitle)
     default:
-      piece = .formatted(
-        try backpropagation.render(
-          options.format, certificate: certificate, layout: options.layout,
-          steps: options.steps, sizes: options.sizes)
-          + (options.steps && options.format == .text
-            ? "\n" + (try backpropagation.renderSteps()) : ""))
+      var text = try backpropagation.render(
+        options.format, certificate: certificate, layout: options.layout,
+        steps: options.steps, sizes: options.sizes)
+      if options.steps && options.format == .text {
+        text += "\n" + (try backpropagation.renderSteps())
+      }
+      if !options.check && (options.format == .text || options.format == .markdown) {
+        text += options.format == .text ? "\n" + Self.unchecked : "\n\n" + Self.unchecked + "."
+      }
+      piece = .formatted(text)
     }
     output.print(try joined([piece], options: options))
     return 0
@@ -347,9 +352,10 @@ enum Matcalc {
     guard passed else { return nil }
     switch (options.format, options.standalone) {
     case (.json, _):
-      return .json(
-        try derivation.jsonObject(
-          certificate: certificate, layout: options.layout, steps: options.steps))
+      var object = try derivation.jsonObject(
+        certificate: certificate, layout: options.layout, steps: options.steps)
+      if !options.check { object["check"] = Self.uncheckedJSON }
+      return .json(object)
     case (.latex, true):
       return .section(try derivation.latexSection(certificate: certificate, layout: options.layout))
     case (.html, _):
@@ -364,9 +370,17 @@ enum Matcalc {
       if options.steps && options.format == .text {
         text += "\n" + (try derivation.renderSteps())
       }
+      if !options.check && (options.format == .text || options.format == .markdown) {
+        text += options.format == .text ? "\n" + Self.unchecked : "\n\n" + Self.unchecked + "."
+      }
       return .formatted(text)
     }
   }
+
+  /// What text and Markdown say under --no-check (shared/LANGUAGE.md: "the output says so").
+  static let unchecked = "not checked (--no-check): nothing verified this formula on numbers"
+  /// JSON's `check` under --no-check.
+  static var uncheckedJSON: [String: Any] { ["passed": NSNull(), "text": unchecked] }
 
   /// An error with its position in the expression argument or in --where (the library
   /// counts each from its own first line).

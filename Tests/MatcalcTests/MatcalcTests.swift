@@ -354,3 +354,17 @@ func emittedCodeIsCheckedUnlessNoCheck(_ format: String) {
   #expect(unchecked.status == 0, "\(unchecked.error)")
   #expect(unchecked.output.contains("einsum"), "\(unchecked.output)")
 }
+
+/// `--no-check` says so in text, Markdown and JSON (shared/LANGUAGE.md), for one and several
+/// variables.
+@Test(arguments: [["--wrt", "x"], ["--wrt", "x,A"]])
+func noCheckSaysSo(_ wrt: [String]) throws {
+  let base =
+    ["derive", "x'*A*x"] + wrt + ["--where", "x : vector(n); A : matrix(n, n)", "--no-check"]
+  for format in ["text", "markdown", "json"] {
+    let (status, output, _) = run(base + ["--format", format])
+    #expect(status == 0)
+    #expect(output.contains("not checked (--no-check)"), "\(format): \(output)")
+  }
+  #expect(!run(Array(base.dropLast())).output.contains("not checked"))
+}

@@ -150,3 +150,12 @@ func symmetricVariableIsDifferentiatedAsWritten(
   #expect(try symmetrized.render(.text).contains("2 x xᵀ − diag(diag(x xᵀ))"))
   #expect(try symmetrized.render(.text).contains("checked:"))
 }
+
+/// Several variables, one symmetric: the convention is stated in text, Markdown and JSON.
+@Test func severalVariablesStateTheSymmetricConvention() throws {
+  let b = try derive(
+    "x'*inv(S)*x", wrt: ["S", "x"], where: "S : symmetric(n); x : vector(n)")
+  for format in [OutputFormat.text, .markdown, .json] {
+    #expect(try b.render(format).contains("every entry of a symmetric variable (S)"), "\(format)")
+  }
+}

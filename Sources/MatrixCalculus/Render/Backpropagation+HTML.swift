@@ -67,6 +67,7 @@ extension Backpropagation {
         equation(MathMLRenderer.partial(f, mathML.name(name)), equals, mathML.render(gradient)))
     }
     html.append("</div>")
+    if let convention = symmetricConvention { html.append(HTMLPage.sentence(convention)) }
     html.append(HTMLPage.sentence(layout.statement))
     html.append(
       HTMLPage.certificate(certificate, suffix: " (all gradients jointly, random directions)"))

@@ -36,7 +36,7 @@ public enum Node: Hashable, Sendable {
   case gradient(String, Expr)
   /// An element-wise function `f` (order 0) or its derivatives `f′`, `f″` at Z: opaque, or
   /// defined by its meaning (``ElementwiseOperation``), whose derivatives are never nodes of
-  /// their own but its derived meaning (``Expr/applied(_:order:to:)``).
+  /// their own but its meaning differentiated by the engine and applied to Z.
   case mapped(ElementwiseOperation, Int, Expr)
   /// `d(X)`, the direction X moves in; appears in differential rules only.
   case differential(Expr)

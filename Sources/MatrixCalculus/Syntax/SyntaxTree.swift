@@ -85,8 +85,6 @@ extension TypeSpec: CustomStringConvertible {
   }
 }
 
-/// One statement of a problem. Indirect: each pass over the statements copies them, and a
-/// boxed statement copies as one reference.
 extension SyntaxExpr {
   /// The range of the first call of `name` in this expression, if any.
   func firstCall(of name: String) -> SourceRange? {
@@ -104,6 +102,8 @@ extension SyntaxExpr {
   }
 }
 
+/// One statement of a problem. Indirect: each pass over the statements copies them, and a
+/// boxed statement copies as one reference.
 indirect enum Statement: Sendable {
   case declaration(name: String, type: TypeSpec, range: SourceRange)
   case definition(name: String, body: SyntaxExpr, range: SourceRange)

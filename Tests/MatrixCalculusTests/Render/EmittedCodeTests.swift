@@ -112,10 +112,9 @@ private func prepared(_ probe: EmitProbe, seed: UInt64) throws -> EmitRun {
     shapes: [derivation.resultShape.map { size($0, sizes) }])
 }
 
-/// Whether `python3` can import JAX here (the JAX backend is run only then).
-let jaxIsInstalled: Bool = {
-  (try? Subprocess.run(["python3", "-c", "import jax"]).status) == 0
-}()
+/// Whether the JAX backend is run: where `python3` can import JAX, and always under CI
+/// (``OutsideTool/isRequired(in:)``), where a missing JAX then fails the run.
+let jaxIsInstalled: Bool = OutsideTool.jax.isAvailable || OutsideTool.isRequired()
 
 /// The Python run of every backend of `runs`: per run, per backend (`numpy`, `python`, `jax`),
 /// the shapes and the flat values, or `nil` for a backend that was not run.

@@ -9,6 +9,11 @@ import Testing
 /// compares its value with the formula evaluated here.
 enum PythonRunner {
   static func run(_ script: String) throws -> String {
+    // Skipped with one line without NumPy, failed under CI (``OutsideTool``).
+    if let missing = OutsideTool.missing([.numpy]) {
+      if OutsideTool.isRequired() { throw MatcalcError.numeric(missing) }
+      try Test.cancel(Comment(rawValue: missing))
+    }
     let result = try Subprocess.run(["python3", "-c", script])
     guard result.status == 0 else {
       throw MatcalcError.numeric("python3 failed: " + result.error)
