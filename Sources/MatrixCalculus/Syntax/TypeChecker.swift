@@ -191,17 +191,18 @@ struct TypeChecker {
   /// `d` in an expression would be the scalar while W's size is another d. The error is at
   /// the value's statement and names the declaration that uses it as a dimension.
   private func requireDimensionsApartFromValues(_ statements: [Statement]) throws {
-    // The dimension symbols (few) with the first declaration that uses each; messages are
-    // built only on an error.
-    var symbols: [(symbol: String, owner: String, type: TypeSpec, range: SourceRange)] = []
+    // The dimension symbols with the first declaration that uses each (a name table: a short
+    // list for a few, hashed for a 256-layer network's); messages are built only on an error.
+    var symbols = NameTable<(owner: String, type: TypeSpec, range: SourceRange)>()
+    var any = false
     for statement in statements {
       guard case .declaration(let owner, let type, let range) = statement else { continue }
-      for symbol in Self.dimensionSymbols(type)
-      where !symbols.contains(where: { $0.symbol == symbol }) {
-        symbols.append((symbol, owner, type, range))
+      for symbol in Self.dimensionSymbols(type) where symbols[symbol] == nil {
+        symbols[symbol] = (owner, type, range)
+        any = true
       }
     }
-    if symbols.isEmpty { return }
+    if !any { return }
     for statement in statements {
       let name: String
       let range: SourceRange
@@ -215,7 +216,7 @@ struct TypeChecker {
         (name, range, what) = (defined, at, { "defined as a function" })
       case .goal: continue
       }
-      guard let use = symbols.first(where: { $0.symbol == name }) else { continue }
+      guard let use = symbols[name] else { continue }
       throw MatcalcError.syntax(
         "'\(name)' is \(what()) here and used as a dimension in '\(use.owner) : \(use.type)' at "
           + "\(use.range.line):\(use.range.column); a name is a value or a dimension, not "
