@@ -191,36 +191,50 @@ struct TypeChecker {
   /// `d` in an expression would be the scalar while W's size is another d. The error is at
   /// the value's statement and names the declaration that uses it as a dimension.
   private func requireDimensionsApartFromValues(_ statements: [Statement]) throws {
-    // The dimension symbols with the first declaration that uses each (a name table: a short
-    // list for a few, hashed for a 256-layer network's); messages are built only on an error.
-    var symbols = NameTable<(owner: String, type: TypeSpec, range: SourceRange)>()
-    var any = false
+    // Values are the declared names (already in `declared`) and the defined ones; only a
+    // dimension symbol among them is looked into further, to build the message.
+    var defined = NameTable<Void>()
     for statement in statements {
-      guard case .declaration(let owner, let type, let range) = statement else { continue }
-      for symbol in Self.dimensionSymbols(type) where symbols[symbol] == nil {
-        symbols[symbol] = (owner, type, range)
-        any = true
+      switch statement {
+      case .definition(let name, _, _), .indexDefinition(let name, _, _, _),
+        .function(let name, _, _, _):
+        defined[name] = ()
+      case .declaration, .goal: continue
       }
     }
-    if !any { return }
-    for statement in statements {
-      let name: String
-      let range: SourceRange
-      let what: () -> String
-      switch statement {
-      case .declaration(let declared, let type, let at):
-        (name, range, what) = (declared, at, { "declared as \(type)" })
-      case .definition(let defined, _, let at), .indexDefinition(let defined, _, _, let at):
-        (name, range, what) = (defined, at, { "defined" })
-      case .function(let defined, _, _, let at):
-        (name, range, what) = (defined, at, { "defined as a function" })
-      case .goal: continue
+    func isValue(_ d: Dim) -> String? {
+      guard case .symbol(let name) = d, declared[name] != nil || defined[name] != nil else {
+        return nil
       }
-      guard let use = symbols[name] else { continue }
-      throw MatcalcError.syntax(
-        "'\(name)' is \(what()) here and used as a dimension in '\(use.owner) : \(use.type)' at "
-          + "\(use.range.line):\(use.range.column); a name is a value or a dimension, not "
-          + "both: rename one of them", range)
+      return name
+    }
+    for statement in statements {
+      guard case .declaration(let owner, let type, let ownerRange) = statement else { continue }
+      let symbol: String?
+      switch type {
+      case .scalar, .function, .elementwise: symbol = nil
+      case .vector(let d), .symmetric(let d), .simplex(let d): symbol = isValue(d)
+      case .matrix(let r, let c): symbol = isValue(r) ?? isValue(c)
+      }
+      guard let symbol else { continue }
+      // The value's own statement (the first that declares or defines it).
+      for statement in statements {
+        let value: (what: String, range: SourceRange)
+        switch statement {
+        case .declaration(let name, let valueType, let range) where name == symbol:
+          value = ("declared as \(valueType)", range)
+        case .definition(let name, _, let range) where name == symbol,
+          .indexDefinition(let name, _, _, let range) where name == symbol:
+          value = ("defined", range)
+        case .function(let name, _, _, let range) where name == symbol:
+          value = ("defined as a function", range)
+        default: continue
+        }
+        throw MatcalcError.syntax(
+          "'\(symbol)' is \(value.what) here and used as a dimension in '\(owner) : \(type)' at "
+            + "\(ownerRange.line):\(ownerRange.column); a name is a value or a dimension, not "
+            + "both: rename one of them", value.range)
+      }
     }
   }
 
