@@ -39,7 +39,9 @@ enum Matcalc {
       output.error("error: \(error.message)")
       return 1
     } catch {
-      output.error("error: cannot read rules: \(error.localizedDescription)")
+      let directory = options.rulesDirectory ?? ""
+      output.error(
+        "error: cannot read the rules in '\(directory)' (--rules): \(error.localizedDescription)")
       return 1
     }
     switch options.mode {

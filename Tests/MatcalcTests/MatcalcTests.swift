@@ -368,3 +368,10 @@ func noCheckSaysSo(_ wrt: [String]) throws {
   }
   #expect(!run(Array(base.dropLast())).output.contains("not checked"))
 }
+
+/// A --rules directory that cannot be read is named in the message.
+@Test func unreadableRulesDirectoryIsNamed() {
+  let (status, _, error) = run(["derive", "x'*x", "--wrt", "x", "--rules=/nonexistent-matcalc"])
+  #expect(status != 0)
+  #expect(error.contains("'/nonexistent-matcalc' (--rules)"), "\(error)")
+}
