@@ -60,8 +60,12 @@ public struct Backpropagation: Sendable {
   }
 
   /// ``certificate`` when it checked `layout`.
-  func certificate(for layout: Layout) -> Certificate? {
-    layout == certifiedLayout ? certificate : nil
+  ///
+  /// A certified result rendered in another layout is checked in that layout then (its
+  /// printed form differs), and refused if it does not pass; an unchecked one stays unchecked.
+  func certificate(for layout: Layout) throws -> Certificate? {
+    guard certificate != nil, layout != certifiedLayout else { return certificate }
+    return try certified(layout: layout).certificate
   }
   /// The rules it was derived with; printing it in another layout uses the same ones.
   private let rules: RuleSet
@@ -240,7 +244,7 @@ public struct Backpropagation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
-    let certificate = certificate ?? self.certificate(for: layout)
+    let certificate = try certificate ?? self.certificate(for: layout)
     let text = try rendered(
       format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
       sizes: sizes)
@@ -399,7 +403,7 @@ public struct Backpropagation: Sendable {
   public func jsonObject(
     certificate: Certificate? = nil, layout: Layout = .standard, steps: Bool = false
   ) throws -> [String: Any] {
-    let certificate = certificate ?? self.certificate(for: layout)
+    let certificate = try certificate ?? self.certificate(for: layout)
     let gradients = try laidOut(layout)
     let text = MathRenderer(.text)
     let latex = MathRenderer(.latex)
@@ -501,7 +505,7 @@ public struct Backpropagation: Sendable {
   public func latexSection(certificate: Certificate? = nil, layout: Layout = .standard) throws
     -> String
   {
-    let certificate = certificate ?? self.certificate(for: layout)
+    let certificate = try certificate ?? self.certificate(for: layout)
     let renderer = MathRenderer(.latex)
     let of = renderer.name(objectiveName)
     let wrt = variables.map { "$\(renderer.name($0.name))$" }.joined(separator: ", ")

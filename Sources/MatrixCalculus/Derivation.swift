@@ -835,8 +835,12 @@ public struct Derivation: Sendable {
   }
 
   /// ``certificate`` when it checked `layout`.
-  func certificate(for layout: Layout) -> Certificate? {
-    layout == certifiedLayout ? certificate : nil
+  ///
+  /// A certified result rendered in another layout is checked in that layout then (its
+  /// printed form differs), and refused if it does not pass; an unchecked one stays unchecked.
+  func certificate(for layout: Layout) throws -> Certificate? {
+    guard certificate != nil, layout != certifiedLayout else { return certificate }
+    return try certified(layout: layout).certificate
   }
 
   /// ``check(points:layout:)`` of the forms printed in the standard layout.
@@ -1068,7 +1072,7 @@ public struct Derivation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
-    let certificate = certificate ?? self.certificate(for: layout)
+    let certificate = try certificate ?? self.certificate(for: layout)
     let text = try rendered(
       format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
       sizes: sizes)
@@ -1224,7 +1228,7 @@ public struct Derivation: Sendable {
   )
     throws -> [String: Any]
   {
-    let certificate = certificate ?? self.certificate(for: layout)
+    let certificate = try certificate ?? self.certificate(for: layout)
     var object: [String: Any] = [
       "of": objectiveName,
       "wrt": variableName,
@@ -1331,7 +1335,7 @@ public struct Derivation: Sendable {
     -> String
   {
     try LatexDocument(derivation: self).section(
-      certificate: certificate ?? self.certificate(for: layout), layout: layout)
+      certificate: try certificate ?? self.certificate(for: layout), layout: layout)
   }
 
   /// ``renderSteps(_:)`` for Markdown: a paragraph per step, `$$` display math, the rules.

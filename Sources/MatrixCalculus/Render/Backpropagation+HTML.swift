@@ -31,7 +31,7 @@ extension Backpropagation {
     let f = mathML.name(objectiveName)
     let equals = MathMLRenderer.mo("=")
     func equation(_ parts: String...) -> String { HTMLPage.display(MathMLRenderer.row(parts)) }
-    let certificate = certificate ?? self.certificate(for: layout)
+    let certificate = try certificate ?? self.certificate(for: layout)
     var html = ["<section>"]
     let names = variables.map { HTMLPage.inline(mathML.name($0.name)) }
     html.append(

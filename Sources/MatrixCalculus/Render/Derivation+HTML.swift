@@ -43,7 +43,7 @@ extension Derivation {
       HTMLPage.display(MathMLRenderer.row(parts))
     }
     let equals = MathMLRenderer.mo("=")
-    let certificate = certificate ?? self.certificate(for: layout)
+    let certificate = try certificate ?? self.certificate(for: layout)
     var html = ["<section>"]
     let kind = order == 2 ? "Second derivative" : "Derivative"
     html.append(

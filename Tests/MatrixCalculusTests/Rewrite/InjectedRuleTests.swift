@@ -88,4 +88,12 @@ private func embeddedRules(plus files: [String: String]) throws -> RuleSet {
   #expect(
     try deriveUnchecked("x'*A*x + b'*x", wrt: ["x", "b"], where: several).check(layout: .numerator)
       .passed)
+  // A checked result rendered in another layout is checked there: the wrong transpose is
+  // refused, the right one prints with its certificate.
+  let certified = try derive("x'*A*x", wrt: "x", where: statements, rules: wrong)
+  #expect(throws: MatcalcError.self) { try certified.render(.text, layout: .numerator) }
+  let jointly = try derive("x'*A*x + b'*x", wrt: ["x", "b"], where: several, rules: wrong)
+  #expect(throws: MatcalcError.self) { try jointly.render(.text, layout: .numerator) }
+  let printed = try derive("x'*A*x", wrt: "x", where: statements).render(.text, layout: .numerator)
+  #expect(printed.contains("checked: max rel. error"), "\(printed)")
 }
