@@ -217,18 +217,7 @@ func backwardFunctionsPassTheCheck(_ layer: LayerCase) throws {
       "label": layer.testDescription,
     ])
   }
-  let file = FileManager.default.temporaryDirectory
-    .appendingPathComponent("backward-check-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: payload).write(to: file)
-  defer { try? FileManager.default.removeItem(at: file) }
   let script = """
-    import json, re
-    import numpy as np
-    try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        jax = None
 
     def flat(v):
         parts = v if isinstance(v, tuple) else (v,)
@@ -236,7 +225,7 @@ func backwardFunctionsPassTheCheck(_ layer: LayerCase) throws {
                 for p in parts]
 
     report = []
-    for case in json.load(open('\(file.path)')):
+    for case in json.load(open(PAYLOAD)):
         args = [np.asarray(a, dtype=float) for a in case['args']]
         upstream = [np.asarray(g, dtype=float) for g in case['upstream']]
         row = {}
@@ -257,7 +246,7 @@ func backwardFunctionsPassTheCheck(_ layer: LayerCase) throws {
         report.append(row)
     print(json.dumps(report))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: payload, jax: true)
   let rows = try #require(
     try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [[String: [[Double]]]])
   try #require(rows.count == mine.count)

@@ -226,18 +226,7 @@ private func runInPython(_ cases: [Prepared]) throws -> [[String: Any]] {
     object["args"] = arguments
     payload.append(object)
   }
-  let file = FileManager.default.temporaryDirectory
-    .appendingPathComponent("emitted-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: payload).write(to: file)
-  defer { try? FileManager.default.removeItem(at: file) }
   let script = """
-    import json
-    import numpy as np
-    try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        jax = None
 
     def array(v):
         return v if isinstance(v, float) else np.array(v, dtype=float)
@@ -263,7 +252,7 @@ private func runInPython(_ cases: [Prepared]) throws -> [[String: Any]] {
     def failed(error):
         return {'error': type(error).__name__ + ': ' + str(error)[:300]}
 
-    cases = json.load(open('\(file.path)'))
+    cases = json.load(open(PAYLOAD))
     results = []
     batch = []
     alone = []
@@ -302,7 +291,7 @@ private func runInPython(_ cases: [Prepared]) throws -> [[String: Any]] {
             results[index]['jax'] = failed(error)
     print(json.dumps(results))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: payload, jax: true)
   return try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [[String: Any]] ?? []
 }
 

@@ -76,16 +76,10 @@ private func agree(_ a: Outcome, _ b: Outcome) -> Bool {
 
 /// Runs `script`'s `exprs` in one Python process: each a shape and entries, or an error.
 private func pythonOutcomes(of sources: [String], prelude: String) throws -> [Outcome] {
-  let folder = FileManager.default.temporaryDirectory
-  let file = folder.appendingPathComponent("interpreter-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: sources).write(to: file)
-  defer { try? FileManager.default.removeItem(at: file) }
   let script = """
-    import json
-    import numpy as np
     \(prelude)
     out = []
-    for e in json.load(open('\(file.path)')):
+    for e in json.load(open(PAYLOAD)):
         try:
             a = np.asarray(eval(e), dtype=float)
             out.append({'shape': list(a.shape), 'values': [float(v) for v in a.ravel()]})
@@ -93,7 +87,7 @@ private func pythonOutcomes(of sources: [String], prelude: String) throws -> [Ou
             out.append({'error': type(error).__name__})
     print(json.dumps(out))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: sources)
   let decoded = try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [[String: Any]]
   return (decoded ?? []).map { item in
     guard let shape = item["shape"] as? [Int], let values = item["values"] as? [Double] else {

@@ -131,18 +131,7 @@ private func runInPython(_ runs: [EmitRun]) throws -> [[[String: [[Double]]]?]] 
       },
     ])
   }
-  let folder = FileManager.default.temporaryDirectory
-  let data = folder.appendingPathComponent("emitted-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: cases).write(to: data)
-  defer { try? FileManager.default.removeItem(at: data) }
   let script = """
-    import json
-    import numpy as np
-    try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        jax = None
 
     def parts(v):
         ps = v if isinstance(v, tuple) else (v,)
@@ -150,7 +139,7 @@ private func runInPython(_ runs: [EmitRun]) throws -> [[[String: [[Double]]]?]] 
                 "values": [[float(x) for p in ps for x in np.asarray(p, dtype=float).ravel()]]}
 
     out = []
-    for case in json.load(open('\(data.path)')):
+    for case in json.load(open(PAYLOAD)):
         args = [a if isinstance(a, float) else np.array(a, dtype=float) for a in case['args']]
         row = []
         if case['numpy'] is None:
@@ -171,7 +160,7 @@ private func runInPython(_ runs: [EmitRun]) throws -> [[[String: [[Double]]]?]] 
         out.append(row)
     print(json.dumps(out))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: cases, jax: true)
   return try JSONDecoder().decode([[[String: [[Double]]]?]].self, from: Data(printed.utf8))
 }
 
@@ -330,22 +319,11 @@ private struct BackwardProbe: Sendable {
       "label": "\(probe.expression) wrt \(probe.wrt)",
     ])
   }
-  let folder = FileManager.default.temporaryDirectory
-  let data = folder.appendingPathComponent("backward-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: cases).write(to: data)
-  defer { try? FileManager.default.removeItem(at: data) }
   let script = """
-    import json
-    import numpy as np
-    try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        jax = None
 
     rng = np.random.default_rng(23)
     report = []
-    for case in json.load(open('\(data.path)')):
+    for case in json.load(open(PAYLOAD)):
         args = {n: (rng.normal() if s == [] else rng.normal(size=s))
                 for n, s in zip(case['names'], case['shapes'])}
         if 'y' in args:
@@ -392,7 +370,7 @@ private struct BackwardProbe: Sendable {
         report.append(row)
     print(json.dumps(report))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: cases, jax: true)
   let rows = try #require(
     try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [[String: Any]])
   #expect(rows.count == probes.count)
@@ -553,18 +531,8 @@ private struct LargeLogitProbe: Sendable {
       "label": "\(probe.expression) wrt \(probe.wrt)",
     ])
   }
-  let folder = FileManager.default.temporaryDirectory
-  let data = folder.appendingPathComponent("stable-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: cases).write(to: data)
-  defer { try? FileManager.default.removeItem(at: data) }
   let script = """
     import json, re, warnings
-    import numpy as np
-    try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        jax = None
     warnings.simplefilter('ignore')
 
     def softmax_rows(S):
@@ -578,7 +546,7 @@ private struct LargeLogitProbe: Sendable {
         return [np.asarray(p, dtype=float) for p in (v if isinstance(v, tuple) else (v,))]
 
     report = []
-    for index, case in enumerate(json.load(open('\(data.path)'))):
+    for index, case in enumerate(json.load(open(PAYLOAD))):
         rng = np.random.default_rng(300 + index)
         args = {n: (rng.normal() if s == [] else rng.normal(size=s)) * case['scale'].get(n, 1.0)
                 + case['offset'].get(n, 0.0) for n, s in zip(case['names'], case['shapes'])}
@@ -621,7 +589,7 @@ private struct LargeLogitProbe: Sendable {
         report.append(row)
     print(json.dumps(report))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: cases, jax: true)
   let rows = try #require(
     try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [[String: Any]])
   #expect(rows.count == probes.count)

@@ -146,22 +146,14 @@ private func expectEmittedFunctionsAgree(backend: OutputFormat) throws {
     let code = backend == .jax ? jax : python
     expectations.append(("\(problem.expression) wrt \(problem.wrt)\n\(code)", flat, scale))
   }
-  let folder = FileManager.default.temporaryDirectory
-  let data = folder.appendingPathComponent("functions-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: cases).write(to: data)
-  defer { try? FileManager.default.removeItem(at: data) }
   let underJit = backend == .jax
   let script = """
-    import json
-    import numpy as np
-    \(underJit ? "import jax\njax.config.update(\"jax_enable_x64\", True)" : "")
-
     def flat(v):
         parts = v if isinstance(v, tuple) else (v,)
         return [float(x) for p in parts for x in np.asarray(p, dtype=float).ravel()]
 
     out = []
-    for case in json.load(open('\(data.path)')):
+    for case in json.load(open(PAYLOAD)):
         args = [a if isinstance(a, float) else np.array(a, dtype=float) for a in case['args']]
         scope = {}
         exec(case['\(backend.rawValue)'], scope)
@@ -169,7 +161,7 @@ private func expectEmittedFunctionsAgree(backend: OutputFormat) throws {
         out.append(flat(\(underJit ? "jax.jit(function)" : "function")(*args)))
     print(json.dumps(out))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: cases, jax: underJit)
   let results = try JSONDecoder().decode([[Double]].self, from: Data(printed.utf8))
   try #require(results.count == expectations.count)
   for (numbers, expectation) in zip(results, expectations) {

@@ -9,12 +9,55 @@ import Testing
 /// compares its value with the formula evaluated here.
 enum PythonRunner {
   static func run(_ script: String) throws -> String {
-    // Skipped with one line without NumPy, failed under CI (``OutsideTool``).
+    try output(of: try launched(["-c", script]))
+  }
+
+  /// `script` run by python3 after a preamble that imports `json`, `re` and NumPy as `np`
+  /// (with `jax`, JAX in float64, or None where it is not installed), with `payload` written
+  /// as JSON to a temporary file that the script reads as `json.load(open(PAYLOAD))`; its
+  /// output, or an error when python3 fails.
+  static func run(_ script: String, payload: Any, jax: Bool = false) throws -> String {
+    try output(of: try result(script, payload: payload, jax: jax))
+  }
+
+  /// ``run(_:payload:jax:)`` with python3's `options` (`-W error`), and its status, output and
+  /// error as they are.
+  static func result(_ script: String, payload: Any, jax: Bool = false, options: [String] = [])
+    throws -> (status: Int32, output: String, error: String)
+  {
+    let file = FileManager.default.temporaryDirectory
+      .appendingPathComponent("python-payload-\(UUID().uuidString).json")
+    try JSONSerialization.data(withJSONObject: payload).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let importJax = """
+      try:
+          import jax
+          jax.config.update("jax_enable_x64", True)
+      except ImportError:
+          jax = None
+
+      """
+    let preamble =
+      "import json, re\nimport numpy as np\n" + (jax ? importJax : "")
+      + "PAYLOAD = '\(file.path)'\n"
+    return try launched(options + ["-c", preamble + script])
+  }
+
+  /// python3 with `arguments`; skipped with one line without NumPy, failed under CI
+  /// (``OutsideTool``).
+  private static func launched(_ arguments: [String]) throws
+    -> (status: Int32, output: String, error: String)
+  {
     if let missing = OutsideTool.missing([.numpy]) {
       if OutsideTool.isRequired() { throw MatcalcError.numeric(missing) }
       try Test.cancel(Comment(rawValue: missing))
     }
-    let result = try Subprocess.run(["python3", "-c", script])
+    return try Subprocess.run(["python3"] + arguments)
+  }
+
+  private static func output(of result: (status: Int32, output: String, error: String)) throws
+    -> String
+  {
     guard result.status == 0 else {
       throw MatcalcError.numeric("python3 failed: " + result.error)
     }

@@ -334,22 +334,14 @@ private func cost(_ variant: ProductPlanner.Variant, n: Double, k: Double) -> Do
         ))
     }
   }
-  let folder = FileManager.default.temporaryDirectory
-  let data = folder.appendingPathComponent("orders-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: runs).write(to: data)
-  defer { try? FileManager.default.removeItem(at: data) }
   let script = """
-    import json
-    import numpy as np
-    import jax
-    jax.config.update("jax_enable_x64", True)
 
     def flat(v):
         parts = v if isinstance(v, tuple) else (v,)
         return [float(x) for p in parts for x in np.asarray(p, dtype=float).ravel()]
 
     out = []
-    for run in json.load(open('\(data.path)')):
+    for run in json.load(open(PAYLOAD)):
         scope, python, jaxed = {'np': np}, {}, {}
         exec(run['globals'], scope)
         args = [scope[a] for a in run['args']]
@@ -359,7 +351,7 @@ private func cost(_ variant: ProductPlanner.Variant, n: Double, k: Double) -> Do
                     flat(jax.jit(jaxed[run['name']])(*args))])
     print(json.dumps(out))
     """
-  let printed = try PythonRunner.run(script)
+  let printed = try PythonRunner.run(script, payload: runs, jax: true)
   let results = try JSONDecoder().decode([[[Double]]].self, from: Data(printed.utf8))
   try #require(results.count == expectations.count)
   for (backends, expectation) in zip(results, expectations) {

@@ -66,25 +66,13 @@ private struct SigmoidProbe: Sendable {
       "reference": probe.reference, "label": "\(probe.expression) wrt \(probe.wrt)",
     ])
   }
-  let file = FileManager.default.temporaryDirectory
-    .appendingPathComponent("sigmoid-\(UUID().uuidString).json")
-  try JSONSerialization.data(withJSONObject: cases).write(to: file)
-  defer { try? FileManager.default.removeItem(at: file) }
   let script = """
-    import json, re
-    import numpy as np
-    try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        jax = None
-
     def sig(t):
         e = np.exp(-np.abs(t))
         return np.where(t >= 0, 1.0, e) / (1.0 + e)
 
     report = []
-    for case in json.load(open('\(file.path)')):
+    for case in json.load(open(PAYLOAD)):
         args = {n: np.array(eval(v), dtype=float) for n, v in case['inputs'].items()}
         if 's' in args:
             args['s'] = float(args['s'])
@@ -121,7 +109,8 @@ private struct SigmoidProbe: Sendable {
         report.append(row)
     print(json.dumps(report))
     """
-  let result = try Subprocess.run(["python3", "-W", "error", "-c", script])
+  let result = try PythonRunner.result(
+    script, payload: cases, jax: true, options: ["-W", "error"])
   try #require(result.status == 0, "python3 -W error failed: \(result.error)")
   let rows = try #require(
     try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])
