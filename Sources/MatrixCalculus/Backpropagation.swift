@@ -5,7 +5,7 @@ import TensorKernel
 /// pass: the adjoint δD of each definition is derived once, and every gradient is stated in
 /// terms of those δ's, so the work and the printed result stay linear in the depth (an
 /// L-layer network's ∂l/∂W_l for every l).
-public struct Backpropagation: Sendable {
+public struct Backpropagation: Sendable, CertifiedResult {
   /// The problem.
   public let problem: Problem
   /// How the objective is named in output.
@@ -59,14 +59,6 @@ public struct Backpropagation: Sendable {
       + ") independent, evaluated at a symmetric point"
   }
 
-  /// ``certificate`` when it checked `layout`.
-  ///
-  /// A certified result rendered in another layout is checked in that layout then (its
-  /// printed form differs), and refused if it does not pass; an unchecked one stays unchecked.
-  func certificate(for layout: Layout) throws -> Certificate? {
-    guard certificate != nil, layout != certifiedLayout else { return certificate }
-    return try certified(layout: layout).certificate
-  }
   /// The rules it was derived with; printing it in another layout uses the same ones.
   private let rules: RuleSet
 
@@ -244,19 +236,13 @@ public struct Backpropagation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
-    let certificate = try certificate ?? self.certificate(for: layout)
-    let text = try rendered(
+    try checkedRendering(
       format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
       sizes: sizes)
-    if let certificate, [.numpy, .python, .jax].contains(format) {
-      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:)``).
-      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
-    }
-    return text
   }
 
   /// ``render(_:certificate:layout:standalone:steps:sizes:)`` before emitted code is checked.
-  private func rendered(
+  func rendered(
     _ format: OutputFormat, certificate: Certificate?, layout: Layout, standalone: Bool,
     steps: Bool, sizes: [String: Int]
   ) throws -> String {

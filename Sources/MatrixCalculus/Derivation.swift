@@ -62,7 +62,7 @@ public enum Layout: String, Sendable, CaseIterable {
 /// d.resultShape          // ["n"]
 /// d.certificate?.passed  // true: derive checks before it returns
 /// ```
-public struct Derivation: Sendable {
+public struct Derivation: Sendable, CertifiedResult {
   /// One intermediate adjoint of the backward recursion: `δD = ∂f/∂D`.
   public struct Intermediate: Sendable {
     /// The definition's name.
@@ -834,15 +834,6 @@ public struct Derivation: Sendable {
     return copy
   }
 
-  /// ``certificate`` when it checked `layout`.
-  ///
-  /// A certified result rendered in another layout is checked in that layout then (its
-  /// printed form differs), and refused if it does not pass; an unchecked one stays unchecked.
-  func certificate(for layout: Layout) throws -> Certificate? {
-    guard certificate != nil, layout != certifiedLayout else { return certificate }
-    return try certified(layout: layout).certificate
-  }
-
   /// ``check(points:layout:)`` of the forms printed in the standard layout.
   private func checkStandardLayout(points: Int) throws -> Certificate {
     if let tensor, let firstTensor {
@@ -1072,19 +1063,13 @@ public struct Derivation: Sendable {
     _ format: OutputFormat, certificate: Certificate? = nil, layout: Layout = .standard,
     standalone: Bool = false, steps: Bool = false, sizes: [String: Int] = [:]
   ) throws -> String {
-    let certificate = try certificate ?? self.certificate(for: layout)
-    let text = try rendered(
+    try checkedRendering(
       format, certificate: certificate, layout: layout, standalone: standalone, steps: steps,
       sizes: sizes)
-    if let certificate, [.numpy, .python, .jax].contains(format) {
-      // Emitted code is certified as printed (``checkEmitted(_:format:layout:certificate:)``).
-      try checkEmitted(text, format: format, layout: layout, certificate: certificate)
-    }
-    return text
   }
 
   /// ``render(_:certificate:layout:standalone:steps:sizes:)`` before emitted code is checked.
-  private func rendered(
+  func rendered(
     _ format: OutputFormat, certificate: Certificate?, layout: Layout, standalone: Bool,
     steps: Bool, sizes: [String: Int]
   ) throws -> String {

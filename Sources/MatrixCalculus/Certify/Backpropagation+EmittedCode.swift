@@ -9,8 +9,16 @@ extension Backpropagation {
   ///
   /// - Throws: ``MatcalcError/internalError(_:)`` when the code does not run or disagrees.
   func checkEmitted(
+    _ text: String, format: OutputFormat, layout: Layout, certificate: Certificate
+  ) throws {
+    try checkEmitted(text, format: format, layout: layout, certificate: certificate, only: nil)
+  }
+
+  /// ``checkEmitted(_:format:layout:certificate:)`` of one gradient's own line when `only`
+  /// is its index.
+  func checkEmitted(
     _ text: String, format: OutputFormat, layout: Layout, certificate: Certificate,
-    only: Int? = nil
+    only: Int?
   ) throws {
     let formulas = try laidOut(layout)
     var check = EmittedCodeCheck(

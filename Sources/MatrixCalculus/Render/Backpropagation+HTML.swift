@@ -46,14 +46,8 @@ extension Backpropagation {
     }
 
     if !intermediates.isEmpty {
-      html.append("<h2>Backward pass</h2>")
-      html.append(
-        "<p class=\"note\">One adjoint "
-          + HTMLPage.inline(
-            MathMLRenderer.row([
-              mathML.name("δD"), equals, MathMLRenderer.partial(f, MathMLRenderer.mi("D")),
-            ]))
-          + " per definition, the last one first; every gradient is stated through them.</p>")
+      html += HTMLPage.backwardPassHeading(
+        f, mathML, "; every gradient is stated through them")
       for intermediate in intermediates {
         html.append(
           equation(

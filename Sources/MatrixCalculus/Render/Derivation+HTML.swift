@@ -86,14 +86,7 @@ extension Derivation {
       html += used.map { equation(mathML.name($0.0), equals, mathML.render($0.1)) }
     }
     if intermediates.count >= 2 {
-      html.append("<h2>Backward pass</h2>")
-      html.append(
-        "<p class=\"note\">One adjoint "
-          + HTMLPage.inline(
-            MathMLRenderer.row([
-              mathML.name("δD"), equals, MathMLRenderer.partial(f, MathMLRenderer.mi("D")),
-            ]))
-          + " per definition, the last one first, each in terms of the ones before it.</p>")
+      html += HTMLPage.backwardPassHeading(f, mathML, ", each in terms of the ones before it")
       for intermediate in intermediates {
         html.append(
           equation(

@@ -82,6 +82,22 @@ public enum HTMLPage {
   /// Inline math from MathML content.
   static func inline(_ mathML: String) -> String { MathMLRenderer.math(mathML, display: false) }
 
+  /// The backward pass's heading and the note saying what its lines are: one adjoint
+  /// δD = ∂f/∂D per definition, the last one first, then `ending` (with its punctuation).
+  static func backwardPassHeading(_ f: String, _ mathML: MathMLRenderer, _ ending: String)
+    -> [String]
+  {
+    let adjoint = MathMLRenderer.row([
+      mathML.name("δD"), MathMLRenderer.mo("="),
+      MathMLRenderer.partial(f, MathMLRenderer.mi("D")),
+    ])
+    return [
+      "<h2>Backward pass</h2>",
+      "<p class=\"note\">One adjoint \(inline(adjoint)) per definition, the last one first"
+        + "\(ending).</p>",
+    ]
+  }
+
   /// A sentence as a paragraph: the first letter upper-case, a full stop, the text escaped.
   static func sentence(_ text: String, class name: String = "note") -> String {
     let capitalised = text.prefix(1).uppercased() + text.dropFirst()
